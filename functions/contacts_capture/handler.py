@@ -1,0 +1,87 @@
+"""Public web-form capture (POST /contacts) and double opt-in confirmation (/contacts/confirm)."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm.api import build_resolver, header, read_body
+from ecrm.contacts import pages, web
+from ecrm.contacts.compose import capture_service
+from ecrm.contacts.models import CaptureRequest, CaptureResult, ConfirmRequest, ConfirmResult
+from ecrm.contacts.service import CaptureService, new_id
+from ecrm.errors import InvalidToken
+from ecrm.observability import logger, metrics, tracer
+from ecrm.settings import CaptureSettings
+
+app = build_resolver()
+
+
+@cache
+def settings() -> CaptureSettings:
+    return CaptureSettings.from_env()
+
+
+@cache
+def service() -> CaptureService:
+    return capture_service(settings())
+
+
+@app.post(
+    "/contacts",
+    summary="Capture a contact from a web form",
+    tags=["public"],
+    openapi_extensions=web.CAPTURE_OPENAPI,
+    responses=web.CAPTURE_RESPONSES,
+)
+def capture() -> Response[str]:
+    body = read_body(app.current_event.raw_event)
+    request = CaptureRequest.model_validate(body.fields)
+    if request.is_spam:  # answer like success so bots learn nothing; store nothing
+        metrics.add_metric(name="HoneypotTriggered", unit=MetricUnit.Count, value=1)
+        result = CaptureResult(id=new_id(), created=True)
+    else:
+        result = service().capture(request, app.current_event.request_context.identity.source_ip)
+        metrics.add_metric(name="ContactCreated" if result.created else "ContactMerged", unit=MetricUnit.Count, value=1)
+    cors = web.cors_headers(header(app.current_event.headers, "origin"), settings())
+    if body.from_html_form:
+        return Response(303, headers={"Location": web.thank_you_target(request.redirect, settings()), **cors})
+    return Response(201 if result.created else 200, content_types.APPLICATION_JSON, result.model_dump_json(), cors)
+
+
+@app.get("/contacts/confirm", summary="Page asking the person to confirm consent", tags=["public"])
+def confirm_page(token: str) -> Response[str]:
+    action = app.current_event.request_context.path or app.current_event.path
+    return Response(200, content_types.TEXT_HTML, pages.confirm_form(token, action))
+
+
+@app.post(
+    "/contacts/confirm",
+    summary="Confirm marketing consent with the signed link's token",
+    tags=["public"],
+    openapi_extensions=web.CONFIRM_OPENAPI,
+    responses={200: {"description": "confirmed"}},
+)
+def confirm() -> Response[str]:
+    body = read_body(app.current_event.raw_event)
+    token = ConfirmRequest.model_validate(body.fields).token
+    if not body.from_html_form:
+        return _json(service().confirm(token, app.current_event.request_context.identity.source_ip))
+    try:
+        service().confirm(token, app.current_event.request_context.identity.source_ip)
+    except InvalidToken as exc:
+        return Response(400, content_types.TEXT_HTML, pages.problem(f"The link {exc.reason}."))
+    metrics.add_metric(name="ConsentConfirmed", unit=MetricUnit.Count, value=1)
+    return Response(200, content_types.TEXT_HTML, pages.confirmed())
+
+
+def _json(result: ConfirmResult) -> Response[str]:
+    return Response(200, content_types.APPLICATION_JSON, result.model_dump_json())
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

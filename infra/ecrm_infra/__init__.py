@@ -1,0 +1,1 @@
+"""The CDK app's package. Importing it imports no CDK: `topology` is plain data."""

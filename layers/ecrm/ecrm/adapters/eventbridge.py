@@ -1,0 +1,54 @@
+"""EventBridge publisher: batches of at most 10, failed entries retried with backoff."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ecrm.errors import PublishFailed
+from ecrm.events import DomainEvent
+from ecrm.names import EVENT_SOURCE
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+
+MAX_BATCH = 10
+
+
+class EventBridgePublisher:
+    def __init__(
+        self,
+        client: EventBridgeClient,
+        bus_name: str,
+        attempts: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._bus = bus_name
+        self._attempts = attempts
+        self._sleep = sleep
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        entries = [self._entry(e) for e in events]
+        for start in range(0, len(entries), MAX_BATCH):
+            self._put(entries[start : start + MAX_BATCH])
+
+    def _put(self, entries: list[dict[str, Any]]) -> None:
+        pending = entries
+        for attempt in range(self._attempts):
+            result = self._client.put_events(Entries=pending)  # type: ignore[arg-type]
+            if not result.get("FailedEntryCount"):
+                return
+            # Results line up with the request entries; only those carrying an ErrorCode failed.
+            pending = [e for e, r in zip(pending, result["Entries"], strict=True) if r.get("ErrorCode")]
+            self._sleep(0.05 * 2**attempt)
+        raise PublishFailed(f"{len(pending)} event(s) still rejected after {self._attempts} attempts")
+
+    def _entry(self, event: DomainEvent) -> dict[str, Any]:
+        return {
+            "Source": EVENT_SOURCE,
+            "DetailType": event.detail_type,
+            "Detail": event.model_dump_json(),
+            "EventBusName": self._bus,
+        }

@@ -1,0 +1,167 @@
+"""HTTP edge shared by the API functions: body decoding, error answers, and the resolver factory."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from ecrm.errors import Conflict, Forbidden, InvalidInput, InvalidToken, NotFound
+from ecrm.observability import logger
+
+MAX_BODY_BYTES = 64 * 1024
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+LIST_FIELDS = frozenset({"tags"})
+
+
+@dataclass(frozen=True)
+class Body:
+    fields: dict[str, Any]
+    from_html_form: bool  # a browser form post wants a redirect, not JSON
+
+
+def error(status: int, message: str, errors: list[dict[str, str]] | None = None) -> Response:
+    body: dict[str, Any] = {"message": message}
+    if errors:
+        body["errors"] = errors
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+
+
+def field_errors(errors: list[Any]) -> list[dict[str, str]]:
+    """pydantic/Powertools error dicts -> [{"field": "custom.color", "message": "..."}]."""
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        out.append({"field": ".".join(loc) or "body", "message": str(err.get("msg", "invalid"))})
+    return out
+
+
+def header(headers: dict[str, str] | None, name: str) -> str:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value or ""
+    return ""
+
+
+def read_body(event: dict[str, Any]) -> Body:
+    """Decode a JSON, urlencoded or multipart body into plain fields, or raise InvalidInput."""
+    content_type = header(event.get("headers"), "content-type")
+    media = content_type.split(";")[0].strip().lower()
+    raw = _raw_bytes(event)
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput("body", f"larger than {MAX_BODY_BYTES} bytes", status=413)
+    if media == "application/json":
+        return Body(_json_fields(raw), from_html_form=False)
+    if media == "application/x-www-form-urlencoded":
+        pairs = parse_qsl(_utf8(raw), keep_blank_values=True, strict_parsing=False)
+        return Body(_form_fields(pairs), from_html_form=True)
+    if media == "multipart/form-data":
+        return Body(_form_fields(_multipart_pairs(content_type, raw)), from_html_form=True)
+    raise InvalidInput(
+        "Content-Type",
+        "use application/json, application/x-www-form-urlencoded or multipart/form-data",
+        status=415,
+    )
+
+
+def _raw_bytes(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except binascii.Error as exc:
+            raise InvalidInput("body", "not valid base64") from exc
+    return body.encode("utf-8", "surrogateescape")
+
+
+def _utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("body", f"not valid UTF-8 at byte {exc.start}") from exc
+
+
+def _json_fields(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(_utf8(raw))
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("body", f"invalid JSON: {exc.msg} at position {exc.pos}") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput("body", "must be a JSON object")
+    return value
+
+
+def _form_fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Flat form pairs -> the JSON shape: repeated `tags` join, `custom.<key>` nests."""
+    fields: dict[str, Any] = {}
+    for name, value in pairs:
+        if name.startswith("custom."):
+            fields.setdefault("custom", {})[name.removeprefix("custom.")] = value
+        elif name in LIST_FIELDS and name in fields:
+            fields[name] = f"{fields[name]},{value}"
+        else:
+            fields[name] = value
+    return fields
+
+
+def _multipart_pairs(content_type: str, raw: bytes) -> list[tuple[str, str]]:
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+    )
+    if not message.is_multipart():
+        raise InvalidInput("body", "multipart body without parts or boundary")
+    pairs = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            raise InvalidInput("body", "a multipart part has no field name")
+        if part.get_filename():
+            raise InvalidInput(name, "file uploads are not accepted")
+        payload = part.get_payload(decode=True)
+        pairs.append((name, _utf8(payload if isinstance(payload, bytes) else b"")))
+    return pairs
+
+
+def build_resolver() -> APIGatewayRestResolver:
+    """A resolver with validation on and every domain error mapped to one HTTP answer."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(ValidationError)
+    def _invalid_model(exc: ValidationError) -> Response:
+        return error(422, "request is not valid", field_errors(exc.errors()))
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Response:
+        return error(422, "request is not valid", field_errors(list(exc.errors())))
+
+    @app.exception_handler(InvalidInput)
+    def _invalid_input(exc: InvalidInput) -> Response:
+        return error(exc.status, "request is not valid", [{"field": exc.field, "message": exc.message}])
+
+    @app.exception_handler(InvalidToken)
+    def _invalid_token(exc: InvalidToken) -> Response:
+        return error(400, "link is not valid", [{"field": "token", "message": exc.reason}])
+
+    @app.exception_handler(NotFound)
+    def _not_found(exc: NotFound) -> Response:
+        return error(404, str(exc))
+
+    @app.exception_handler(Conflict)
+    def _conflict(exc: Conflict) -> Response:
+        logger.info("optimistic lock conflict")
+        return error(409, str(exc))
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(exc: Forbidden) -> Response:
+        return error(403, str(exc))
+
+    return app

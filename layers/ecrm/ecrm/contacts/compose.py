@@ -1,0 +1,63 @@
+"""Composition roots of the contacts functions: settings in, wired services out.
+
+boto3 is imported here, not in the domain; clients are made when a service is first built (the
+first invocation), so moto and the local stack can point them elsewhere before that.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import boto3
+
+from ecrm.adapters.dynamo_contacts import DynamoContacts
+from ecrm.adapters.eventbridge import EventBridgePublisher
+from ecrm.adapters.secrets import SecretSigner
+from ecrm.adapters.ses import SesMailer
+from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contacts.consent_mail import ConfirmationMailer
+from ecrm.contacts.service import CaptureService, ContactDirectory
+from ecrm.settings import CaptureSettings, ConsentMailerSettings, ContactsApiSettings
+
+if TYPE_CHECKING:
+    from boto3.session import Session
+
+
+def _signer(session: Session, secret_id: str) -> SecretSigner:
+    def fetch() -> str:
+        return session.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+
+    return SecretSigner(fetch)
+
+
+def capture_service(settings: CaptureSettings) -> CaptureService:
+    session = boto3.session.Session()
+    return CaptureService(
+        repo=DynamoContacts(session.client("dynamodb"), settings.table_name),
+        events=EventBridgePublisher(session.client("events"), settings.event_bus),
+        clock=SYSTEM_CLOCK,
+        signer=_signer(session, settings.signing_secret_id),
+        consent_text_version=settings.consent_text_version,
+    )
+
+
+def contact_directory(settings: ContactsApiSettings) -> ContactDirectory:
+    session = boto3.session.Session()
+    return ContactDirectory(
+        repo=DynamoContacts(session.client("dynamodb"), settings.table_name),
+        events=EventBridgePublisher(session.client("events"), settings.event_bus),
+        clock=SYSTEM_CLOCK,
+    )
+
+
+def confirmation_mailer(settings: ConsentMailerSettings) -> ConfirmationMailer:
+    session = boto3.session.Session()
+    return ConfirmationMailer(
+        repo=DynamoContacts(session.client("dynamodb"), settings.table_name),
+        mailer=SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set),
+        signer=_signer(session, settings.signing_secret_id),
+        clock=SYSTEM_CLOCK,
+        confirm_url=settings.confirm_url,
+        ttl=timedelta(hours=settings.token_ttl_hours),
+    )

@@ -1,0 +1,192 @@
+"""Contact capture models: what a form may post, what we keep, and what the API answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from ecrm.types import ContactId, Email, Phone, PlainText, Tags, Url, UtmValue
+
+MAX_CUSTOM_FIELDS = 20
+
+CustomKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+CustomValue = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+FormId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Message = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+
+
+def _truthy(value: object) -> object:
+    # An HTML checkbox posts its value ("on" by default) when ticked and nothing when not.
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"on", "true", "yes", "1"}:
+            return True
+        if lowered in {"", "off", "false", "no", "0"}:
+            return False
+    return value
+
+
+def _bounded_custom(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > MAX_CUSTOM_FIELDS:
+        raise ValueError(f"at most {MAX_CUSTOM_FIELDS} custom fields")
+    return value
+
+
+class Utm(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source: UtmValue | None = None
+    medium: UtmValue | None = None
+    campaign: UtmValue | None = None
+    term: UtmValue | None = None
+    content: UtmValue | None = None
+
+    def is_empty(self) -> bool:
+        return not any(self.model_dump().values())
+
+
+class Touch(BaseModel):
+    """Where a contact came from on one visit: UTM parameters, page, referrer and form."""
+
+    model_config = ConfigDict(frozen=True)
+
+    utm: Utm = Utm()
+    page_url: str | None = None
+    referrer: str | None = None
+    form_id: str | None = None
+    at: datetime
+
+    def same_source(self, other: Touch) -> bool:
+        return self.model_dump(exclude={"at"}) == other.model_dump(exclude={"at"})
+
+
+class CaptureRequest(BaseModel):
+    """A form post. Field names are what an HTML form sends; unknown fields are rejected."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=5000)
+
+    email: Email
+    first_name: PlainText | None = None
+    last_name: PlainText | None = None
+    phone: Phone | None = None
+    company: PlainText | None = None
+    message: Message | None = None
+    marketing_consent: Annotated[bool, BeforeValidator(_truthy)] = False
+    tags: Tags = Field(default_factory=list)
+    utm_source: UtmValue | None = None
+    utm_medium: UtmValue | None = None
+    utm_campaign: UtmValue | None = None
+    utm_term: UtmValue | None = None
+    utm_content: UtmValue | None = None
+    page_url: Url | None = None
+    referrer: Url | None = None
+    form_id: FormId | None = None
+    custom: Annotated[dict[CustomKey, CustomValue], AfterValidator(_bounded_custom)] = Field(default_factory=dict)
+    website: str | None = Field(default=None, max_length=500, description="honeypot: humans leave it empty")
+    redirect: Url | None = None
+
+    def touch(self, at: datetime) -> Touch:
+        utm = Utm(
+            source=self.utm_source,
+            medium=self.utm_medium,
+            campaign=self.utm_campaign,
+            term=self.utm_term,
+            content=self.utm_content,
+        )
+        return Touch(utm=utm, page_url=self.page_url, referrer=self.referrer, form_id=self.form_id, at=at)
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.website and self.website.strip())
+
+
+ConsentStatus = Literal["none", "pending", "confirmed"]
+
+
+class Consent(BaseModel):
+    """Marketing consent as it stands now; every step is also kept in the consent history."""
+
+    status: ConsentStatus = "none"
+    request_id: str | None = None
+    requested_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    text_version: str | None = None
+    form_id: str | None = None
+    confirmed_ip: str | None = None
+
+
+class ConsentRecord(BaseModel):
+    """One entry of the append-only consent history."""
+
+    kind: Literal["requested", "confirmed"]
+    request_id: str
+    at: datetime
+    ip: str | None = None
+    form_id: str | None = None
+    text_version: str
+
+
+class Contact(BaseModel):
+    id: ContactId
+    email: Email
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    last_message: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom: dict[str, str] = Field(default_factory=dict)
+    first_touch: Touch | None = None
+    last_touch: Touch | None = None
+    consent: Consent = Consent()
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+
+class CaptureResult(BaseModel):
+    id: str
+    created: bool
+
+
+class ContactPatch(BaseModel):
+    """PATCH /contacts/{id}: set the fields given; `expected_version` guards against lost updates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: PlainText | None = None
+    last_name: PlainText | None = None
+    phone: Phone | None = None
+    company: PlainText | None = None
+    add_tags: Tags = Field(default_factory=list)
+    remove_tags: Tags = Field(default_factory=list)
+    custom: Annotated[dict[CustomKey, CustomValue], AfterValidator(_bounded_custom)] = Field(default_factory=dict)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ContactPage(BaseModel):
+    items: list[Contact]
+    next_cursor: str | None = None
+
+
+class ContactExport(BaseModel):
+    """Everything held about one contact (GDPR Art. 15 / 20)."""
+
+    contact: Contact
+    consent_history: list[ConsentRecord]
+    mail_sent: list[dict[str, Any]]
+    exported_at: datetime
+
+
+class ConfirmRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, StringConstraints(min_length=10, max_length=2000)]
+
+
+class ConfirmResult(BaseModel):
+    contact_id: str
+    status: ConsentStatus
+    confirmed_at: datetime | None

@@ -1,0 +1,67 @@
+"""What the contacts domain needs from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from ecrm.contacts.models import ConsentRecord, Contact
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Related:
+    """The items kept beside a contact: consent history and the log of mail sent to it."""
+
+    consent: list[ConsentRecord]
+    mail: list[dict[str, Any]]
+
+
+class ContactRepository(Protocol):
+    def get(self, contact_id: str) -> Contact | None: ...
+    def find_by_email(self, email: str) -> Contact | None: ...
+    def create(self, contact: Contact, consent: Sequence[ConsentRecord]) -> None:
+        """Raise AlreadyExists when the e-mail address (or id) is taken."""
+        ...
+
+    def save(
+        self,
+        contact: Contact,
+        expected_version: int,
+        added_tags: Sequence[str] = (),
+        removed_tags: Sequence[str] = (),
+        consent: Sequence[ConsentRecord] = (),
+    ) -> None:
+        """Write `contact` if its stored version is still `expected_version`, else raise Conflict."""
+        ...
+
+    def list_by_tag(self, tag: str, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]: ...
+    def related(self, contact_id: str) -> Related: ...
+    def claim_mail(self, contact_id: str, key: str, now: datetime) -> bool:
+        """Record that mail `key` is being sent; False if it was sent already."""
+        ...
+
+    def mark_mail_sent(self, contact_id: str, key: str, message_id: str, now: datetime) -> None: ...
+    def erase(self, contact: Contact, now: datetime) -> None: ...
+    def is_erased(self, contact_id: str) -> bool: ...
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> str:
+        """Send and return the provider's message id."""
+        ...
+
+
+class TokenSigner(Protocol):
+    def sign(self, purpose: str, payload: dict[str, Any], expires_at: datetime) -> str: ...
+    def verify(self, purpose: str, token: str, now: datetime) -> dict[str, Any]: ...

@@ -1,0 +1,190 @@
+"""Contact capture, consent and the contact directory: the domain services the handlers call."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from ecrm.clock import Clock
+from ecrm.contacts import merge
+from ecrm.contacts.consent_mail import CONFIRM_PURPOSE
+from ecrm.contacts.merge import Change, Context
+from ecrm.contacts.models import (
+    CaptureRequest,
+    CaptureResult,
+    ConfirmResult,
+    Contact,
+    ContactExport,
+    ContactPage,
+    ContactPatch,
+)
+from ecrm.contacts.ports import ContactRepository, TokenSigner
+from ecrm.errors import AlreadyExists, Conflict, InvalidToken, NotFound
+from ecrm.events import ConsentConfirmed, ContactCaptured, ContactErased, ContactUpdated, EventPublisher
+
+# Each attempt re-reads the contact, so two concurrent posts of one new address converge on one contact.
+_ATTEMPTS = 3
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _updated_event(change: Change, now: datetime) -> ContactUpdated:
+    return ContactUpdated(
+        occurred_at=now,
+        contact_id=change.contact.id,
+        changed=change.changed,
+        consent_requested=change.consent_request_id is not None,
+        consent_request_id=change.consent_request_id,
+    )
+
+
+class CaptureService:
+    """Public side: form posts and consent confirmation."""
+
+    def __init__(
+        self,
+        repo: ContactRepository,
+        events: EventPublisher,
+        clock: Clock,
+        signer: TokenSigner,
+        consent_text_version: str,
+        ids: Callable[[], str] = new_id,
+    ) -> None:
+        self._repo = repo
+        self._events = events
+        self._clock = clock
+        self._signer = signer
+        self._text_version = consent_text_version
+        self._ids = ids
+
+    def capture(self, req: CaptureRequest, ip: str | None) -> CaptureResult:
+        for _ in range(_ATTEMPTS):
+            ctx = Context(now=self._clock.now(), ip=ip, text_version=self._text_version, new_id=self._ids())
+            existing = self._repo.find_by_email(req.email)
+            try:
+                if existing is None:
+                    return self._create(req, ctx)
+                return self._merge(existing, req, ctx)
+            except (AlreadyExists, Conflict):
+                continue  # another writer got there first: re-read and merge into its contact
+        raise Conflict("contact kept changing while it was being captured")
+
+    def _create(self, req: CaptureRequest, ctx: Context) -> CaptureResult:
+        change = merge.new_contact(req, ctx)
+        self._repo.create(change.contact, change.consent)
+        self._events.publish(
+            [
+                ContactCaptured(
+                    occurred_at=ctx.now,
+                    contact_id=change.contact.id,
+                    form_id=req.form_id,
+                    tags=change.contact.tags,
+                    utm_source=req.utm_source,
+                    utm_campaign=req.utm_campaign,
+                    consent_requested=change.consent_request_id is not None,
+                    consent_request_id=change.consent_request_id,
+                )
+            ]
+        )
+        return CaptureResult(id=change.contact.id, created=True)
+
+    def _merge(self, existing: Contact, req: CaptureRequest, ctx: Context) -> CaptureResult:
+        change = merge.merge(existing, req, ctx)
+        if change is not None:
+            self._repo.save(change.contact, existing.version, added_tags=change.added_tags, consent=change.consent)
+            self._events.publish([_updated_event(change, ctx.now)])
+        return CaptureResult(id=existing.id, created=False)
+
+    def confirm(self, token: str, ip: str | None) -> ConfirmResult:
+        now = self._clock.now()
+        claims = self._signer.verify(CONFIRM_PURPOSE, token, now)
+        contact = self._repo.get(str(claims.get("c")))
+        if contact is None:
+            raise InvalidToken("the contact no longer exists")
+        change = merge.confirm(contact, str(claims.get("r")), now, ip)
+        if change is not None:
+            self._repo.save(change.contact, contact.version, consent=change.consent)
+            consent = change.contact.consent
+            self._events.publish(
+                [
+                    ConsentConfirmed(
+                        occurred_at=now,
+                        contact_id=contact.id,
+                        request_id=consent.request_id or "",
+                        text_version=consent.text_version or "",
+                        form_id=consent.form_id,
+                    )
+                ]
+            )
+            contact = change.contact
+        return ConfirmResult(
+            contact_id=contact.id, status=contact.consent.status, confirmed_at=contact.consent.confirmed_at
+        )
+
+
+class ContactDirectory:
+    """Signed-in side: look up, search, edit, export and erase contacts."""
+
+    def __init__(self, repo: ContactRepository, events: EventPublisher, clock: Clock) -> None:
+        self._repo = repo
+        self._events = events
+        self._clock = clock
+
+    def get(self, contact_id: str) -> Contact:
+        contact = self._repo.get(contact_id)
+        if contact is None:
+            raise NotFound("contact")
+        return contact
+
+    def by_email(self, email: str) -> ContactPage:
+        contact = self._repo.find_by_email(email)
+        return ContactPage(items=[contact] if contact else [])
+
+    def by_tag(self, tag: str, limit: int, cursor: str | None) -> ContactPage:
+        items, next_cursor = self._repo.list_by_tag(tag, limit, cursor)
+        return ContactPage(items=items, next_cursor=next_cursor)
+
+    def update(self, contact_id: str, patch: ContactPatch) -> Contact:
+        contact = self.get(contact_id)
+        if patch.expected_version is not None and patch.expected_version != contact.version:
+            raise Conflict(f"contact is at version {contact.version}, not {patch.expected_version}")
+        fields = patch.model_dump(exclude_unset=True, exclude={"add_tags", "remove_tags", "custom", "expected_version"})
+        tags = (set(contact.tags) | set(patch.add_tags)) - set(patch.remove_tags)
+        added = sorted(tags - set(contact.tags))
+        removed = sorted(set(contact.tags) - tags)
+        updates: dict[str, object] = {k: v for k, v in fields.items() if getattr(contact, k) != v}
+        if added or removed:
+            updates["tags"] = sorted(tags)
+        if patch.custom and {**contact.custom, **patch.custom} != contact.custom:
+            updates["custom"] = {**contact.custom, **patch.custom}
+        if not updates:
+            return contact
+        now = self._clock.now()
+        updated = contact.model_copy(update={**updates, "updated_at": now, "version": contact.version + 1})
+        self._repo.save(updated, contact.version, added_tags=added, removed_tags=removed)
+        self._events.publish([ContactUpdated(occurred_at=now, contact_id=contact.id, changed=sorted(updates))])
+        return updated
+
+    def export(self, contact_id: str) -> ContactExport:
+        contact = self.get(contact_id)
+        related = self._repo.related(contact_id)
+        return ContactExport(
+            contact=contact,
+            consent_history=related.consent,
+            mail_sent=related.mail,
+            exported_at=self._clock.now(),
+        )
+
+    def erase(self, contact_id: str) -> None:
+        """Delete everything held about the contact, leaving an id-only tombstone. Repeating it is
+        harmless and re-announces the erasure, so a lost event is never final."""
+        now = self._clock.now()
+        contact = self._repo.get(contact_id)
+        if contact is not None:
+            self._repo.erase(contact, now)
+        elif not self._repo.is_erased(contact_id):
+            raise NotFound("contact")
+        self._events.publish([ContactErased(occurred_at=now, contact_id=contact_id)])

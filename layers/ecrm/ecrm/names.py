@@ -1,0 +1,51 @@
+"""Resource names and environment-variable names: the one plain module both CDK and runtime read.
+
+No CDK and no boto3 here. The topology (infra/ecrm_infra/topology.py) wires these names to
+resources; each function's settings model (ecrm.settings) reads them back from its environment.
+"""
+
+from typing import Final
+
+SERVICE: Final = "ecrm"
+METRICS_NAMESPACE: Final = "eCRM"
+EVENT_SOURCE: Final = "ecrm.contacts"
+
+
+class Env:
+    """Environment-variable names set on functions."""
+
+    CONTACTS_TABLE: Final = "CONTACTS_TABLE_NAME"
+    EVENT_BUS: Final = "EVENT_BUS_NAME"
+    SIGNING_SECRET: Final = "SIGNING_SECRET_ID"  # noqa: S105 - a variable name, not a secret
+    SENDER: Final = "SENDER_ADDRESS"
+    SES_CONFIGURATION_SET: Final = "SES_CONFIGURATION_SET"
+    CONFIRM_URL: Final = "CONFIRM_PAGE_URL"
+    THANK_YOU_URL: Final = "THANK_YOU_URL"
+    ALLOWED_ORIGINS: Final = "ALLOWED_ORIGINS"
+    CONSENT_TEXT_VERSION: Final = "CONSENT_TEXT_VERSION"
+    CONFIRM_TTL_HOURS: Final = "CONFIRM_TOKEN_TTL_HOURS"
+
+
+class Resource:
+    """Logical names of shared resources (the physical name is derived per stack)."""
+
+    CONTACTS_TABLE: Final = "Contacts"
+    EVENT_BUS: Final = "Bus"
+    SIGNING_SECRET: Final = "LinkSigningKey"  # noqa: S105 - a resource name
+    CONSENT_MAIL_QUEUE: Final = "ConsentMailQueue"
+
+
+class DetailType:
+    """Versioned EventBridge detail-types published by the contacts capability."""
+
+    CONTACT_CAPTURED: Final = "ContactCaptured.v1"
+    CONTACT_UPDATED: Final = "ContactUpdated.v1"
+    CONSENT_CONFIRMED: Final = "ConsentConfirmed.v1"
+    CONTACT_ERASED: Final = "ContactErased.v1"
+
+
+class Role:
+    ADMIN: Final = "admin"
+    AGENT: Final = "agent"
+    MARKETER: Final = "marketer"
+    ALL: Final = (ADMIN, AGENT, MARKETER)

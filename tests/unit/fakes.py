@@ -1,0 +1,95 @@
+"""In-memory stand-ins for the ports (unit tier: no network, no moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ecrm.contacts.models import ConsentRecord, Contact
+from ecrm.contacts.ports import Mail, Related
+from ecrm.errors import AlreadyExists, Conflict
+from ecrm.events import DomainEvent
+
+
+class MemoryContacts:
+    def __init__(self) -> None:
+        self.contacts: dict[str, Contact] = {}
+        self.emails: dict[str, str] = {}
+        self.consent: dict[str, list[ConsentRecord]] = {}
+        self.mail: dict[tuple[str, str], dict[str, Any]] = {}
+        self.erased: set[str] = set()
+        self.writes = 0
+
+    def get(self, contact_id: str) -> Contact | None:
+        return self.contacts.get(contact_id)
+
+    def find_by_email(self, email: str) -> Contact | None:
+        cid = self.emails.get(email)
+        return self.contacts.get(cid) if cid else None
+
+    def create(self, contact: Contact, consent: Sequence[ConsentRecord]) -> None:
+        if contact.email in self.emails:
+            raise AlreadyExists(contact.email)
+        self.writes += 1
+        self.emails[contact.email] = contact.id
+        self.contacts[contact.id] = contact
+        self.consent[contact.id] = list(consent)
+
+    def save(self, contact: Contact, expected_version: int, added_tags: Sequence[str] = (),
+             removed_tags: Sequence[str] = (), consent: Sequence[ConsentRecord] = ()) -> None:
+        stored = self.contacts.get(contact.id)
+        if stored is None or stored.version != expected_version:
+            raise Conflict(contact.id)
+        self.writes += 1
+        self.contacts[contact.id] = contact
+        self.consent.setdefault(contact.id, []).extend(consent)
+
+    def list_by_tag(self, tag: str, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
+        tagged = sorted((c for c in self.contacts.values() if tag in c.tags), key=lambda c: c.created_at)
+        start = int(cursor or 0)
+        more = start + limit < len(tagged)
+        return tagged[start : start + limit], str(start + limit) if more else None
+
+    def related(self, contact_id: str) -> Related:
+        mail = [dict(v, key=k[1]) for k, v in self.mail.items() if k[0] == contact_id]
+        return Related(consent=list(self.consent.get(contact_id, [])), mail=mail)
+
+    def claim_mail(self, contact_id: str, key: str, now: datetime) -> bool:
+        if (contact_id, key) in self.mail:
+            return False
+        self.mail[(contact_id, key)] = {"status": "sending"}
+        return True
+
+    def mark_mail_sent(self, contact_id: str, key: str, message_id: str, now: datetime) -> None:
+        self.mail[(contact_id, key)] = {"status": "sent", "message_id": message_id}
+
+    def erase(self, contact: Contact, now: datetime) -> None:
+        self.erased.add(contact.id)
+        self.emails.pop(contact.email, None)
+        self.contacts.pop(contact.id, None)
+        self.consent.pop(contact.id, None)
+        self.mail = {k: v for k, v in self.mail.items() if k[0] != contact.id}
+
+    def is_erased(self, contact_id: str) -> bool:
+        return contact_id in self.erased
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        self.events.extend(events)
+
+    def types(self) -> list[str]:
+        return [e.detail_type for e in self.events]
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+
+    def send(self, mail: Mail) -> str:
+        self.sent.append(mail)
+        return f"msg-{len(self.sent)}"
