@@ -46,7 +46,8 @@ def capture() -> Response[str]:
         metrics.add_metric(name="ContactCreated" if result.created else "ContactMerged", unit=MetricUnit.Count, value=1)
     cors = web.cors_headers(header(app.current_event.headers, "origin"), settings())
     if body.from_html_form:
-        return Response(303, headers={"Location": web.thank_you_target(request.redirect, settings()), **cors})
+        location = web.thank_you_target(request.redirect, settings())
+        return Response(303, content_types.TEXT_PLAIN, "", {"Location": location, **cors})
     return Response(201 if result.created else 200, content_types.APPLICATION_JSON, result.model_dump_json(), cors)
 
 

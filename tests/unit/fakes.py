@@ -36,8 +36,14 @@ class MemoryContacts:
         self.contacts[contact.id] = contact
         self.consent[contact.id] = list(consent)
 
-    def save(self, contact: Contact, expected_version: int, added_tags: Sequence[str] = (),
-             removed_tags: Sequence[str] = (), consent: Sequence[ConsentRecord] = ()) -> None:
+    def save(
+        self,
+        contact: Contact,
+        expected_version: int,
+        added_tags: Sequence[str] = (),
+        removed_tags: Sequence[str] = (),
+        consent: Sequence[ConsentRecord] = (),
+    ) -> None:
         stored = self.contacts.get(contact.id)
         if stored is None or stored.version != expected_version:
             raise Conflict(contact.id)

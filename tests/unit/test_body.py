@@ -3,7 +3,6 @@
 import base64
 
 import pytest
-
 from ecrm.api import MAX_BODY_BYTES, read_body
 from ecrm.errors import InvalidInput
 
@@ -30,8 +29,8 @@ def test_urlencoded_joins_repeated_tags_and_nests_custom_fields():
 
 def test_multipart_text_fields():
     raw = (
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@b.co\r\n"
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"first_name\"\r\n\r\nJ\xc3\xbcrgen\r\n--XyZ--\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="email"\r\n\r\na@b.co\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="first_name"\r\n\r\nJ\xc3\xbcrgen\r\n--XyZ--\r\n'
     )
     body = read_body(event(raw, "multipart/form-data; boundary=XyZ", b64=True))
     assert body.fields == {"email": "a@b.co", "first_name": "Jürgen"}
@@ -49,7 +48,8 @@ def test_multipart_text_fields():
         (
             event(
                 b'--B\r\nContent-Disposition: form-data; name="cv"; filename="cv.pdf"\r\n\r\n%PDF\r\n--B--\r\n',
-                "multipart/form-data; boundary=B", b64=True,
+                "multipart/form-data; boundary=B",
+                b64=True,
             ),
             "cv",
             400,

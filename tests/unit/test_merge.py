@@ -3,13 +3,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from ecrm.contacts import merge
 from ecrm.contacts.merge import Context
 from ecrm.contacts.models import CaptureRequest
 from ecrm.errors import InvalidToken
+from hypothesis import given
+from hypothesis import strategies as st
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -34,8 +33,13 @@ def test_new_contact_keeps_normalized_email_and_first_touch():
 def test_repeat_post_fills_empty_fields_adds_tags_and_moves_only_last_touch():
     contact = first_post(first_name="Ann", tags="news").contact
     req = CaptureRequest.model_validate(
-        {"email": "ann@example.com", "first_name": "Anna", "last_name": "Lee", "tags": ["events"],
-         "utm_source": "newsletter"}
+        {
+            "email": "ann@example.com",
+            "first_name": "Anna",
+            "last_name": "Lee",
+            "tags": ["events"],
+            "utm_source": "newsletter",
+        }
     )
     change = merge.merge(contact, req, ctx(T0 + timedelta(days=1)))
     assert change is not None
@@ -63,8 +67,13 @@ def test_identical_repeat_post_changes_nothing():
 def test_merging_the_same_post_twice_changes_nothing_the_second_time(first, tags, consent, source):
     contact = first_post().contact
     req = CaptureRequest.model_validate(
-        {"email": "ann@example.com", "first_name": first, "tags": tags, "marketing_consent": consent,
-         "utm_source": source}
+        {
+            "email": "ann@example.com",
+            "first_name": first,
+            "tags": tags,
+            "marketing_consent": consent,
+            "utm_source": source,
+        }
     )
     once = merge.merge(contact, req, ctx(T0 + timedelta(minutes=1)))
     after = once.contact if once else contact

@@ -1,11 +1,10 @@
 """unit: what a form may post; every rejection names its field."""
 
 import pytest
-from pydantic import ValidationError
-
 from ecrm.api import field_errors
 from ecrm.contacts.models import CaptureRequest
 from ecrm.types import normalize_email
+from pydantic import ValidationError
 
 
 @pytest.mark.parametrize("raw", ["  Foo.Bar+x@Example.COM ", "foo.bar+x@example.com"])

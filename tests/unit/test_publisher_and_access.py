@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 
 import pytest
-
 from ecrm import access
 from ecrm.adapters.eventbridge import EventBridgePublisher
 from ecrm.errors import Forbidden, PublishFailed
@@ -17,7 +16,7 @@ class FlakyEvents:
         self.failures = failures
         self.calls: list[int] = []
 
-    def put_events(self, Entries):  # noqa: N803 - boto3's parameter name
+    def put_events(self, Entries):
         self.calls.append(len(Entries))
         results = [{"EventId": str(i)} for i, _ in enumerate(Entries)]
         if self.failures:
@@ -46,8 +45,13 @@ def test_persistent_failure_raises():
 
 @pytest.mark.parametrize(
     ("groups", "roles"),
-    [("admin", {"admin"}), ("admin,agent", {"admin", "agent"}), ("[agent marketer]", {"agent", "marketer"}),
-     (["marketer"], {"marketer"}), (None, set())],
+    [
+        ("admin", {"admin"}),
+        ("admin,agent", {"admin", "agent"}),
+        ("[agent marketer]", {"agent", "marketer"}),
+        (["marketer"], {"marketer"}),
+        (None, set()),
+    ],
 )
 def test_cognito_groups_claim_shapes(groups, roles):
     assert access.caller_roles({"authorizer": {"claims": {"cognito:groups": groups}}}) == roles

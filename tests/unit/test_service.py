@@ -3,13 +3,13 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from ecrm.clock import FixedClock
 from ecrm.contacts.consent_mail import ConfirmationMailer
 from ecrm.contacts.models import CaptureRequest, ContactPatch
 from ecrm.contacts.service import CaptureService, ContactDirectory
 from ecrm.errors import Conflict, InvalidToken, NotFound
 from ecrm.signing import Signer
+
 from tests.unit.fakes import MemoryContacts, Outbox, RecordingPublisher
 
 

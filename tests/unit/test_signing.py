@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from ecrm.errors import InvalidToken
 from ecrm.signing import Signer
 

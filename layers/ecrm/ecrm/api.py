@@ -29,7 +29,7 @@ class Body:
     from_html_form: bool  # a browser form post wants a redirect, not JSON
 
 
-def error(status: int, message: str, errors: list[dict[str, str]] | None = None) -> Response:
+def error(status: int, message: str, errors: list[dict[str, str]] | None = None) -> Response[str]:
     body: dict[str, Any] = {"message": message}
     if errors:
         body["errors"] = errors
@@ -136,32 +136,32 @@ def build_resolver() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
 
     @app.exception_handler(ValidationError)
-    def _invalid_model(exc: ValidationError) -> Response:
+    def _invalid_model(exc: ValidationError) -> Response[str]:
         return error(422, "request is not valid", field_errors(exc.errors()))
 
     @app.exception_handler(RequestValidationError)
-    def _invalid_request(exc: RequestValidationError) -> Response:
+    def _invalid_request(exc: RequestValidationError) -> Response[str]:
         return error(422, "request is not valid", field_errors(list(exc.errors())))
 
     @app.exception_handler(InvalidInput)
-    def _invalid_input(exc: InvalidInput) -> Response:
+    def _invalid_input(exc: InvalidInput) -> Response[str]:
         return error(exc.status, "request is not valid", [{"field": exc.field, "message": exc.message}])
 
     @app.exception_handler(InvalidToken)
-    def _invalid_token(exc: InvalidToken) -> Response:
+    def _invalid_token(exc: InvalidToken) -> Response[str]:
         return error(400, "link is not valid", [{"field": "token", "message": exc.reason}])
 
     @app.exception_handler(NotFound)
-    def _not_found(exc: NotFound) -> Response:
+    def _not_found(exc: NotFound) -> Response[str]:
         return error(404, str(exc))
 
     @app.exception_handler(Conflict)
-    def _conflict(exc: Conflict) -> Response:
+    def _conflict(exc: Conflict) -> Response[str]:
         logger.info("optimistic lock conflict")
         return error(409, str(exc))
 
     @app.exception_handler(Forbidden)
-    def _forbidden(exc: Forbidden) -> Response:
+    def _forbidden(exc: Forbidden) -> Response[str]:
         return error(403, str(exc))
 
     return app

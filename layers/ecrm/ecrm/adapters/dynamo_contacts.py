@@ -54,7 +54,7 @@ def _condition_failed(exc: ClientError) -> bool:
     code = exc.response["Error"]["Code"]
     if code == "ConditionalCheckFailedException":
         return True
-    reasons = exc.response.get("CancellationReasons", [])  # type: ignore[typeddict-item]
+    reasons = exc.response.get("CancellationReasons", [])
     return code == "TransactionCanceledException" and any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
 
 

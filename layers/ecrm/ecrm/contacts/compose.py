@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 def _signer(session: Session, secret_id: str) -> SecretSigner:
     def fetch() -> str:
-        return session.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+        secret: str = session.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+        return secret
 
     return SecretSigner(fetch)
 

@@ -1,0 +1,96 @@
+"""`make bench`: cold-start and in-process latency figures, each as a ratio to a baseline measured
+in the same run. Prints what it saw; asserts nothing about time (that is not what tests are for)."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from ecrm_infra import topology
+
+RUNS = int(os.environ.get("BENCH_RUNS", "9"))
+CALLS = int(os.environ.get("BENCH_CALLS", "400"))
+ENV = {
+    **os.environ,
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+
+FLOOR = "import boto3; boto3.client('dynamodb')"
+_PROBE = """
+import resource, time
+t0 = time.perf_counter()
+{code}
+t1 = time.perf_counter()
+print(t1 - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _fresh(code: str) -> tuple[float, int]:
+    """Seconds `code` takes in a new interpreter, and that process's peak RSS (KiB)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(code=code)], env=ENV, check=True, capture_output=True, text=True
+    ).stdout.split()
+    return float(out[0]), int(out[1])
+
+
+def _median(code: str) -> tuple[float, int]:
+    runs = [_fresh(code) for _ in range(RUNS)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def cold_starts() -> None:
+    floor, floor_rss = _median(FLOOR)
+    print(
+        f"\n== cold init, median of {RUNS} fresh interpreters (floor = `{FLOOR}`: {floor * 1000:.0f} ms, "
+        f"{floor_rss / 1024:.0f} MiB)"
+    )
+    print(f"{'function':20} {'import ms':>10} {'ratio':>6} {'ready ms':>9} {'ratio':>6} {'peak MiB':>9}")
+    for fn in topology.FUNCTIONS:
+        imported, _ = _median(f"import {fn.name}.handler")
+        # "ready": import plus building the composition root (settings, clients), which the
+        # handler does on its first invocation.
+        ready, rss = _median(_ready_code(fn))
+        print(
+            f"{fn.name:20} {imported * 1000:10.0f} {imported / floor:6.2f} {ready * 1000:9.0f} "
+            f"{ready / floor:6.2f} {rss / 1024:9.0f}"
+        )
+
+
+def _ready_code(fn: topology.Function) -> str:
+    env = {alias: "x" for alias in (f.alias for f in fn.settings.model_fields.values()) if alias}
+    env.update({"CONFIRM_TOKEN_TTL_HOURS": "72"})
+    factory = {"contacts_capture": "service", "contacts_api": "directory", "consent_mailer": "mailer"}[fn.name]
+    return f"import os; os.environ.update({json.dumps(env)}); import {fn.name}.handler as h; h.{factory}()"
+
+
+def latency() -> None:
+    from tests.bench.latency import measure
+
+    hello, capture, peak = measure(CALLS)
+    print(f"\n== in-process latency under moto, {CALLS} calls each")
+    print(f"{'route':28} {'p50 ms':>8} {'p99 ms':>8} {'p50 ratio':>10} {'p99 ratio':>10}")
+    for name, samples in (("bare Powertools hello", hello), ("POST /contacts (capture)", capture)):
+        p50, p99 = _pct(samples, 50), _pct(samples, 99)
+        print(
+            f"{name:28} {p50 * 1000:8.2f} {p99 * 1000:8.2f} {p50 / _pct(hello, 50):10.2f} {p99 / _pct(hello, 99):10.2f}"
+        )
+    print(f"peak traced memory during the capture run: {peak / 1024 / 1024:.1f} MiB")
+
+
+def _pct(samples: list[float], p: int) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    cold_starts()
+    latency()
+    print(f"\nbench took {time.perf_counter() - started:.0f} s")
