@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.contacts.compose import confirmation_mailer
 from ecrm.contacts.consent_mail import ConfirmationMailer
 from ecrm.events import EVENT_TYPES, ContactCaptured, ContactUpdated
-from ecrm.observability import logger, metrics, tracer
+from ecrm.observability import logger, metrics
 from ecrm.settings import ConsentMailerSettings
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -34,6 +34,5 @@ def send_confirmation(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=send_confirmation, processor=processor, context=context)

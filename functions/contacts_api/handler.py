@@ -12,7 +12,7 @@ from ecrm.contacts.compose import contact_directory
 from ecrm.contacts.models import Contact, ContactExport, ContactPage, ContactPatch
 from ecrm.contacts.service import ContactDirectory
 from ecrm.errors import InvalidInput
-from ecrm.observability import logger, metrics, tracer
+from ecrm.observability import logger, metrics
 from ecrm.settings import ContactsApiSettings
 from ecrm.types import ContactId, Email, Tag
 
@@ -77,6 +77,5 @@ def erase_contact(contact_id: ContactId) -> Response[str]:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -12,10 +12,10 @@ from ecrm.contacts.compose import capture_service
 from ecrm.contacts.models import CaptureRequest, CaptureResult, ConfirmRequest, ConfirmResult
 from ecrm.contacts.service import CaptureService, new_id
 from ecrm.errors import InvalidToken
-from ecrm.observability import logger, metrics, tracer
+from ecrm.observability import logger, metrics
 from ecrm.settings import CaptureSettings
 
-app = build_resolver()
+app = build_resolver(validation=False)  # bodies are decoded and validated by read_body + pydantic
 
 
 @cache
@@ -52,7 +52,10 @@ def capture() -> Response[str]:
 
 
 @app.get("/contacts/confirm", summary="Page asking the person to confirm consent", tags=["public"])
-def confirm_page(token: str) -> Response[str]:
+def confirm_page() -> Response[str]:
+    token = app.current_event.get_query_string_value("token") or ""
+    if len(token) < 10:
+        return Response(400, content_types.TEXT_HTML, pages.problem("The link is incomplete: its token is missing."))
     action = app.current_event.request_context.path or app.current_event.path
     return Response(200, content_types.TEXT_HTML, pages.confirm_form(token, action))
 
@@ -83,6 +86,5 @@ def _json(result: ConfirmResult) -> Response[str]:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

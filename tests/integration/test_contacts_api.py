@@ -125,6 +125,7 @@ def test_double_opt_in_with_duplicate_delivery_sends_one_mail_and_confirms_once(
     raw = mails[0].raw_data
     assert "Subject: Confirm your subscription" in raw and "To: ann@example.com" in raw
     token = confirm_token(raw)
+    assert stack.call("GET", "/contacts/confirm").status == 400
     page = stack.call("GET", "/contacts/confirm", query={"token": token})
     assert page.status == 200 and 'name="token"' in page.body and "<form" in page.body
     tampered = stack.call("POST", "/contacts/confirm", {"token": token[:-4] + "AAAA"})
