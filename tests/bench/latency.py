@@ -39,7 +39,8 @@ def measure(n: int) -> tuple[list[float], list[float], int]:
         "body": None,
         "isBase64Encoded": False,
     }
-    hello_samples = _timed(lambda _: hello_app.resolve(event, LambdaContext("hello"))  # type: ignore[arg-type], n)
+    context: Any = LambdaContext("hello")
+    hello_samples = _timed(lambda _: hello_app.resolve(event, context), n)
     with moto_stack() as stack:
         stack.call("POST", "/contacts", {"email": "warm@example.com"})  # composition, as a warm Lambda
         tracemalloc.start()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, SQSEvent
-
 from ecrm.events import EVENT_TYPES
 from ecrm_infra import topology
 
