@@ -73,15 +73,18 @@ def _ready_code(fn: topology.Function) -> str:
 def latency() -> None:
     from tests.bench.latency import measure
 
-    hello, capture, peak = measure(CALLS)
+    hello, one_call, capture, peak = measure(CALLS)
     print(f"\n== in-process latency under moto, {CALLS} calls each")
-    print(f"{'route':28} {'p50 ms':>8} {'p99 ms':>8} {'p50 ratio':>10} {'p99 ratio':>10}")
-    for name, samples in (("bare Powertools hello", hello), ("POST /contacts (capture)", capture)):
+    print("   ratio x: to the bare hello route; x1: to the hello route plus one DynamoDB GetItem")
+    print(f"{'route':30} {'p50 ms':>8} {'p99 ms':>8} {'p50 x':>8} {'p99 x':>8} {'p50 x1':>7} {'p99 x1':>7}")
+    rows = (("bare Powertools hello", hello), ("hello + 1 DynamoDB GetItem", one_call), ("POST /contacts", capture))
+    for name, samples in rows:
         p50, p99 = _pct(samples, 50), _pct(samples, 99)
         print(
-            f"{name:28} {p50 * 1000:8.2f} {p99 * 1000:8.2f} {p50 / _pct(hello, 50):10.2f} {p99 / _pct(hello, 99):10.2f}"
+            f"{name:30} {p50 * 1000:8.2f} {p99 * 1000:8.2f} {p50 / _pct(hello, 50):8.1f} {p99 / _pct(hello, 99):8.1f}"
+            f" {p50 / _pct(one_call, 50):7.2f} {p99 / _pct(one_call, 99):7.2f}"
         )
-    print(f"peak traced memory during the capture run: {peak / 1024 / 1024:.1f} MiB")
+    print(f"peak traced Python memory over 50 captures: {peak / 1024 / 1024:.1f} MiB")
 
 
 def _pct(samples: list[float], p: int) -> float:
