@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 PORT   ?= 3000
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # Tests and the local stack never talk to AWS: no credentials are read from the developer's profile.
-TEST_ENV := AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 AWS_PROFILE=
+# (`env -u`: an empty AWS_PROFILE makes botocore look for a profile named "".)
+TEST_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 
 .PHONY: install browser run test check unit integration infra e2e bench synth openapi deploy clean
 

@@ -66,7 +66,6 @@ class Function:
         return f"{self.name}.handler.lambda_handler"
 
 
-
 _TABLE_AND_BUS = {Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, Env.EVENT_BUS: Resource.EVENT_BUS}
 
 FUNCTIONS: tuple[Function, ...] = (

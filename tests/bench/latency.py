@@ -39,7 +39,7 @@ def _poster(stack: Stack) -> Callable[[int], None]:
 
 
 def measure(n: int) -> tuple[list[float], list[float], list[float], int]:
-    event = {
+    event: dict[str, Any] = {
         "resource": "/hello",
         "path": "/hello",
         "httpMethod": "GET",

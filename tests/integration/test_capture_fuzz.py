@@ -8,18 +8,46 @@ from hypothesis import strategies as st
 
 from tests.support import moto_stack
 
-FIELDS = ["email", "first_name", "last_name", "phone", "company", "message", "tags", "utm_source", "page_url",
-          "marketing_consent", "custom", "website", "redirect", "form_id", "unknown"]
-values = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=300),
-                   st.lists(st.text(max_size=20), max_size=25), st.dictionaries(st.text(max_size=45), st.text(max_size=10),
-                                                                                max_size=3))
+FIELDS = [
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "company",
+    "message",
+    "tags",
+    "utm_source",
+    "page_url",
+    "marketing_consent",
+    "custom",
+    "website",
+    "redirect",
+    "form_id",
+    "unknown",
+]
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=300),
+    st.lists(st.text(max_size=20), max_size=25),
+    st.dictionaries(st.text(max_size=45), st.text(max_size=10), max_size=3),
+)
 bodies = st.one_of(
     st.dictionaries(st.sampled_from(FIELDS), values, max_size=8).map(json.dumps),
     st.binary(max_size=300),
     st.text(max_size=300),
 )
-content_types = st.sampled_from(["application/json", "application/x-www-form-urlencoded",
-                                 "multipart/form-data; boundary=x", "multipart/form-data", "text/plain", ""])
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "multipart/form-data",
+        "text/plain",
+        "",
+    ]
+)
 
 
 def test_no_input_yields_a_server_error_or_a_partial_write():
@@ -40,8 +68,16 @@ def test_no_input_yields_a_server_error_or_a_partial_write():
 
 def test_logs_carry_no_personal_data(capsys):
     with moto_stack() as stack:
-        stack.call("POST", "/contacts", {"email": "Secret.Person@Example.com", "first_name": "Zebulon",
-                                         "phone": "+44 20 7946 0958", "marketing_consent": True})
+        stack.call(
+            "POST",
+            "/contacts",
+            {
+                "email": "Secret.Person@Example.com",
+                "first_name": "Zebulon",
+                "phone": "+44 20 7946 0958",
+                "marketing_consent": True,
+            },
+        )
         stack.call("POST", "/contacts", {"email": "secret.person@example.com", "first_name": "<b>"})
     out = capsys.readouterr()
     logged = (out.out + out.err).lower()

@@ -1,0 +1,98 @@
+"""The one way a function is made: code, runtime, its own role, its own log group, its grants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from ecrm.names import METRICS_NAMESPACE, SERVICE
+
+from ecrm_infra.bindings import Binding, grant_all
+from ecrm_infra.context import CONTEXT_PREFIX, DeployContext
+from ecrm_infra.nag import acknowledge
+from ecrm_infra.topology import Function
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+# Set on every function besides what its settings model reads.
+OBSERVABILITY_ENV = {"POWERTOOLS_SERVICE_NAME": SERVICE, "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE}
+LOG_LEVEL = "INFO"
+
+
+def function_code(name: str) -> lambda_.Code:
+    """functions/ as the asset root with only this function's folder in it: Lambda imports `<name>.handler`."""
+    return lambda_.Code.from_asset(
+        str(FUNCTIONS_DIR), exclude=["*", f"!{name}", f"!{name}/**", "**/__pycache__", "**/*.pyc"]
+    )
+
+
+def environment(fn: Function, bindings: Mapping[str, Binding], ctx: DeployContext) -> dict[str, str]:
+    env = {**OBSERVABILITY_ENV, "LOG_LEVEL": LOG_LEVEL}
+    for var, source in fn.env.items():
+        if source.startswith(CONTEXT_PREFIX):
+            env[var] = ctx.resolve(source)
+        elif source in bindings:
+            env[var] = bindings[source].env_value
+        else:
+            raise KeyError(f"{fn.name}: {var} refers to unknown resource {source!r}")
+    return env
+
+
+class PythonFunction(Construct):
+    """A function from the topology with a role that starts empty and gets only the function's grants."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        fn: Function,
+        bindings: Mapping[str, Binding],
+        layers: Sequence[lambda_.ILayerVersion],
+        ctx: DeployContext,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = fn
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{fn.name}: runs the function, nothing else",
+        )
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=cdk.RemovalPolicy.RETAIN
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=fn.description,
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            architecture=ctx.architecture,
+            handler=fn.handler,
+            code=function_code(fn.name),
+            timeout=cdk.Duration.seconds(fn.timeout_seconds),
+            memory_size=fn.memory_mb,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=environment(fn, bindings, ctx),
+            layers=list(layers),
+            role=self.role,
+            log_group=self.log_group,
+        )
+        grant_all(self.role, fn.grants, bindings)
+        acknowledge(
+            self.role,
+            "IAM5",
+            "Active tracing: xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+            applies_to="Resource::*",
+        )
+        acknowledge(
+            self.function,
+            "L1",
+            "Pinned to python3.12, the runtime AWS's Powertools layer and our dependencies layer are built "
+            "for (ecrm_infra.versions); the three move together.",
+        )

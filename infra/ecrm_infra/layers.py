@@ -1,0 +1,101 @@
+"""The three layers every function gets: Powertools (AWS's, by ARN), our `ecrm` package, our deps.
+
+Both of ours are built by local bundling (no Docker): a file copy for `ecrm`, pip with
+`--platform` for the dependencies. Synthesis skips bundling for stacks not listed in the context
+key `aws:cdk:bundling-stacks` (the infra tests set it to `[]`); the asset is then the source folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from ecrm_infra import versions
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ECRM_PACKAGE = REPO_ROOT / "layers" / "ecrm" / "ecrm"
+DEPS_DIR = REPO_ROOT / "layers" / "deps"
+_RUNTIME = lambda_.Runtime.PYTHON_3_12
+# Never pulled: local bundling always succeeds or raises. CDK requires an image all the same.
+_UNUSED_IMAGE = cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.12")
+_JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _CopyPackage:
+    """Copies a Python package to `python/<name>/`, where Lambda puts layer code on sys.path."""
+
+    def __init__(self, package: Path) -> None:
+        self._package = package
+
+    def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
+        shutil.copytree(self._package, Path(output_dir) / "python" / self._package.name, ignore=_JUNK)
+        return True
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _PipInstall:
+    """pip-installs a requirements file for Lambda's platform: wheels only, so nothing compiles here."""
+
+    def __init__(self, requirements: Path, architecture: str) -> None:
+        self._requirements = requirements
+        self._platform = versions.PIP_PLATFORMS[architecture]
+
+    def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
+        python_version = versions.PYTHON_RUNTIME.removeprefix("python")
+        command = [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--platform", self._platform, "--only-binary=:all:", "--implementation", "cp",
+            "--python-version", python_version, "--no-compile",
+            "--target", str(Path(output_dir) / "python"), "-r", str(self._requirements),
+        ]  # fmt: skip
+        subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
+        return True
+
+
+def _bundled(source: Path, local: Any, architecture: str) -> lambda_.Code:
+    return lambda_.Code.from_asset(
+        str(source),
+        exclude=["**/__pycache__", "**/*.pyc"],
+        # Part of the asset hash: a new architecture means a new build.
+        bundling=cdk.BundlingOptions(image=_UNUSED_IMAGE, local=local, platform=f"linux/{architecture}"),
+    )
+
+
+class Layers(Construct):
+    """Builds the layers once per stack; `all` is in attach order (later layers win in /opt/python)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, architecture: lambda_.Architecture) -> None:
+        super().__init__(scope, construct_id)
+        arch = architecture.name
+        stack = cdk.Stack.of(self)
+        arn = versions.powertools_layer_arn(partition=stack.partition, region=stack.region, architecture=arch)
+        # Lambda extracts layers into /opt in the listed order, later ones overwriting. CDK sorts a
+        # function's layers by construct path when @aws-cdk/aws-lambda:recognizeLayerVersion is on,
+        # so the ids carry the order: Powertools, then our deps (our pinned pydantic wins), then ecrm.
+        self.powertools = lambda_.LayerVersion.from_layer_version_arn(self, "L1Powertools", arn)
+        self.deps = lambda_.LayerVersion(
+            self,
+            "L2Deps",
+            code=_bundled(DEPS_DIR, _PipInstall(DEPS_DIR / "requirements.txt", arch), arch),
+            compatible_runtimes=[_RUNTIME],
+            compatible_architectures=[architecture],
+            description=f"Third-party dependencies from layers/deps/requirements.txt ({arch})",
+        )
+        self.ecrm = lambda_.LayerVersion(
+            self,
+            "L3Ecrm",
+            code=_bundled(ECRM_PACKAGE, _CopyPackage(ECRM_PACKAGE), arch),
+            compatible_runtimes=[_RUNTIME],
+            compatible_architectures=[architecture],
+            description="The shared ecrm package (domain, ports, adapters, models)",
+        )
+        self.all: list[lambda_.ILayerVersion] = [self.powertools, self.deps, self.ecrm]

@@ -1,0 +1,70 @@
+"""EventBridge rule -> SQS queue (with its DLQ) -> function, as a topology QueueTrigger declares it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from ecrm_infra.topology import QueueTrigger
+
+# AWS's guidance: visibility timeout at least 6x the function timeout, so a batch retried by the
+# poller (throttling, a slow batch) is not handed out twice while the first attempt still runs.
+VISIBILITY_FACTOR = 6
+_RETENTION = cdk.Duration.days(14)  # the SQS maximum: time to look at and redrive the DLQ
+
+
+def event_pattern(trigger: QueueTrigger) -> events.EventPattern:
+    # The topology's pattern is EventBridge JSON; EventPattern takes the same keys in snake case.
+    fields: dict[str, Any] = {key.replace("-", "_"): value for key, value in trigger.event_pattern.items()}
+    return events.EventPattern(**fields)
+
+
+class QueueTriggered(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        trigger: QueueTrigger,
+        bus: events.IEventBus,
+        function: lambda_.Function,
+        function_timeout_seconds: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "Dlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=_RETENTION,
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=cdk.Duration.seconds(VISIBILITY_FACTOR * function_timeout_seconds),
+            retention_period=_RETENTION,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=trigger.max_receive_count
+            ),
+        )
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            event_bus=bus,
+            event_pattern=event_pattern(trigger),
+            description=f"{trigger.queue}: {', '.join(trigger.detail_types)}",
+            # Events EventBridge cannot deliver (queue policy, throttling past retries) land in the DLQ too.
+            targets=[targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue)],
+        )
+        function.add_event_source(
+            sources.SqsEventSource(self.queue, batch_size=trigger.batch_size, report_batch_item_failures=True)
+        )

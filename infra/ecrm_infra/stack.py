@@ -1,0 +1,66 @@
+"""The Ecrm stack: the platform, the capabilities on it, their monitoring, checked by cdk-nag."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+from ecrm_infra.contacts import Contacts
+from ecrm_infra.context import DeployContext
+from ecrm_infra.monitoring import Monitoring
+from ecrm_infra.platform import Platform
+
+STACK_NAME = "Ecrm"
+CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
+
+
+def project_context() -> dict[str, Any]:
+    """cdk.json's context: what the cdk CLI passes in; `python infra/app.py` and the tests read it here."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text()).get("context", {})
+    return context
+
+
+class EcrmStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        ctx = DeployContext.of(self.node)
+        self.platform = Platform(self, "Platform", ctx=ctx)
+        self.contacts = Contacts(self, "Contacts", platform=self.platform, ctx=ctx)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            functions={name: f.function for name, f in self.contacts.functions.items()},
+            dead_letter_queues=self.contacts.dead_letter_queues,
+            api=self.platform.api.rest_api,
+        )
+        self._outputs()
+
+    def _outputs(self) -> None:
+        api = self.platform.api
+        cdk.CfnOutput(self, "ApiUrl", value=api.rest_api.url)
+        cdk.CfnOutput(self, "UserPoolId", value=self.platform.staff.user_pool.user_pool_id)
+        cdk.CfnOutput(self, "UserPoolClientId", value=self.platform.staff.client.user_pool_client_id)
+        cdk.CfnOutput(self, "ContactsTableName", value=self.platform.table.table_name)
+        cdk.CfnOutput(self, "EventBusName", value=self.platform.bus.event_bus_name)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+
+
+def build_app(
+    *, outdir: str | None = None, context: Mapping[str, Any] | None = None, env: cdk.Environment | None = None
+) -> cdk.App:
+    """The app with its one stack. `env` defaults to the account and region the cdk CLI resolved."""
+    app = cdk.App(outdir=outdir, context=dict(context or {}))
+    env = env or cdk.Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+    )
+    stack = EcrmStack(app, STACK_NAME, env=env, description="eCRM serverless backend")
+    # cdk-nag 3: a policy-validation plugin; an unacknowledged finding fails app.synth().
+    cdk.Validations.of(stack).add_plugins(AwsSolutionsChecks(stack))
+    return app

@@ -1,0 +1,125 @@
+"""`ecrm`: the developer's commands for the local stack (`local`, `invoke`, `token`, `openapi`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+from types import FrameType
+
+from ecrm.names import Role
+
+
+def _local(args: argparse.Namespace) -> int:
+    from ecrm_local.stack import LocalStack
+
+    # Powertools warns on every request whose handler adds no metric: noise on a developer's console.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+    started = time.monotonic()
+    stack = LocalStack(host=args.host, port=args.port)
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        try:
+            stack.start()
+        except OSError as exc:  # most often: the port is taken
+            print(f"ecrm local could not start on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return 1
+        print(f"ecrm local is up in {time.monotonic() - started:.1f} s", flush=True)
+        for label, url in stack.urls().items():
+            print(f"  {label:<7} {url}", flush=True)
+        print("Ctrl-C stops it.", flush=True)
+        stopping.wait()
+    finally:
+        stack.stop()
+    print("ecrm local stopped", flush=True)
+    return 0
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    import boto3
+    from moto import mock_aws
+
+    from ecrm_local import lambdas, resources
+    from ecrm_local.stack import use_local_aws
+
+    event = json.loads(Path(args.event).read_text())
+    use_local_aws(None)
+    # Handler logs and metrics go to stderr, so stdout carries only the result.
+    with mock_aws(), contextlib.redirect_stdout(sys.stderr):
+        import os
+
+        os.environ.update(resources.function_env(resources.create_all(boto3.session.Session())))
+        result = lambdas.invoke(args.function, event)
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from ecrm_local import auth_tokens
+
+    print(auth_tokens.mint(auth_tokens.load_key(), args.role, args.email, args.ttl))
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from ecrm_local import openapi
+
+    text = openapi.to_json(openapi.build_spec())
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="ecrm", description="Run the eCRM stack on this machine over moto.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="serve the API, pollers, schedules and outbox on localhost")
+    local.add_argument("--port", type=int, default=3000)
+    local.add_argument("--host", default="127.0.0.1")
+    local.set_defaults(run=_local)
+
+    invoke = commands.add_parser("invoke", help="run one function on a sample event against fresh moto")
+    invoke.add_argument("function")
+    invoke.add_argument("--event", required=True, help="e.g. events/apigw/capture_json.json")
+    invoke.set_defaults(run=_invoke)
+
+    token = commands.add_parser("token", help="print a sign-in token that `ecrm local` accepts")
+    token.add_argument("--role", required=True, choices=Role.ALL)
+    token.add_argument("--email", default=None)
+    token.add_argument("--ttl", type=int, default=3600, help="seconds")
+    token.set_defaults(run=_token)
+
+    spec = commands.add_parser("openapi", help="print or write the merged OpenAPI document")
+    spec.add_argument("--out", default=None)
+    spec.set_defaults(run=_openapi)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

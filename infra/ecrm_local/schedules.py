@@ -1,0 +1,190 @@
+"""Fire what is due per the process clock: Scheduler schedules (at/rate/cron) and scheduled rules.
+
+moto stores schedules and rules but never runs them. Here `at()` schedules fire once and are then
+deleted (ActionAfterCompletion DELETE) or disabled; `rate()`/`cron()` schedules and scheduled rules
+fire when due after their last run (several missed runs after a big clock jump fire once).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from ecrm.clock import Clock
+
+from ecrm_local import lambdas
+from ecrm_local.cron import Cron, rate_seconds
+
+if TYPE_CHECKING:
+    from boto3.session import Session
+
+log = logging.getLogger("ecrm_local.schedules")
+
+
+def at_time(expression: str, timezone: str | None) -> datetime | None:
+    expression = expression.strip()
+    if not (expression.startswith("at(") and expression.endswith(")")):
+        return None
+    return datetime.fromisoformat(expression[3:-1]).replace(tzinfo=ZoneInfo(timezone or "UTC"))
+
+
+def recurring_due(expression: str, timezone: str | None, last: datetime, now: datetime) -> bool:
+    """Whether a rate()/cron() expression has a run in (last, now]; ValueError if unsupported."""
+    seconds = rate_seconds(expression)
+    if seconds is not None:
+        return now >= last + timedelta(seconds=seconds)
+    tz = ZoneInfo(timezone or "UTC")
+    upcoming = Cron(expression).next_after(last.astimezone(tz))
+    return upcoming is not None and upcoming <= now
+
+
+@dataclass(frozen=True)
+class Fired:
+    kind: str  # "schedule" | "rule"
+    name: str
+    target: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "name": self.name, "target": self.target}
+
+
+class Dispatcher:
+    """Delivers a payload to a target ARN: an SQS queue, or a topology function run in-process."""
+
+    def __init__(self, session: Session) -> None:
+        self._sqs = session.client("sqs")
+
+    def deliver(self, arn: str, payload: str, message_group: str | None = None) -> None:
+        parts = arn.split(":")
+        service = parts[2]
+        if service == "sqs":
+            url = self._sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
+            if parts[5].endswith(".fifo"):
+                self._sqs.send_message(QueueUrl=url, MessageBody=payload, MessageGroupId=message_group or "default")
+            else:
+                self._sqs.send_message(QueueUrl=url, MessageBody=payload)
+        elif service == "lambda":
+            try:
+                lambdas.invoke(parts[6], json.loads(payload or "{}"))
+            except Exception:  # as an async invoke: the caller is not told; the log is
+                log.exception("scheduled invoke of %s failed", parts[6])
+        else:
+            log.warning("target %s is not supported locally; nothing delivered", arn)
+
+
+class Firing:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self._scheduler = session.client("scheduler")
+        self._events = session.client("events")
+        self._dispatch = Dispatcher(session)
+        self._clock = clock
+        self._region = session.region_name
+        self._last: dict[str, datetime] = {}  # schedule/rule ARN -> last run (or first sight)
+        self._done: set[str] = set()  # at() schedules fired but not deletable
+        self._lock = threading.Lock()
+
+    def fire_due(self) -> list[Fired]:
+        with self._lock:
+            now = self._clock.now()
+            return self._schedules(now) + self._rules(now)
+
+    # --- EventBridge Scheduler -------------------------------------------------------------
+    def _schedules(self, now: datetime) -> list[Fired]:
+        fired = []
+        for summary in self._paged(self._scheduler.list_schedules, "Schedules", State="ENABLED"):
+            if summary["Arn"] in self._done:
+                continue
+            group = summary.get("GroupName", "default")
+            schedule: dict[str, Any] = dict(self._scheduler.get_schedule(Name=summary["Name"], GroupName=group))
+            if self._schedule_due(schedule, now):
+                fired.append(self._run_schedule(schedule))
+        return fired
+
+    def _schedule_due(self, schedule: dict[str, Any], now: datetime) -> bool:
+        expression, tz = schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone")
+        at = at_time(expression, tz)
+        if at is not None:
+            return at <= now
+        if schedule.get("StartDate") and now < schedule["StartDate"]:
+            return False
+        if schedule.get("EndDate") and now > schedule["EndDate"]:
+            return False
+        last = self._last.setdefault(schedule["Arn"], schedule.get("CreationDate") or now)
+        return self._recurring_due(schedule["Arn"], expression, tz, last, now)
+
+    def _recurring_due(self, arn: str, expression: str, tz: str | None, last: datetime, now: datetime) -> bool:
+        try:
+            due = recurring_due(expression, tz, last, now)
+        except ValueError:
+            log.warning("%s: expression %r is not supported locally; it never fires", arn, expression)
+            self._done.add(arn)
+            return False
+        if due:
+            self._last[arn] = now
+        return due
+
+    def _run_schedule(self, schedule: dict[str, Any]) -> Fired:
+        target = schedule["Target"]
+        group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+        self._dispatch.deliver(target["Arn"], target.get("Input", "{}"), group)
+        if at_time(schedule["ScheduleExpression"], None) is not None:
+            self._complete(schedule)
+        return Fired("schedule", f"{schedule.get('GroupName', 'default')}/{schedule['Name']}", target["Arn"])
+
+    def _complete(self, schedule: dict[str, Any]) -> None:
+        self._done.add(schedule["Arn"])  # never twice, even if the delete or disable below fails
+        name, group = schedule["Name"], schedule.get("GroupName", "default")
+        if schedule.get("ActionAfterCompletion") == "DELETE":
+            self._scheduler.delete_schedule(Name=name, GroupName=group)
+            return
+        keep = ("ScheduleExpression", "ScheduleExpressionTimezone", "FlexibleTimeWindow", "Target", "Description")
+        self._scheduler.update_schedule(
+            Name=name, GroupName=group, State="DISABLED", **{k: schedule[k] for k in keep if k in schedule}
+        )
+
+    # --- scheduled EventBridge rules -------------------------------------------------------
+    def _rules(self, now: datetime) -> list[Fired]:
+        fired = []
+        for bus in self._events.list_event_buses().get("EventBuses", []):
+            for rule in self._paged(self._events.list_rules, "Rules", EventBusName=bus["Name"]):
+                if not rule.get("ScheduleExpression") or rule.get("State") != "ENABLED":
+                    continue
+                last = self._last.setdefault(rule["Arn"], now)
+                if self._recurring_due(rule["Arn"], rule["ScheduleExpression"], None, last, now):
+                    fired += self._run_rule(rule, bus["Name"], now)
+        return fired
+
+    def _run_rule(self, rule: dict[str, Any], bus: str, now: datetime) -> list[Fired]:
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": lambdas.ACCOUNT,
+            "time": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self._region,
+            "resources": [rule["Arn"]],
+            "detail": {},
+        }
+        fired = []
+        for target in self._events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus).get("Targets", []):
+            group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+            self._dispatch.deliver(target["Arn"], target.get("Input") or json.dumps(event), group)
+            fired.append(Fired("rule", rule["Name"], target["Arn"]))
+        return fired
+
+    @staticmethod
+    def _paged(call: Any, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            page = call(**kwargs)
+            items += page.get(key, [])
+            if not page.get("NextToken"):
+                return items
+            kwargs["NextToken"] = page["NextToken"]

@@ -1,0 +1,128 @@
+"""`ecrm local`: moto in server mode, every topology resource, the API, pollers and the clock ticker."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecrm.names import Resource
+
+from ecrm_local import resources
+
+log = logging.getLogger("ecrm_local")
+TICK_SECONDS = 1.0
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+_REAL_AWS_VARS = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE")
+
+
+def use_local_aws(endpoint: str | None) -> None:
+    """Point boto3 at moto with dummy credentials, before any handler builds a client."""
+    for name in [*_REAL_AWS_VARS, *(n for n in os.environ if n.startswith("AWS_ENDPOINT_URL"))]:
+        os.environ.pop(name, None)
+    os.environ.update(DUMMY_CREDENTIALS, AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1")
+    if endpoint:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+
+
+def _url_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - compared, not bound
+
+
+@dataclass
+class LocalStack:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    root: Path = field(default_factory=Path.cwd)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _moto: Any = None
+    _http: Any = None
+    base_url: str = ""
+    moto_endpoint: str = ""
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        moto_host, moto_port = self._moto.get_host_and_port()
+        self.moto_endpoint = f"http://{moto_host}:{moto_port}"
+        use_local_aws(self.moto_endpoint)
+        self._build()
+
+    def _build(self) -> None:
+        import boto3
+        from ecrm.clock import SYSTEM_CLOCK
+        from ecrm_infra import topology
+
+        from ecrm_local import apigw, auth_tokens, lambdas, openapi, outbox, pollers, schedules, server
+
+        self._http = server.LocalServer((self.host, self.port))
+        self.base_url = f"http://{_url_host(self.host)}:{self._http.server_address[1]}"
+        session = boto3.session.Session()
+        os.environ.update(resources.function_env(resources.create_all(session, self.base_url)))
+        for fn in topology.FUNCTIONS:  # import errors surface now, not on the first request
+            lambdas.handler_module(fn.name)
+        outbox.install(SYSTEM_CLOCK)
+        firing = schedules.Firing(session, SYSTEM_CLOCK)
+        events = session.client("events")
+        bus = resources.physical_name(Resource.EVENT_BUS)
+        spec_json = openapi.to_json(openapi.build_spec())
+        self._http.app = server.LocalApp(
+            routes=apigw.RouteTable(topology.routes()),
+            token_key=auth_tokens.load_key(self.root),
+            allowed_origins=resources.local_context(self.base_url)["allowedOrigins"].split(","),
+            moto_endpoint=self.moto_endpoint,
+            clock=SYSTEM_CLOCK,
+            firing=firing,
+            put_events=lambda entry: _put_events(events, bus, entry),
+            openapi_json=lambda: spec_json,
+        )
+        self._threads += pollers.start_pollers(session, self._stop)
+        self._spawn("ticker", lambda: self._tick(firing))
+        self._spawn("http", self._http.serve_forever)
+
+    def _spawn(self, name: str, target: Any) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _tick(self, firing: Any) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            try:
+                firing.fire_due()
+            except Exception:  # keep ticking; the next second may succeed
+                log.exception("firing due schedules failed")
+
+    def urls(self) -> dict[str, str]:
+        return {
+            "API": self.base_url,
+            "Form": f"{self.base_url}/form",
+            "Docs": f"{self.base_url}/docs",
+            "Outbox": f"{self.base_url}/_local/outbox.html",
+            "Health": f"{self.base_url}/_local/health",
+            "moto": self.moto_endpoint,
+        }
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        deadline = time.monotonic() + 5
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self._moto is not None:
+            self._moto.stop()
+
+
+def _put_events(client: Any, bus: str, entry: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = client.put_events(Entries=[{"EventBusName": bus, **entry}])
+    answer.pop("ResponseMetadata", None)
+    return answer

@@ -1,0 +1,99 @@
+"""infra: one role per function, holding only what the function's grants and triggers imply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ecrm.names import Resource
+from ecrm_infra import topology
+from ecrm_infra.platform import MAIL
+from ecrm_infra.topology import Access
+
+from tests.infra.synth import Synth, ref_id
+
+# What the test expects each grant to allow, written independently of the construct code.
+BASE = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+DYNAMO_READ = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}
+DYNAMO_WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+ALLOWED = {
+    (Resource.CONTACTS_TABLE, Access.READ): DYNAMO_READ,
+    (Resource.CONTACTS_TABLE, Access.READ_WRITE): DYNAMO_READ | DYNAMO_WRITE,
+    (Resource.EVENT_BUS, Access.PUT_EVENTS): {"events:PutEvents"},
+    (Resource.SIGNING_SECRET, Access.READ): {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
+    (MAIL, Access.SEND_MAIL): {"ses:SendEmail", "ses:SendRawEmail"},
+}
+SQS_CONSUMER = {
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueUrl",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+}
+
+
+def _role_id(synth: Synth, fn: topology.Function) -> str:
+    return ref_id(synth.props(synth.function_id(fn))["Role"])
+
+
+def _statements(synth: Synth, role_id: str) -> list[dict[str, Any]]:
+    statements = []
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    actions: set[str] = set()
+    for statement in statements:
+        action = statement["Action"]
+        actions.update([action] if isinstance(action, str) else action)
+    return actions
+
+
+def test_each_function_has_its_own_role_without_managed_policies(synth: Synth) -> None:
+    roles = [_role_id(synth, fn) for fn in topology.FUNCTIONS]
+    assert len(set(roles)) == len(roles)
+    for role in roles:
+        assert not synth.props(role).get("ManagedPolicyArns")
+        assert not synth.props(role).get("Policies")
+
+
+@pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda f: f.name)
+def test_role_actions_are_what_the_grants_imply(synth: Synth, fn: topology.Function) -> None:
+    statements = _statements(synth, _role_id(synth, fn))
+    assert all(s["Effect"] == "Allow" for s in statements)
+    expected = set(BASE)
+    for grant in fn.grants.items():
+        expected |= ALLOWED[grant]
+    if fn.queue:
+        expected |= SQS_CONSUMER
+    actions = _actions(statements)
+    assert actions == expected
+    assert not any("*" in a for a in actions)
+    assert "dynamodb:Scan" not in actions
+
+
+@pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda f: f.name)
+def test_only_xray_is_granted_on_every_resource(synth: Synth, fn: topology.Function) -> None:
+    unscoped = [s for s in _statements(synth, _role_id(synth, fn)) if s["Resource"] == "*"]
+    assert _actions(unscoped) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_the_protected_api_cannot_send_mail_or_read_the_signing_key(synth: Synth) -> None:
+    actions = _actions(_statements(synth, _role_id(synth, topology.function("contacts_api"))))
+    assert not {a for a in actions if a.startswith(("ses:", "secretsmanager:"))}
+
+
+def test_mail_is_sendable_only_from_the_sender_with_the_configuration_set(synth: Synth) -> None:
+    mailer = topology.function("consent_mailer")
+    (statement,) = [
+        s for s in _statements(synth, _role_id(synth, mailer)) if _actions([s]) & ALLOWED[(MAIL, Access.SEND_MAIL)]
+    ]
+    sender = topology.CONTEXT_DEFAULTS["senderAddress"]
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}
+    resources = [str(r) for r in statement["Resource"]]
+    assert not any(r.endswith(("/*", "'*'")) for r in resources)
+    assert any(f"identity/{sender}" in r for r in resources)
+    assert any("configuration-set/" in r for r in resources)
