@@ -45,13 +45,15 @@ class Stack:
         content_type: str = "application/json",
         roles: str | None = None,
         query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        user: str = "u1",
     ) -> Answer:
         route, fn = _match(method, path)
         if isinstance(body, dict):
             body = json.dumps(body)
         raw = body.encode() if isinstance(body, str) else body
         b64 = raw is not None and (content_type.startswith("multipart/") or not _utf8(raw))
-        headers = {"Content-Type": content_type, "Origin": "http://localhost:3000"}
+        headers = {"Content-Type": content_type, "Origin": "http://localhost:3000", **(headers or {})}
         event = {
             "resource": route.path,
             "path": path,
@@ -69,7 +71,7 @@ class Stack:
                 "stage": "prod",
                 "requestId": str(uuid.uuid4()),
                 "identity": {"sourceIp": "203.0.113.10", "userAgent": "pytest"},
-                **({"authorizer": {"claims": {"sub": "u1", "cognito:groups": roles}}} if roles else {}),
+                **({"authorizer": {"claims": _claims(user, roles)}} if roles else {}),
             },
             "body": (base64.b64encode(raw).decode() if b64 else raw.decode()) if raw is not None else None,
             "isBase64Encoded": b64,
@@ -94,10 +96,14 @@ class Stack:
                 self.seen.append(json.loads(m["Body"])["detail-type"])
                 sqs.delete_message(QueueUrl=self.tap_url, ReceiptHandle=m["ReceiptHandle"])
 
-    def table_items(self) -> list[dict[str, Any]]:
+    def table_items(self, env_var: str = "CONTACTS_TABLE_NAME") -> list[dict[str, Any]]:
         # Scan is fine in a test: it is how we prove nothing else was written.
-        db = boto3.resource("dynamodb").Table(self.env["CONTACTS_TABLE_NAME"])
+        db = boto3.resource("dynamodb").Table(self.env[env_var])
         return sorted(db.scan()["Items"], key=lambda i: (i["pk"], i["sk"]))
+
+
+def _claims(user: str, roles: str) -> dict[str, str]:
+    return {"sub": user, "email": f"{user}@staff.example.com", "cognito:groups": roles}
 
 
 class LambdaContext:
@@ -145,10 +151,9 @@ def _reset_composition() -> None:
     # Composition roots are cached per process (as in a warm Lambda); each test gets a fresh one.
     for fn in topology.FUNCTIONS:
         module = _handler(fn.name)
-        for attr in ("settings", "service", "directory", "mailer"):
-            cached = getattr(module, attr, None)
-            if cached is not None and hasattr(cached, "cache_clear"):
-                cached.cache_clear()
+        for value in vars(module).values():
+            if callable(value) and hasattr(value, "cache_clear"):
+                value.cache_clear()
 
 
 @contextmanager
@@ -183,6 +188,8 @@ def _tap(bus: str) -> str:
     sqs, events = boto3.client("sqs"), boto3.client("events")
     url = sqs.create_queue(QueueName="test-tap")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="test-tap", EventBusName=bus, EventPattern=json.dumps({"source": ["ecrm.contacts"]}))
+    events.put_rule(
+        Name="test-tap", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": "ecrm."}, "shop"]})
+    )
     events.put_targets(Rule="test-tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
     return url

@@ -19,7 +19,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @cache
-def mailer() -> ConfirmationMailer:
+def service() -> ConfirmationMailer:
     return confirmation_mailer(ConsentMailerSettings.from_env())
 
 
@@ -28,7 +28,7 @@ def send_confirmation(record: SQSRecord) -> None:
     detail = EVENT_TYPES[envelope["detail-type"]].model_validate(envelope["detail"])
     if not isinstance(detail, ContactCaptured | ContactUpdated) or not detail.consent_request_id:
         return
-    if mailer().send(detail.contact_id, detail.consent_request_id):
+    if service().send(detail.contact_id, detail.consent_request_id):
         metrics.add_metric(name="ConsentMailSent", unit=MetricUnit.Count, value=1)
 
 

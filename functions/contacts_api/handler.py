@@ -21,7 +21,7 @@ SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 @cache
-def directory() -> ContactDirectory:
+def service() -> ContactDirectory:
     return contact_directory(ContactsApiSettings.from_env())
 
 
@@ -38,28 +38,28 @@ def find_contacts(
 ) -> ContactPage:
     _allow(access.CONTACT_READ)
     if email:
-        return directory().by_email(email)
+        return service().by_email(email)
     if not tag:
         raise InvalidInput("tag", "give `email` or `tag`: contacts are never listed unfiltered")
-    return directory().by_tag(tag, limit, cursor)
+    return service().by_tag(tag, limit, cursor)
 
 
 @app.get("/contacts/<contact_id>", summary="Get one contact", security=SECURED)
 def get_contact(contact_id: ContactId) -> Contact:
     _allow(access.CONTACT_READ)
-    return directory().get(contact_id)
+    return service().get(contact_id)
 
 
 @app.patch("/contacts/<contact_id>", summary="Update a contact (optimistic lock)", security=SECURED)
 def update_contact(contact_id: ContactId, patch: ContactPatch) -> Contact:
     _allow(access.CONTACT_EDIT)
-    return directory().update(contact_id, patch)
+    return service().update(contact_id, patch)
 
 
 @app.get("/contacts/<contact_id>/export", summary="GDPR export: everything held", security=SECURED)
 def export_contact(contact_id: ContactId) -> ContactExport:
     _allow(access.CONTACT_GDPR)
-    return directory().export(contact_id)
+    return service().export(contact_id)
 
 
 @app.delete(
@@ -70,7 +70,7 @@ def export_contact(contact_id: ContactId) -> ContactExport:
 )
 def erase_contact(contact_id: ContactId) -> Response[str]:
     _allow(access.CONTACT_GDPR)
-    directory().erase(contact_id)
+    service().erase(contact_id)
     logger.info("contact erased", contact_id=contact_id)
     return Response(204, body="")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ecrm import access, settings
-from ecrm.names import EVENT_SOURCE, DetailType, Env, Resource
+from ecrm.names import DetailType, Env, Resource, Source
 
 
 class Access(StrEnum):
@@ -43,7 +43,7 @@ class QueueTrigger:
 
     @property
     def event_pattern(self) -> dict[str, object]:
-        pattern: dict[str, object] = {"source": [EVENT_SOURCE], "detail-type": list(self.detail_types)}
+        pattern: dict[str, object] = {"source": [Source.CONTACTS], "detail-type": list(self.detail_types)}
         if self.detail_filter:
             pattern["detail"] = self.detail_filter
         return pattern

@@ -66,8 +66,7 @@ def cold_starts() -> None:
 def _ready_code(fn: topology.Function) -> str:
     env = {alias: "x" for alias in (f.alias for f in fn.settings.model_fields.values()) if alias}
     env.update({"CONFIRM_TOKEN_TTL_HOURS": "72"})
-    factory = {"contacts_capture": "service", "contacts_api": "directory", "consent_mailer": "mailer"}[fn.name]
-    return f"import os; os.environ.update({json.dumps(env)}); import {fn.name}.handler as h; h.{factory}()"
+    return f"import os; os.environ.update({json.dumps(env)}); import {fn.name}.handler as h; h.service()"
 
 
 def latency() -> None:

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from ecrm.contacts.models import ConsentRecord, Contact
-from ecrm.contacts.ports import Mail, Related
+from ecrm.contacts.ports import Related
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.events import DomainEvent
+from ecrm.mail import Mail
 
 
 class MemoryContacts:

@@ -8,7 +8,7 @@ from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from ecrm.names import DetailType
+from ecrm.names import DetailType, Source
 
 
 class DomainEvent(BaseModel):
@@ -17,11 +17,16 @@ class DomainEvent(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     detail_type: ClassVar[str]
+    source: ClassVar[str]
 
     occurred_at: datetime
 
 
-class ContactCaptured(DomainEvent):
+class ContactEvent(DomainEvent):
+    source: ClassVar[str] = Source.CONTACTS
+
+
+class ContactCaptured(ContactEvent):
     detail_type: ClassVar[str] = DetailType.CONTACT_CAPTURED
 
     contact_id: str
@@ -33,7 +38,7 @@ class ContactCaptured(DomainEvent):
     consent_request_id: str | None = None
 
 
-class ContactUpdated(DomainEvent):
+class ContactUpdated(ContactEvent):
     detail_type: ClassVar[str] = DetailType.CONTACT_UPDATED
 
     contact_id: str
@@ -42,7 +47,7 @@ class ContactUpdated(DomainEvent):
     consent_request_id: str | None = None
 
 
-class ConsentConfirmed(DomainEvent):
+class ConsentConfirmed(ContactEvent):
     detail_type: ClassVar[str] = DetailType.CONSENT_CONFIRMED
 
     contact_id: str
@@ -51,7 +56,7 @@ class ConsentConfirmed(DomainEvent):
     form_id: str | None = None
 
 
-class ContactErased(DomainEvent):
+class ContactErased(ContactEvent):
     detail_type: ClassVar[str] = DetailType.CONTACT_ERASED
 
     contact_id: str

@@ -8,7 +8,17 @@ from typing import Final
 
 SERVICE: Final = "ecrm"
 METRICS_NAMESPACE: Final = "eCRM"
-EVENT_SOURCE: Final = "ecrm.contacts"
+
+
+class Source:
+    """EventBridge `source` of each publisher. Our capabilities publish as `ecrm.<capability>`; the
+    shop (an outside system) publishes orders as `shop`."""
+
+    CONTACTS: Final = "ecrm.contacts"
+    CASES: Final = "ecrm.cases"
+    CAMPAIGNS: Final = "ecrm.campaigns"
+    LOYALTY: Final = "ecrm.loyalty"
+    SHOP: Final = "shop"
 
 
 class Env:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from ecrm.errors import PublishFailed
 from ecrm.events import DomainEvent
-from ecrm.names import EVENT_SOURCE
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -47,7 +46,7 @@ class EventBridgePublisher:
 
     def _entry(self, event: DomainEvent) -> dict[str, Any]:
         return {
-            "Source": EVENT_SOURCE,
+            "Source": event.source,
             "DetailType": event.detail_type,
             "Detail": event.model_dump_json(),
             "EventBusName": self._bus,

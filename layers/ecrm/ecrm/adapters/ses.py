@@ -6,7 +6,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import TYPE_CHECKING
 
-from ecrm.contacts.ports import Mail
+from ecrm.mail import Mail
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client

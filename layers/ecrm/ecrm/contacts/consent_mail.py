@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 from ecrm.clock import Clock
 from ecrm.contacts.models import Contact
-from ecrm.contacts.ports import ContactRepository, Mail, Mailer, TokenSigner
+from ecrm.contacts.ports import ContactRepository, TokenSigner
+from ecrm.mail import Mail, Mailer
 
 CONFIRM_PURPOSE = "consent-confirm"
 

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from ecrm.contacts.models import ConsentRecord, Contact
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    text: str
-    html: str
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -54,12 +45,6 @@ class ContactRepository(Protocol):
     def mark_mail_sent(self, contact_id: str, key: str, message_id: str, now: datetime) -> None: ...
     def erase(self, contact: Contact, now: datetime) -> None: ...
     def is_erased(self, contact_id: str) -> bool: ...
-
-
-class Mailer(Protocol):
-    def send(self, mail: Mail) -> str:
-        """Send and return the provider's message id."""
-        ...
 
 
 class TokenSigner(Protocol):
