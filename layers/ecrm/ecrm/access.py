@@ -15,6 +15,9 @@ from ecrm.names import Role
 CONTACT_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 CONTACT_EDIT = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 CONTACT_GDPR = (Role.ADMIN,)
+# cases
+CASE_READ = (Role.ADMIN, Role.AGENT)
+CASE_WORK = (Role.ADMIN, Role.AGENT)
 
 
 @dataclass(frozen=True)

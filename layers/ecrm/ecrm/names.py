@@ -34,6 +34,15 @@ class Env:
     ALLOWED_ORIGINS: Final = "ALLOWED_ORIGINS"
     CONSENT_TEXT_VERSION: Final = "CONSENT_TEXT_VERSION"
     CONFIRM_TTL_HOURS: Final = "CONFIRM_TOKEN_TTL_HOURS"
+    # cases
+    CASES_TABLE: Final = "CASES_TABLE_NAME"
+    CASE_TIMER_QUEUE_URL: Final = "CASE_TIMER_QUEUE_URL"
+    CASE_TIMER_QUEUE_ARN: Final = "CASE_TIMER_QUEUE_ARN"
+    CASE_SCHEDULE_GROUP: Final = "CASE_SCHEDULE_GROUP"
+    CASE_SCHEDULER_ROLE_ARN: Final = "CASE_SCHEDULER_ROLE_ARN"
+    CSAT_URL: Final = "CSAT_PAGE_URL"
+    CASE_AGENT_URL: Final = "CASE_AGENT_URL"
+    CSAT_TTL_DAYS: Final = "CSAT_TOKEN_TTL_DAYS"
 
 
 class Resource:
@@ -43,6 +52,12 @@ class Resource:
     EVENT_BUS: Final = "Bus"
     SIGNING_SECRET: Final = "LinkSigningKey"  # noqa: S105 - a resource name
     CONSENT_MAIL_QUEUE: Final = "ConsentMailQueue"
+    # cases
+    CASES_TABLE: Final = "Cases"
+    CASE_INTAKE_QUEUE: Final = "CaseIntakeQueue"
+    CASE_TIMER_QUEUE: Final = "CaseTimerQueue"
+    CASE_MAIL_QUEUE: Final = "CaseMailQueue"
+    CASE_SCHEDULE_GROUP: Final = "CaseSchedules"
 
 
 class DetailType:
@@ -52,6 +67,15 @@ class DetailType:
     CONTACT_UPDATED: Final = "ContactUpdated.v1"
     CONSENT_CONFIRMED: Final = "ConsentConfirmed.v1"
     CONTACT_ERASED: Final = "ContactErased.v1"
+    # cases
+    CASE_CREATED: Final = "CaseCreated.v1"
+    CASE_UPDATED: Final = "CaseUpdated.v1"
+    CASE_COMMENTED: Final = "CaseCommented.v1"
+    CASE_ESCALATED: Final = "CaseEscalated.v1"
+    SLA_WARNING: Final = "SlaWarning.v1"
+    SLA_BREACHED: Final = "SlaBreached.v1"
+    CASE_SOLVED: Final = "CaseSolved.v1"
+    CASE_RATED: Final = "CaseRated.v1"
 
 
 class Role:
