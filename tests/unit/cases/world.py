@@ -56,27 +56,28 @@ BOOK = PolicyBook(
 )
 
 
-def counter_ids() -> Any:
-    numbers = itertools.count(1)
-    return lambda: f"{next(numbers):032x}"
+def counter_ids(start: int = 1) -> Any:
+    numbers = itertools.count(start)
+    return lambda: f"{next(numbers):08x}{'a' * 24}"  # distinct first eight digits: the case reference
 
 
 class World:
-    def __init__(self, book: PolicyBook = BOOK) -> None:
-        self.clock = FixedClock(T0)
-        self.repo = MemoryCases()
-        self.timers = FakeTimers()
-        self.bus = RecordingPublisher()
+    def __init__(self, book: PolicyBook = BOOK, *, twin_of: World | None = None) -> None:
+        """`twin_of`: another function instance over the same table, scheduler, bus and clock."""
+        self.clock: FixedClock = twin_of.clock if twin_of else FixedClock(T0)
+        self.repo: MemoryCases = twin_of.repo if twin_of else MemoryCases()
+        self.timers: FakeTimers = twin_of.timers if twin_of else FakeTimers()
+        self.bus: RecordingPublisher = twin_of.bus if twin_of else RecordingPublisher()
         self.outbox = Outbox()
-        self.requesters = MemoryRequesters()
+        self.requesters: MemoryRequesters = twin_of.requesters if twin_of else MemoryRequesters()
         self.staff = Staff(
             agents={"agent-1": "ann@corp.test", "agent-2": "bob@corp.test"},
             leads={"support": "lead@corp.test", "escalations": "esc-lead@corp.test"},
             management=["boss@corp.test"],
         )
         self.signer = Signer(b"k" * 32)
-        ids = counter_ids()
-        generations = itertools.count(1)
+        ids = counter_ids(10_000 if twin_of else 1)
+        generations = itertools.count(10_000 if twin_of else 1)
         self.store = CaseStore(self.repo, self.timers, self.bus, book, lambda: f"{next(generations):08x}")
         self.intake = CaseIntake(self.store, self.repo, self.requesters, self.clock, ids)
         self.work = CaseWork(self.store, self.repo, self.clock, ids)
