@@ -99,7 +99,7 @@ class MemoryCases:
         return _page(self.audit.get(case_id, []), lambda e: f"{e.version:010d}#{e.seq:03d}", limit, cursor)
 
     def comments(self, case_id: str, limit: int, cursor: str | None) -> tuple[list[Comment], str | None]:
-        return _page(self.comment_items.get(case_id, []), lambda c: f"{c.at.isoformat()}#{c.id}", limit, cursor)
+        return _page(self.comment_items.get(case_id, []), lambda c: c.id, limit, cursor)  # ids sort by time
 
     def comment(self, case_id: str, comment_id: str) -> Comment | None:
         return next((c for c in self.comment_items.get(case_id, []) if c.id == comment_id), None)

@@ -1,7 +1,10 @@
 """unit: agents working cases: optimistic locking, the status machine, comments, pauses, solve, reopen."""
 
+from datetime import timedelta
+
 import pytest
 from ecrm.cases.models import CasePatch, CommentRequest
+from ecrm.cases.service import time_ordered_id
 from ecrm.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from tests.unit.cases.test_sla import at
@@ -73,6 +76,23 @@ def test_concurrent_comments_without_a_version_both_land(world):
     world.work.comment(case.id, note("from Ann"), AGENT)
     bodies = [c.body for c in world.queries.comments(case.id, AGENT).items]
     assert sorted(bodies) == ["from Ann", "from Bob"] and world.case(case.id).version == 3
+
+
+def test_comments_read_back_in_the_order_they_were_made(world):
+    case = world.open()
+    for body in ("first", "second", "third"):
+        world.work.comment(case.id, note(body), AGENT)
+        world.advance(seconds=1)
+    page = world.queries.comments(case.id, AGENT, limit=2)
+    rest = world.queries.comments(case.id, AGENT, limit=2, cursor=page.next_cursor)
+    assert [c.body for c in page.items + rest.items] == ["first", "second", "third"]
+    assert rest.next_cursor is None
+
+
+def test_comment_ids_sort_by_time_whatever_their_random_part():
+    early = time_ordered_id(at(1, 9), "f" * 32)
+    late = time_ordered_id(at(1, 9) + timedelta(milliseconds=1), "0" * 32)
+    assert early < late and len(early) == len(late) == 32
 
 
 def test_a_first_public_reply_meets_the_first_response_and_opens_the_case(world):

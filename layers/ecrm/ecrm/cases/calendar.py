@@ -82,7 +82,7 @@ class BusinessCalendar(BaseModel):
             if begin >= closes:
                 continue
             if remaining <= closes - begin:
-                return begin + remaining
+                return (begin + remaining).astimezone(UTC)
             remaining -= closes - begin
         raise AssertionError("unreachable: a calendar with working days has windows forever")
 

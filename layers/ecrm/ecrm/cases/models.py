@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -123,7 +123,7 @@ class Case(BaseModel):
     @property
     def queue_key(self) -> str:
         """Sort key of the work queues: the next deadline first, cases without one (paused) last."""
-        deadline = self.next_deadline.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.next_deadline else "~"
+        deadline = self.next_deadline.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.next_deadline else "~"
         return f"{deadline}#{self.id}"
 
 

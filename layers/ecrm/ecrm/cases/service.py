@@ -43,6 +43,12 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def time_ordered_id(now: datetime, random_hex: str) -> str:
+    """32 hex digits that sort by time (milliseconds first): a comment's id is also its place in
+    the thread, so the store can key comments by id and still read them in order."""
+    return f"{int(now.timestamp() * 1000):012x}{random_hex[:20]}"
+
+
 def _require(caller: Caller, roles: Iterable[str]) -> None:
     if not caller.roles & set(roles):
         raise Forbidden("your role may not do this")
@@ -153,7 +159,7 @@ class CaseWork:
 
     def comment(self, case_id: str, req: CommentRequest, caller: Caller) -> Comment:
         _require(caller, CASE_WORK)
-        comment_id = self._ids()
+        comment_id = time_ordered_id(self._clock.now(), self._ids())
         made: list[Comment] = []
 
         def add(case: Case, ctx: Ctx) -> Change:

@@ -10,6 +10,7 @@ ladder's `after_breach`). Each step still to come is one timer, named by (case, 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
@@ -24,6 +25,10 @@ from ecrm.timers import Timer, timer_name
 RUNNING: frozenset[Status] = frozenset({"new", "open"})  # pending and on_hold pause; solved, closed stop
 TIMER_KIND: Final = "case.sla"
 GENERATION_PATTERN: Final = r"^[0-9a-f]{8,32}$"
+
+
+def new_generation() -> str:
+    return secrets.token_hex(4)
 
 
 def start(policy_id: str, now: datetime, generation: str) -> SlaState:

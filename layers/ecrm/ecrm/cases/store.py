@@ -49,7 +49,7 @@ class CaseStore:
         timers: Timers,
         events: EventPublisher,
         book: PolicyBook,
-        generations: Callable[[], str],
+        generations: Callable[[], str] = sla.new_generation,
     ) -> None:
         self._repo = repo
         self._timers = timers
