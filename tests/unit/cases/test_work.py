@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 from ecrm.cases.models import CasePatch, CommentRequest
+from ecrm.cases.policy import PolicyBook
 from ecrm.cases.service import time_ordered_id
 from ecrm.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from tests.unit.cases.test_sla import at
-from tests.unit.cases.world import AGENT, MARKETER, OTHER_AGENT, World
+from tests.unit.cases.world import AGENT, MARKETER, OTHER_AGENT, World, targets
 
 
 @pytest.fixture
@@ -182,3 +183,16 @@ def test_working_cases_needs_an_agent_or_admin(world):
     with pytest.raises(Forbidden):
         world.queries.get(case.id, MARKETER)
     assert world.case(case.id).version == 1
+
+
+def test_after_a_policy_edit_recompute_sets_a_new_plan_and_old_timers_go_stale(world):
+    case = world.open()  # first response due 10:00 under the old policy
+    old = next(t.payload for t in world.timers.for_case(case.id) if t.payload["step"] == 1)
+    edited = world.store.book.policies[0].model_copy(update={"targets": {"normal": targets(2, 8)}})
+    world.store.book = PolicyBook(policies=(edited, *world.store.book.policies[1:]))
+    renewed = world.work.recompute(case.id)
+    assert renewed.next_deadline == at(1, 11) and renewed.sla.generation != case.sla.generation
+    assert {t.payload["generation"] for t in world.timers.for_case(case.id)} == {renewed.sla.generation}
+    assert world.repo.audit[case.id][-1].action == "sla_recomputed"
+    world.clock.at = at(1, 10)
+    assert world.firing.on_timer(old) == "stale" and world.case(case.id).escalation_level == 0

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ecrm.access import CASE_READ, CASE_WORK, Caller
 from ecrm.cases import workflow
-from ecrm.cases.change import REQUESTER, Change
+from ecrm.cases.change import REQUESTER, SYSTEM_SLA, Change, Edit
 from ecrm.cases.models import (
     AgentCaseRequest,
     Case,
@@ -184,6 +184,22 @@ class CaseWork:
     def reopen(self, case_id: str, caller: Caller, expected_version: int | None = None) -> Case:
         _require(caller, CASE_WORK)
         return self._edit(case_id, expected_version, caller.user_id, workflow.reopen)
+
+    def recompute(self, case_id: str) -> Case:
+        """A new timer plan under the policies as they are now, for a case whose SLA policy was
+        edited (phase 2 fans this out over the active cases of the policy's team or tag). The new
+        generation makes timers set under the old policy stale, and the plan is set afresh."""
+        generation = self._store.new_generation()
+
+        def renew(case: Case, ctx: Ctx) -> Change | None:
+            if not case.active:
+                return None
+            renewed = case.model_copy(update={"sla": case.sla.model_copy(update={"generation": generation})})
+            policy = self._store.book.for_case(case).id
+            edit = Edit("sla_recomputed", {"policy_id": case.sla.policy_id}, {"policy_id": policy})
+            return Change(renewed, SYSTEM_SLA, [edit])
+
+        return self._edit(case_id, None, SYSTEM_SLA, renew)
 
     def _edit(self, case_id: str, expected: int | None, actor: str, rule: Callable[[Case, Ctx], Change | None]) -> Case:
         for _ in range(_ATTEMPTS):
