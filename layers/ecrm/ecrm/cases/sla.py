@@ -5,7 +5,8 @@ last started (`running_since`). Every deadline is recomputed from that state and
 pausing, resuming, a new priority or a new policy all take effect by recomputing; nothing is
 counted down in place. A milestone has steps: the warning (step 0, at `warning_fraction` of the
 target) and escalation levels 1..n (level 1 at the target, level n at the target plus the
-ladder's `after_breach`). Each step still to come is one timer, named by (case, milestone, step).
+ladder's `after_breach`). Each step still to come is one timer, named by (case, milestone, step)
+and the case's timer generation.
 """
 
 from __future__ import annotations
