@@ -44,6 +44,7 @@ class EcrmStack(cdk.Stack):
             functions={name: f.function for cap in caps for name, f in cap.functions.items()},
             dead_letter_queues={name: q for cap in caps for name, q in cap.dead_letter_queues.items()},
             api=self.platform.api.rest_api,
+            metric_alarms=tuple(alarm for spec in topology.CAPABILITIES for alarm in spec.alarms),
         )
         self._outputs()
 

@@ -111,6 +111,19 @@ class Function:
 
 
 @dataclass(frozen=True)
+class MetricAlarm:
+    """An alarm on one of the capability's own metrics (Powertools EMF, namespace and service from
+    ecrm.names): it notifies the alarm topic when the metric's `statistic` over `period_minutes`
+    exceeds `threshold`."""
+
+    metric: str
+    threshold: float
+    description: str
+    statistic: str = "Sum"
+    period_minutes: int = 5
+
+
+@dataclass(frozen=True)
 class Capability:
     """One capability's part of the topology: its tables and its functions (CDK: one construct each)."""
 
@@ -118,3 +131,4 @@ class Capability:
     functions: tuple[Function, ...]
     tables: tuple[Table, ...] = ()
     context_defaults: dict[str, str] = field(default_factory=dict)
+    alarms: tuple[MetricAlarm, ...] = ()
