@@ -44,6 +44,19 @@ def recurring_due(expression: str, timezone: str | None, last: datetime, now: da
     return upcoming is not None and upcoming <= now
 
 
+def context_attributes(payload: str, schedule_arn: str, scheduled: datetime) -> str:
+    """Fill in the context attributes Scheduler substitutes in a target's Input."""
+    values = {
+        "<aws.scheduler.schedule-arn>": schedule_arn,
+        "<aws.scheduler.scheduled-time>": scheduled.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "<aws.scheduler.execution-id>": str(uuid.uuid4()),
+        "<aws.scheduler.attempt-number>": "1",
+    }
+    for placeholder, value in values.items():
+        payload = payload.replace(placeholder, value)
+    return payload
+
+
 def _identity(schedule: Any) -> str:
     """A schedule as it stands: a timer re-created (or moved) under the same name is a new one."""
     return f"{schedule.arn}@{schedule.last_modified_date}"
@@ -117,7 +130,7 @@ class Firing:
             if _identity(schedule) in self._done:
                 continue
             if self._schedule_due(schedule, now):
-                fired.append(self._run_schedule(schedule))
+                fired.append(self._run_schedule(schedule, now))
         return fired
 
     def _enabled_schedules(self) -> list[Any]:
@@ -154,10 +167,13 @@ class Firing:
             self._last[arn] = now
         return due
 
-    def _run_schedule(self, schedule: Any) -> Fired:
+    def _run_schedule(self, schedule: Any, now: datetime) -> Fired:
         target = schedule.target
         group = (target.get("SqsParameters") or {}).get("MessageGroupId")
-        self._dispatch.deliver(target["Arn"], target.get("Input", "{}"), group)
+        # A one-time schedule's scheduled time is its at(); a recurring one's, this tick (locally).
+        scheduled = at_time(schedule.schedule_expression, schedule.schedule_expression_timezone) or now
+        payload = context_attributes(target.get("Input", "{}"), schedule.arn, scheduled)
+        self._dispatch.deliver(target["Arn"], payload, group)
         if at_time(schedule.schedule_expression, None) is not None:
             self._complete(schedule)
         return Fired("schedule", f"{schedule.group_name}/{schedule.name}", target["Arn"])

@@ -70,11 +70,13 @@ def test_a_due_timer_goes_straight_to_the_queue_and_cancel_is_idempotent(stack: 
 def test_firing_delivers_each_timer_once_and_a_recreated_timer_again(stack: Stack, clock, target):
     timers = _timers(clock, target)
     firing = schedules.Firing(boto3.session.Session(), clock)
-    timers.set(Timer("again", clock.now() + timedelta(minutes=10), {"round": 1}))
+    timers.set(
+        Timer("again", clock.now() + timedelta(minutes=10), {"round": 1, "at": "<aws.scheduler.scheduled-time>"})
+    )
     clock.advance(600)
     assert [f.name for f in firing.fire_due()] == [f"{GROUP}/again"]
     assert firing.fire_due() == []
-    assert _bodies(target[0]) == [{"round": 1}]
+    assert _bodies(target[0]) == [{"round": 1, "at": "2030-03-01T09:10:00Z"}]  # Scheduler's context attribute
     timers.set(Timer("again", clock.now() + timedelta(minutes=10), {"round": 2}))  # same name, new timer
     clock.advance(600)
     assert [f.name for f in firing.fire_due()] == [f"{GROUP}/again"]
