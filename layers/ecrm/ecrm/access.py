@@ -18,6 +18,7 @@ CONTACT_GDPR = (Role.ADMIN,)
 # cases
 CASE_READ = (Role.ADMIN, Role.AGENT)
 CASE_WORK = (Role.ADMIN, Role.AGENT)
+CASE_ADMIN = (Role.ADMIN,)  # SLA policies, calendars, team leads and management
 
 
 @dataclass(frozen=True)

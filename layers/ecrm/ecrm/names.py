@@ -1,6 +1,6 @@
 """Resource names and environment-variable names: the one plain module both CDK and runtime read.
 
-No CDK and no boto3 here. The topology (infra/ecrm_infra/topology.py) wires these names to
+No CDK and no boto3 here. The topology (infra/ecrm_infra/topology/) wires these names to
 resources; each function's settings model (ecrm.settings) reads them back from its environment.
 """
 
@@ -40,8 +40,9 @@ class Env:
     CASES_TABLE: Final = "CASES_TABLE_NAME"
     CASE_TIMER_QUEUE_URL: Final = "CASE_TIMER_QUEUE_URL"
     CASE_TIMER_QUEUE_ARN: Final = "CASE_TIMER_QUEUE_ARN"
-    CASE_SCHEDULE_GROUP: Final = "CASE_SCHEDULE_GROUP"
-    CASE_SCHEDULER_ROLE_ARN: Final = "CASE_SCHEDULER_ROLE_ARN"
+    CASE_RECOMPUTE_QUEUE_URL: Final = "CASE_RECOMPUTE_QUEUE_URL"
+    CASE_POLICY_CACHE_SECONDS: Final = "CASE_POLICY_CACHE_SECONDS"
+    CASE_FALLBACK_ADDRESS: Final = "CASE_FALLBACK_ADDRESS"
     CSAT_URL: Final = "CSAT_PAGE_URL"
     CASE_AGENT_URL: Final = "CASE_AGENT_URL"
     CSAT_TTL_DAYS: Final = "CSAT_TOKEN_TTL_DAYS"
@@ -58,10 +59,11 @@ class Resource:
     MAIL: Final = "ses"  # sending mail: the sender identity and configuration set, not a stack resource
     # cases
     CASES_TABLE: Final = "Cases"
-    CASE_INTAKE_QUEUE: Final = "CaseIntakeQueue"
-    CASE_TIMER_QUEUE: Final = "CaseTimerQueue"
+    CASE_INTAKE_QUEUE: Final = "CaseIntakeQueue"  # other channels (e-mail-to-case, chat, partners) send here
+    CASE_TIMER_QUEUE: Final = "CaseTimerQueue"  # SLA timers (Scheduler) and due timers sent straight
+    CASE_RECOMPUTE_QUEUE: Final = "CaseRecomputeQueue"  # timer plans to redo after a policy edit
     CASE_MAIL_QUEUE: Final = "CaseMailQueue"
-    CASE_SCHEDULE_GROUP: Final = "CaseSchedules"
+    CASE_ERASURE_QUEUE: Final = "CaseErasureQueue"
 
 
 class DetailType:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from ecrm.cases.models import AuditEntry, Case, Comment, EscalationRecord, Requester
+from ecrm.cases.models import AuditEntry, Case, Comment, EscalationRecord, Priority, Requester
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.timers import Timer
 
@@ -116,6 +116,29 @@ class MemoryCases:
     def list_breached(self, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
         return self._queue(lambda c: c.in_breach, limit, cursor)
 
+    def open_cases(
+        self, priority: Priority, team: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Case], str | None]:
+        def keep(c: Case) -> bool:
+            return c.priority == priority and (team is None or c.team == team)
+
+        return _page([c for c in self.cases.values() if c.active and keep(c)], lambda c: c.id, limit, cursor)
+
+    def solved_between(self, since: datetime, until: datetime, limit: int) -> tuple[list[Case], bool]:
+        solved = [c for c in self.cases.values() if c.solved_at is not None and since <= c.solved_at < until]
+        ordered = sorted(solved, key=lambda c: (c.solved_at, c.id))
+        return ordered[:limit], len(ordered) <= limit
+
+    def cases_of_requester(self, contact_id: str) -> list[str]:
+        return sorted(c.id for c in self.cases.values() if c.requester_id == contact_id)
+
+    def rewrite_trail(self, case_id: str, comments: Sequence[Comment], audit: Sequence[AuditEntry]) -> None:
+        self.writes += 1
+        by_id = {c.id: c for c in comments}
+        self.comment_items[case_id] = [by_id.get(c.id, c) for c in self.comment_items.get(case_id, [])]
+        by_key = {(e.version, e.seq): e for e in audit}
+        self.audit[case_id] = [by_key.get((e.version, e.seq), e) for e in self.audit.get(case_id, [])]
+
     def claim_mail(self, case_id: str, key: str, now: datetime) -> bool:
         held = self.mail.get((case_id, key))
         if held is not None and (held["status"] == "sent" or now - held["claimed_at"] < MAIL_LEASE):  # type: ignore[operator]
@@ -134,16 +157,18 @@ class FakeTimers:
     def __init__(self) -> None:
         self.active: dict[str, Timer] = {}
         self.calls: list[tuple[str, str]] = []
-        self.fail_next_set = False
+        # Called before each call with ("set" | "cancel", timer name): raise to crash the caller there.
+        self.before_call: Callable[[str, str], None] | None = None
 
     def set(self, timer: Timer) -> None:
-        if self.fail_next_set:
-            self.fail_next_set = False
-            raise RuntimeError("scheduler unavailable")
+        if self.before_call:
+            self.before_call("set", timer.name)
         self.calls.append(("set", timer.name))
         self.active[timer.name] = timer
 
     def cancel(self, name: str) -> None:
+        if self.before_call:
+            self.before_call("cancel", name)
         self.calls.append(("cancel", name))
         self.active.pop(name, None)
 

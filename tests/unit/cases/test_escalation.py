@@ -46,11 +46,17 @@ def test_a_step_already_applied_is_not_applied_again():
     assert isinstance(decide(after, POLICY, fired(case, "first_response", 0), at(1, 10)), AlreadyApplied)
 
 
-def test_a_timer_of_an_earlier_plan_is_stale_and_asks_for_the_current_plan_to_be_set():
+def test_a_timer_of_an_earlier_plan_is_stale_and_changes_nothing():
     case = opened()
     urgent = edit(case, at(1, 9.1), priority="urgent")
     decision = decide(urgent, POLICY, fired(case, "first_response", 1), at(1, 10))
-    assert decision == Stale("the case changed after the timer was set", resync=True)
+    assert decision == Stale("the timer belongs to another generation or cycle of the case")
+
+
+def test_a_timer_of_a_generation_the_case_never_had_is_stale():
+    case = opened()  # a writer set timers for generation ffffffff, then stopped before its write
+    never = fired(case, "first_response", 1).model_copy(update={"generation": "ffffffff"})
+    assert isinstance(decide(case, POLICY, never, at(1, 10)), Stale)
 
 
 def test_a_timer_of_an_earlier_cycle_is_stale():

@@ -100,19 +100,6 @@ def test_an_early_timer_is_set_again_for_its_time(world):
     assert timer_of(world, case.id, "first_response", 1) == breach
 
 
-def test_timer_calls_lost_after_a_write_are_healed_by_the_old_plan_s_timers(world):
-    case = world.open()  # first response due 10:00
-    world.timers.fail_next_set = True  # the function dies between the write and its timer calls
-    with pytest.raises(RuntimeError):
-        world.work.update(case.id, CasePatch(priority="urgent", expected_version=1), AGENT)  # due 09:15 now
-    assert world.case(case.id).priority == "urgent"
-    world.clock.at = at(1, 9.75)  # the old plan's warning fires (found stale) and re-sets the new plan
-    outcomes = world.fire_due()
-    assert outcomes[0] == "stale" and "applied" in outcomes
-    assert world.case(case.id).escalation_level >= 1
-    assert world.bus.types().count("SlaBreached.v1") == 1
-
-
 def test_events_lost_after_an_escalation_are_announced_on_redelivery(world, monkeypatch):
     case = world.open()
     breach = timer_of(world, case.id, "first_response", 1)

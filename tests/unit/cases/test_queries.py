@@ -67,3 +67,53 @@ def test_page_sizes_are_bounded(world, limit):
     with pytest.raises(InvalidInput) as info:
         world.queries.mine(AGENT, limit=limit)
     assert info.value.field == "limit"
+
+
+def test_detail_shows_the_steps_to_come_history_and_comments(world):
+    from ecrm.cases.models import CommentRequest
+
+    case = world.open(priority="urgent")
+    world.work.comment(case.id, CommentRequest(body="on it", visibility="public"), AGENT)
+    detail = world.queries.detail(case.id, AGENT)
+    assert detail.escalation_level == 0 and detail.version == 2
+    assert [(s.milestone, s.step) for s in detail.sla_steps] == [("resolution", n) for n in range(4)]
+    assert [e.action for e in detail.history] == ["created", "commented", "first_response", "status_changed"]
+    assert [c.body for c in detail.comments] == ["on it"] and detail.history_cursor is None
+
+
+def test_metrics_cover_the_cases_solved_in_the_window(world):
+    from datetime import timedelta
+
+    from tests.unit.cases.test_sla import at
+
+    quick = world.open()
+    world.advance(minutes=30)
+    world.work.solve(quick.id, AGENT)  # solved in 30 business minutes
+    world.open()  # still open: not counted
+    report = world.queries.metrics(AGENT, at(1, 0), at(2, 0))
+    assert (report.cases, report.complete, report.median_resolution) == (1, True, timedelta(minutes=30))
+    assert world.queries.metrics(AGENT, at(2, 0), at(3, 0)).cases == 0
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "field"),
+    [((2, 0), (1, 0), "until"), ((1, 0), (1, 0), "until")],
+)
+def test_metrics_windows_are_checked(world, since, until, field):
+    from tests.unit.cases.test_sla import at
+
+    with pytest.raises(InvalidInput) as info:
+        world.queries.metrics(AGENT, at(*since), at(*until))
+    assert info.value.field == field
+
+
+def test_metrics_windows_are_bounded_and_aware(world):
+    from datetime import datetime, timedelta
+
+    from tests.unit.cases.test_sla import at
+
+    with pytest.raises(InvalidInput):
+        world.queries.metrics(AGENT, at(1, 0), at(1, 0) + timedelta(days=93))
+    with pytest.raises(InvalidInput) as info:
+        world.queries.metrics(AGENT, datetime(2026, 6, 1), datetime(2026, 6, 2))
+    assert info.value.field == "since"

@@ -189,7 +189,7 @@ def test_after_a_policy_edit_recompute_sets_a_new_plan_and_old_timers_go_stale(w
     case = world.open()  # first response due 10:00 under the old policy
     old = next(t.payload for t in world.timers.for_case(case.id) if t.payload["step"] == 1)
     edited = world.store.book.policies[0].model_copy(update={"targets": {"normal": targets(2, 8)}})
-    world.store.book = PolicyBook(policies=(edited, *world.store.book.policies[1:]))
+    world.books.book = PolicyBook(policies=(edited, *world.store.book.policies[1:]))
     renewed = world.work.recompute(case.id)
     assert renewed.next_deadline == at(1, 11) and renewed.sla.generation != case.sla.generation
     assert {t.payload["generation"] for t in world.timers.for_case(case.id)} == {renewed.sla.generation}

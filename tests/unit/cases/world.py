@@ -56,6 +56,16 @@ BOOK = PolicyBook(
 )
 
 
+class Books:
+    """The policy book in force; tests edit it as an admin would."""
+
+    def __init__(self, book: PolicyBook) -> None:
+        self.book = book
+
+    def current(self) -> PolicyBook:
+        return self.book
+
+
 def counter_ids(start: int = 1) -> Any:
     numbers = itertools.count(start)
     return lambda: f"{next(numbers):08x}{'a' * 24}"  # distinct first eight digits: the case reference
@@ -78,11 +88,12 @@ class World:
         self.signer = Signer(b"k" * 32)
         ids = counter_ids(10_000 if twin_of else 1)
         generations = itertools.count(10_000 if twin_of else 1)
-        self.store = CaseStore(self.repo, self.timers, self.bus, book, lambda: f"{next(generations):08x}")
+        self.books: Books = twin_of.books if twin_of else Books(book)
+        self.store = CaseStore(self.repo, self.timers, self.bus, self.books, lambda: f"{next(generations):08x}")
         self.intake = CaseIntake(self.store, self.repo, self.requesters, self.clock, ids)
         self.work = CaseWork(self.store, self.repo, self.clock, ids)
         self.survey = CsatSurvey(self.store, self.repo, self.signer, self.clock)
-        self.queries = CaseQueries(self.repo)
+        self.queries = CaseQueries(self.repo, self.store)
         self.firing = SlaTimerService(self.store, self.repo, self.bus, self.clock)
         self.mailer = CaseMailer(
             self.repo,

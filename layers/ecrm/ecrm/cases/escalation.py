@@ -4,9 +4,9 @@ A timer payload names (case, milestone, cycle, step) and the case's timer genera
 set. The decision, in order:
 
 1. the step is applied already in that cycle -> AlreadyApplied (a double fire, a redelivery);
-2. the cycle or generation is not the case's -> Stale (the case changed since: its current timers
-   were set with the new generation, so this one is dropped; the service re-sets the current plan
-   in case that set was lost);
+2. the cycle or generation is not the case's -> Stale (the case changed since, or the writer that
+   set the timer never stored its change: the case's own timers were set before it was written,
+   so this one is dropped and nothing is re-created from it);
 3. the step is no longer planned (milestone met, clock paused, target gone) -> Stale;
 4. recomputed from the case, the step is not due yet -> NotYetDue (an early fire; set it again);
 5. otherwise -> Escalate: the step is applied, together with any lower level that is due and not
@@ -42,7 +42,6 @@ AUDIENCES: dict[Action, str] = {
 @dataclass(frozen=True)
 class Stale:
     reason: str
-    resync: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,10 +69,10 @@ def decide(case: Case, policy: SlaPolicy, fired: SlaTimerPayload, now: datetime)
         keys = tuple(escalation_key(fired.milestone, fired.cycle, s) for s in range(fired.step + 1))
         return AlreadyApplied(keys)
     if fired.cycle != clock.cycle or fired.generation != case.sla.generation:
-        return Stale("the case changed after the timer was set", resync=True)
+        return Stale("the timer belongs to another generation or cycle of the case")
     at = sla.step_at(case, policy, fired.milestone, fired.step)
     if at is None:
-        return Stale("the step is no longer planned", resync=True)
+        return Stale("the step is no longer planned")
     if at > now + TOLERANCE:
         return NotYetDue(at)
     return escalate(case, policy, fired.milestone, fired.step, now)

@@ -44,6 +44,8 @@ class CaseCommented(CaseEvent):
 
     comment_id: str
     visibility: Visibility
+    # Set on the reply that met the first-response milestone: the business time it took.
+    first_response_seconds: float | None = None
 
 
 class SlaWarning(CaseEvent):
@@ -79,6 +81,7 @@ class CaseSolved(CaseEvent):
     detail_type: ClassVar[str] = DetailType.CASE_SOLVED
 
     cycle: int  # the resolution cycle solved: one survey per case, not per cycle, is the mailer's rule
+    resolution_seconds: float | None = None  # business time the resolution clock counted in this cycle
 
 
 class CaseRated(CaseEvent):

@@ -38,7 +38,9 @@ class SlaTimerService:
         for _ in range(_ATTEMPTS):
             case = self._repo.get(fired.case_id)
             if case is None:
-                return "stale"  # the case is gone; its timers delete themselves as they fire
+                # Never stored (its writer stopped before the write) or gone: nothing to do, nothing
+                # to re-create; the timers delete themselves as they fire.
+                return "stale"
             now = self._clock.now()
             outcome = self._act(case, decide(case, self._store.book.governing(case), fired, now), now)
             if outcome is not None:
@@ -47,8 +49,6 @@ class SlaTimerService:
 
     def _act(self, case: Case, decision: Decision, now: datetime) -> Outcome | None:
         if isinstance(decision, Stale):
-            if decision.resync:
-                self._store.resync(case)
             return "stale"
         if isinstance(decision, NotYetDue):
             self._store.resync(case)  # sets the step's timer again, at its time now
@@ -71,11 +71,9 @@ class SlaTimerService:
         return "applied"
 
     def _announce_pending(self, case: Case, keys: Sequence[str], now: datetime) -> None:
-        """Announce applied steps whose events never got out; the writer that applied them also
-        stopped before its timer calls, so the current plan is set again too."""
+        """Announce applied steps whose events never got out (the writer stopped after its write)."""
         pending = [r for r in self._repo.escalations(case.id) if r.key in keys and r.announced_at is None]
         if not pending:
             return
-        self._store.resync(case)
         self._events.publish([event for record in pending for event in announce(record)])
         self._repo.mark_announced(case.id, [record.key for record in pending], now)

@@ -9,7 +9,7 @@ counts its latest resolution cycle.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from statistics import fmean, median
 
 from pydantic import BaseModel
@@ -24,6 +24,14 @@ class CaseMetrics(BaseModel):
     median_resolution: timedelta | None
     csat_average: float | None
     csat_answers: int
+
+
+class MetricsReport(CaseMetrics):
+    """GET /cases/metrics: the metrics over the cases solved in [since, until)."""
+
+    since: datetime
+    until: datetime
+    complete: bool  # False: more cases were solved in the window than one report reads
 
 
 def _median(values: list[timedelta]) -> timedelta | None:

@@ -107,6 +107,9 @@ class Case(BaseModel):
     first_response_at: AwareDatetime | None = None
     solved_at: AwareDatetime | None = None
     csat: CsatRating | None = None
+    requester_erased_at: AwareDatetime | None = Field(
+        default=None, description="the requester was erased: subject, description and comments are redacted"
+    )
     created_at: AwareDatetime
     updated_at: AwareDatetime
     version: int = Field(default=1, ge=1)
@@ -196,6 +199,7 @@ class CaseRequest(BaseModel):
     last_name: PlainText | None = None
     subject: Subject
     description: Description
+    priority: Priority = Field(default="normal", description="the form may offer it; agents can change it")
     tags: Tags = Field(default_factory=list)
     form_id: FormId | None = None
     page_url: Url | None = None
@@ -293,6 +297,26 @@ class CsatRequest(BaseModel):
 class CaseReceipt(BaseModel):
     id: str
     created: bool
+
+
+class SlaStep(BaseModel):
+    """A step still to come on the case's SLA clock: the warning or an escalation level."""
+
+    milestone: Milestone
+    cycle: int
+    step: int = Field(description="0 = warning, n = escalation level n")
+    at: AwareDatetime
+
+
+class CaseDetail(Case):
+    """GET /cases/{id}: the case, the SLA steps still to come, and the first page of its history
+    and comments (the rest through /history and /comments with the cursors)."""
+
+    sla_steps: list[SlaStep]
+    history: list[AuditEntry]
+    history_cursor: str | None = None
+    comments: list[Comment]
+    comments_cursor: str | None = None
 
 
 class CasePage(BaseModel):

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from ecrm.cases.models import AuditEntry, Case, Comment, EscalationRecord, Requester
+from ecrm.cases.models import AuditEntry, Case, Comment, EscalationRecord, Priority, Requester
+from ecrm.cases.policy import PolicyBook
 
 
 class CaseRepository(Protocol):
@@ -80,6 +81,25 @@ class CaseRepository(Protocol):
         """Active cases with a milestone past its deadline and not met (Case.in_breach)."""
         ...
 
+    def open_cases(
+        self, priority: Priority, team: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Case], str | None]:
+        """Active cases of one priority (and of one team, if given): what a policy edit replans."""
+        ...
+
+    def solved_between(self, since: datetime, until: datetime, limit: int) -> tuple[list[Case], bool]:
+        """Cases solved in [since, until), at most `limit`; True if that was all of them."""
+        ...
+
+    def cases_of_requester(self, contact_id: str) -> list[str]:
+        """The ids of every case the contact asked for."""
+        ...
+
+    def rewrite_trail(self, case_id: str, comments: Sequence[Comment], audit: Sequence[AuditEntry]) -> None:
+        """Overwrite existing comments and history lines in place. Only for erasure: the history
+        is otherwise append-only."""
+        ...
+
     def claim_mail(self, case_id: str, key: str, now: datetime) -> bool:
         """Record that mail `key` is being sent; False if it was sent already or another sender
         holds a fresh claim on it."""
@@ -110,3 +130,9 @@ class StaffDirectory(Protocol):
         ...
 
     def management(self) -> Sequence[str]: ...
+
+
+class PolicySource(Protocol):
+    def current(self) -> PolicyBook:
+        """The SLA policy book in force."""
+        ...

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ecrm.access import CASE_READ, CASE_WORK, Caller
-from ecrm.cases import workflow
+from ecrm.cases import sla, workflow
 from ecrm.cases.change import REQUESTER, SYSTEM_SLA, Change, Edit
+from ecrm.cases.metrics import MetricsReport, summarize
 from ecrm.cases.models import (
     AgentCaseRequest,
     Case,
+    CaseDetail,
     CasePage,
     CasePatch,
     CaseReceipt,
@@ -24,6 +26,7 @@ from ecrm.cases.models import (
     HistoryPage,
     IntakeMessage,
     Requester,
+    SlaStep,
 )
 from ecrm.cases.ports import CaseRepository, RequesterDirectory
 from ecrm.cases.store import CaseStore
@@ -34,6 +37,8 @@ from ecrm.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, Invali
 
 CSAT_PURPOSE = "case-csat"
 MAX_PAGE = 100
+MAX_WINDOW = timedelta(days=92)
+MAX_METRIC_CASES = 5000  # a bounded read: the report says when the window held more
 # Without an expected version, an edit re-reads and re-applies on a lost race (a comment, a timer):
 # nothing is lost. With one, a lost race is the client's to resolve (409).
 _ATTEMPTS = 3
@@ -84,7 +89,7 @@ class CaseIntake:
         new = NewCase(
             subject=req.subject,
             description=req.description,
-            priority="normal",
+            priority=req.priority,
             channel="web",
             requester_id=self._requesters.find_or_create(requester),
             tags=tuple(req.tags),
@@ -110,8 +115,8 @@ class CaseIntake:
 
     def receive(self, msg: IntakeMessage) -> CaseReceipt:
         """A message from the intake queue. The same (channel, message id) twice makes one case;
-        the repeat re-sets the case's timers and re-announces it, in case the first delivery
-        stopped after the write."""
+        the repeat re-announces it, in case the first delivery stopped after the write (its timers
+        were set before the write, so they need nothing)."""
         key = msg.idempotency_key
         if existing := self._repo.find_by_idempotency_key(key):
             return self._repeat(existing)
@@ -139,7 +144,6 @@ class CaseIntake:
         case = self._repo.get(case_id)
         if case is None:
             raise NotFound("case")
-        self._store.resync(case)
         self._store.announce_created(case)
         return CaseReceipt(id=case.id, created=False)
 
@@ -248,8 +252,9 @@ class CsatSurvey:
 
 
 class CaseQueries:
-    def __init__(self, repo: CaseRepository) -> None:
+    def __init__(self, repo: CaseRepository, store: CaseStore) -> None:
         self._repo = repo
+        self._store = store
 
     def get(self, case_id: str, caller: Caller) -> Case:
         _require(caller, CASE_READ)
@@ -257,6 +262,31 @@ class CaseQueries:
         if case is None:
             raise NotFound("case")
         return case
+
+    def detail(self, case_id: str, caller: Caller) -> CaseDetail:
+        """The case with the SLA steps still to come and the first page of history and comments."""
+        case = self.get(case_id, caller)
+        steps = sla.due_steps(case, self._store.book.for_case(case))
+        history, history_cursor = self._repo.history(case_id, MAX_PAGE, None)
+        comments, comments_cursor = self._repo.comments(case_id, MAX_PAGE, None)
+        return CaseDetail(
+            **case.model_dump(),
+            sla_steps=[SlaStep(milestone=s.milestone, cycle=s.cycle, step=s.step, at=s.at) for s in steps],
+            history=history,
+            history_cursor=history_cursor,
+            comments=comments,
+            comments_cursor=comments_cursor,
+        )
+
+    def metrics(self, caller: Caller, since: datetime, until: datetime) -> MetricsReport:
+        """Breach rate, median business times and CSAT over the cases solved in [since, until)."""
+        _require(caller, CASE_READ)
+        if since.tzinfo is None or until.tzinfo is None:
+            raise InvalidInput("since", "give times with a time zone (e.g. 2026-06-01T00:00:00Z)")
+        if not since < until <= since + MAX_WINDOW:
+            raise InvalidInput("until", f"must be after `since` and at most {MAX_WINDOW.days} days later")
+        cases, complete = self._repo.solved_between(since, until, MAX_METRIC_CASES)
+        return MetricsReport(since=since, until=until, complete=complete, **summarize(cases).model_dump())
 
     def mine(self, caller: Caller, limit: int = 25, cursor: str | None = None) -> CasePage:
         _require(caller, CASE_READ)

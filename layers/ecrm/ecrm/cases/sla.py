@@ -198,19 +198,25 @@ def plan(case: Case, policy: SlaPolicy) -> list[Timer]:
     ]
 
 
+def _keys(steps: list[DueStep]) -> set[tuple[Milestone, int, int, datetime]]:
+    return {(d.milestone, d.cycle, d.step, d.at) for d in steps}
+
+
 def replan(before: Case | None, after: Case, book: PolicyBook, now: datetime, generation: str) -> Case:
     """Bring `after`'s SLA state up to date with the change from `before` (None: a new case, whose
     clocks started with a generation of their own).
 
     A new policy (the case moved team or changed tags) first folds the running time into the
-    clocks under the old calendar. When the due steps differ from `before`'s, the case takes the
-    new `generation` (a fresh random token): its timers are then set anew and the old ones become
-    stale. Unchanged steps keep the generation, so comments and assignments touch no timer.
+    clocks under the old calendar. When a step is planned that `before`'s plan did not have at that
+    time (a new priority, a resume, a reopen), the case takes the new `generation` (a fresh random
+    token): its timers are then set anew and the old ones become stale. A plan that only lost steps
+    (one applied, a milestone met, a clock paused) keeps the generation: its remaining timers stand,
+    the lost ones are cancelled, and comments and assignments touch no timer at all.
     """
     policy = book.for_case(after)
     if after.sla.policy_id != policy.id:
         after = after.model_copy(update={"sla": rebase(after.sla, book.governing(after).calendar, now, policy.id)})
-    if before is not None and due_steps(before, book.governing(before)) != due_steps(after, policy):
+    if before is not None and not _keys(due_steps(after, policy)) <= _keys(due_steps(before, book.governing(before))):
         after = after.model_copy(update={"sla": after.sla.model_copy(update={"generation": generation})})
     return after.model_copy(update={"next_deadline": next_deadline(after, policy)})
 
@@ -222,11 +228,12 @@ class Arming:
 
 
 def arming(before: Case | None, after: Case, book: PolicyBook) -> Arming:
-    """The timer calls that take the case from `before`'s plan to `after`'s: nothing if the
-    generation is unchanged, else set every timer of the new plan and cancel the old plan's. It
-    needs only the two stored images, so it can run after the write (or from a table stream)."""
-    if before is not None and before.sla.generation == after.sla.generation:
-        return Arming([], [])
-    timers = plan(after, book.for_case(after))
+    """The timer calls that take the case from `before`'s plan to `after`'s. Same generation: the
+    plan only lost steps, so cancel their timers. New generation: set every timer of the new plan
+    and cancel every one of the old. Needs only the two stored images."""
+    new = plan(after, book.for_case(after))
     old = plan(before, book.governing(before)) if before else []
-    return Arming(timers, [t.name for t in old])
+    if before is not None and before.sla.generation == after.sla.generation:
+        kept = {t.name for t in new}
+        return Arming([], [t.name for t in old if t.name not in kept])
+    return Arming(new, [t.name for t in old])

@@ -27,7 +27,6 @@ from ecrm.cases.models import (
     CsatRating,
     Priority,
     Status,
-    Visibility,
 )
 from ecrm.cases.policy import SlaPolicy
 from ecrm.errors import Conflict, InvalidInput
@@ -153,7 +152,13 @@ def solve(case: Case, ctx: Ctx) -> Change:
     clocks = sla.on_status(clocks, case.status, "solved", ctx.policy.calendar, ctx.now)
     solved = case.model_copy(update={"status": "solved", "sla": clocks, "solved_at": ctx.now})
     edit = Edit("solved", {"status": case.status, "solved_at": None}, {"status": "solved", "solved_at": ctx.now})
-    event = CaseSolved(occurred_at=ctx.now, case_id=case.id, cycle=clocks.clocks["resolution"].cycle)
+    resolution = clocks.clocks["resolution"]
+    event = CaseSolved(
+        occurred_at=ctx.now,
+        case_id=case.id,
+        cycle=resolution.cycle,
+        resolution_seconds=resolution.consumed.total_seconds(),
+    )
     return Change(solved, ctx.actor, [edit], events=[event])
 
 
@@ -176,20 +181,27 @@ def add_comment(case: Case, comment: Comment, ctx: Ctx) -> Change:
     if comment.visibility == "public" and case.status == "closed":
         raise InvalidInput("visibility", "a closed case takes internal notes only", status=409)
     detail = {"comment_id": comment.id}
+    answered = _first_response(case, ctx) if comment.visibility == "public" else None
+    met = answered is not None and case.first_response_at is None
+    took = answered.case.sla.clocks["first_response"].consumed.total_seconds() if answered and met else None
     change = Change(
         case,
         ctx.actor,
         [Edit("commented", after={"visibility": comment.visibility}, detail=detail)],
         comments=[comment],
-        events=[_commented(case, comment.id, comment.visibility, ctx.now)],
+        events=[_commented(case, comment, ctx.now, took)],
     )
-    if comment.visibility == "public":
-        change = change.then(_first_response(case, ctx))
-    return change
+    return change.then(answered)
 
 
-def _commented(case: Case, comment_id: str, visibility: Visibility, now: datetime) -> CaseCommented:
-    return CaseCommented(occurred_at=now, case_id=case.id, comment_id=comment_id, visibility=visibility)
+def _commented(case: Case, comment: Comment, now: datetime, first_response: float | None) -> CaseCommented:
+    return CaseCommented(
+        occurred_at=now,
+        case_id=case.id,
+        comment_id=comment.id,
+        visibility=comment.visibility,
+        first_response_seconds=first_response,
+    )
 
 
 def _first_response(case: Case, ctx: Ctx) -> Change | None:
