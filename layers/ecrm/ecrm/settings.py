@@ -101,9 +101,14 @@ class CaseRecomputeSettings(CaseWriterSettings):
 
 
 class CasesApiSettings(CaseIntakeSettings):
-    """The role-protected cases API (agents and admins)."""
+    """The role-protected cases API for agents."""
+
+
+class CasesAdminSettings(_CasesTable):
+    """SLA policies, the staff directory and metrics (admins; metrics and policies readable by agents)."""
 
     recompute_queue_url: str = Field(alias=Env.CASE_RECOMPUTE_QUEUE_URL)
+    policy_cache_seconds: int = Field(alias=Env.CASE_POLICY_CACHE_SECONDS, ge=0, le=600)
 
 
 class CaseMailerSettings(_CasesTable):

@@ -91,9 +91,9 @@ class World:
         self.books: Books = twin_of.books if twin_of else Books(book)
         self.store = CaseStore(self.repo, self.timers, self.bus, self.books, lambda: f"{next(generations):08x}")
         self.intake = CaseIntake(self.store, self.repo, self.requesters, self.clock, ids)
-        self.work = CaseWork(self.store, self.repo, self.clock, ids)
+        self.work = CaseWork(self.store, self.repo, self.clock, ids, backoff=lambda attempt: None)
         self.survey = CsatSurvey(self.store, self.repo, self.signer, self.clock)
-        self.queries = CaseQueries(self.repo, self.store)
+        self.queries = CaseQueries(self.repo, self.books)
         self.firing = SlaTimerService(self.store, self.repo, self.bus, self.clock)
         self.mailer = CaseMailer(
             self.repo,

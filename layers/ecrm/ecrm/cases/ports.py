@@ -108,16 +108,18 @@ class CaseRepository(Protocol):
     def mark_mail_sent(self, case_id: str, key: str, message_id: str, now: datetime) -> None: ...
 
 
-class RequesterDirectory(Protocol):
+class RequesterLookup(Protocol):
+    def get(self, contact_id: str) -> Requester | None:
+        """None if the contact is gone (erased)."""
+        ...
+
+
+class RequesterDirectory(RequesterLookup, Protocol):
     """The people who ask for help, kept as contacts (ecrm.cases.requesters adapts the contacts
     repository)."""
 
     def find_or_create(self, requester: Requester) -> str:
         """The id of the contact with this e-mail address, created if there is none."""
-        ...
-
-    def get(self, contact_id: str) -> Requester | None:
-        """None if the contact is gone (erased)."""
         ...
 
 

@@ -19,7 +19,20 @@ from ecrm.events import ContactCaptured, EventPublisher
 _ATTEMPTS = 3
 
 
-class ContactRequesters:
+class ContactLookup:
+    """Requesters read by id (the case mailer: it never creates one)."""
+
+    def __init__(self, contacts: ContactRepository) -> None:
+        self._contacts = contacts
+
+    def get(self, contact_id: str) -> Requester | None:
+        contact = self._contacts.get(contact_id)
+        if contact is None:
+            return None
+        return Requester(email=contact.email, first_name=contact.first_name, last_name=contact.last_name)
+
+
+class ContactRequesters(ContactLookup):
     def __init__(
         self,
         contacts: ContactRepository,
@@ -27,7 +40,7 @@ class ContactRequesters:
         clock: Clock,
         ids: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
-        self._contacts = contacts
+        super().__init__(contacts)
         self._events = events
         self._clock = clock
         self._ids = ids
@@ -53,9 +66,3 @@ class ContactRequesters:
             self._events.publish([ContactCaptured(occurred_at=now, contact_id=contact.id)])
             return contact.id
         raise Conflict("requester kept changing while it was being looked up")
-
-    def get(self, contact_id: str) -> Requester | None:
-        contact = self._contacts.get(contact_id)
-        if contact is None:
-            return None
-        return Requester(email=contact.email, first_name=contact.first_name, last_name=contact.last_name)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from ecrm.access import CASE_READ, CASE_WORK, Caller
 from ecrm.cases import sla, workflow
@@ -28,7 +31,7 @@ from ecrm.cases.models import (
     Requester,
     SlaStep,
 )
-from ecrm.cases.ports import CaseRepository, RequesterDirectory
+from ecrm.cases.ports import CaseRepository, PolicySource, RequesterDirectory
 from ecrm.cases.store import CaseStore
 from ecrm.cases.workflow import Ctx, NewCase
 from ecrm.clock import Clock
@@ -36,12 +39,18 @@ from ecrm.contacts.ports import TokenSigner
 from ecrm.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, InvalidToken, NotFound
 
 CSAT_PURPOSE = "case-csat"
+QueueName = Literal["mine", "team", "breached"]
 MAX_PAGE = 100
 MAX_WINDOW = timedelta(days=92)
 MAX_METRIC_CASES = 5000  # a bounded read: the report says when the window held more
 # Without an expected version, an edit re-reads and re-applies on a lost race (a comment, a timer):
-# nothing is lost. With one, a lost race is the client's to resolve (409).
-_ATTEMPTS = 3
+# nothing is lost. With one, a lost race is the client's to resolve (409). Eight attempts with a
+# little jitter let eight writers racing for one case all get through.
+_ATTEMPTS = 8
+
+
+def jittered_backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311 - jitter, not cryptography
 
 
 def new_id() -> str:
@@ -151,11 +160,19 @@ class CaseIntake:
 class CaseWork:
     """Agents working cases. Every change is checked against the version it was made on."""
 
-    def __init__(self, store: CaseStore, repo: CaseRepository, clock: Clock, ids: Callable[[], str] = new_id) -> None:
+    def __init__(
+        self,
+        store: CaseStore,
+        repo: CaseRepository,
+        clock: Clock,
+        ids: Callable[[], str] = new_id,
+        backoff: Callable[[int], None] = jittered_backoff,
+    ) -> None:
         self._store = store
         self._repo = repo
         self._clock = clock
         self._ids = ids
+        self._backoff = backoff
 
     def update(self, case_id: str, patch: CasePatch, caller: Caller) -> Case:
         _require(caller, CASE_WORK)
@@ -206,7 +223,7 @@ class CaseWork:
         return self._edit(case_id, None, SYSTEM_SLA, renew)
 
     def _edit(self, case_id: str, expected: int | None, actor: str, rule: Callable[[Case, Ctx], Change | None]) -> Case:
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
             case = self._repo.get(case_id)
             if case is None:
                 raise NotFound("case")
@@ -221,6 +238,7 @@ class CaseWork:
             except Conflict:
                 if expected is not None:
                     raise
+                self._backoff(attempt)
         raise Conflict("case kept changing while it was being updated")
 
 
@@ -252,9 +270,9 @@ class CsatSurvey:
 
 
 class CaseQueries:
-    def __init__(self, repo: CaseRepository, store: CaseStore) -> None:
+    def __init__(self, repo: CaseRepository, books: PolicySource) -> None:
         self._repo = repo
-        self._store = store
+        self._books = books
 
     def get(self, case_id: str, caller: Caller) -> Case:
         _require(caller, CASE_READ)
@@ -266,7 +284,7 @@ class CaseQueries:
     def detail(self, case_id: str, caller: Caller) -> CaseDetail:
         """The case with the SLA steps still to come and the first page of history and comments."""
         case = self.get(case_id, caller)
-        steps = sla.due_steps(case, self._store.book.for_case(case))
+        steps = sla.due_steps(case, self._books.current().for_case(case))
         history, history_cursor = self._repo.history(case_id, MAX_PAGE, None)
         comments, comments_cursor = self._repo.comments(case_id, MAX_PAGE, None)
         return CaseDetail(
@@ -287,6 +305,18 @@ class CaseQueries:
             raise InvalidInput("until", f"must be after `since` and at most {MAX_WINDOW.days} days later")
         cases, complete = self._repo.solved_between(since, until, MAX_METRIC_CASES)
         return MetricsReport(since=since, until=until, complete=complete, **summarize(cases).model_dump())
+
+    def queue(
+        self, name: QueueName, caller: Caller, team: str | None = None, limit: int = 25, cursor: str | None = None
+    ) -> CasePage:
+        """A work queue by name: the caller's cases, a team's (`team` required), or the breached ones."""
+        if name == "team":
+            if team is None:
+                raise InvalidInput("team", "name the team whose queue to list")
+            return self.team_queue(team, caller, limit, cursor)
+        if name == "breached":
+            return self.breached(caller, limit, cursor)
+        return self.mine(caller, limit, cursor)
 
     def mine(self, caller: Caller, limit: int = 25, cursor: str | None = None) -> CasePage:
         _require(caller, CASE_READ)
