@@ -28,7 +28,7 @@ def receive(record: SQSRecord) -> None:
     # DLQ, where it can be looked at. Its content is not logged (it holds an e-mail address).
     receipt = service().receive(IntakeMessage.model_validate(json.loads(record.body)))
     metrics.add_metric(name="IntakeCaseCreated" if receipt.created else "IntakeRepeat", unit=MetricUnit.Count, value=1)
-    logger.info("intake message handled", case_id=receipt.id, created=receipt.created)
+    logger.info("intake message handled", case_id=receipt.id, new_case=receipt.created)
 
 
 @logger.inject_lambda_context(clear_state=True)

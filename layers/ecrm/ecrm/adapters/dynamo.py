@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -22,8 +23,20 @@ def item(values: dict[str, Any]) -> dict[str, Any]:
     return {k: _ser.serialize(v) for k, v in values.items() if v is not None}
 
 
+def _numbers(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal: as int or float again, also inside maps and lists,
+    so free-form maps (a history line's before/after) keep their JSON types."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
+
+
 def plain(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: _de.deserialize(v) for k, v in raw.items()}
+    return {k: _numbers(_de.deserialize(v)) for k, v in raw.items()}
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
