@@ -46,11 +46,11 @@ def sent() -> list[email.message.EmailMessage]:
     from moto.ses.models import ses_backends
 
     raw = [m.raw_data for m in ses_backends["123456789012"]["us-east-1"].sent_messages]
-    return [email.message_from_string(r, policy=email.policy.default) for r in raw]  # type: ignore[misc]
+    return [email.message_from_string(r, policy=email.policy.default) for r in raw]
 
 
-def schedules() -> list[dict[str, Any]]:
-    return boto3.client("scheduler").list_schedules(MaxResults=100)["Schedules"]
+def schedules() -> list[Any]:
+    return list(boto3.client("scheduler").list_schedules(MaxResults=100)["Schedules"])
 
 
 def advance_to(when: str | datetime) -> None:
