@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import access
 from ecrm.api import build_resolver
+from ecrm.cases import web
 from ecrm.cases.compose import Desk, desk_service
 from ecrm.cases.models import (
     AgentCaseRequest,
@@ -58,7 +59,12 @@ def queue(
     return service().queries.queue(queue, _caller(), team, limit, cursor)
 
 
-@app.post("/cases/agent", summary="Open a case on a requester's behalf", security=SECURED, responses={201: {}})
+@app.post(
+    "/cases/agent",
+    summary="Open a case on a requester's behalf",
+    security=SECURED,
+    responses=web.created(Case, "the case opened"),
+)
 def open_for_requester(req: AgentCaseRequest) -> Response[str]:
     return _created(service().intake.open_for_agent(req, _caller()))
 
@@ -83,7 +89,12 @@ def comments(case_id: CaseId, limit: Limit = 50, cursor: Cursor = None) -> Comme
     return service().queries.comments(case_id, _caller(), limit, cursor)
 
 
-@app.post("/cases/<case_id>/comments", summary="Public reply (mailed) or internal note", security=SECURED)
+@app.post(
+    "/cases/<case_id>/comments",
+    summary="Public reply (mailed) or internal note",
+    security=SECURED,
+    responses=web.created(Comment, "the comment added"),
+)
 def comment(case_id: CaseId, req: CommentRequest) -> Response[str]:
     return _created(service().work.comment(case_id, req, _caller()))
 
