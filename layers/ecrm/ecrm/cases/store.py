@@ -111,7 +111,11 @@ class CaseStore:
         """Store an escalation: raises Conflict (re-read and decide again) or AlreadyExists."""
         case, entries = self._settle(before, escalation.change, now)
         records = escalation.records
-        self._armed(before, case, now, lambda: self._repo.apply_escalation(case, before.version, entries, records))
+        # The applied steps' timers have fired (and deleted themselves): nothing to cancel for them.
+        fired = {sla.sla_timer_name(case.id, r.milestone, r.step, before.sla.generation) for r in records}
+        self._armed(
+            before, case, now, lambda: self._repo.apply_escalation(case, before.version, entries, records), fired
+        )
         self._publish(before, case, escalation.change.events)
         return case
 
@@ -121,9 +125,16 @@ class CaseStore:
         for timer in sla.plan(case, self.book.for_case(case)):
             self._timers.set(timer)
 
-    def _armed(self, before: Case | None, after: Case, now: datetime, write: Callable[[], None]) -> None:
+    def _armed(
+        self,
+        before: Case | None,
+        after: Case,
+        now: datetime,
+        write: Callable[[], None],
+        fired: frozenset[str] | set[str] = frozenset(),
+    ) -> None:
         """Timers of the new plan first (none sooner than SAFETY), the write, then the exact times
-        of the steps due soon and the old plan's cancellation."""
+        of the steps due soon and the old plan's cancellation (but for timers that `fired`)."""
         arming = sla.arming(before, after, self.book)
         early = now + SAFETY
         for timer in arming.set:
@@ -138,7 +149,8 @@ class CaseStore:
             if timer.at <= early:
                 self._timers.set(timer)
         for name in arming.cancel:
-            self._timers.cancel(name)
+            if name not in fired:
+                self._timers.cancel(name)
 
     def _settle(self, before: Case, change: Change, now: datetime) -> tuple[Case, list[AuditEntry]]:
         version = before.version + 1
