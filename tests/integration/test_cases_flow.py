@@ -292,8 +292,9 @@ def test_an_assignee_known_from_the_api_gets_the_warning(stack: Stack):
 
 
 # --- replanning after a policy edit ------------------------------------------------------------
-def test_recompute_replans_a_page_and_queues_the_next(stack: Stack):
-    ids = [open_case(stack) for _ in range(21)]
+def test_recompute_replans_a_page_and_queues_the_next(stack: Stack, monkeypatch):
+    monkeypatch.setattr("ecrm.cases.recompute.PAGE", 3)  # pages of 3 rather than 20: fewer cases to open
+    ids = [open_case(stack) for _ in range(4)]
     normal = open_case(stack, priority="normal")
     book = agent(stack, "GET", "/cases/policies").json["book"]
     book["policies"][0]["targets"]["urgent"] = {"first_response": "PT2H", "resolution": "PT16H"}
