@@ -186,6 +186,7 @@ def run_phase(label: str, local: Local, open_cases: int, calls: CallLog, escalat
     while not all(i in escalations.at for i in ids) and time.perf_counter() < deadline:
         time.sleep(0.05)
     time.sleep(1.5)  # duplicates or moot timers, if any, are part of the work
+    _drain_mail(deadline)  # the notices: the mailer's share of the work
     phase = Phase(
         label,
         open_cases,
@@ -220,6 +221,22 @@ class Local:
         with urllib.request.urlopen(request, timeout=600) as answer:  # noqa: S310
             result: dict[str, Any] = json.loads(answer.read())
             return result
+
+
+def _drain_mail(deadline: float) -> None:
+    """Wait until the case mailer has taken every notice off its queue (or the deadline passed)."""
+    import boto3
+    from ecrm.names import Resource
+    from ecrm_local import resources
+
+    sqs = boto3.client("sqs")
+    url = resources.queue_url(boto3.session.Session(), Resource.CASE_MAIL_QUEUE)
+    names: Any = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    while time.perf_counter() < deadline:
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        if all(counts[name] == "0" for name in names):
+            return
+        time.sleep(0.2)
 
 
 def _first_step(case_id: str) -> datetime:
