@@ -100,3 +100,11 @@ def test_sla_breaches_raise_an_alarm(synth: Synth) -> None:
 def test_only_the_admin_function_may_queue_replanning(synth: Synth) -> None:
     senders = {f.name for f in topology.FUNCTIONS if f.grants.get(Resource.CASE_RECOMPUTE_QUEUE) is Access.SEND}
     assert senders == {"cases_admin", "cases_recompute"}  # the edit, and the pages it sends on
+
+
+def test_the_intake_queue_is_a_stack_output_for_the_systems_that_send_to_it(synth: Synth) -> None:
+    outputs = synth.template["Outputs"]
+    intake = _queue_of(synth, topology.function("cases_intake"))
+    assert outputs[f"{Resource.CASE_INTAKE_QUEUE}Url"]["Value"] == {"Ref": intake}
+    assert outputs[f"{Resource.CASE_INTAKE_QUEUE}Arn"]["Value"] == {"Fn::GetAtt": [intake, "Arn"]}
+    assert f"{Resource.CASE_MAIL_QUEUE}Url" not in outputs  # fed by a rule: nobody else sends there
