@@ -15,6 +15,9 @@ from ecrm.names import Role
 CONTACT_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 CONTACT_EDIT = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 CONTACT_GDPR = (Role.ADMIN,)
+# campaigns: templates, segments, campaigns and their stats
+CAMPAIGN_READ = (Role.ADMIN, Role.MARKETER)
+CAMPAIGN_EDIT = (Role.ADMIN, Role.MARKETER)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,12 @@ class Env:
     ALLOWED_ORIGINS: Final = "ALLOWED_ORIGINS"
     CONSENT_TEXT_VERSION: Final = "CONSENT_TEXT_VERSION"
     CONFIRM_TTL_HOURS: Final = "CONFIRM_TOKEN_TTL_HOURS"
+    # campaigns
+    UNSUBSCRIBE_URL: Final = "UNSUBSCRIBE_URL"
+    PREFERENCES_URL: Final = "PREFERENCES_URL"
+    UNSUBSCRIBE_MAILTO: Final = "UNSUBSCRIBE_MAILTO"
+    SEND_RATE: Final = "SEND_RATE_PER_SECOND"
+    SEND_QUEUE_URL: Final = "CAMPAIGN_SEND_QUEUE_URL"
 
 
 class Resource:
@@ -43,15 +49,27 @@ class Resource:
     EVENT_BUS: Final = "Bus"
     SIGNING_SECRET: Final = "LinkSigningKey"  # noqa: S105 - a resource name
     CONSENT_MAIL_QUEUE: Final = "ConsentMailQueue"
+    # campaigns
+    CAMPAIGN_PLAN_QUEUE: Final = "CampaignPlanQueue"
+    CAMPAIGN_SEND_QUEUE: Final = "CampaignSendQueue"
+    CAMPAIGN_TRIGGER_QUEUE: Final = "CampaignTriggerQueue"
+    SES_FEEDBACK_QUEUE: Final = "SesFeedbackQueue"
+    SEGMENT_INDEX_QUEUE: Final = "SegmentIndexQueue"
 
 
 class DetailType:
-    """Versioned EventBridge detail-types published by the contacts capability."""
+    """Versioned EventBridge detail-types published by our capabilities."""
 
     CONTACT_CAPTURED: Final = "ContactCaptured.v1"
     CONTACT_UPDATED: Final = "ContactUpdated.v1"
     CONSENT_CONFIRMED: Final = "ConsentConfirmed.v1"
     CONTACT_ERASED: Final = "ContactErased.v1"
+    # campaigns
+    CAMPAIGN_SCHEDULED: Final = "CampaignScheduled.v1"
+    CAMPAIGN_SEND_STARTED: Final = "CampaignSendStarted.v1"
+    CAMPAIGN_SENT: Final = "CampaignSent.v1"
+    MAIL_SUPPRESSED: Final = "MailSuppressed.v1"
+    CONTACT_UNSUBSCRIBED: Final = "ContactUnsubscribed.v1"
 
 
 class Role:
