@@ -46,6 +46,9 @@ class MemoryRepo(Generic[T]):
     def get(self, entity_id: str) -> T | None:
         return self.items.get(entity_id)
 
+    def __getitem__(self, entity_id: str) -> T:
+        return self.items[entity_id]
+
     def create(self, entity: T) -> None:
         with self._lock:
             if entity.id in self.items:

@@ -7,7 +7,7 @@ import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from ecrm.campaigns.feedback import FeedbackService
 from ecrm.campaigns.membership import MembershipService
@@ -41,6 +41,15 @@ from tests.unit.campaigns.fakes import (
     SleepingClock,
 )
 from tests.unit.fakes import RecordingPublisher
+
+X = TypeVar("X")
+
+
+def must(value: X | None) -> X:
+    """The value, which the test knows is there (and fails loudly if it is not)."""
+    assert value is not None
+    return value
+
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 LINKS = LinkBase("https://mail.example.com/unsubscribe", "https://mail.example.com/preferences", "unsub@example.com")
@@ -243,4 +252,33 @@ class World:
                 return
 
     def one_batch(self, *contact_ids: str, campaign_id: str, run_id: str = "once") -> SendBatch:
-        return SendBatch(campaign_id=campaign_id, run_id=run_id, batch="0", contact_ids=list(contact_ids))
+        """A hand-made batch. Its epoch is none the planner uses, so completing it does not count
+        towards the run's end: the run stays open for the next delivery the test makes."""
+        return SendBatch(
+            campaign_id=campaign_id, run_id=run_id, epoch=99, batch="manual", contact_ids=list(contact_ids)
+        )
+
+
+DETAIL_TYPES = {
+    "Send": "Email Sent",
+    "Delivery": "Email Delivered",
+    "Bounce": "Email Bounced",
+    "Complaint": "Email Complaint Received",
+    "Open": "Email Opened",
+    "Click": "Email Clicked",
+}
+
+
+def ses_event(event_type: str, message_id: str, tags: dict[str, str], **blocks: Any) -> dict[str, Any]:
+    """An SES event as EventBridge delivers it (configuration set -> default bus)."""
+    return {
+        "id": f"evt-{event_type}-{message_id}",
+        "detail-type": DETAIL_TYPES.get(event_type, f"Email {event_type}"),
+        "source": "aws.ses",
+        "time": "2026-11-24T09:00:00Z",
+        "detail": {
+            "eventType": event_type,
+            "mail": {"messageId": message_id, "tags": {k: [v] for k, v in tags.items()}},
+            **blocks,
+        },
+    }

@@ -54,6 +54,11 @@ def _check_version(entity: Template | Segment | Campaign, expected: int | None) 
         raise Conflict(f"it is at version {entity.version}, not {expected}")
 
 
+def _fields(draft: BaseModel, model: type[BaseModel]) -> dict[str, object]:
+    """Only the draft model's fields: a richer object passed in cannot smuggle in a status."""
+    return {name: getattr(draft, name) for name in model.model_fields}
+
+
 def _next_version(entity: V, now: datetime, changes: dict[str, object]) -> V:
     return entity.model_copy(update={**changes, "updated_at": now, "version": entity.version + 1})
 
@@ -104,7 +109,7 @@ class TemplateService(_Catalog[Template]):
 
     def create(self, draft: TemplateDraft) -> Template:
         now = self._clock.now()
-        template = Template(**draft.model_dump(), id=self._ids(), created_at=now, updated_at=now)
+        template = Template(**_fields(draft, TemplateDraft), id=self._ids(), created_at=now, updated_at=now)
         self._repo.create(template)
         return template
 
@@ -112,7 +117,7 @@ class TemplateService(_Catalog[Template]):
         """Campaigns read their template when they send, so an edit applies to mail not yet sent."""
         current = self.get(template_id)
         _check_version(current, expected_version)
-        updated = _next_version(current, self._clock.now(), dict(draft))
+        updated = _next_version(current, self._clock.now(), _fields(draft, TemplateDraft))
         self._repo.save(updated, current.version)
         return updated
 
@@ -205,7 +210,9 @@ class CampaignService(_Catalog[Campaign]):
     def create(self, draft: CampaignDraft, owner: str) -> Campaign:
         self._check_references(draft)
         now = self._clock.now()
-        campaign = Campaign(**dict(draft), id=self._ids(), owner=owner, created_at=now, updated_at=now)
+        campaign = Campaign(
+            **_fields(draft, CampaignDraft), id=self._ids(), owner=owner, created_at=now, updated_at=now
+        )
         self._campaigns.create(campaign)
         return campaign
 
@@ -215,9 +222,7 @@ class CampaignService(_Catalog[Campaign]):
         if current.status not in lifecycle.EDITABLE:
             raise Conflict(f"a {current.status} campaign cannot be edited; unschedule it first")
         self._check_references(draft)
-        updated = current.model_copy(
-            update={**dict(draft), "updated_at": self._clock.now(), "version": current.version + 1}
-        )
+        updated = _next_version(current, self._clock.now(), _fields(draft, CampaignDraft))
         self._campaigns.save(updated, current.version)
         return updated
 
