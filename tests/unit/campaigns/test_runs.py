@@ -200,3 +200,13 @@ def test_paused_triggered_campaign_is_not_live():
     assert world.triggers.on_event("ConsentConfirmed.v1", {"contact_id": ann.id}, "e1", T0) == []
     world.service.resume(cid)
     assert world.triggers.on_event("ConsentConfirmed.v1", {"contact_id": ann.id}, "e1", T0) == [cid]
+
+
+def test_triggered_segment_is_judged_on_the_contact_not_a_lagging_index():
+    world = World()
+    cid = triggered(world, world.segment([{"kind": "tag", "any_of": ["vip"]}]))
+    ann = world.contacts.add(make_contact(1, tags=("vip",)))  # confirmed, but not projected yet
+    assert world.index.load(ann.id) is None
+    assert world.triggers.on_event("ConsentConfirmed.v1", {"contact_id": ann.id}, "e1", T0) == [cid]
+    world.deliver()
+    assert world.ses.to() == ["c1@example.com"]

@@ -166,6 +166,7 @@ class World:
         self.triggers = TriggerService(
             campaigns=self.campaigns,
             segments=self.segments,
+            contacts=self.contacts,
             memberships=self.index,
             queue=self.queue,
             timers=self.timers,

@@ -63,11 +63,10 @@ def start_run(campaign: Campaign, run_id: str, now: datetime) -> Campaign:
 
 def finish_run(campaign: Campaign, run_id: str, now: datetime, more_runs: bool) -> Campaign:
     """Every batch of the run is done: sent, or waiting for the next occurrence."""
-    if campaign.current_run != run_id or campaign.status not in ("sending", "paused"):
-        raise Conflict(f"run {run_id} is not the open run of this campaign")
+    if campaign.current_run != run_id or campaign.status != "sending":
+        # Paused: resume re-plans the run, finds everyone done, and closes it then.
+        raise Conflict(f"run {run_id} is not the sending run of this campaign")
     target: Status = "scheduled" if campaign.schedule.kind == "recurring" and more_runs else "sent"
-    if campaign.status == "paused":
-        return campaign  # finished while paused: resume will find nothing left and close it
     return move(campaign, target, now, current_run=None)
 
 

@@ -28,7 +28,7 @@ from ecrm.campaigns.models import (
     run_id_for,
 )
 from ecrm.campaigns.ports import CampaignRepository, Repository, RunStore, SegmentIndex, SendQueue, StatsStore
-from ecrm.campaigns.segments import DEFAULT_ESTIMATES, SegmentPlan, SegmentRules, pages, partition, plan
+from ecrm.campaigns.segments import DEFAULT_ESTIMATES, SegmentPlan, SegmentRules, candidate_partitions, pages, plan
 from ecrm.clock import Clock
 from ecrm.errors import Conflict, NotFound
 from ecrm.events import EventPublisher
@@ -153,14 +153,12 @@ class CampaignRuns:
         if existing is not None:
             return existing
         rules = self._rules(campaign)
-        candidates = {partition(r.index_kind, v) for r in rules.include if r.index_kind for v in r.values()}
-        candidates.add(partition("consent", "confirmed"))
         fresh = RunStage(
             campaign_id=campaign.id,
             run_id=run_id,
             stage=stage,
             rules=rules,
-            estimates=self._index.estimates(sorted(candidates)),
+            estimates=self._index.estimates(candidate_partitions(rules)),
             started_at=self._clock.now(),
         )
         if self._runs.create(fresh):

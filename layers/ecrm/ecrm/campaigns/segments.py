@@ -130,7 +130,9 @@ def member_from_contact(contact: Contact, tier: str | None = None, activity: dat
 # -- rules -------------------------------------------------------------------------------------
 
 
-class _Rule(BaseModel):
+class BaseRule(BaseModel):
+    """What every rule answers: its index partitions (if any) and whether a member matches."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     index_kind: ClassVar[str | None] = None
 
@@ -149,7 +151,7 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-class TagRule(_Rule):
+class TagRule(BaseRule):
     index_kind: ClassVar[str | None] = "tag"
     kind: Literal["tag"]
     any_of: Annotated[list[Tag], Field(min_length=1, max_length=MAX_VALUES)]
@@ -164,7 +166,7 @@ class TagRule(_Rule):
         return value in member.tags
 
 
-class ConsentRule(_Rule):
+class ConsentRule(BaseRule):
     index_kind: ClassVar[str | None] = "consent"
     kind: Literal["consent"]
     status: Literal["confirmed"] = "confirmed"
@@ -179,7 +181,7 @@ class ConsentRule(_Rule):
         return member.consent_confirmed
 
 
-class _OneValued(_Rule):
+class _OneValued(BaseRule):
     """A rule on an attribute a contact holds at most one value of: its partitions are disjoint."""
 
     attribute: ClassVar[str]
@@ -216,7 +218,7 @@ class TierRule(_OneValued):
     any_of: Annotated[list[TierName], Field(min_length=1, max_length=MAX_VALUES)]
 
 
-class ActivityRule(_Rule):
+class ActivityRule(BaseRule):
     """Last activity in [after, before): absolute times, or relative to the moment of planning
     (`within_days`: active in the last N days; `idle_days`: not active in the last N days), so a
     recurring campaign's 'active this month' means this month at every run."""
@@ -264,7 +266,7 @@ class SegmentRules(BaseModel):
 
     @field_validator("exclude")
     @classmethod
-    def _consent_cannot_be_excluded(cls, exclude: list[_Rule]) -> list[_Rule]:
+    def _consent_cannot_be_excluded(cls, exclude: list[BaseRule]) -> list[BaseRule]:
         if any(isinstance(r, ConsentRule) for r in exclude):
             raise ValueError("consent cannot be excluded: campaign mail only reaches confirmed contacts")
         return exclude
@@ -303,9 +305,9 @@ class IndexQuery:
 @dataclass(frozen=True)
 class SegmentPlan:
     queries: tuple[IndexQuery, ...]  # empty only when the rules cannot match anyone
-    driver: _Rule
-    include: tuple[_Rule, ...]
-    exclude: tuple[_Rule, ...]
+    driver: BaseRule
+    include: tuple[BaseRule, ...]
+    exclude: tuple[BaseRule, ...]
     now: datetime
 
     def accepts(self, member: Member, query_index: int) -> bool:
@@ -323,13 +325,19 @@ class SegmentPlan:
         return not any(rule.matches(member, self.now) for rule in self.exclude)
 
 
-def _cost(rule: _Rule, estimates: Mapping[str, int]) -> tuple[int, int]:
+def candidate_partitions(rules: SegmentRules) -> list[str]:
+    """Partitions a plan for `rules` may drive on: the ones worth asking the index to count."""
+    found = {partition(r.index_kind, v) for r in (*rules.include, IMPLIED_CONSENT) if r.index_kind for v in r.values()}
+    return sorted(found)
+
+
+def _cost(rule: BaseRule, estimates: Mapping[str, int]) -> tuple[int, int]:
     kind = rule.index_kind or ""
     total = sum(estimates.get(partition(kind, v), DEFAULT_ESTIMATES[kind]) for v in rule.values())
     return total, _KIND_ORDER.index(kind)
 
 
-def _key_range(rules: tuple[_Rule, ...], now: datetime) -> KeyRange | None:
+def _key_range(rules: tuple[BaseRule, ...], now: datetime) -> KeyRange | None:
     """Intersect every include activity rule into one key range; None if it is empty."""
     lowers: list[datetime] = []
     uppers: list[datetime] = []

@@ -27,7 +27,7 @@ from ecrm.campaigns.models import (
 )
 from ecrm.campaigns.ports import CampaignRepository, ContactReader, Repository, SegmentIndex, StatsStore
 from ecrm.campaigns.runs import CampaignRuns, schedule_name, start_payload
-from ecrm.campaigns.segments import SegmentRules, count, partition, plan
+from ecrm.campaigns.segments import SegmentRules, candidate_partitions, count, plan
 from ecrm.campaigns.sending import personalization
 from ecrm.campaigns.templates import CompiledTemplate
 from ecrm.campaigns.unsubscribe import LinkBase, links
@@ -171,9 +171,7 @@ class SegmentService(_Catalog[Segment]):
 
     def preview(self, rules: SegmentRules) -> SegmentPreview:
         """Count preview of saved or unsaved rules: runs the plan a send would run."""
-        candidates = {partition(r.index_kind, v) for r in rules.include if r.index_kind for v in r.values()}
-        candidates.add(partition("consent", "confirmed"))
-        segment_plan = plan(rules, self._clock.now(), self._index.estimates(sorted(candidates)))
+        segment_plan = plan(rules, self._clock.now(), self._index.estimates(candidate_partitions(rules)))
         return SegmentPreview(
             count=count(segment_plan, self._index), driving_partitions=[q.partition for q in segment_plan.queries]
         )

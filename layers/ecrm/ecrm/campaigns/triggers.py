@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from ecrm.campaigns.models import ONCE, TRIGGERS, Campaign, Segment, SendBatch, TriggeredSchedule
-from ecrm.campaigns.ports import CampaignRepository, MembershipStore, Repository, SendQueue
-from ecrm.campaigns.segments import plan
+from ecrm.campaigns.ports import CampaignRepository, ContactReader, MembershipStore, Repository, SendQueue
+from ecrm.campaigns.segments import member_from_contact, plan
 from ecrm.clock import Clock
 from ecrm.timers import Timer, Timers, timer_name
 
@@ -38,6 +38,7 @@ class TriggerService:
         *,
         campaigns: CampaignRepository,
         segments: Repository[Segment],
+        contacts: ContactReader,
         memberships: MembershipStore,
         queue: SendQueue,
         timers: Timers,
@@ -45,6 +46,7 @@ class TriggerService:
     ) -> None:
         self._campaigns = campaigns
         self._segments = segments
+        self._contacts = contacts
         self._memberships = memberships
         self._queue = queue
         self._timers = timers
@@ -67,13 +69,21 @@ class TriggerService:
         return addressed
 
     def _in_segment(self, campaign: Campaign, contact_id: str) -> bool:
+        """Judged on the contact as it is now, not on the stored snapshot: the event that
+        triggers the mail (ConsentConfirmed) may not have reached the index projection yet."""
         if campaign.segment_id is None:
             return True  # suppression and consent are still checked by the sender
         segment = self._segments.get(campaign.segment_id)
-        membership = self._memberships.load(contact_id)
-        if segment is None or membership is None:
+        contact = self._contacts.get(contact_id)
+        if segment is None or contact is None:
             return False
-        return plan(segment.rules, self._clock.now()).matches(membership.member)
+        snapshot = self._memberships.load(contact_id)
+        member = member_from_contact(
+            contact,
+            tier=snapshot.member.tier if snapshot else None,
+            activity=snapshot.member.last_activity if snapshot else None,
+        )
+        return plan(segment.rules, self._clock.now()).matches(member)
 
     def _queue_send(
         self, campaign: Campaign, trigger: TriggeredSchedule, contact_id: str, event_id: str, occurred_at: datetime
