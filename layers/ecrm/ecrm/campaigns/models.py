@@ -428,35 +428,6 @@ class UnsubscribeRequest(BaseModel):
 
 # -- stats ---------------------------------------------------------------------------------------
 
-COUNTERS = (
-    "targeted",
-    "sent",
-    "delivered",
-    "bounced",
-    "soft_bounced",
-    "complained",
-    "opened",
-    "clicked",
-    "unsubscribed",
-    "suppressed",
-    "failed",
-    "unknown",
-)
-Counter = Literal[
-    "targeted",
-    "sent",
-    "delivered",
-    "bounced",
-    "soft_bounced",
-    "complained",
-    "opened",
-    "clicked",
-    "unsubscribed",
-    "suppressed",
-    "failed",
-    "unknown",
-]
-
 
 class Counts(BaseModel):
     """Unique recipients per outcome (a contact who opens twice counts once)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from ecrm.clock import Clock
@@ -100,6 +100,3 @@ class Backoff:
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         return rng.uniform(0, min(self.cap, self.base * 2**attempt))
-
-    def delays(self, rng: random.Random) -> list[timedelta]:
-        return [timedelta(seconds=self.delay(a, rng)) for a in range(self.attempts)]
