@@ -249,8 +249,9 @@ class MemorySendRecords:
 
     def claim(self, record: SendRecord) -> SendRecord | None:
         with self._lock:
-            if record.key in self.records:
-                return self.records[record.key]
+            current = self.records.get(record.key)
+            if current is not None and current.status != "skipped":
+                return current
             self.records[record.key] = record
             return None
 

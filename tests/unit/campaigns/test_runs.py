@@ -210,3 +210,19 @@ def test_triggered_segment_is_judged_on_the_contact_not_a_lagging_index():
     assert world.triggers.on_event("ConsentConfirmed.v1", {"contact_id": ann.id}, "e1", T0) == [cid]
     world.deliver()
     assert world.ses.to() == ["c1@example.com"]
+
+
+def test_once_per_contact_means_once_mailed_not_once_considered():
+    world = World()
+    pending = make_contact(1, consent=False)
+    world.add_contacts(pending)
+    cid = world.campaign({"kind": "triggered", "detail_type": "ContactCaptured.v1"})
+    world.service.schedule(cid)
+    world.triggers.on_event("ContactCaptured.v1", {"contact_id": pending.id}, "e1", T0)
+    world.deliver()
+    assert world.ses.sent == [] and world.stats.get(cid).total.suppressed == 1  # no consent yet
+    world.contacts.add(make_contact(1, consent=True))
+    for event_id in ("e2", "e3"):
+        world.triggers.on_event("ContactCaptured.v1", {"contact_id": pending.id}, event_id, T0)
+        world.deliver()
+    assert world.ses.to() == ["c1@example.com"]  # mailed once it could be, and only once

@@ -187,8 +187,10 @@ class SendRecords(Protocol):
         ...
 
     def claim(self, record: SendRecord) -> SendRecord | None:
-        """Put `record` (status `sending`) if no record of its key exists and return None; else
-        change nothing and return the stored record (ReturnValuesOnConditionCheckFailure)."""
+        """Put `record` (status `sending`) if no record of its key exists, or over a `skipped` one
+        (a contact suppressed then may be mailed once eligible: "once" means once mailed), and
+        return None; else change nothing and return the stored record
+        (ReturnValuesOnConditionCheckFailure)."""
         ...
 
     def complete(self, key: SendKey, claim_id: str, message_id: str, now: datetime) -> None:

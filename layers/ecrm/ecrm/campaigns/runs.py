@@ -28,7 +28,7 @@ from ecrm.campaigns.models import (
     run_id_for,
 )
 from ecrm.campaigns.ports import CampaignRepository, Repository, RunStore, SegmentIndex, SendQueue, StatsStore
-from ecrm.campaigns.segments import DEFAULT_ESTIMATES, SegmentPlan, SegmentRules, candidate_partitions, pages, plan
+from ecrm.campaigns.segments import SegmentPlan, SegmentRules, candidate_partitions, pages, plan
 from ecrm.clock import Clock
 from ecrm.errors import Conflict, NotFound
 from ecrm.events import EventPublisher
@@ -177,7 +177,7 @@ class CampaignRuns:
     def _page_through(self, campaign: Campaign, state: RunStage, deadline: datetime) -> RunStage:
         if state.planned:
             return state
-        segment_plan = plan(state.rules, state.started_at, state.estimates or DEFAULT_ESTIMATES)
+        segment_plan = plan(state.rules, state.started_at, state.estimates)
         if not segment_plan.queries:
             return self._advance(state, [], None, segment_plan)
         for page in pages(segment_plan, self._index, self._page_size, (state.query_index, state.cursor)):

@@ -223,13 +223,14 @@ class Sender:
         return self._compiled[cache_key]
 
     def _pending(self, batch: SendBatch, result: BatchResult) -> list[str]:
-        """Recipients still to do: no record yet, or an open claim (which `_one` resolves)."""
+        """Recipients still to do: no record yet, an open claim (which `_one` resolves), or one
+        skipped before (suppression is checked again: consent may have been given since)."""
         keys = {cid: self._key(batch, cid) for cid in dict.fromkeys(batch.contact_ids)}
         existing = self._records.existing(list(keys.values()))
         todo = []
         for contact_id, key in keys.items():
             record = existing.get(key)
-            if record is not None and record.status != "sending":
+            if record is not None and record.status not in ("sending", "skipped"):
                 result.outcomes[contact_id] = "done"
             else:
                 todo.append(contact_id)
