@@ -105,6 +105,7 @@ class MemoryIndex:
         self.snapshots: dict[str, Membership] = {}
         self.queries: list[IndexQuery] = []
         self.counts_kept = True
+        self.preferences: MemoryPreferences | None = None  # erased with the membership, as in the table
         self._contacts = contacts
         self._lock = threading.Lock()
 
@@ -128,7 +129,7 @@ class MemoryIndex:
     def load(self, contact_id: str) -> Membership | None:
         return self.snapshots.get(contact_id)
 
-    def store(self, member: Member, keys: frozenset[str], removed: frozenset[str], expected_version: int) -> None:
+    def store(self, member: Member, keys: frozenset[str], previous: frozenset[str], expected_version: int) -> None:
         with self._lock:
             current = self.snapshots.get(member.contact_id)
             if (current.version if current else 0) != expected_version:
@@ -136,7 +137,7 @@ class MemoryIndex:
             if self._contacts is not None and self._contacts.get(member.contact_id) is None:
                 raise NotFound("contact")
             old_key = sort_key(current.member) if current else None
-            for partition in removed | (current.keys if current else frozenset()):
+            for partition in previous | (current.keys if current else frozenset()):
                 self.partitions[partition].pop(old_key or "", None)
             for partition in keys:
                 self.partitions[partition][sort_key(member)] = member
@@ -148,17 +149,20 @@ class MemoryIndex:
             if current is not None:
                 for partition in current.keys:
                     self.partitions[partition].pop(sort_key(current.member), None)
+            if self.preferences is not None:
+                self.preferences.items.pop(contact_id, None)
 
     def put(self, member: Member, keys: frozenset[str]) -> None:
         """Test setup: index a member directly."""
         current = self.snapshots.get(member.contact_id)
-        self.store(member, keys, frozenset(), current.version if current else 0)
+        self.store(member, keys, current.keys if current else frozenset(), current.version if current else 0)
 
 
 class MemoryPreferences:
-    def __init__(self) -> None:
+    def __init__(self, contacts: MemoryContacts | None = None) -> None:
         self.items: dict[str, Preferences] = {}
         self.writes = 0
+        self._contacts = contacts
 
     def get(self, contact_id: str) -> Preferences:
         return self.items.get(contact_id) or Preferences(contact_id=contact_id)
@@ -166,6 +170,8 @@ class MemoryPreferences:
     def save(self, preferences: Preferences, expected_version: int) -> None:
         if self.get(preferences.contact_id).version != expected_version:
             raise Conflict(preferences.contact_id)
+        if self._contacts is not None and self._contacts.get(preferences.contact_id) is None:
+            raise NotFound("contact")
         self.writes += 1
         self.items[preferences.contact_id] = preferences
 
@@ -255,10 +261,10 @@ class MemorySendRecords:
             self.records[record.key] = record
             return None
 
-    def complete(self, key: SendKey, claim_id: str, message_id: str, now: datetime) -> None:
+    def complete(self, claim: SendRecord, message_id: str, now: datetime) -> None:
         with self._lock:
-            current = self.records.get(key)
-            if current is None or current.claim_id != claim_id or current.status not in ("sending", "unknown"):
+            current = self.records.get(claim.key)
+            if current is None or current.claim_id != claim.claim_id or current.status not in ("sending", "unknown"):
                 return
             self._to_sent(current, message_id, now)
 

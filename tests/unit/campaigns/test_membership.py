@@ -83,3 +83,29 @@ def test_concurrent_writer_is_retried_then_reported(parts, monkeypatch):
     contacts.add(ann.model_copy(update={"tags": ["x"]}))
     with pytest.raises(Conflict, match="kept changing"):
         service.refresh(ann.id)
+
+
+def test_a_suppressed_address_leaves_every_plan_and_stays_out(parts):
+    contacts, index, service = parts
+    ann = contacts.add(make_contact(1, tags=("vip",)))
+    assert "SEG#consent#confirmed" in service.refresh(ann.id)
+    keys = service.suppress(ann.id)
+    assert "SEG#consent#confirmed" not in keys and "SEG#tag#vip" in keys
+    contacts.add(ann.model_copy(update={"company": "New Co"}))  # a later contact event keeps it out
+    assert "SEG#consent#confirmed" not in service.refresh(ann.id)
+    assert index.load(ann.id).member.suppressed
+
+
+def test_erasure_also_removes_the_preferences(parts):
+    from ecrm.campaigns.models import Preferences
+
+    from tests.unit.campaigns.fakes import MemoryPreferences
+
+    contacts, index, service = parts
+    index.preferences = MemoryPreferences(contacts)
+    ann = contacts.add(make_contact(1))
+    service.refresh(ann.id)
+    index.preferences.save(Preferences(contact_id=ann.id, unsubscribed=frozenset({"offers"}), version=1), 0)
+    contacts.contacts.pop(ann.id)
+    service.erase(ann.id)
+    assert index.preferences.items == {} and index.load(ann.id) is None

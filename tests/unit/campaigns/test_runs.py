@@ -192,6 +192,21 @@ def test_triggered_delay_match_and_segment():
     assert world.ses.to() == ["c1@example.com"]
 
 
+def test_tier_change_congratulates_the_member_it_names():
+    world = World()
+    ann, bob = world.add_contacts(make_contact(1), make_contact(2))
+    cid = world.campaign(
+        {"kind": "triggered", "detail_type": "TierChanged.v1", "match": {"to_tier": "gold", "direction": "up"}}
+    )
+    world.service.schedule(cid)
+    up = {"member_id": ann.id, "from_tier": "silver", "to_tier": "gold", "direction": "up", "tier_version": 2}
+    down = {**up, "member_id": bob.id, "to_tier": "silver", "direction": "down"}
+    assert world.triggers.on_event("TierChanged.v1", up, "t1", T0) == [cid]
+    assert world.triggers.on_event("TierChanged.v1", down, "t2", T0) == []
+    world.deliver()
+    assert world.ses.to() == ["c1@example.com"]
+
+
 def test_paused_triggered_campaign_is_not_live():
     world = World()
     ann = world.add_contacts(make_contact(1))[0]

@@ -32,6 +32,9 @@ def test_headers_follow_rfc_8058():
     }
     with pytest.raises(ValueError, match="https"):
         LinkBase("http://x.test/u", "https://x.test/p")
+    with pytest.raises(ValueError, match="https"):
+        LinkBase("http://localhost.evil.test/u", "https://x.test/p")
+    assert LinkBase("http://127.0.0.1:3000/unsubscribe", "http://127.0.0.1:3000/preferences")  # the local stack
 
 
 def test_token_round_trip(world):
@@ -74,6 +77,21 @@ def test_one_click_for_an_erased_contact_writes_nothing(world):
     world.contacts.contacts.pop(hex_id(1))
     assert world.center.one_click(token_for(world)) is False
     assert world.preferences.items == {}
+
+
+def test_a_change_racing_an_erasure_keeps_nothing(world, monkeypatch):
+    real_get = world.contacts.get
+    calls = []
+
+    def erased_after_the_check(contact_id):
+        calls.append(contact_id)
+        found = real_get(contact_id)
+        world.contacts.contacts.pop(contact_id, None)  # the erasure lands right after the check
+        return found
+
+    monkeypatch.setattr(world.contacts, "get", erased_after_the_check)
+    assert world.center.one_click(token_for(world)) is False
+    assert calls and world.preferences.items == {} and world.bus.types() == []
 
 
 def test_preferences_page_shows_without_changing(world):

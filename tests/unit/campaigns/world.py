@@ -109,7 +109,8 @@ class World:
         self.queue = MemoryQueue()
         self.timers = MemoryTimers()
         self.slots = MemorySlots()
-        self.preferences = MemoryPreferences()
+        self.preferences = MemoryPreferences(self.contacts)
+        self.index.preferences = self.preferences
         self.suppressions = MemorySuppressions()
         self.bus = RecordingPublisher()
         self.ses = FakeSes(self.clock)

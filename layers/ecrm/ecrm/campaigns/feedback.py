@@ -20,7 +20,7 @@ still suppresses bounced and complaining addresses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -155,10 +155,7 @@ def effects(event: SesEvent, ignore_clicks_on: Sequence[str] = ()) -> list[Effec
     if kind == "Bounce" and detail.bounce is not None:
         return _bounce(detail.bounce, key)
     if kind == "Complaint" and detail.complaint is not None:
-        found: list[Effect] = [
-            Suppress(a, "complained", key) for a in _addresses(detail.complaint.complained_recipients)
-        ]
-        return found + ([Mark(key, "complained")] if key else [])
+        return _complaint(detail.complaint, key)
     if key is None:
         return []
     if kind == "Send":
@@ -200,7 +197,11 @@ class FeedbackService:
         events: EventPublisher,
         clock: Clock,
         ignore_clicks_on: Sequence[str] = (),
+        activity: Callable[[str, datetime], object] | None = None,
     ) -> None:
+        """`activity(contact_id, at)` is told of each first open or click (the segment index keeps
+        last activity)."""
+        self._activity = activity
         self._records = records
         self._suppressions = suppressions
         self._contacts = contacts
@@ -222,7 +223,10 @@ class FeedbackService:
 
     def _apply(self, effect: Effect, at: datetime) -> bool:
         if isinstance(effect, Mark):
-            return self._records.mark(effect.key, effect.engagement, at)
+            marked = self._records.mark(effect.key, effect.engagement, at)
+            if marked and self._activity is not None and effect.engagement in ("opened", "clicked"):
+                self._activity(effect.key.contact_id, at)
+            return marked
         if isinstance(effect, ConfirmSent):
             return self._records.confirm(effect.key, effect.message_id, at)
         return self._suppress(effect, at)

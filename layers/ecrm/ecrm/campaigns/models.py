@@ -31,12 +31,14 @@ Name = Annotated[PlainText, StringConstraints(min_length=1, max_length=100)]
 Topic = Tag
 ALL_TOPICS = "all"
 
-# Events a campaign may be triggered by, and the detail field naming the contact. TierChanged is
-# published by the loyalty capability.
+# Published by the loyalty capability (source ecrm.loyalty): `member_id` is the contact's id, `to_tier`
+# the new tier. Named here rather than imported: campaigns consume it, loyalty owns its schema.
+TIER_CHANGED = "TierChanged.v1"
+# Events a campaign may be triggered by, and the detail field naming the contact.
 TRIGGERS: dict[str, str] = {
     DetailType.CONSENT_CONFIRMED: "contact_id",
     DetailType.CONTACT_CAPTURED: "contact_id",
-    "TierChanged.v1": "contact_id",
+    TIER_CHANGED: "member_id",
 }
 
 
@@ -405,7 +407,8 @@ class Preferences(BaseModel):
 
 
 def _topics(value: object) -> object:
-    return [value] if isinstance(value, str) else value
+    # A form's ticked checkboxes arrive as one comma-joined field (ecrm.api.read_body).
+    return [t.strip() for t in value.split(",") if t.strip()] if isinstance(value, str) else value
 
 
 class PreferencesUpdate(BaseModel):

@@ -114,16 +114,18 @@ class MembershipStore(Protocol):
     (`CONTACT#<id>` / `SEG#…`, index key = the partition, sort key = activity#id)."""
 
     def load(self, contact_id: str) -> Membership | None: ...
-    def store(self, member: Member, keys: frozenset[str], removed: frozenset[str], expected_version: int) -> None:
+    def store(self, member: Member, keys: frozenset[str], previous: frozenset[str], expected_version: int) -> None:
         """In one transaction: write the snapshot at `expected_version + 1` (0: must not exist,
-        else Conflict), put an index item for each of `keys` (carrying the snapshot), delete those
-        in `removed`, and move the partition counts by the difference. A ConditionCheck that the
-        contact's profile still exists rides along (NotFound if not), so a refresh racing an
-        erasure cannot bring the index items back."""
+        else Conflict), put an index item for each of `keys` (carrying the snapshot) and delete
+        those of `previous` (the keys stored at `expected_version`) no longer in `keys`. A
+        ConditionCheck that the contact's profile still exists rides along (NotFound if not), so a
+        refresh racing an erasure cannot bring the index items back. Then the partition counts move
+        by the difference (planner estimates only: outside the transaction, see docs/campaigns.md)."""
         ...
 
     def drop(self, contact_id: str) -> None:
-        """Remove the snapshot and every index item (erasure). Harmless when there are none."""
+        """Erasure: remove the snapshot, every index item and the contact's preferences, moving
+        the partition counts. Send records stay (ids only). Harmless when there is nothing."""
         ...
 
 
@@ -168,7 +170,9 @@ class PreferencesStore(Protocol):
         ...
 
     def save(self, preferences: Preferences, expected_version: int) -> None:
-        """Write at `expected_version + 1` (0: must not exist yet), else raise Conflict."""
+        """Write at `expected_version + 1` (0: must not exist yet), else raise Conflict. A
+        ConditionCheck that the contact's profile still exists rides along (NotFound if not), so a
+        change racing an erasure cannot leave preferences behind."""
         ...
 
 
@@ -193,9 +197,9 @@ class SendRecords(Protocol):
         (ReturnValuesOnConditionCheckFailure)."""
         ...
 
-    def complete(self, key: SendKey, claim_id: str, message_id: str, now: datetime) -> None:
-        """`sending` (or `unknown`) of this claim -> `sent` with the provider's message id: +1 sent
-        (and -1 unknown). A record in any other state is left alone."""
+    def complete(self, claim: SendRecord, message_id: str, now: datetime) -> None:
+        """The record of this claim (`claim.claim_id`), `sending` (or `unknown` meanwhile) -> `sent`
+        with the provider's message id: +1 sent (and -1 unknown). Any other record is left alone."""
         ...
 
     def release(self, key: SendKey, claim_id: str) -> None:

@@ -14,7 +14,7 @@ from ecrm.campaigns.ports import ContactReader, PreferencesStore, SendRecords
 from ecrm.campaigns.unsubscribe import UnsubscribeClaims
 from ecrm.clock import Clock
 from ecrm.contacts.ports import TokenSigner
-from ecrm.errors import Conflict, InvalidInput
+from ecrm.errors import Conflict, InvalidInput, NotFound
 from ecrm.events import EventPublisher
 
 _ATTEMPTS = 3
@@ -59,6 +59,10 @@ class PreferenceCenter:
         claims = unsubscribe.read(self._signer, token, self._clock.now())
         return self._change(claims, lambda prefs: unsubscribe.unsubscribe(prefs, [claims.topic], self._clock.now()))
 
+    def topic(self, token: str) -> str:
+        """The topic a genuine token unsubscribes from (InvalidToken otherwise); reads nothing."""
+        return unsubscribe.read(self._signer, token, self._clock.now()).topic
+
     def page(self, token: str) -> PreferencesView:
         """GET never changes anything: mail scanners and link previews open links."""
         claims = unsubscribe.read(self._signer, token, self._clock.now())
@@ -89,6 +93,8 @@ class PreferenceCenter:
                 self._preferences.save(changed.model_copy(update={"version": current.version + 1}), current.version)
             except Conflict:
                 continue
+            except NotFound:
+                return False  # erased between the check above and the write: nothing is kept
             self._announce(claims, current, changed)
             return True
         raise Conflict("preferences kept changing")

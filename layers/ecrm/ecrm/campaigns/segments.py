@@ -92,13 +92,20 @@ class Member(BaseModel):
     country: str | None = None
     utm_source: str | None = None
     tier: str | None = None
+    # The address hard-bounced or complained (SES feedback): kept out of every plan, so counts and
+    # `targeted` leave it out. The sender still checks the suppression list itself before each mail.
+    suppressed: bool = False
     last_activity: AwareDatetime
+
+    @property
+    def mailable(self) -> bool:
+        return self.consent_confirmed and not self.suppressed
 
 
 def index_keys(member: Member) -> frozenset[str]:
     """The index partitions the contact belongs in: what the membership projection must hold."""
     keys = {partition("tag", t) for t in member.tags}
-    if member.consent_confirmed:
+    if member.mailable:
         keys.add(partition("consent", "confirmed"))
     for kind, value in (("country", member.country), ("utm", member.utm_source), ("tier", member.tier)):
         if value:
@@ -106,8 +113,11 @@ def index_keys(member: Member) -> frozenset[str]:
     return frozenset(keys)
 
 
-def member_from_contact(contact: Contact, tier: str | None = None, activity: datetime | None = None) -> Member:
-    """Project a contact (plus what other capabilities tell us: loyalty tier, last mail activity).
+def member_from_contact(
+    contact: Contact, tier: str | None = None, activity: datetime | None = None, suppressed: bool = False
+) -> Member:
+    """Project a contact (plus what other capabilities tell us: loyalty tier, last mail activity,
+    whether its address is suppressed).
 
     Country comes from the custom field `country` (ISO code; anything else is ignored), UTM source
     from the first touch (where the contact was acquired). Last activity is the latest of creation,
@@ -123,6 +133,7 @@ def member_from_contact(contact: Contact, tier: str | None = None, activity: dat
         country=country_code(contact.custom.get("country")),
         utm_source=token(source),
         tier=token(tier, 40),
+        suppressed=suppressed,
         last_activity=max(t for t in times if t is not None),
     )
 
@@ -175,10 +186,10 @@ class ConsentRule(BaseRule):
         return ("confirmed",)
 
     def matches(self, member: Member, now: datetime) -> bool:
-        return member.consent_confirmed
+        return member.mailable  # the index's consent partition holds mailable contacts only
 
     def matches_value(self, value: str, member: Member) -> bool:
-        return member.consent_confirmed
+        return member.mailable
 
 
 class _OneValued(BaseRule):

@@ -326,7 +326,7 @@ class Sender:
             return self._settle(claim, "failed", str(exc) or "rejected by SES")
         except MailOutcomeUnknown as exc:
             return self._settle(claim, "unknown", str(exc) or "SES outcome unknown")
-        self._records.complete(claim.key, claim.claim_id or "", message_id, self._clock.now())
+        self._records.complete(claim, message_id, self._clock.now())
         return "sent"
 
     def _settle(self, claim: SendRecord, status: Literal["failed", "unknown"], reason: str) -> Outcome:

@@ -82,6 +82,7 @@ class TriggerService:
             contact,
             tier=snapshot.member.tier if snapshot else None,
             activity=snapshot.member.last_activity if snapshot else None,
+            suppressed=snapshot.member.suppressed if snapshot else False,
         )
         return plan(segment.rules, self._clock.now()).matches(member)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ecrm.campaigns.models import ALL_TOPICS, Preferences
 from ecrm.contacts.ports import TokenSigner
@@ -57,8 +57,18 @@ class LinkBase:
     mailto: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.unsubscribe_url.startswith("https://"):
+        if not _https_or_loopback(self.unsubscribe_url):
             raise ValueError("RFC 8058: the one-click unsubscribe URL must be https")
+
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _https_or_loopback(url: str) -> bool:
+    """https, as RFC 8058 requires; plain http only for this machine's own address, which no mailbox
+    provider can reach anyway (the local stack on a laptop serves http)."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK)
 
 
 @dataclass(frozen=True)
