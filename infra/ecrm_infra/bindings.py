@@ -17,7 +17,9 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
+from constructs import Construct
 
+from ecrm_infra.nag import acknowledge
 from ecrm_infra.topology import Access
 
 # GetItem, Query (also on the GSI), BatchGetItem; ConditionCheckItem for transaction conditions.
@@ -25,6 +27,7 @@ _DYNAMO_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "
 # TransactWriteItems is authorized per item as Put/Update/Delete, so no separate action exists for it.
 _DYNAMO_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 _SES_SEND = ("ses:SendEmail", "ses:SendRawEmail")
+_SES_QUOTA = ("ses:GetSendQuota",)  # no resource-level permissions: granted on "*"
 _SCHEDULE = (
     "scheduler:CreateSchedule",
     "scheduler:UpdateSchedule",
@@ -125,7 +128,7 @@ class MailBinding:
         return self.sender
 
     def grant(self, grantee: iam.IGrantable, access: Access) -> None:
-        if access is not Access.SEND_MAIL:
+        if access not in (Access.SEND_MAIL, Access.SEND_BULK_MAIL):
             raise _unsupported("ses", access)
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(
@@ -134,6 +137,10 @@ class MailBinding:
                 conditions={"StringEquals": {"ses:FromAddress": self.sender}},
             )
         )
+        if access is Access.SEND_BULK_MAIL:
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(actions=list(_SES_QUOTA), resources=["*"])
+            )
 
 
 @dataclass(frozen=True)
@@ -162,6 +169,13 @@ class SchedulesBinding:
     group_name: str
     group_arn_prefix: str  # arn:...:schedule/<group> - schedules are ARNs below it
     role: iam.IRole
+    group_logical_id: str = ""  # how cdk-nag names the group in the wildcard finding it reports
+
+    def _finding(self, stack: cdk.Stack) -> str:
+        """The resource cdk-nag reports for the schedules wildcard (tokens as it renders them)."""
+        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
+        return f"Resource::arn:<AWS::Partition>:scheduler:{region}:{account}:schedule/<{self.group_logical_id}>/*"
 
     def env_value(self, attribute: str | None = None) -> str:
         if attribute == "role":
@@ -176,6 +190,14 @@ class SchedulesBinding:
         principal.add_to_principal_policy(
             iam.PolicyStatement(actions=list(_SCHEDULE), resources=[f"{self.group_arn_prefix}/*"])
         )
+        if isinstance(principal, Construct):
+            acknowledge(
+                principal,
+                "IAM5",
+                "Timers are schedules named at run time by business key (a campaign, a case); the grant "
+                "covers the schedules of this stack's own schedule group and nothing else.",
+                applies_to=self._finding(cdk.Stack.of(principal)),
+            )
         principal.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["iam:PassRole"],

@@ -15,12 +15,26 @@ from tests.infra.synth import Synth, ref_id
 BASE = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 DYNAMO_READ = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}
 DYNAMO_WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+SES_SEND = {"ses:SendEmail", "ses:SendRawEmail"}
+UNSCOPED_READS = {"ses:GetSendQuota"}  # no resource-level permissions exist for it
 ALLOWED = {
-    (Resource.CONTACTS_TABLE, Access.READ): DYNAMO_READ,
-    (Resource.CONTACTS_TABLE, Access.READ_WRITE): DYNAMO_READ | DYNAMO_WRITE,
     (Resource.EVENT_BUS, Access.PUT_EVENTS): {"events:PutEvents"},
     (Resource.SIGNING_SECRET, Access.READ): {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
-    (Resource.MAIL, Access.SEND_MAIL): {"ses:SendEmail", "ses:SendRawEmail"},
+    (Resource.MAIL, Access.SEND_MAIL): SES_SEND,
+    (Resource.MAIL, Access.SEND_BULK_MAIL): SES_SEND | UNSCOPED_READS,
+    (Resource.SCHEDULES, Access.SCHEDULE): {
+        "scheduler:CreateSchedule",
+        "scheduler:UpdateSchedule",
+        "scheduler:DeleteSchedule",
+        "scheduler:GetSchedule",
+        "iam:PassRole",
+    },
+    **{(t.name, Access.READ): DYNAMO_READ for t in topology.TABLES},
+    **{(t.name, Access.READ_WRITE): DYNAMO_READ | DYNAMO_WRITE for t in topology.TABLES},
+    **{
+        (trigger.queue, Access.SEND): {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+        for trigger, _ in topology.queue_triggers()
+    },
 }
 SQS_CONSUMER = {
     "sqs:ReceiveMessage",
@@ -77,7 +91,10 @@ def test_role_actions_are_what_the_grants_imply(synth: Synth, fn: topology.Funct
 @pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda f: f.name)
 def test_only_xray_is_granted_on_every_resource(synth: Synth, fn: topology.Function) -> None:
     unscoped = [s for s in _statements(synth, _role_id(synth, fn)) if s["Resource"] == "*"]
-    assert _actions(unscoped) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    allowed = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    if Access.SEND_BULK_MAIL in fn.grants.values():
+        allowed |= UNSCOPED_READS
+    assert _actions(unscoped) <= allowed
 
 
 def test_the_protected_api_cannot_send_mail_or_read_the_signing_key(synth: Synth) -> None:

@@ -1,46 +1,61 @@
-"""infra: the contacts table is recoverable, encrypted, expires records and keeps its data on delete."""
+"""infra: every table is recoverable, encrypted, expires records and keeps its data on delete."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from ecrm_infra import topology
 
 from tests.infra.synth import Synth
 
 
-@pytest.fixture
-def table(synth: Synth) -> dict[str, Any]:
-    (resource,) = synth.resources("AWS::DynamoDB::Table").values()
-    return resource
+def _table(synth: Synth, spec: topology.Table) -> dict[str, Any]:
+    """The table made for `spec` (its construct id is the topology name, under the platform)."""
+    (found,) = [
+        r
+        for logical_id, r in synth.resources("AWS::DynamoDB::Table").items()
+        if logical_id.startswith(f"Platform{spec.name}")
+    ]
+    return found
 
 
-def test_point_in_time_recovery_encryption_and_ttl(table: dict[str, Any]) -> None:
-    props = table["Properties"]
+def test_one_table_per_topology_table(synth: Synth) -> None:
+    assert len(synth.resources("AWS::DynamoDB::Table")) == len(topology.TABLES) >= 2
+
+
+@pytest.mark.parametrize("spec", topology.TABLES, ids=lambda t: t.name)
+def test_point_in_time_recovery_encryption_and_ttl(synth: Synth, spec: topology.Table) -> None:
+    props = _table(synth, spec)["Properties"]
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert props["SSESpecification"]["SSEEnabled"] is True
-    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": spec.ttl_attribute, "Enabled": True}
     assert props["BillingMode"] == "PAY_PER_REQUEST"
 
 
-def test_keys_and_gsi_follow_the_data_model(table: dict[str, Any]) -> None:
-    props = table["Properties"]
+@pytest.mark.parametrize("spec", topology.TABLES, ids=lambda t: t.name)
+def test_keys_and_gsis_follow_the_data_model(synth: Synth, spec: topology.Table) -> None:
+    props = _table(synth, spec)["Properties"]
     assert props["KeySchema"] == [
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    (gsi,) = props["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "gsi1"
-    assert gsi["KeySchema"] == [
-        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-    ]
-    assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    indexes = props.get("GlobalSecondaryIndexes", [])
+    assert [gsi["IndexName"] for gsi in indexes] == list(spec.indexes)
+    for gsi in indexes:
+        name = gsi["IndexName"]
+        assert gsi["KeySchema"] == [
+            {"AttributeName": f"{name}pk", "KeyType": "HASH"},
+            {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
+        ]
+        assert gsi["Projection"] == {"ProjectionType": "ALL"}
     types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-    assert types == {"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S"}
+    assert types == {k: "S" for k in ("pk", "sk", *(f"{i}{p}" for i in spec.indexes for p in ("pk", "sk")))}
 
 
-def test_data_survives_stack_deletion(table: dict[str, Any]) -> None:
+@pytest.mark.parametrize("spec", topology.TABLES, ids=lambda t: t.name)
+def test_data_survives_stack_deletion(synth: Synth, spec: topology.Table) -> None:
+    table = _table(synth, spec)
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
     assert table["Properties"]["DeletionProtectionEnabled"] is True

@@ -37,11 +37,15 @@ class Env:
     SCHEDULE_GROUP: Final = "SCHEDULE_GROUP_NAME"
     SCHEDULER_ROLE: Final = "SCHEDULER_ROLE_ARN"
     # campaigns
+    CAMPAIGNS_TABLE: Final = "CAMPAIGNS_TABLE_NAME"
     UNSUBSCRIBE_URL: Final = "UNSUBSCRIBE_URL"
     PREFERENCES_URL: Final = "PREFERENCES_URL"
     UNSUBSCRIBE_MAILTO: Final = "UNSUBSCRIBE_MAILTO"
     SEND_RATE: Final = "SEND_RATE_PER_SECOND"
     SEND_QUEUE_URL: Final = "CAMPAIGN_SEND_QUEUE_URL"
+    PLAN_QUEUE_URL: Final = "CAMPAIGN_PLAN_QUEUE_URL"
+    PLAN_QUEUE_ARN: Final = "CAMPAIGN_PLAN_QUEUE_ARN"
+    TOPICS: Final = "CAMPAIGN_TOPICS"
 
 
 class Resource:
@@ -54,6 +58,7 @@ class Resource:
     SCHEDULES: Final = "Schedules"  # the stack's Scheduler schedule group (and the role Scheduler uses)
     MAIL: Final = "ses"  # sending mail: the sender identity and configuration set, not a stack resource
     # campaigns
+    CAMPAIGNS_TABLE: Final = "Campaigns"
     CAMPAIGN_PLAN_QUEUE: Final = "CampaignPlanQueue"
     CAMPAIGN_SEND_QUEUE: Final = "CampaignSendQueue"
     CAMPAIGN_TRIGGER_QUEUE: Final = "CampaignTriggerQueue"
