@@ -31,7 +31,7 @@ def _path() -> str:
 
 
 def _json() -> bool:
-    return pages.wants_json(app.current_event.headers)
+    return pages.wants_json(app.current_event.raw_event)
 
 
 @app.get("/unsubscribe", summary="Page behind the unsubscribe link: asks, changes nothing", tags=PUBLIC)

@@ -31,6 +31,13 @@ def test_subject_values_cannot_break_the_header():
     assert out.subject == "Hello Ann Bcc: victim@example.com"
 
 
+def test_a_subject_written_over_two_lines_is_refused_when_saved():
+    for source in ("Hello\r\nBcc: x@evil.test", "Hello\nthere", "Tab\x0bhere"):
+        with pytest.raises(TemplateError, match="one line"):
+            compile_part(source, "subject")
+    compile_part("Hello {{ first_name }}", "subject")
+
+
 def test_default_and_chained_filters():
     template = compiled(subject='{{ first_name | trim | default("friend") | upper }}!')
     assert template.render({"first_name": "  ", **LINKS}).subject == "FRIEND!"

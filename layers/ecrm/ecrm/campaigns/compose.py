@@ -53,9 +53,11 @@ if TYPE_CHECKING:
     from boto3.session import Session
     from mypy_boto3_dynamodb import DynamoDBClient
 
-# SES calls from the sender: no botocore retries (a retry after a read timeout could send twice; the
-# sender's own backoff handles throttling) and timeouts well under the sender's 15 s margin.
-SES_SEND_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=8)
+# SES calls from the sender: one HTTP attempt, no botocore retries (a retry after a 5xx or a read
+# timeout could send twice; the sender's own backoff handles throttling), and timeouts well under the
+# sender's 15 s margin. `total_max_attempts`, not `max_attempts`: botocore reads the latter as the
+# number of *retries*, so {"max_attempts": 1} still makes two attempts.
+SES_SEND_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=8)
 
 
 def _signer(session: Session, secret_id: str) -> SecretSigner:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -72,13 +73,12 @@ def sibling(path: str, name: str) -> str:
     return f"{path.rsplit('/', 1)[0]}/{name}"
 
 
-def wants_json(headers: Mapping[str, str] | None) -> bool:
-    """JSON clients (Accept or Content-Type JSON) get JSON answers and errors; browsers and mail
+def wants_json(event: Mapping[str, Any]) -> bool:
+    """JSON clients (Accept JSON, or a JSON body) get JSON answers and errors; browsers and mail
     clients get pages."""
-    lowered = {k.lower(): v.lower() for k, v in (headers or {}).items()}
-    return "application/json" in lowered.get("accept", "") or lowered.get("content-type", "").startswith(
-        "application/json"
-    )
+    lowered = {str(k).lower(): str(v).lower() for k, v in (event.get("headers") or {}).items()}
+    json_body = bool(event.get("body")) and lowered.get("content-type", "").startswith("application/json")
+    return "application/json" in lowered.get("accept", "") or json_body
 
 
 def reply(json_wanted: bool, page: str, model: BaseModel, status: int = 200) -> Response[str]:

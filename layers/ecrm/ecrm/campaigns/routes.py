@@ -1,13 +1,15 @@
 """The marketers' API routes (role marketer or admin), registered on the campaigns_api resolver.
 
-Kept out of the handler module so the handler stays a composition root and an entry point. Bodies
-are pydantic models (`extra="forbid"`): an unknown or invalid field is a 422 naming it, before any
-read or write.
+Kept out of the handler module so the handler stays a composition root and an entry point. The
+caller's role is checked first, before the request is validated (`refusal`), so a caller without
+the role learns nothing about a route but its 403. Bodies are pydantic models (`extra="forbid"`): an
+unknown or invalid field is a 422 naming it, before any read or write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -28,6 +30,7 @@ from ecrm.campaigns.models import (
 )
 from ecrm.campaigns.segments import SegmentRules
 from ecrm.campaigns.service import CampaignService, Preview, SegmentPreview, SegmentService, TemplateService
+from ecrm.errors import Forbidden
 from ecrm.types import ContactId
 
 SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -68,116 +71,137 @@ class RulesPreview(BaseModel):
     rules: SegmentRules
 
 
+# (method, API Gateway resource path) -> the roles that may call it; filled as routes are added.
+ROUTE_ROLES: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def refusal(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The 403 answer for a caller whose role may not call this route (or an unknown one), else
+    None. Checked before Powertools validates the request."""
+    roles = ROUTE_ROLES.get((str(event.get("httpMethod")), str(event.get("resource"))), ())
+    try:
+        access.require(event.get("requestContext") or {}, roles)
+    except Forbidden as exc:
+        body = json.dumps({"message": str(exc)})
+        return {"statusCode": 403, "headers": {"Content-Type": "application/json"}, "body": body}
+    return None
+
+
 def register(app: APIGatewayRestResolver, services: Callable[[], Services]) -> None:
     """Add every route to `app`; `services()` is the cached composition root."""
 
-    def allow(roles: tuple[str, ...]) -> access.Caller:
-        context: dict[str, Any] = app.current_event.raw_event.get("requestContext") or {}
-        access.require(context, roles)
-        return access.caller(context)
+    def owner() -> str:
+        return access.caller(app.current_event.raw_event.get("requestContext") or {}).user_id
 
-    _templates(app, services, allow)
-    _segments(app, services, allow)
-    _campaigns(app, services, allow)
+    _templates(app, services)
+    _segments(app, services)
+    _campaigns(app, services, owner)
 
 
-Allow = Callable[[tuple[str, ...]], access.Caller]
+def _route(app: APIGatewayRestResolver, method: str, path: str, roles: tuple[str, ...], **options: Any) -> Any:
+    ROUTE_ROLES[(method, path.replace("<", "{").replace(">", "}"))] = roles
+    return app.route(path, method, security=SECURED, **options)
 
 
-def _templates(app: APIGatewayRestResolver, services: Callable[[], Services], allow: Allow) -> None:
-    @app.get("/templates", summary="List templates, newest first", security=SECURED)
+def _templates(app: APIGatewayRestResolver, services: Callable[[], Services]) -> None:
+    @_route(app, "GET", "/templates", access.CAMPAIGN_READ, summary="List templates, newest first")
     def list_templates(limit: Limit = 25, cursor: Cursor = None) -> ItemPage[Template]:
-        allow(access.CAMPAIGN_READ)
         page = services().templates.list(limit, cursor)
         return ItemPage[Template](items=page.items, next_cursor=page.next_cursor)
 
-    @app.post("/templates", summary="Create a template (checked when saved)", security=SECURED, status_code=201)
+    @_route(
+        app,
+        "POST",
+        "/templates",
+        access.CAMPAIGN_EDIT,
+        summary="Create a template (checked when saved)",
+        status_code=201,
+    )
     def create_template(draft: Annotated[TemplateDraft, Body()]) -> Template:
-        allow(access.CAMPAIGN_EDIT)
         return services().templates.create(draft)
 
-    @app.get("/templates/<template_id>", summary="Get a template", security=SECURED)
+    @_route(app, "GET", "/templates/<template_id>", access.CAMPAIGN_READ, summary="Get a template")
     def get_template(template_id: EntityId) -> Template:
-        allow(access.CAMPAIGN_READ)
         return services().templates.get(template_id)
 
-    @app.put("/templates/<template_id>", summary="Replace a template", security=SECURED)
+    @_route(app, "PUT", "/templates/<template_id>", access.CAMPAIGN_EDIT, summary="Replace a template")
     def update_template(template_id: EntityId, update: Annotated[TemplateUpdate, Body()]) -> Template:
-        allow(access.CAMPAIGN_EDIT)
         return services().templates.update(template_id, update, update.expected_version)
 
-    @app.get(
+    @_route(
+        app,
+        "GET",
         "/templates/<template_id>/preview",
+        access.CAMPAIGN_READ,
         summary="Render the template for a contact (HTML escaped, links inert)",
-        security=SECURED,
     )
     def preview_template(template_id: EntityId, contact_id: Annotated[ContactId, Query()]) -> Preview:
-        allow(access.CAMPAIGN_READ)
         return services().templates.preview(template_id, contact_id)
 
 
-def _segments(app: APIGatewayRestResolver, services: Callable[[], Services], allow: Allow) -> None:
-    @app.get("/segments", summary="List segments, newest first", security=SECURED)
+def _segments(app: APIGatewayRestResolver, services: Callable[[], Services]) -> None:
+    @_route(app, "GET", "/segments", access.CAMPAIGN_READ, summary="List segments, newest first")
     def list_segments(limit: Limit = 25, cursor: Cursor = None) -> ItemPage[Segment]:
-        allow(access.CAMPAIGN_READ)
         page = services().segments.list(limit, cursor)
         return ItemPage[Segment](items=page.items, next_cursor=page.next_cursor)
 
-    @app.post("/segments", summary="Create a segment", security=SECURED, status_code=201)
+    @_route(app, "POST", "/segments", access.CAMPAIGN_EDIT, summary="Create a segment", status_code=201)
     def create_segment(draft: Annotated[SegmentDraft, Body()]) -> Segment:
-        allow(access.CAMPAIGN_EDIT)
         return services().segments.create(draft)
 
-    @app.post("/segments/preview", summary="Count the contacts unsaved rules select", security=SECURED)
+    @_route(app, "POST", "/segments/preview", access.CAMPAIGN_READ, summary="Count the contacts unsaved rules select")
     def preview_rules(request: Annotated[RulesPreview, Body()]) -> SegmentPreview:
-        allow(access.CAMPAIGN_READ)
         return services().segments.preview(request.rules)
 
-    @app.get("/segments/<segment_id>", summary="Get a segment", security=SECURED)
+    @_route(app, "GET", "/segments/<segment_id>", access.CAMPAIGN_READ, summary="Get a segment")
     def get_segment(segment_id: EntityId) -> Segment:
-        allow(access.CAMPAIGN_READ)
         return services().segments.get(segment_id)
 
-    @app.put("/segments/<segment_id>", summary="Replace a segment's name and rules", security=SECURED)
+    @_route(app, "PUT", "/segments/<segment_id>", access.CAMPAIGN_EDIT, summary="Replace a segment's name and rules")
     def update_segment(segment_id: EntityId, update: Annotated[SegmentUpdate, Body()]) -> Segment:
-        allow(access.CAMPAIGN_EDIT)
         return services().segments.update(segment_id, update, update.expected_version)
 
-    @app.get("/segments/<segment_id>/count", summary="Count the contacts a segment selects now", security=SECURED)
+    @_route(
+        app,
+        "GET",
+        "/segments/<segment_id>/count",
+        access.CAMPAIGN_READ,
+        summary="Count the contacts a segment selects now",
+    )
     def count_segment(segment_id: EntityId) -> SegmentPreview:
-        allow(access.CAMPAIGN_READ)
         return services().segments.preview(services().segments.get(segment_id).rules)
 
 
-def _campaigns(app: APIGatewayRestResolver, services: Callable[[], Services], allow: Allow) -> None:
-    @app.get("/campaigns", summary="List campaigns, newest first", security=SECURED)
+def _campaigns(app: APIGatewayRestResolver, services: Callable[[], Services], owner: Callable[[], str]) -> None:
+    @_route(app, "GET", "/campaigns", access.CAMPAIGN_READ, summary="List campaigns, newest first")
     def list_campaigns(limit: Limit = 25, cursor: Cursor = None) -> ItemPage[Campaign]:
-        allow(access.CAMPAIGN_READ)
         page = services().campaigns.list(limit, cursor)
         return ItemPage[Campaign](items=page.items, next_cursor=page.next_cursor)
 
-    @app.post("/campaigns", summary="Create a campaign (a draft)", security=SECURED, status_code=201)
+    @_route(app, "POST", "/campaigns", access.CAMPAIGN_EDIT, summary="Create a campaign (a draft)", status_code=201)
     def create_campaign(draft: Annotated[CampaignDraft, Body()]) -> Campaign:
-        caller = allow(access.CAMPAIGN_EDIT)
-        return services().campaigns.create(draft, owner=caller.user_id)
+        return services().campaigns.create(draft, owner=owner())
 
-    @app.get("/campaigns/<campaign_id>", summary="Get a campaign", security=SECURED)
+    @_route(app, "GET", "/campaigns/<campaign_id>", access.CAMPAIGN_READ, summary="Get a campaign")
     def get_campaign(campaign_id: EntityId) -> Campaign:
-        allow(access.CAMPAIGN_READ)
         return services().campaigns.get(campaign_id)
 
-    @app.put("/campaigns/<campaign_id>", summary="Replace a draft campaign", security=SECURED)
+    @_route(app, "PUT", "/campaigns/<campaign_id>", access.CAMPAIGN_EDIT, summary="Replace a draft campaign")
     def update_campaign(campaign_id: EntityId, update: Annotated[CampaignUpdate, Body()]) -> Campaign:
-        allow(access.CAMPAIGN_EDIT)
         return services().campaigns.update(campaign_id, update, update.expected_version)
 
-    @app.get("/campaigns/<campaign_id>/stats", summary="Targeted, sent, delivered, ... per campaign", security=SECURED)
+    @_route(
+        app,
+        "GET",
+        "/campaigns/<campaign_id>/stats",
+        access.CAMPAIGN_READ,
+        summary="Targeted, sent, delivered, ... per campaign",
+    )
     def campaign_stats(campaign_id: EntityId) -> CampaignStats:
-        allow(access.CAMPAIGN_READ)
         return services().campaigns.stats(campaign_id)
 
     for action, summary in ACTIONS.items():
-        _action(app, services, allow, action, summary)
+        _action(app, services, action, summary)
 
 
 ACTIONS = {
@@ -189,14 +213,11 @@ ACTIONS = {
 }
 
 
-def _action(
-    app: APIGatewayRestResolver, services: Callable[[], Services], allow: Allow, action: str, summary: str
-) -> None:
+def _action(app: APIGatewayRestResolver, services: Callable[[], Services], action: str, summary: str) -> None:
     def move(campaign_id: EntityId, transition: Annotated[Transition | None, Body()] = None) -> Campaign:
-        allow(access.CAMPAIGN_EDIT)
         expected = transition.expected_version if transition else None
         perform: Callable[[str, int | None], Campaign] = getattr(services().campaigns, action)
         return perform(campaign_id, expected)
 
     move.__name__ = f"{action}_campaign"
-    app.post(f"/campaigns/<campaign_id>/{action}", summary=summary, security=SECURED)(move)
+    _route(app, "POST", f"/campaigns/<campaign_id>/{action}", access.CAMPAIGN_EDIT, summary=summary)(move)

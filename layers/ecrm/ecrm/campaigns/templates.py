@@ -233,6 +233,8 @@ def check_link_attributes(parsed: Parsed) -> None:
 def compile_part(source: str, part: Part) -> Parsed:
     """Parse a part and apply the campaign rules for it (save-time validation)."""
     parsed = parse(source, part)
+    if part == "subject" and _LINE_BREAKS.search(source):
+        raise TemplateError(part, "must be one line without control characters: it is a mail header")
     if part == "subject" and UNSUBSCRIBE in parsed.variables:
         raise TemplateError(part, "the unsubscribe link does not belong in the subject", UNSUBSCRIBE)
     if part in ("html", "text"):
