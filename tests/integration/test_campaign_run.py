@@ -3,6 +3,7 @@ recurring, triggered and A/B runs, suppression by SES feedback, redelivery and a
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -230,3 +231,22 @@ def test_cancel_removes_a_one_off_schedule_and_nothing_is_sent(campaigns: Campai
     campaigns.advance(3 * 3600)
     campaigns.pump()
     assert campaigns.mail() == []
+
+
+def test_campaign_logs_carry_no_personal_data(campaigns: Campaigns, capsys, monkeypatch):
+    from ecrm.observability import logger
+
+    campaigns.contact(1, email="zebulon.secret@example.com", first_name="Zebulon", tags=("vip",))
+    campaigns.contact(2, email="bounce@simulator.amazonses.com", first_name="Quirinus", tags=("vip",))
+    campaigns.pump()
+    lines = io.StringIO()  # the handlers' JSON log lines, whatever stream the logger was made with
+    monkeypatch.setattr(logger.registered_handler, "stream", lines)
+    capsys.readouterr()
+    _send_run(campaigns, campaigns.segment([{"kind": "tag", "any_of": ["vip"]}]))
+    campaigns.pump()
+    assert len(campaigns.mail()) == 2
+    logged = (lines.getvalue() + capsys.readouterr().out).lower()
+    assert '"function_name":"campaign_sender"' in logged and '"function_name":"campaign_feedback"' in logged
+    assert "mailsent" in logged  # the metrics (EMF) lines too
+    for secret in ("zebulon", "quirinus", "bounce@simulator"):
+        assert secret not in logged
