@@ -160,6 +160,17 @@ def test_one_claim_wins_and_the_loser_sees_the_winner(ports: Ports):
     assert ports.stats.get(CID).total.sent == 1
 
 
+def test_triggered_mail_counts_each_new_record_as_targeted_once(ports: Ports):
+    skipped = SendRecord(key=key(1), status="skipped", reason="no_consent", settled_at=T0)
+    assert ports.records.settle(skipped, count_targeted=True) is True
+    assert ports.records.settle(skipped, count_targeted=True) is False
+    assert ports.records.claim(claim(1), count_targeted=True) is None  # over the skip: not new
+    assert ports.records.claim(claim(2), count_targeted=True) is None
+    assert ports.records.claim(claim(2, claim_id="k2"), count_targeted=True) is not None
+    totals = ports.stats.get(CID).total
+    assert (totals.targeted, totals.suppressed) == (2, 1)
+
+
 def test_release_only_frees_its_own_open_claim(ports: Ports):
     ports.records.claim(claim(claim_id="a"))
     ports.records.release(key(), "other")

@@ -138,6 +138,7 @@ def test_triggered_welcome_goes_once_per_contact_and_a_delayed_one_later(campaig
     campaigns.pump()
     assert len(campaigns.mail(ann.email)) == 2
     assert campaigns.stats(welcome)["sent"] == 1 and campaigns.stats(later)["sent"] == 1
+    assert campaigns.stats(welcome)["targeted"] == 1  # counted by its send record, once
 
 
 def test_a_tier_change_congratulates_the_member_and_moves_it_between_tier_segments(campaigns: Campaigns):

@@ -253,11 +253,13 @@ class MemorySendRecords:
     def existing(self, keys: Sequence[SendKey]) -> dict[SendKey, SendRecord]:
         return {k: self.records[k] for k in keys if k in self.records}
 
-    def claim(self, record: SendRecord) -> SendRecord | None:
+    def claim(self, record: SendRecord, count_targeted: bool = False) -> SendRecord | None:
         with self._lock:
             current = self.records.get(record.key)
             if current is not None and current.status != "skipped":
                 return current
+            if current is None and count_targeted:
+                self.stats.add(record.key.campaign_id, "targeted", 1, record.variant)
             self.records[record.key] = record
             return None
 
@@ -282,11 +284,13 @@ class MemorySendRecords:
             if current is not None and current.status == "sending" and current.claim_id == claim_id:
                 del self.records[key]
 
-    def settle(self, record: SendRecord) -> bool:
+    def settle(self, record: SendRecord, count_targeted: bool = False) -> bool:
         with self._lock:
             current = self.records.get(record.key)
             if current is not None and not (current.status == "sending" and current.claim_id == record.claim_id):
                 return False
+            if current is None and count_targeted:
+                self.stats.add(record.key.campaign_id, "targeted", 1, record.variant)
             self.records[record.key] = record
             self.stats.add(record.key.campaign_id, _SETTLED_COUNTER[record.status], 1, record.variant)
             return True

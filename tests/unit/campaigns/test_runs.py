@@ -161,6 +161,22 @@ def test_triggered_welcome_goes_once_per_contact():
         world.triggers.on_event("ConsentConfirmed.v1", {"contact_id": ann.id}, event_id, world.clock.now())
         world.deliver()
     assert world.ses.to() == ["c1@example.com"]
+    totals = world.stats.get(cid).total
+    assert (totals.targeted, totals.sent) == (1, 1)  # no planner: the send record counts its contact once
+
+
+def test_triggered_contact_without_consent_is_targeted_once_and_mailed_when_it_comes():
+    world = World()
+    ann = world.add_contacts(make_contact(1, consent=False))[0]
+    cid = triggered(world)
+    world.triggers.on_event("ConsentConfirmed.v1", {"contact_id": ann.id}, "e1", world.clock.now())
+    world.deliver()
+    world.contacts.add(make_contact(1))  # confirmed now
+    world.triggers.on_event("ConsentConfirmed.v1", {"contact_id": ann.id}, "e2", world.clock.now())
+    world.deliver()
+    totals = world.stats.get(cid).total
+    assert world.ses.to() == ["c1@example.com"]
+    assert (totals.targeted, totals.suppressed, totals.sent) == (1, 1, 1)
 
 
 def test_triggered_every_time_when_not_once_per_contact():

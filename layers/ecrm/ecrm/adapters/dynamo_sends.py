@@ -92,7 +92,9 @@ class DynamoSendRecords:
         found = self._db.get_item(TableName=self._table, Key=send_key(key), ConsistentRead=True).get("Item")
         return _record(dynamo.plain(found)) if found else None
 
-    def claim(self, record: SendRecord) -> SendRecord | None:
+    def claim(self, record: SendRecord, count_targeted: bool = False) -> SendRecord | None:
+        if count_targeted and self._create_counted(record, {"targeted": 1}):
+            return None
         try:
             self._db.put_item(
                 TableName=self._table,
@@ -157,7 +159,10 @@ class DynamoSendRecords:
             if not dynamo.condition_failed(exc):
                 raise
 
-    def settle(self, record: SendRecord) -> bool:
+    def settle(self, record: SendRecord, count_targeted: bool = False) -> bool:
+        counter = _SETTLED_COUNTER[record.status]
+        if count_targeted and self._create_counted(record, {counter: 1, "targeted": 1}):
+            return True
         condition = "attribute_not_exists(pk)"
         vals: dict[str, Any] = {}
         if record.claim_id:
@@ -167,7 +172,17 @@ class DynamoSendRecords:
         if vals:
             put["ExpressionAttributeNames"] = {"#s": "status"}
             put["ExpressionAttributeValues"] = dynamo.values(vals)
-        return self._counted({"Put": put}, record.key, {_SETTLED_COUNTER[record.status]: 1}, record.variant)
+        return self._counted({"Put": put}, record.key, {counter: 1}, record.variant)
+
+    def _create_counted(self, record: SendRecord, changes: dict[str, int]) -> bool:
+        """Create the record if none exists, with `changes` counted in the same transaction; False
+        (nothing written) if one exists: the caller then takes its usual path."""
+        put = {
+            "TableName": self._table,
+            "Item": _record_item(record),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        return self._counted({"Put": put}, record.key, changes, record.variant)
 
     def mark(self, key: SendKey, engagement: Engagement, at: datetime) -> bool:
         if engagement not in _ENGAGEMENTS:

@@ -190,11 +190,12 @@ class SendRecords(Protocol):
         """Batch read: the records that exist among `keys`."""
         ...
 
-    def claim(self, record: SendRecord) -> SendRecord | None:
+    def claim(self, record: SendRecord, count_targeted: bool = False) -> SendRecord | None:
         """Put `record` (status `sending`) if no record of its key exists, or over a `skipped` one
         (a contact suppressed then may be mailed once eligible: "once" means once mailed), and
         return None; else change nothing and return the stored record
-        (ReturnValuesOnConditionCheckFailure)."""
+        (ReturnValuesOnConditionCheckFailure). `count_targeted`: a record that did not exist yet
+        also counts +1 targeted, in the same write (triggered mail, which no planner counts)."""
         ...
 
     def complete(self, claim: SendRecord, message_id: str, now: datetime) -> None:
@@ -206,10 +207,11 @@ class SendRecords(Protocol):
         """Delete the claim if it is still this `sending` claim: the provider refused the mail."""
         ...
 
-    def settle(self, record: SendRecord) -> bool:
+    def settle(self, record: SendRecord, count_targeted: bool = False) -> bool:
         """Write a final `skipped`, `failed` or `unknown` record if none exists, or over the stored
         record if that is the same claim (`claim_id`) still `sending`: +1 suppressed / failed /
-        unknown. False, and nothing changes, otherwise."""
+        unknown (and +1 targeted with `count_targeted` when the record is new). False, and nothing
+        changes, otherwise."""
         ...
 
     def confirm(self, key: SendKey, message_id: str, now: datetime) -> bool:

@@ -251,7 +251,7 @@ class Sender:
         reason = suppression_reason(recipient, job.campaign.topic)
         if reason is not None or recipient.contact is None:
             skipped = SendRecord(key=key, status="skipped", reason=reason, settled_at=self._clock.now())
-            return "skipped" if self._records.settle(skipped) else "done"
+            return "skipped" if self._records.settle(skipped, count_targeted=_addressed_once(job)) else "done"
         variant = ab.variant_for(job.campaign, job.batch.stage, key.contact_id)
         mail = self._compose(job, recipient.contact, recipient.tier, key, variant)
         if not self._token(job.deadline):
@@ -265,7 +265,7 @@ class Sender:
             lease_until=now + self._config.lease,
             variant=variant,
         )
-        found = self._records.claim(claim)
+        found = self._records.claim(claim, count_targeted=_addressed_once(job))
         if found is not None:
             return self._already_claimed(found)
         return self._deliver(claim, mail, message_tags(key, variant), job.deadline)
@@ -343,6 +343,11 @@ class Sender:
             return False
         self._sleeper.sleep(delay.total_seconds())
         return self._token(deadline)  # a retry is another SES call: it needs a token too
+
+
+def _addressed_once(job: _Job) -> bool:
+    """Triggered mail has no planner to count who it targets: its send records do, once each."""
+    return job.campaign.schedule.kind == "triggered"
 
 
 def _gone(contact_id: str) -> Recipient:
