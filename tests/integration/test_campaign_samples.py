@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from ecrm.campaigns.models import SendBatch
 from ecrm.campaigns.runs import PlanCommand
 from ecrm_infra import topology
@@ -74,3 +76,17 @@ def test_queue_samples_are_consumed_without_a_failed_record(stack: Stack):
             elif _queue_of(path) == "CampaignSendQueue":
                 SendBatch.model_validate(body)
         assert lambdas.invoke(QUEUES[_queue_of(path)], event) == {"batchItemFailures": []}, path.stem
+
+
+def test_a_poison_message_fails_alone_so_sqs_moves_it_to_the_dlq(stack: Stack):
+    good = _load(EVENTS / "sqs" / "campaign_sender_batch.json")["Records"][0]
+    bad = {**good, "messageId": "poison-1", "body": '{"campaign_id": "x", "contact_ids": "not a list"'}
+    # in a batch, only the poison message is reported failed; the good one is settled
+    assert lambdas.invoke("campaign_sender", {"Records": [good, bad]}) == {
+        "batchItemFailures": [{"itemIdentifier": "poison-1"}]
+    }
+    # alone, the invocation fails (Powertools raises when every record failed): SQS retries it and,
+    # after 5 receives, its redrive policy moves it to the DLQ
+    for name in ("campaign_sender", "campaign_planner", "campaign_triggers", "campaign_segments", "campaign_feedback"):
+        with pytest.raises(BatchProcessingError):
+            lambdas.invoke(name, {"Records": [bad]})
