@@ -13,7 +13,9 @@ from ecrm.campaigns.sending import Outcome, Sender
 from ecrm.observability import logger, metrics
 from ecrm.settings import SenderSettings
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch handed back (throttled, account paused, out of time) is routine, not a function error: it
+# is reported as a failed record rather than failing the invocation (and the error alarm with it).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 METRICS: dict[Outcome, str] = {
     "sent": "MailSent",
     "skipped": "MailSuppressed",
