@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from ecrm.names import Env
 from ecrm_infra import topology
 from ecrm_infra.topology.campaigns import CAMPAIGNS
@@ -34,86 +33,86 @@ def _errors(answer: Any) -> dict[str, str]:
     return {e["field"]: e["message"] for e in answer.json["errors"]}
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "field", "says"),
-    [
-        ("/templates", {**GOOD_TEMPLATE, "subject": "Hi {{ frist_name }}"}, "subject", "frist_name"),
-        ("/templates", {**GOOD_TEMPLATE, "subject": "Hi\r\nBcc: x@evil.test"}, "subject", "one line"),
-        ("/templates", {**GOOD_TEMPLATE, "html": "<p>no link</p>"}, "html", "unsubscribe_url"),
-        ("/templates", {**GOOD_TEMPLATE, "text": "{{ unsubscribe_url"}, "text", "{{"),
-        ("/templates", {**GOOD_TEMPLATE, "colour": "red"}, "colour", "Extra inputs"),
-        ("/templates", {k: v for k, v in GOOD_TEMPLATE.items() if k != "subject"}, "subject", "required"),
-        (
-            "/segments",
-            {"name": "S", "rules": {"include": [{"kind": "shoe_size", "any_of": ["9"]}]}},
-            "rules.include.0",
-            "",
-        ),
-        ("/segments", {"name": "S", "rules": {"exclude": [{"kind": "consent"}]}}, "rules.exclude", "consent"),
-        (
-            "/segments",
-            {"name": "S", "rules": {"include": [{"kind": "country", "any_of": ["Germany"]}]}},
-            "rules.include.0.country.any_of.0",
-            "",
-        ),
-        (
-            "/segments/preview",
-            {"rules": {"include": [{"kind": "last_activity"}]}},
-            "rules.include.0.last_activity",
-            "at least one",
-        ),
-        (
-            "/campaigns",
-            {
-                "name": "C",
-                "template_id": SOME_ID,
-                "schedule": {"kind": "one_off", "at": "2030-03-31T02:30", "timezone": "Europe/Berlin"},
-                "segment_id": SOME_ID,
-            },
-            "schedule.one_off.at",
-            "does not exist",
-        ),
-        (
-            "/campaigns",
-            {
-                "name": "C",
-                "template_id": SOME_ID,
-                "schedule": {"kind": "recurring", "cron": "* 9 ? * TUE *"},
-                "segment_id": SOME_ID,
-            },
-            "schedule.recurring.cron",
-            "minutes",
-        ),
-        (
-            "/campaigns",
-            {"name": "C", "template_id": SOME_ID, "schedule": {"kind": "one_off", "at": "2030-01-01T09:00"}},
-            "segment_id",
-            "needs a segment",
-        ),
-        (
-            "/campaigns",
-            {"name": "C", "template_id": SOME_ID, "schedule": {"kind": "triggered", "detail_type": "OrderPlaced.v1"}},
-            "schedule.triggered.detail_type",
-            "not an event",
-        ),
-        (
-            "/campaigns",
-            {
-                "name": "C",
-                "template_id": "nope",
-                "schedule": {"kind": "triggered", "detail_type": "ConsentConfirmed.v1"},
-            },
-            "template_id",
-            "pattern",
-        ),
-    ],
-)
-def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(campaigns: Campaigns, path, body, field, says):
-    answer = campaigns.stack.call("POST", path, body, roles="marketer")
-    assert answer.status == 422, answer.body
-    errors = _errors(answer)
-    assert field in errors, errors
-    assert says in errors[field]
+BAD_INPUT: list[tuple[str, dict[str, Any], str, str]] = [
+    ("/templates", {**GOOD_TEMPLATE, "subject": "Hi {{ frist_name }}"}, "subject", "frist_name"),
+    ("/templates", {**GOOD_TEMPLATE, "subject": "Hi\r\nBcc: x@evil.test"}, "subject", "one line"),
+    ("/templates", {**GOOD_TEMPLATE, "html": "<p>no link</p>"}, "html", "unsubscribe_url"),
+    ("/templates", {**GOOD_TEMPLATE, "text": "{{ unsubscribe_url"}, "text", "{{"),
+    ("/templates", {**GOOD_TEMPLATE, "colour": "red"}, "colour", "Extra inputs"),
+    ("/templates", {k: v for k, v in GOOD_TEMPLATE.items() if k != "subject"}, "subject", "required"),
+    (
+        "/segments",
+        {"name": "S", "rules": {"include": [{"kind": "shoe_size", "any_of": ["9"]}]}},
+        "rules.include.0",
+        "",
+    ),
+    ("/segments", {"name": "S", "rules": {"exclude": [{"kind": "consent"}]}}, "rules.exclude", "consent"),
+    (
+        "/segments",
+        {"name": "S", "rules": {"include": [{"kind": "country", "any_of": ["Germany"]}]}},
+        "rules.include.0.country.any_of.0",
+        "",
+    ),
+    (
+        "/segments/preview",
+        {"rules": {"include": [{"kind": "last_activity"}]}},
+        "rules.include.0.last_activity",
+        "at least one",
+    ),
+    (
+        "/campaigns",
+        {
+            "name": "C",
+            "template_id": SOME_ID,
+            "schedule": {"kind": "one_off", "at": "2030-03-31T02:30", "timezone": "Europe/Berlin"},
+            "segment_id": SOME_ID,
+        },
+        "schedule.one_off.at",
+        "does not exist",
+    ),
+    (
+        "/campaigns",
+        {
+            "name": "C",
+            "template_id": SOME_ID,
+            "schedule": {"kind": "recurring", "cron": "* 9 ? * TUE *"},
+            "segment_id": SOME_ID,
+        },
+        "schedule.recurring.cron",
+        "minutes",
+    ),
+    (
+        "/campaigns",
+        {"name": "C", "template_id": SOME_ID, "schedule": {"kind": "one_off", "at": "2030-01-01T09:00"}},
+        "segment_id",
+        "needs a segment",
+    ),
+    (
+        "/campaigns",
+        {"name": "C", "template_id": SOME_ID, "schedule": {"kind": "triggered", "detail_type": "OrderPlaced.v1"}},
+        "schedule.triggered.detail_type",
+        "not an event",
+    ),
+    (
+        "/campaigns",
+        {
+            "name": "C",
+            "template_id": "nope",
+            "schedule": {"kind": "triggered", "detail_type": "ConsentConfirmed.v1"},
+        },
+        "template_id",
+        "pattern",
+    ),
+]
+
+
+def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(campaigns: Campaigns):
+    for path, body, field, says in BAD_INPUT:  # one stack: none of them may write anything
+        answer = campaigns.stack.call("POST", path, body, roles="marketer")
+        assert answer.status == 422, (path, body, answer.body)
+        errors = _errors(answer)
+        assert field in errors, (path, errors)
+        assert says in errors[field], (path, errors)
     assert campaigns.stack.table_items(Env.CAMPAIGNS_TABLE) == []
 
 
