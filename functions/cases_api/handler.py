@@ -22,11 +22,11 @@ from ecrm.cases.models import (
     CommentRequest,
     HistoryPage,
     Team,
-    Transition,
 )
 from ecrm.cases.service import QueueName
 from ecrm.observability import logger, metrics
 from ecrm.settings import CasesApiSettings
+from ecrm.versioning import Transition
 
 app = build_resolver()
 SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]

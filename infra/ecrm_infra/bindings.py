@@ -28,6 +28,7 @@ _DYNAMO_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "
 # TransactWriteItems is authorized per item as Put/Update/Delete, so no separate action exists for it.
 _DYNAMO_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 _SES_SEND = ("ses:SendEmail", "ses:SendRawEmail")
+_SES_QUOTA = ("ses:GetSendQuota",)  # no resource-level permissions: granted on "*"
 _SCHEDULE = (
     "scheduler:CreateSchedule",
     "scheduler:UpdateSchedule",
@@ -128,7 +129,7 @@ class MailBinding:
         return self.sender
 
     def grant(self, grantee: iam.IGrantable, access: Access) -> None:
-        if access is not Access.SEND_MAIL:
+        if access not in (Access.SEND_MAIL, Access.SEND_BULK_MAIL):
             raise _unsupported("ses", access)
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(
@@ -137,6 +138,10 @@ class MailBinding:
                 conditions={"StringEquals": {"ses:FromAddress": self.sender}},
             )
         )
+        if access is Access.SEND_BULK_MAIL:
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(actions=list(_SES_QUOTA), resources=["*"])
+            )
 
 
 @dataclass(frozen=True)
@@ -199,7 +204,7 @@ class SchedulesBinding:
             acknowledge(
                 grantee,
                 "IAM5",
-                "Timers are schedules named per entity at run time (case, milestone, step, generation); the grant "
+                "Timers are schedules named per entity at run time (a case step, a campaign run); the grant "
                 "is scoped to this stack's own schedule group, never to other groups or to `schedule/*`.",
                 applies_to=self.nag_resource,
             )

@@ -15,7 +15,7 @@ from ecrm.names import METRICS_NAMESPACE, SERVICE
 from ecrm_infra.bindings import Binding, grant_all
 from ecrm_infra.context import DeployContext
 from ecrm_infra.nag import acknowledge
-from ecrm_infra.topology import CONTEXT_PREFIX, Function, split_source
+from ecrm_infra.topology import CONTEXT_PREFIX, Access, Function, split_source
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 # Set on every function besides what its settings model reads.
@@ -85,12 +85,10 @@ class PythonFunction(Construct):
             log_group=self.log_group,
         )
         grant_all(self.role, fn.grants, bindings)
-        acknowledge(
-            self.role,
-            "IAM5",
-            "Active tracing: xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
-            applies_to="Resource::*",
-        )
+        unscoped = "Active tracing: xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions."
+        if Access.SEND_BULK_MAIL in fn.grants.values():
+            unscoped += " ses:GetSendQuota (the account's send rate, read to pace bulk mail) supports none either."
+        acknowledge(self.role, "IAM5", unscoped, applies_to="Resource::*")
         acknowledge(
             self.function,
             "L1",

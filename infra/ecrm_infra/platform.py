@@ -52,6 +52,24 @@ class Platform(Construct):
             suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
             tls_policy=ses.ConfigurationSetTlsPolicy.REQUIRE,
         )
+        # Every mail's events (campaign mail and the double opt-in mail alike) go to the account's
+        # default bus, the only bus SES publishes to; the campaigns capability's rule takes them.
+        self.mail_events = ses.ConfigurationSetEventDestination(
+            self,
+            "MailEventsToDefaultBus",
+            configuration_set=self.configuration_set,
+            destination=ses.EventDestination.event_bus(
+                events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+            ),
+            events=[
+                ses.EmailSendingEvent.SEND,
+                ses.EmailSendingEvent.DELIVERY,
+                ses.EmailSendingEvent.BOUNCE,
+                ses.EmailSendingEvent.COMPLAINT,
+                ses.EmailSendingEvent.OPEN,
+                ses.EmailSendingEvent.CLICK,
+            ],
+        )
         self.layers = Layers(self, "Layers", architecture=ctx.architecture)
         self.staff = StaffDirectory(self, "Staff")
         self.api = EcrmApi(self, "Api", user_pool=self.staff.user_pool, cors_origins=ctx.cors_origins)

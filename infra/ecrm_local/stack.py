@@ -42,6 +42,7 @@ class LocalStack:
     _threads: list[threading.Thread] = field(default_factory=list)
     _moto: Any = None
     _http: Any = None
+    _serving: bool = False
     base_url: str = ""
     moto_endpoint: str = ""
 
@@ -90,6 +91,7 @@ class LocalStack:
         self._threads += pollers.start_pollers(session, self._stop)
         self._spawn("ticker", lambda: self._tick(firing, mail_events))
         self._spawn("http", self._http.serve_forever)
+        self._serving = True
 
     def _spawn(self, name: str, target: Any) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -117,7 +119,8 @@ class LocalStack:
     def stop(self) -> None:
         self._stop.set()
         if self._http is not None:
-            self._http.shutdown()
+            if self._serving:  # shutdown() waits for serve_forever: it would hang if that never ran
+                self._http.shutdown()
             self._http.server_close()
         deadline = time.monotonic() + 5
         for thread in self._threads:

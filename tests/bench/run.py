@@ -68,8 +68,14 @@ def cold_starts() -> None:
 
 def _ready_code(fn: topology.Function) -> str:
     # Placeholder settings: the composition root only needs them to parse (numbers as "1").
-    env = {f.alias: "1" if f.annotation in (int, float) else "x" for f in fn.settings.model_fields.values() if f.alias}
+    env = {f.alias: _placeholder(f.alias, f.annotation) for f in fn.settings.model_fields.values() if f.alias}
     return f"import os; os.environ.update({json.dumps(env)}); import {fn.name}.handler as h; h.service()"
+
+
+def _placeholder(alias: str, annotation: object) -> str:
+    if annotation in (int, float):
+        return "1"
+    return "https://x.test/p" if alias.endswith("_URL") else "x"  # links are checked when composed
 
 
 def latency() -> None:

@@ -76,8 +76,8 @@ def test_timer_setters_point_at_the_timer_queue_and_pass_only_the_scheduler_role
 
 
 @pytest.mark.parametrize("fn", SETTERS, ids=lambda f: f.name)
-def test_no_timer_setter_runs_longer_than_the_safety_margin(fn: topology.Function) -> None:
-    # A timer set before a write never fires sooner than SAFETY: the writer must be done by then.
+def test_no_timer_setter_runs_longer_than_the_arming_margin(fn: topology.Function) -> None:
+    # A timer set before its write never fires sooner than the margin: the writer must be done by then.
     assert fn.timeout_seconds < SAFETY.total_seconds()
 
 

@@ -29,7 +29,7 @@ def test_point_in_time_recovery_encryption_and_ttl(synth: Synth, spec: topology.
     props = _table(synth, spec)["Properties"]
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert props["SSESpecification"]["SSEEnabled"] is True
-    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": spec.ttl_attribute, "Enabled": True}
     assert props["BillingMode"] == "PAY_PER_REQUEST"
 
 

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.integration.campaigns_support import Campaigns, campaigns_stack
 from tests.support import Stack, moto_stack
 
 
@@ -11,3 +12,9 @@ from tests.support import Stack, moto_stack
 def stack() -> Iterator[Stack]:
     with moto_stack() as s:
         yield s
+
+
+@pytest.fixture
+def campaigns() -> Iterator[Campaigns]:
+    with campaigns_stack() as c:
+        yield c

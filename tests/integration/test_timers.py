@@ -83,6 +83,18 @@ def test_firing_delivers_each_timer_once_and_a_recreated_timer_again(stack: Stac
     assert _bodies(target[0]) == [{"round": 2}]
 
 
+def test_a_moved_timer_still_fires_at_its_new_time(stack: Stack, clock, target):
+    timers = _timers(clock, target)
+    firing = schedules.Firing(boto3.session.Session(), clock)
+    timers.set(Timer("moved", clock.now() + timedelta(minutes=10), {"v": 1}))
+    timers.set(Timer("moved", clock.now() + timedelta(minutes=20), {"v": 2}))
+    clock.advance(15 * 60)
+    assert firing.fire_due() == []
+    clock.advance(5 * 60)
+    assert [f.name for f in firing.fire_due()] == [f"{GROUP}/moved"]
+    assert _bodies(target[0]) == [{"v": 2}]
+
+
 def test_recurring_timer_fires_per_cron_in_its_time_zone(stack: Stack, clock, target):
     timers = _timers(clock, target)
     firing = schedules.Firing(boto3.session.Session(), clock)

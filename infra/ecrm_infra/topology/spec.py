@@ -17,6 +17,7 @@ class Access(StrEnum):
     READ_WRITE = "read_write"
     PUT_EVENTS = "put_events"
     SEND_MAIL = "send_mail"
+    SEND_BULK_MAIL = "send_bulk_mail"  # send mail, and read the account's sending quota to pace it
     SEND = "send"  # put messages on a queue
     SCHEDULE = "schedule"  # create, move and delete schedules in the stack's schedule group
 

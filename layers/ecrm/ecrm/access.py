@@ -19,6 +19,9 @@ CONTACT_GDPR = (Role.ADMIN,)
 CASE_READ = (Role.ADMIN, Role.AGENT)
 CASE_WORK = (Role.ADMIN, Role.AGENT)
 CASE_ADMIN = (Role.ADMIN,)  # SLA policies, calendars, team leads and management
+# campaigns: templates, segments, campaigns and their stats
+CAMPAIGN_READ = (Role.ADMIN, Role.MARKETER)
+CAMPAIGN_EDIT = (Role.ADMIN, Role.MARKETER)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from ecrm.observability import logger
 
 MAX_BODY_BYTES = 64 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-LIST_FIELDS = frozenset({"tags"})
+LIST_FIELDS = frozenset({"tags", "subscribed"})  # repeated form fields (checkboxes) join with commas
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,16 @@ class Env:
     CSAT_URL: Final = "CSAT_PAGE_URL"
     CASE_AGENT_URL: Final = "CASE_AGENT_URL"
     CSAT_TTL_DAYS: Final = "CSAT_TOKEN_TTL_DAYS"
+    # campaigns
+    CAMPAIGNS_TABLE: Final = "CAMPAIGNS_TABLE_NAME"
+    UNSUBSCRIBE_URL: Final = "UNSUBSCRIBE_URL"
+    PREFERENCES_URL: Final = "PREFERENCES_URL"
+    UNSUBSCRIBE_MAILTO: Final = "UNSUBSCRIBE_MAILTO"
+    SEND_RATE: Final = "SEND_RATE_PER_SECOND"
+    SEND_QUEUE_URL: Final = "CAMPAIGN_SEND_QUEUE_URL"
+    PLAN_QUEUE_URL: Final = "CAMPAIGN_PLAN_QUEUE_URL"
+    PLAN_QUEUE_ARN: Final = "CAMPAIGN_PLAN_QUEUE_ARN"
+    TOPICS: Final = "CAMPAIGN_TOPICS"
 
 
 class Resource:
@@ -64,10 +74,17 @@ class Resource:
     CASE_RECOMPUTE_QUEUE: Final = "CaseRecomputeQueue"  # timer plans to redo after a policy edit
     CASE_MAIL_QUEUE: Final = "CaseMailQueue"
     CASE_ERASURE_QUEUE: Final = "CaseErasureQueue"
+    # campaigns
+    CAMPAIGNS_TABLE: Final = "Campaigns"
+    CAMPAIGN_PLAN_QUEUE: Final = "CampaignPlanQueue"
+    CAMPAIGN_SEND_QUEUE: Final = "CampaignSendQueue"
+    CAMPAIGN_TRIGGER_QUEUE: Final = "CampaignTriggerQueue"
+    SES_FEEDBACK_QUEUE: Final = "SesFeedbackQueue"
+    SEGMENT_INDEX_QUEUE: Final = "SegmentIndexQueue"
 
 
 class DetailType:
-    """Versioned EventBridge detail-types published by the contacts capability."""
+    """Versioned EventBridge detail-types published by our capabilities."""
 
     CONTACT_CAPTURED: Final = "ContactCaptured.v1"
     CONTACT_UPDATED: Final = "ContactUpdated.v1"
@@ -82,6 +99,12 @@ class DetailType:
     SLA_BREACHED: Final = "SlaBreached.v1"
     CASE_SOLVED: Final = "CaseSolved.v1"
     CASE_RATED: Final = "CaseRated.v1"
+    # campaigns
+    CAMPAIGN_SCHEDULED: Final = "CampaignScheduled.v1"
+    CAMPAIGN_SEND_STARTED: Final = "CampaignSendStarted.v1"
+    CAMPAIGN_SENT: Final = "CampaignSent.v1"
+    MAIL_SUPPRESSED: Final = "MailSuppressed.v1"
+    CONTACT_UNSUBSCRIBED: Final = "ContactUnsubscribed.v1"
 
 
 class Role:

@@ -12,10 +12,17 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 _NAME = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
+
+# Arming a timer around a write: a timer set BEFORE the write it belongs to never fires sooner than
+# this (longer than any function that sets timers may run, checked in tests/infra), so its consumer
+# cannot see it before the write has happened or failed for good; after the write, a timer due
+# sooner is set again at its real time (a time already past goes straight to the queue). A crash
+# between the two then delays the timer by this margin at most; it never loses it.
+ARMING_MARGIN = timedelta(minutes=3)
 
 
 def timer_name(*parts: str) -> str:

@@ -1,26 +1,43 @@
-"""Small DynamoDB helpers shared by the cases adapters: (de)serialization, keys, conditional-failure
-codes and opaque cursors that only continue the listing they came from."""
+"""Low-level DynamoDB helpers the table adapters share: item (de)serialization, conditional-write
+outcomes, transactions retried on conflicts, batched reads and writes that finish their unprocessed
+keys, and opaque cursors that only continue the listing they came from."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from ecrm.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+BATCH_GET_MAX = 100
+BATCH_WRITE_MAX = 25
+TRANSACTION_MAX = 100
+_ATTEMPTS = 6
+
 _ser = TypeSerializer()
 _de = TypeDeserializer()
 
 
-def item(values: dict[str, Any]) -> dict[str, Any]:
-    """Plain values -> a DynamoDB item (None values left out)."""
+def item(values: Mapping[str, Any]) -> Item:
+    """Plain values -> DynamoDB attribute values; None is left out (DynamoDB has no use for it)."""
     return {k: _ser.serialize(v) for k, v in values.items() if v is not None}
+
+
+def plain(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _numbers(_de.deserialize(v)) for k, v in raw.items()}
 
 
 def _numbers(value: Any) -> Any:
@@ -35,49 +52,155 @@ def _numbers(value: Any) -> Any:
     return value
 
 
-def plain(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: _numbers(_de.deserialize(v)) for k, v in raw.items()}
-
-
-def key(pk: str, sk: str) -> dict[str, Any]:
+def key(pk: str, sk: str) -> Item:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
-def reasons(exc: ClientError) -> list[str]:
-    """Per-item codes of a cancelled transaction ("None" for items that passed), else []."""
-    return [str(r.get("Code") or "None") for r in exc.response.get("CancellationReasons", [])]
+def value(v: Any) -> Any:
+    return _ser.serialize(v)
+
+
+def values(mapping: Mapping[str, Any]) -> Item:
+    """ExpressionAttributeValues from plain values."""
+    return {name: _ser.serialize(v) for name, v in mapping.items()}
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_codes(exc: ClientError) -> list[str]:
+    """Per-item reasons of a cancelled transaction ("None" for items that were fine)."""
+    return [str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])]
 
 
 def condition_failed(exc: ClientError) -> bool:
-    code = exc.response["Error"]["Code"]
+    code = error_code(exc)
     if code == "ConditionalCheckFailedException":
         return True
-    return code == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons(exc)
+    return code == "TransactionCanceledException" and "ConditionalCheckFailed" in cancellation_codes(exc)
 
 
 def lost_race(exc: ClientError) -> bool:
     """A condition failed, or another transaction was writing the same item at that moment."""
-    code = exc.response["Error"]["Code"]
+    code = error_code(exc)
     if code == "TransactionConflictException":
         return True
-    return condition_failed(exc) or (code == "TransactionCanceledException" and "TransactionConflict" in reasons(exc))
+    return condition_failed(exc) or (
+        code == "TransactionCanceledException" and "TransactionConflict" in cancellation_codes(exc)
+    )
 
 
-def encode_cursor(last_key: dict[str, Any]) -> str:
+def _conflicted(exc: ClientError) -> bool:
+    """Another transaction touched one of the items at the same moment: safe to run again."""
+    code = error_code(exc)
+    if code in ("TransactionConflictException", "TransactionInProgressException"):
+        return True
+    reasons = cancellation_codes(exc)
+    return (
+        code == "TransactionCanceledException"
+        and "TransactionConflict" in reasons
+        and ("ConditionalCheckFailed" not in reasons)
+    )
+
+
+def _pause(attempt: int, sleep: Callable[[float], None]) -> None:
+    sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not secrets
+
+
+def transact(client: DynamoDBClient, items: Sequence[Item], sleep: Callable[[float], None] = time.sleep) -> None:
+    """TransactWriteItems, run again when it only lost a race with another transaction (the hot
+    items here are per-campaign counters): a condition that failed is raised to the caller."""
+    if len(items) > TRANSACTION_MAX:
+        raise ValueError(f"a transaction takes at most {TRANSACTION_MAX} items, not {len(items)}")
+    for attempt in range(_ATTEMPTS):
+        try:
+            client.transact_write_items(TransactItems=list(items))  # type: ignore[arg-type]
+            return
+        except ClientError as exc:
+            if not _conflicted(exc) or attempt == _ATTEMPTS - 1:
+                raise
+            _pause(attempt, sleep)
+
+
+def batch_get(
+    client: DynamoDBClient,
+    table: str,
+    keys: Sequence[Item],
+    consistent: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[dict[str, Any]]:
+    """Every item that exists among `keys` (plain values), 100 keys per call, unprocessed keys
+    asked for again with backoff."""
+    return [plain(i) for i in batch_get_raw(client, table, keys, consistent, sleep)]
+
+
+def batch_get_raw(
+    client: DynamoDBClient,
+    table: str,
+    keys: Sequence[Item],
+    consistent: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Item]:
+    """As batch_get, items left in DynamoDB's JSON."""
+    found: list[Item] = []
+    unique = list({json.dumps(k, sort_keys=True): k for k in keys}.values())
+    for start in range(0, len(unique), BATCH_GET_MAX):
+        request: dict[str, Any] = {table: {"Keys": unique[start : start + BATCH_GET_MAX], "ConsistentRead": consistent}}
+        attempt = 0
+        while request:
+            answer = client.batch_get_item(RequestItems=request)
+            found += answer.get("Responses", {}).get(table, [])
+            request = answer.get("UnprocessedKeys") or {}
+            if request:
+                _pause(attempt, sleep)
+                attempt += 1
+    return found
+
+
+def batch_write(
+    client: DynamoDBClient, table: str, requests: Sequence[Item], sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """BatchWriteItem (PutRequest/DeleteRequest entries), 25 per call, unprocessed ones sent again."""
+    for start in range(0, len(requests), BATCH_WRITE_MAX):
+        pending: dict[str, Any] = {table: list(requests[start : start + BATCH_WRITE_MAX])}
+        attempt = 0
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if pending:
+                _pause(attempt, sleep)
+                attempt += 1
+
+
+def query_all(client: DynamoDBClient, **query: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a Query (plain values), page after page."""
+    while True:
+        page = client.query(**query)
+        yield from (plain(i) for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def encode_cursor(last_key: Mapping[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode()
 
 
-def decode_cursor(cursor: str, expect: dict[str, str], prefix: tuple[str, str] | None = None) -> dict[str, Any]:
-    """The ExclusiveStartKey in `cursor`, checked to belong to the listing asked for: `expect` gives
-    the partition key values it must carry, `prefix` (attribute, start) a sort-key prefix."""
+def decode_cursor(
+    cursor: str, expect: Mapping[str, str], prefix: tuple[str, str] | None = None, field: str = "cursor"
+) -> Item:
+    """The ExclusiveStartKey in `cursor`, checked to belong to the listing asked for (`expect`: the
+    key values it must carry; `prefix`: (attribute, start) of a sort key), else InvalidInput naming
+    `field`: a forged cursor is rejected, never queried."""
     try:
         last = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, binascii.Error) as exc:
-        raise InvalidInput("cursor", "not a cursor this API returned") from exc
-    if not isinstance(last, dict) or any(last.get(name) != {"S": value} for name, value in expect.items()):
-        raise InvalidInput("cursor", "not a cursor this API returned")
-    if prefix and not str((last.get(prefix[0]) or {}).get("S", "")).startswith(prefix[1]):
-        raise InvalidInput("cursor", "not a cursor this API returned")
-    if not all(isinstance(v, dict) and set(v) == {"S"} for v in last.values()):
-        raise InvalidInput("cursor", "not a cursor this API returned")
+        raise InvalidInput(field, "not a cursor this API returned") from exc
+    if (
+        not isinstance(last, dict)
+        or any(last.get(name) != {"S": v} for name, v in expect.items())
+        or not all(isinstance(v, dict) and set(v) == {"S"} for v in last.values())
+        or (prefix and not str((last.get(prefix[0]) or {}).get("S", "")).startswith(prefix[1]))
+    ):
+        raise InvalidInput(field, "not a cursor this API returned")
     return last

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from ecrm.adapters.dynamo import (
+    cancellation_codes,
     condition_failed,
     decode_cursor,
     encode_cursor,
@@ -27,7 +28,6 @@ from ecrm.adapters.dynamo import (
     key,
     lost_race,
     plain,
-    reasons,
 )
 from ecrm.cases.models import AuditEntry, Case, Comment, EscalationRecord, Priority
 from ecrm.errors import AlreadyExists, Conflict
@@ -201,7 +201,7 @@ class DynamoCases:
         except ClientError as exc:
             if not lost_race(exc):
                 raise
-            codes = reasons(exc)
+            codes = cancellation_codes(exc)
             # The case item is first: its condition failing means the case moved on (decide again);
             # otherwise a record of this step exists already (another delivery applied it).
             if codes and codes[0] == "None" and "ConditionalCheckFailed" in codes[1:]:

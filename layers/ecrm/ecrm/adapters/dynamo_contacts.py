@@ -254,6 +254,12 @@ class DynamoContacts:
             request = self._db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
 
+def contact_from_item(item: dict[str, Any]) -> Contact:
+    """A stored profile item (DynamoDB JSON) as a Contact: for readers that batch-get profiles
+    themselves (the campaign sender)."""
+    return DynamoContacts._contact(item)
+
+
 def _encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
 

@@ -72,6 +72,9 @@ class SchedulerTimers:
         request: dict[str, Any] = {
             "Name": name,
             "GroupName": self._group,
+            # Said, not left to the default: an update must leave a moved timer enabled (moto's
+            # UpdateSchedule clears a state it is not given, and the local stack then never fires it).
+            "State": "ENABLED",
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "Target": {"Arn": self._queue_arn, "RoleArn": self._role_arn, "Input": json.dumps(payload)},
             **spec,

@@ -281,14 +281,6 @@ class CommentRequest(BaseModel):
     expected_version: int | None = Field(default=None, ge=1)
 
 
-class Transition(BaseModel):
-    """POST /cases/{id}/solve and /reopen: optionally the version the agent saw (409 if it moved)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    expected_version: int | None = Field(default=None, ge=1)
-
-
 class CsatRequest(BaseModel):
     """The survey form behind the signed link in the solve mail."""
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ecrm.cases import sla, workflow
 from ecrm.cases.change import Change, audit, finish
@@ -32,11 +32,10 @@ from ecrm.cases.policy import PolicyBook
 from ecrm.cases.ports import CaseRepository, PolicySource
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.events import EventPublisher
-from ecrm.timers import Timer, Timers
+from ecrm.timers import ARMING_MARGIN, Timer, Timers
 
-# No timer is set, before a write, to fire sooner than this: longer than any function that writes
-# cases may run (their timeouts are at most 60 s), so a timer never fires before its write is done.
-SAFETY = timedelta(seconds=90)
+# No timer is set, before a write, to fire sooner than this (ecrm.timers.ARMING_MARGIN).
+SAFETY = ARMING_MARGIN
 
 # The fields whose change other capabilities hear of as CaseUpdated.
 TRACKED = ("subject", "priority", "status", "assignee_id", "team", "tags", "escalation_level")

@@ -1,0 +1,27 @@
+"""Marketers' API (role marketer or admin): templates, segments, campaigns, previews and stats."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm.api import build_resolver
+from ecrm.campaigns import routes
+from ecrm.campaigns.compose import CampaignsApi, campaigns_api
+from ecrm.observability import logger, metrics
+from ecrm.settings import CampaignsApiSettings
+
+app = build_resolver()
+
+
+@cache
+def service() -> CampaignsApi:
+    return campaigns_api(CampaignsApiSettings.from_env())
+
+
+routes.register(app, service)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return routes.refusal(event) or app.resolve(event, context)

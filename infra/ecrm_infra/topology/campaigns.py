@@ -1,0 +1,208 @@
+"""Campaigns: the marketers' API, public unsubscribe pages, the planner and sender of runs, triggered
+mail, the segment index, and SES feedback from the default bus."""
+
+from __future__ import annotations
+
+from ecrm import access, settings
+from ecrm.campaigns.feedback import DETAIL_TYPES as SES_DETAIL_TYPES
+from ecrm.campaigns.feedback import SOURCE as SES_SOURCE
+from ecrm.campaigns.models import TIER_CHANGED
+from ecrm.names import DetailType, Env, Resource, Source
+
+from ecrm_infra.topology.spec import (
+    Access,
+    Capability,
+    EventRule,
+    Function,
+    MetricAlarm,
+    QueueTrigger,
+    Route,
+    Table,
+    arn_of,
+)
+
+TABLES = {Env.CAMPAIGNS_TABLE: Resource.CAMPAIGNS_TABLE, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}
+TIMERS = {
+    Env.SCHEDULE_GROUP: Resource.SCHEDULES,
+    Env.SCHEDULER_ROLE: f"{Resource.SCHEDULES}.role",
+    Env.PLAN_QUEUE_URL: Resource.CAMPAIGN_PLAN_QUEUE,
+    Env.PLAN_QUEUE_ARN: arn_of(Resource.CAMPAIGN_PLAN_QUEUE),
+}
+# Setting a timer needs the schedule group (and passing Scheduler's role), and sending to the plan
+# queue: a timer already due goes straight there.
+TIMER_GRANTS = {Resource.SCHEDULES: Access.SCHEDULE, Resource.CAMPAIGN_PLAN_QUEUE: Access.SEND}
+LINKS = {
+    Env.UNSUBSCRIBE_URL: "context:unsubscribeUrl",
+    Env.PREFERENCES_URL: "context:preferencesUrl",
+    Env.UNSUBSCRIBE_MAILTO: "context:unsubscribeMailto",
+}
+READ_CONTACTS = {Resource.CONTACTS_TABLE: Access.READ}
+OWN_TABLE = {Resource.CAMPAIGNS_TABLE: Access.READ_WRITE}
+BUS = {Env.EVENT_BUS: Resource.EVENT_BUS}
+PUT_EVENTS = {Resource.EVENT_BUS: Access.PUT_EVENTS}
+# At most this many senders at once. Each makes one SES call at a time (~50-100 ms), so this allows
+# roughly 100-200 mails/s; the shared rate limiter keeps the total at the configured rate anyway.
+SENDER_CONCURRENCY = 10
+
+CAMPAIGNS = Capability(
+    name="Campaigns",
+    tables=(Table(Resource.CAMPAIGNS_TABLE, indexes=("gsi1",)),),
+    functions=(
+        Function(
+            name="campaigns_api",
+            description="Marketers' API: templates, segments, campaigns and their lifecycle, previews, stats",
+            settings=settings.CampaignsApiSettings,
+            env={**TABLES, **BUS, **TIMERS, **LINKS},
+            grants={**OWN_TABLE, **READ_CONTACTS, **PUT_EVENTS, **TIMER_GRANTS},
+            routes=(
+                Route("GET", "/templates", access.CAMPAIGN_READ),
+                Route("POST", "/templates", access.CAMPAIGN_EDIT),
+                Route("GET", "/templates/{template_id}", access.CAMPAIGN_READ),
+                Route("PUT", "/templates/{template_id}", access.CAMPAIGN_EDIT),
+                Route("GET", "/templates/{template_id}/preview", access.CAMPAIGN_READ),
+                Route("GET", "/segments", access.CAMPAIGN_READ),
+                Route("POST", "/segments", access.CAMPAIGN_EDIT),
+                Route("POST", "/segments/preview", access.CAMPAIGN_READ),
+                Route("GET", "/segments/{segment_id}", access.CAMPAIGN_READ),
+                Route("PUT", "/segments/{segment_id}", access.CAMPAIGN_EDIT),
+                Route("GET", "/segments/{segment_id}/count", access.CAMPAIGN_READ),
+                Route("GET", "/campaigns", access.CAMPAIGN_READ),
+                Route("POST", "/campaigns", access.CAMPAIGN_EDIT),
+                Route("GET", "/campaigns/{campaign_id}", access.CAMPAIGN_READ),
+                Route("PUT", "/campaigns/{campaign_id}", access.CAMPAIGN_EDIT),
+                Route("GET", "/campaigns/{campaign_id}/stats", access.CAMPAIGN_READ),
+                *(
+                    Route("POST", f"/campaigns/{{campaign_id}}/{action}", access.CAMPAIGN_EDIT)
+                    for action in ("schedule", "unschedule", "pause", "resume", "cancel")
+                ),
+            ),
+            timeout_seconds=15,
+        ),
+        Function(
+            name="campaigns_unsubscribe",
+            description="Public RFC 8058 one-click unsubscribe and the per-topic preferences page",
+            settings=settings.UnsubscribeSettings,
+            env={**TABLES, **BUS, Env.SIGNING_SECRET: Resource.SIGNING_SECRET, Env.TOPICS: "context:campaignTopics"},
+            grants={**OWN_TABLE, **READ_CONTACTS, **PUT_EVENTS, Resource.SIGNING_SECRET: Access.READ},
+            routes=(
+                Route("GET", "/unsubscribe"),
+                Route("POST", "/unsubscribe"),
+                Route("GET", "/preferences"),
+                Route("POST", "/preferences"),
+            ),
+        ),
+        Function(
+            name="campaign_planner",
+            description="Starts campaign runs and pages their segment onto the send queue; picks A/B winners",
+            settings=settings.PlannerSettings,
+            env={**TABLES, **BUS, **TIMERS, Env.SEND_QUEUE_URL: Resource.CAMPAIGN_SEND_QUEUE},
+            grants={**OWN_TABLE, **PUT_EVENTS, **TIMER_GRANTS, Resource.CAMPAIGN_SEND_QUEUE: Access.SEND},
+            # One command per invocation: a plan step uses the whole timeout, then hands over.
+            queue=QueueTrigger(Resource.CAMPAIGN_PLAN_QUEUE, scheduler_target=True, batch_size=1, max_concurrency=5),
+            timeout_seconds=120,
+        ),
+        Function(
+            name="campaign_sender",
+            description="Renders and sends campaign mail through SES at the shared send rate, once per contact",
+            settings=settings.SenderSettings,
+            env={
+                **TABLES,
+                **BUS,
+                **TIMERS,
+                **LINKS,
+                Env.SIGNING_SECRET: Resource.SIGNING_SECRET,
+                Env.SENDER: "context:senderAddress",
+                Env.SES_CONFIGURATION_SET: "context:sesConfigurationSet",
+                Env.SEND_RATE: "context:campaignSendRate",
+            },
+            grants={
+                **OWN_TABLE,
+                **READ_CONTACTS,
+                **PUT_EVENTS,
+                **TIMER_GRANTS,
+                Resource.SIGNING_SECRET: Access.READ,
+                Resource.MAIL: Access.SEND_BULK_MAIL,
+            },
+            # A batch of up to 100 recipients per message, paced by the rate limiter; the visibility
+            # timeout (6 x 120 s) outlasts the send records' 5-minute lease (docs/campaigns.md).
+            queue=QueueTrigger(Resource.CAMPAIGN_SEND_QUEUE, batch_size=1, max_concurrency=SENDER_CONCURRENCY),
+            timeout_seconds=120,
+        ),
+        Function(
+            name="campaign_triggers",
+            description="Sends triggered campaigns (welcome, tier congratulation) to the contact an event names",
+            settings=settings.TriggerSettings,
+            env={**TABLES, **TIMERS, Env.SEND_QUEUE_URL: Resource.CAMPAIGN_SEND_QUEUE},
+            grants={
+                Resource.CAMPAIGNS_TABLE: Access.READ,
+                **READ_CONTACTS,
+                **TIMER_GRANTS,
+                Resource.CAMPAIGN_SEND_QUEUE: Access.SEND,
+            },
+            queue=QueueTrigger(
+                Resource.CAMPAIGN_TRIGGER_QUEUE,
+                rule=EventRule(
+                    sources=(Source.CONTACTS, Source.LOYALTY),
+                    detail_types=(DetailType.CONSENT_CONFIRMED, DetailType.CONTACT_CAPTURED, TIER_CHANGED),
+                ),
+            ),
+            timeout_seconds=20,
+        ),
+        Function(
+            name="campaign_segments",
+            description="Keeps the segment index current from contact, loyalty-tier and suppression events",
+            settings=settings.MembershipSettings,
+            env=dict(TABLES),
+            grants={**OWN_TABLE, **READ_CONTACTS},
+            queue=QueueTrigger(
+                Resource.SEGMENT_INDEX_QUEUE,
+                rule=EventRule(
+                    sources=(Source.CONTACTS, Source.LOYALTY, Source.CAMPAIGNS),
+                    detail_types=(
+                        DetailType.CONTACT_CAPTURED,
+                        DetailType.CONTACT_UPDATED,
+                        DetailType.CONSENT_CONFIRMED,
+                        DetailType.CONTACT_ERASED,
+                        TIER_CHANGED,
+                        DetailType.MAIL_SUPPRESSED,
+                    ),
+                ),
+            ),
+            timeout_seconds=20,
+        ),
+        Function(
+            name="campaign_feedback",
+            description="SES events from the default bus: suppression, deliveries, opens, clicks per recipient",
+            settings=settings.FeedbackSettings,
+            env={
+                **TABLES,
+                **BUS,
+                Env.UNSUBSCRIBE_URL: "context:unsubscribeUrl",
+                Env.PREFERENCES_URL: "context:preferencesUrl",
+            },
+            grants={**OWN_TABLE, **READ_CONTACTS, **PUT_EVENTS},
+            queue=QueueTrigger(
+                Resource.SES_FEEDBACK_QUEUE,
+                # SES publishes configuration-set events to the account's default bus only.
+                rule=EventRule(sources=(SES_SOURCE,), detail_types=SES_DETAIL_TYPES, bus="default"),
+            ),
+            timeout_seconds=20,
+        ),
+    ),
+    context_defaults={
+        "unsubscribeUrl": "http://localhost:3000/unsubscribe",
+        "preferencesUrl": "http://localhost:3000/preferences",
+        "unsubscribeMailto": "",
+        "campaignSendRate": "0",  # 0: the account's SES maximum send rate (GetSendQuota)
+        "campaignTopics": "newsletter,offers,loyalty",
+    },
+    alarms=(
+        MetricAlarm(
+            "MailOutcomeUnknown",
+            0,
+            "campaign mail whose SES outcome is unknown (timeout or crash mid-send): look for a Sent event",
+        ),
+        MetricAlarm("MailComplaint", 10, "complaints about campaign mail (SES feedback) in an hour", period_minutes=60),
+        MetricAlarm("MailHardBounce", 100, "hard bounces of our mail (SES feedback) in an hour", period_minutes=60),
+    ),
+)

@@ -1,0 +1,243 @@
+"""Composition roots of the campaigns functions: settings in, wired services out.
+
+boto3 is imported here, not in the domain; clients are made when a service is first built (the
+first invocation), so moto and the local stack can point them elsewhere before that.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+from pydantic import BaseModel
+
+from ecrm.adapters.dynamo_campaigns import DynamoCampaigns, DynamoRepository, DynamoRuns, DynamoStats
+from ecrm.adapters.dynamo_contacts import DynamoContacts
+from ecrm.adapters.dynamo_segments import DynamoPreferences, DynamoRecipients, DynamoSegmentIndex
+from ecrm.adapters.dynamo_sends import DynamoFeedbackLog, DynamoRateSlots, DynamoSendRecords, DynamoSuppressions
+from ecrm.adapters.eventbridge import EventBridgePublisher
+from ecrm.adapters.scheduler import SchedulerTimers
+from ecrm.adapters.secrets import SecretSigner
+from ecrm.adapters.ses_campaigns import SesCampaignMailer, send_rate_from_quota
+from ecrm.adapters.sqs import SqsQueue
+from ecrm.campaigns.feedback import FeedbackService
+from ecrm.campaigns.membership import MembershipService
+from ecrm.campaigns.models import Segment, Template
+from ecrm.campaigns.ports import SendQueue
+from ecrm.campaigns.preferences import PreferenceCenter
+from ecrm.campaigns.ratelimit import RateLimiter
+from ecrm.campaigns.runs import CampaignRuns
+from ecrm.campaigns.sending import Sender
+from ecrm.campaigns.service import CampaignService, SegmentService, TemplateService
+from ecrm.campaigns.triggers import TriggerService
+from ecrm.campaigns.unsubscribe import LinkBase
+from ecrm.clock import SYSTEM_CLOCK
+from ecrm.settings import (
+    CampaignsApiSettings,
+    CampaignTimers,
+    FeedbackSettings,
+    MembershipSettings,
+    PlannerSettings,
+    SenderSettings,
+    TriggerSettings,
+    UnsubscribeLinks,
+    UnsubscribeSettings,
+)
+
+if TYPE_CHECKING:
+    from boto3.session import Session
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# SES calls from the sender: one HTTP attempt, no botocore retries (a retry after a 5xx or a read
+# timeout could send twice; the sender's own backoff handles throttling), and timeouts well under the
+# sender's 15 s margin. `total_max_attempts`, not `max_attempts`: botocore reads the latter as the
+# number of *retries*, so {"max_attempts": 1} still makes two attempts.
+SES_SEND_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=8)
+
+
+def _signer(session: Session, secret_id: str) -> SecretSigner:
+    def fetch() -> str:
+        secret: str = session.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+        return secret
+
+    return SecretSigner(fetch)
+
+
+def _timers(session: Session, settings: CampaignTimers) -> SchedulerTimers:
+    return SchedulerTimers(
+        session.client("scheduler"),
+        session.client("sqs"),
+        SYSTEM_CLOCK,
+        group=settings.schedule_group,
+        role_arn=settings.scheduler_role_arn,
+        queue_arn=settings.plan_queue_arn,
+        queue_url=settings.plan_queue_url,
+    )
+
+
+def _links(settings: UnsubscribeLinks) -> LinkBase:
+    return LinkBase(settings.unsubscribe_url, settings.preferences_url, settings.unsubscribe_mailto or None)
+
+
+def _templates(db: DynamoDBClient, table: str) -> DynamoRepository[Template]:
+    return DynamoRepository(db, table, Template, "TEMPLATE")
+
+
+def _segments(db: DynamoDBClient, table: str) -> DynamoRepository[Segment]:
+    return DynamoRepository(db, table, Segment, "SEGMENT")
+
+
+class _NoSendQueue:
+    """For CampaignRuns outside the planner (the API resumes runs, the sender closes stages):
+    they never enqueue a batch; only the planner does."""
+
+    def enqueue(self, batches: Sequence[BaseModel]) -> None:
+        raise RuntimeError("only the campaign planner puts batches on the send queue")
+
+
+def _runs(
+    session: Session, settings: PlannerSettings | SenderSettings | CampaignsApiSettings, queue: SendQueue
+) -> CampaignRuns:
+    db = session.client("dynamodb")
+    return CampaignRuns(
+        campaigns=DynamoCampaigns(db, settings.table_name),
+        segments=_segments(db, settings.table_name),
+        index=DynamoSegmentIndex(db, settings.table_name, settings.contacts_table),
+        runs=DynamoRuns(db, settings.table_name),
+        queue=queue,
+        stats=DynamoStats(db, settings.table_name),
+        timers=_timers(session, settings),
+        events=EventBridgePublisher(session.client("events"), settings.event_bus),
+        clock=SYSTEM_CLOCK,
+    )
+
+
+@dataclass(frozen=True)
+class CampaignsApi:
+    templates: TemplateService
+    segments: SegmentService
+    campaigns: CampaignService
+
+
+def campaigns_api(settings: CampaignsApiSettings) -> CampaignsApi:
+    session = boto3.session.Session()
+    db = session.client("dynamodb")
+    table = settings.table_name
+    timers = _timers(session, settings)
+    index = DynamoSegmentIndex(db, table, settings.contacts_table)
+    return CampaignsApi(
+        templates=TemplateService(
+            _templates(db, table), DynamoContacts(db, settings.contacts_table), _links(settings), SYSTEM_CLOCK
+        ),
+        segments=SegmentService(_segments(db, table), index, SYSTEM_CLOCK),
+        campaigns=CampaignService(
+            campaigns=DynamoCampaigns(db, table),
+            templates=_templates(db, table),
+            segments=_segments(db, table),
+            runs=_runs(session, settings, _NoSendQueue()),
+            timers=timers,
+            recurring=timers,
+            stats=DynamoStats(db, table),
+            events=EventBridgePublisher(session.client("events"), settings.event_bus),
+            clock=SYSTEM_CLOCK,
+        ),
+    )
+
+
+def preference_center(settings: UnsubscribeSettings) -> PreferenceCenter:
+    session = boto3.session.Session()
+    db = session.client("dynamodb")
+    return PreferenceCenter(
+        signer=_signer(session, settings.signing_secret_id),
+        preferences=DynamoPreferences(db, settings.table_name, settings.contacts_table),
+        records=DynamoSendRecords(db, settings.table_name),
+        contacts=DynamoContacts(db, settings.contacts_table),
+        events=EventBridgePublisher(session.client("events"), settings.event_bus),
+        clock=SYSTEM_CLOCK,
+        topics=settings.topics,
+    )
+
+
+def planner(settings: PlannerSettings) -> CampaignRuns:
+    session = boto3.session.Session()
+    return _runs(session, settings, SqsQueue(session.client("sqs"), settings.send_queue_url))
+
+
+def sender(settings: SenderSettings) -> Sender:
+    session = boto3.session.Session()
+    db = session.client("dynamodb")
+    table = settings.table_name
+    # 0: the account's own maximum send rate, read once per container (GetSendQuota).
+    rate = settings.send_rate or send_rate_from_quota(session.client("ses").get_send_quota())
+    return Sender(
+        campaigns=DynamoCampaigns(db, table),
+        templates=_templates(db, table),
+        recipients=DynamoRecipients(db, table, settings.contacts_table),
+        records=DynamoSendRecords(db, table),
+        runs=DynamoRuns(db, table),
+        mailer=SesCampaignMailer(
+            session.client("sesv2", config=SES_SEND_CONFIG), settings.sender, settings.configuration_set
+        ),
+        limiter=RateLimiter(DynamoRateSlots(db, table), SYSTEM_CLOCK, rate=rate),
+        sleeper=_SLEEPER,
+        clock=SYSTEM_CLOCK,
+        signer=_signer(session, settings.signing_secret_id),
+        link_base=_links(settings),
+        finisher=_runs(session, settings, _NoSendQueue()),
+    )
+
+
+class _TimeSleeper:
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+_SLEEPER = _TimeSleeper()
+
+
+def triggers(settings: TriggerSettings) -> TriggerService:
+    session = boto3.session.Session()
+    db = session.client("dynamodb")
+    return TriggerService(
+        campaigns=DynamoCampaigns(db, settings.table_name),
+        segments=_segments(db, settings.table_name),
+        contacts=DynamoContacts(db, settings.contacts_table),
+        memberships=DynamoSegmentIndex(db, settings.table_name, settings.contacts_table),
+        queue=SqsQueue(session.client("sqs"), settings.send_queue_url),
+        timers=_timers(session, settings),
+        clock=SYSTEM_CLOCK,
+    )
+
+
+def membership(settings: MembershipSettings | FeedbackSettings) -> MembershipService:
+    db = boto3.session.Session().client("dynamodb")
+    return MembershipService(
+        DynamoContacts(db, settings.contacts_table),
+        DynamoSegmentIndex(db, settings.table_name, settings.contacts_table),
+    )
+
+
+def feedback(settings: FeedbackSettings) -> FeedbackService:
+    session = boto3.session.Session()
+    db = session.client("dynamodb")
+    projection = membership(settings)
+    return FeedbackService(
+        records=DynamoSendRecords(db, settings.table_name),
+        suppressions=DynamoSuppressions(db, settings.table_name),
+        contacts=DynamoContacts(db, settings.contacts_table),
+        log=DynamoFeedbackLog(db, settings.table_name),
+        events=EventBridgePublisher(session.client("events"), settings.event_bus),
+        clock=SYSTEM_CLOCK,
+        ignore_clicks_on=(settings.unsubscribe_url, settings.preferences_url),
+        activity=lambda contact_id, at: projection.refresh(contact_id, activity=at),
+    )
+
+
+def deadline(remaining_ms: int) -> datetime:
+    """When this invocation must have stopped claiming work: Lambda's remaining time from now."""
+    return SYSTEM_CLOCK.now() + timedelta(milliseconds=remaining_ms)

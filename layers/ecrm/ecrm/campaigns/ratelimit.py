@@ -1,0 +1,102 @@
+"""One send rate shared by every concurrent sender, and backoff when the provider throttles anyway.
+
+The rate is enforced per wall-clock second: each second is a *slot* counter in the store (a
+DynamoDB item per second, conditionally incremented, expiring soon after). A sender takes a few
+tokens at a time from the current slot; a slot never admits more than `rate` in total, whoever
+asks. Tokens are good only within their second: one not used before the second ends is dropped,
+never carried into the next, so the number of provider calls *started* in any second is at most
+`rate`, however many senders run and however slow each call is.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from ecrm.clock import Clock
+
+
+@dataclass(frozen=True)
+class SlotTake:
+    granted: bool
+    used: int  # the slot's count after the take, or as found when it was refused
+
+
+class RateSlots(Protocol):
+    def take(self, slot: int, count: int, limit: int) -> SlotTake:
+        """Atomically add `count` to slot `slot` if the result stays within `limit`; else change
+        nothing and report the count found."""
+        ...
+
+
+class Sleeper(Protocol):
+    def sleep(self, seconds: float) -> None: ...
+
+
+def slot_of(at: datetime) -> int:
+    return math.floor(at.timestamp())
+
+
+@dataclass(frozen=True)
+class Grant:
+    count: int
+    slot: int
+
+    def valid(self, now: datetime) -> bool:
+        return self.count > 0 and slot_of(now) == self.slot
+
+    def spend(self) -> Grant:
+        return Grant(self.count - 1, self.slot)
+
+
+class RateLimiter:
+    def __init__(self, slots: RateSlots, clock: Clock, rate: int, chunk: int = 5) -> None:
+        if rate < 1 or chunk < 1:
+            raise ValueError("rate and chunk must be at least 1")
+        self._slots = slots
+        self._clock = clock
+        self.rate = rate
+        # Tokens taken per store write. Small chunks waste little when a second ends mid-chunk;
+        # large ones cost fewer writes. A sender making a call every ~100 ms wants about 5.
+        self._chunk = chunk
+
+    def try_acquire(self, wanted: int) -> Grant:
+        """Up to `wanted` tokens of the current second (possibly none). Never waits."""
+        slot = slot_of(self._clock.now())
+        want = min(wanted, self._chunk, self.rate)
+        while want > 0:
+            taken = self._slots.take(slot, want, self.rate)
+            if taken.granted:
+                return Grant(want, slot)
+            # Refused: fewer than `want` are left. Ask for what is left; this strictly shrinks.
+            want = min(want - 1, self.rate - taken.used)
+        return Grant(0, slot)
+
+    def acquire(self, wanted: int, sleeper: Sleeper, deadline: datetime) -> Grant:
+        """Tokens from the first second that has some, waiting for second boundaries; an empty
+        grant if none came before `deadline` (the caller then hands the work back to the queue)."""
+        while True:
+            grant = self.try_acquire(wanted)
+            if grant.count:
+                return grant
+            now = self._clock.now()
+            wake = datetime.fromtimestamp(grant.slot + 1, tz=now.tzinfo)
+            if wake >= deadline:
+                return grant
+            sleeper.sleep(max((wake - now).total_seconds(), 0.001))
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter for provider throttling the limiter did not prevent
+    (another system sharing the account, a quota lowered under us)."""
+
+    base: float = 0.2
+    cap: float = 5.0
+    attempts: int = 5
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.cap, self.base * 2**attempt))

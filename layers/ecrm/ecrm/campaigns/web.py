@@ -1,0 +1,86 @@
+"""The public unsubscribe routes' work: pages for people and mail clients, JSON for JSON clients.
+
+A token is verified before anything is read or written; a tampered, expired or foreign one is a 400
+(page or JSON error) and changes nothing. GET never changes anything (mail scanners open links).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from ecrm.api import Body
+from ecrm.campaigns import pages
+from ecrm.campaigns.models import PreferencesUpdate, UnsubscribeRequest
+from ecrm.campaigns.preferences import PreferenceCenter
+from ecrm.campaigns.unsubscribe import ONE_CLICK
+from ecrm.errors import InvalidInput
+from ecrm.webforms import rejections, request_body
+
+ONE_CLICK_FIELD = "List-Unsubscribe"
+ONE_CLICK_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": [ONE_CLICK_FIELD],
+                    "properties": {ONE_CLICK_FIELD: {"type": "string", "enum": ["One-Click"]}},
+                }
+            }
+        },
+    }
+}
+PREFERENCES_OPENAPI: dict[str, Any] = request_body(PreferencesUpdate)
+PAGE_RESPONSES: dict[int, Any] = {200: {"description": "an HTML page (JSON with Accept: application/json)"}}
+RESPONSES: dict[int, Any] = {**PAGE_RESPONSES, **rejections(400, 413, 415, 422)}
+
+
+def token_of(query_token: str | None) -> str:
+    """The `token` query parameter, or a 422 naming it."""
+    return UnsubscribeRequest.model_validate({"token": query_token}).token
+
+
+def confirm_page(center: PreferenceCenter, token: str, path: str) -> Response[str]:
+    def render() -> Response[str]:
+        page = pages.confirm_unsubscribe(token, center.topic(token), path, pages.sibling(path, "preferences"))
+        return Response(200, content_types.TEXT_HTML, page)
+
+    return pages.guarded(False, render)
+
+
+def one_click(
+    center: PreferenceCenter, token: str, body: Body, path: str, json_wanted: bool
+) -> tuple[Response[str], bool]:
+    """RFC 8058: the body must be `List-Unsubscribe=One-Click`. Returns the answer and whether
+    anything changed (a repeat, or an erased contact, changes nothing and answers the same)."""
+    if f"{ONE_CLICK_FIELD}={body.fields.get(ONE_CLICK_FIELD)}" != ONE_CLICK:
+        raise InvalidInput(ONE_CLICK_FIELD, f"the body must be {ONE_CLICK} (RFC 8058)")
+    changed: list[bool] = []
+
+    def unsubscribe() -> Response[str]:
+        changed.append(center.one_click(token))
+        page = pages.unsubscribed(center.topic(token), token, pages.sibling(path, "preferences"))
+        return pages.reply(json_wanted, page, center.page(token))
+
+    return pages.guarded(json_wanted, unsubscribe), any(changed)
+
+
+def preferences_page(center: PreferenceCenter, token: str, path: str, json_wanted: bool) -> Response[str]:
+    def render() -> Response[str]:
+        view = center.page(token)
+        return pages.reply(json_wanted, pages.preferences(view, token, path), view)
+
+    return pages.guarded(json_wanted, render)
+
+
+def save_preferences(center: PreferenceCenter, body: Body, path: str, json_wanted: bool) -> Response[str]:
+    form = PreferencesUpdate.model_validate(body.fields)
+
+    def render() -> Response[str]:
+        view = center.update(form)
+        return pages.reply(json_wanted, pages.preferences(view, form.token, path, saved=True), view)
+
+    return pages.guarded(json_wanted, render)
