@@ -15,6 +15,10 @@ from ecrm.names import Role
 CONTACT_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 CONTACT_EDIT = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 CONTACT_GDPR = (Role.ADMIN,)
+# loyalty
+LOYALTY_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
+LOYALTY_REDEEM = (Role.ADMIN, Role.AGENT)
+LOYALTY_ADJUST = (Role.ADMIN,)
 
 
 @dataclass(frozen=True)

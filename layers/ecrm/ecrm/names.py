@@ -34,6 +34,10 @@ class Env:
     ALLOWED_ORIGINS: Final = "ALLOWED_ORIGINS"
     CONSENT_TEXT_VERSION: Final = "CONSENT_TEXT_VERSION"
     CONFIRM_TTL_HOURS: Final = "CONFIRM_TOKEN_TTL_HOURS"
+    # loyalty
+    LOYALTY_TABLE: Final = "LOYALTY_TABLE_NAME"
+    LOYALTY_TIMER_QUEUE: Final = "LOYALTY_TIMER_QUEUE_ARN"
+    LOYALTY_PROGRAMME: Final = "LOYALTY_PROGRAMME"  # the programme's JSON config (rules, tiers, expiry)
 
 
 class Resource:
@@ -43,15 +47,29 @@ class Resource:
     EVENT_BUS: Final = "Bus"
     SIGNING_SECRET: Final = "LinkSigningKey"  # noqa: S105 - a resource name
     CONSENT_MAIL_QUEUE: Final = "ConsentMailQueue"
+    # loyalty
+    LOYALTY_TABLE: Final = "Loyalty"
+    LOYALTY_ACCRUAL_QUEUE: Final = "LoyaltyAccrualQueue"
+    LOYALTY_TIMER_QUEUE: Final = "LoyaltyTimerQueue"
 
 
 class DetailType:
-    """Versioned EventBridge detail-types published by the contacts capability."""
+    """Versioned EventBridge detail-types: published by our capabilities, or consumed from the shop."""
 
     CONTACT_CAPTURED: Final = "ContactCaptured.v1"
     CONTACT_UPDATED: Final = "ContactUpdated.v1"
     CONSENT_CONFIRMED: Final = "ConsentConfirmed.v1"
     CONTACT_ERASED: Final = "ContactErased.v1"
+    # loyalty: consumed from the shop (source `shop`)
+    ORDER_PLACED: Final = "OrderPlaced.v1"
+    ORDER_REFUNDED: Final = "OrderRefunded.v1"
+    # loyalty: published (source `ecrm.loyalty`)
+    POINTS_EARNED: Final = "PointsEarned.v1"
+    POINTS_REVERSED: Final = "PointsReversed.v1"
+    POINTS_REDEEMED: Final = "PointsRedeemed.v1"
+    POINTS_EXPIRED: Final = "PointsExpired.v1"
+    POINTS_ADJUSTED: Final = "PointsAdjusted.v1"
+    TIER_CHANGED: Final = "TierChanged.v1"
 
 
 class Role:
