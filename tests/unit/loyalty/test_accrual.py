@@ -185,3 +185,25 @@ def test_a_late_order_earns_by_the_rules_of_when_it_was_placed(world):
     world.accrual.on_order_placed(order("o2", 10_000, category="toys", placed_at=datetime(2026, 11, 29, tzinfo=UTC)))
     assert world.ledger.entries[(MEMBER, "earn#o2")].points == 300
     assert world.ledger.entries[(MEMBER, "earn#o2")].lots == {"2026-12": 300}  # the lot is when it was credited
+
+
+def test_a_parked_refund_in_another_currency_is_never_applied(world):
+    world.accrual.on_order_refunded(refund("o1", "r1", 5_000, currency="USD"))
+    world.accrual.on_order_placed(order("o1", 10_000))
+    assert world.ledger.balance(MEMBER) == 100 and (MEMBER, "reverse#r1") not in world.ledger.entries
+    assert [r.refund_id for r in world.ledger.orders["o1"].parked] == ["r1"]  # kept, for someone to look at
+    with pytest.raises(MalformedEvent):
+        world.accrual.on_order_refunded(refund("o1", "r1", 5_000, currency="USD"))
+
+
+def test_a_stream_of_events_for_one_member_costs_one_write_and_one_read_each(world):
+    events = 0
+    for i in range(150):
+        world.accrual.on_order_placed(order(f"o{i}", 1_000 + 37 * i, category=("books", "garden")[i % 2]))
+        events += 1
+        if i % 3 == 0:
+            world.accrual.on_order_refunded(refund(f"o{i}", f"r{i}", 500))
+            events += 1
+    assert (world.ledger.writes, world.ledger.reads) == (events, events)
+    assert world.ledger.members[MEMBER].tier == "gold"  # tier changes on the way cost nothing extra
+    world.ledger.check_invariants()

@@ -84,7 +84,7 @@ class AccrualService:
         now = self._clock.now()
         tiers = self._programme.tiers
         earned, entry = self._priced(member, order, now)
-        refunds, reversals = _unpark(earned, record)
+        refunds, reversals, rejected = _unpark(earned, record)
         net = earned.points + sum(r.points for r in reversals)
         decision = decide(tiers, member.earned, member.tier, now, net)
         if decision.change is not None:
@@ -93,7 +93,9 @@ class AccrualService:
             )
             entry = entry.model_copy(update={"tier_change": change})
         version = record.version if record else 0
-        stored = OrderRecord(order_id=order.order_id, version=version + 1, earned=earned, refunds=refunds)
+        stored = OrderRecord(
+            order_id=order.order_id, version=version + 1, earned=earned, refunds=refunds, parked=rejected
+        )
         write = LedgerWrite(
             member.member_id,
             (entry, *reversals),
@@ -232,15 +234,19 @@ class AccrualService:
         return Outcome.DUPLICATE
 
 
-def _unpark(earned: Earned, record: OrderRecord | None) -> tuple[Refunds, list[LedgerEntry]]:
+def _unpark(earned: Earned, record: OrderRecord | None) -> tuple[Refunds, list[LedgerEntry], list[OrderRefunded]]:
     """Apply the refunds parked for this order, in the order they arrived. The lot the earn fills
-    is theirs, so each reversal is collected in full."""
-    refunds, entries = Refunds(), []
+    is theirs, so each reversal is collected in full. A refund in another currency than the order
+    stays parked, applied never: its own redelivery is then rejected as malformed (dead letter)."""
+    refunds, entries, rejected = Refunds(), [], []
     for refund in record.parked if record else []:
+        if refund.currency is not None and refund.currency != earned.currency:
+            rejected.append(refund)
+            continue
         delta, refunds = reverse(earned, refunds, refund)
         refunds = refunds.model_copy(update={"applied": {**refunds.applied, refund.refund_id: delta}})
         entries.append(_reversal_entry(earned, refund, delta, {earned.lot: delta} if delta else {}, earned.at))
-    return refunds, entries
+    return refunds, entries, rejected
 
 
 def _reversal_entry(
