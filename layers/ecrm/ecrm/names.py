@@ -36,8 +36,6 @@ class Env:
     CONFIRM_TTL_HOURS: Final = "CONFIRM_TOKEN_TTL_HOURS"
     # loyalty
     LOYALTY_TABLE: Final = "LOYALTY_TABLE_NAME"
-    LOYALTY_TIMER_QUEUE: Final = "LOYALTY_TIMER_QUEUE_ARN"
-    LOYALTY_PROGRAMME: Final = "LOYALTY_PROGRAMME"  # the programme's JSON config (rules, tiers, expiry)
 
 
 class Resource:

@@ -207,3 +207,9 @@ def test_a_stream_of_events_for_one_member_costs_one_write_and_one_read_each(wor
     assert (world.ledger.writes, world.ledger.reads) == (events, events)
     assert world.ledger.members[MEMBER].tier == "gold"  # tier changes on the way cost nothing extra
     world.ledger.check_invariants()
+
+
+def test_the_same_order_delivered_twice_at_once_counts_once(world):
+    world.ledger.before_apply.append(lambda: world.accrual.on_order_placed(order("o1", 10_000)))
+    assert world.accrual.on_order_placed(order("o1", 10_000)) == Outcome.DUPLICATE
+    assert world.ledger.balance(MEMBER) == 100 and len(world.ledger.entries) == 1

@@ -79,3 +79,9 @@ def test_every_loyalty_event_is_versioned_and_from_the_loyalty_source():
     }
     for detail_type, cls in LOYALTY_EVENT_TYPES.items():
         assert detail_type.endswith(".v1") and cls.source == Source.LOYALTY
+
+
+def test_a_change_from_a_tier_the_programme_dropped_counts_as_up():
+    change = TierChange(from_tier="platinum-old", to_tier="bronze", version=3)
+    earned = entry("earn", 1, order_id="o1", tier_change=change)
+    assert events_for(earned, ["bronze", "silver"])[1].model_dump()["direction"] == "up"

@@ -79,9 +79,14 @@ LOYALTY_EVENT_TYPES: dict[str, type[LoyaltyEvent]] = {
 }
 
 
+def _rank(ranks: list[str], tier: str) -> int:
+    return ranks.index(tier) if tier in ranks else -1
+
+
 def tier_changed(member_id: str, change: TierChange, ranks: list[str], at: datetime) -> TierChanged:
     """`ranks`: tier names, lowest first (TierPolicy order)."""
-    up = ranks.index(change.to_tier) > ranks.index(change.from_tier)
+    # a tier the programme no longer has ranks lowest
+    up = _rank(ranks, change.to_tier) > _rank(ranks, change.from_tier)
     return TierChanged(
         occurred_at=at,
         member_id=member_id,

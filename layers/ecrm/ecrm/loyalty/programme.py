@@ -1,5 +1,5 @@
-"""The programme's configuration: rules, tiers and the clocks of expiry. Plain data, loaded by
-the composition root (phase 2: from the `LOYALTY_PROGRAMME` JSON), handed to the services."""
+"""The programme's configuration: rules, tiers and the clocks of expiry. Plain data (JSON), loaded
+by the composition root and handed to the services; where it is kept is phase 2's choice."""
 
 from __future__ import annotations
 
