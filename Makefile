@@ -41,7 +41,7 @@ unit integration infra e2e: install
 	$(TEST_ENV) $(BIN)/pytest -q tests/$@
 
 bench: install
-	$(TEST_ENV) $(BIN)/python -m tests.bench.run
+	$(TEST_ENV) $(BIN)/python -m tests.bench.run $(ONLY)
 
 synth: install
 	$(BIN)/python infra/app.py

@@ -6,10 +6,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import webforms
 from ecrm.api import build_resolver, header, read_body
 from ecrm.contacts import pages, web
 from ecrm.contacts.compose import capture_service
-from ecrm.contacts.models import CaptureRequest, CaptureResult, ConfirmRequest, ConfirmResult
+from ecrm.contacts.models import CaptureRequest, CaptureResult, ConfirmRequest
 from ecrm.contacts.service import CaptureService, new_id
 from ecrm.errors import InvalidToken
 from ecrm.observability import logger, metrics
@@ -44,11 +45,9 @@ def capture() -> Response[str]:
     else:
         result = service().capture(request, app.current_event.request_context.identity.source_ip)
         metrics.add_metric(name="ContactCreated" if result.created else "ContactMerged", unit=MetricUnit.Count, value=1)
-    cors = web.cors_headers(header(app.current_event.headers, "origin"), settings())
-    if body.from_html_form:
-        location = web.thank_you_target(request.redirect, settings())
-        return Response(303, content_types.TEXT_PLAIN, "", {"Location": location, **cors})
-    return Response(201 if result.created else 200, content_types.APPLICATION_JSON, result.model_dump_json(), cors)
+    origin = header(app.current_event.headers, "origin")
+    status = 201 if result.created else 200
+    return webforms.answer(body, result, status, redirect=request.redirect, origin=origin, site=settings())
 
 
 @app.get("/contacts/confirm", summary="Page asking the person to confirm consent", tags=["public"])
@@ -70,17 +69,15 @@ def confirm_page() -> Response[str]:
 def confirm() -> Response[str]:
     body = read_body(app.current_event.raw_event)
     token = ConfirmRequest.model_validate(body.fields).token
-    if not body.from_html_form:
-        return _json(service().confirm(token, app.current_event.request_context.identity.source_ip))
     try:
-        service().confirm(token, app.current_event.request_context.identity.source_ip)
+        result = service().confirm(token, app.current_event.request_context.identity.source_ip)
     except InvalidToken as exc:
+        if not body.from_html_form:
+            raise  # JSON clients get the JSON error from the resolver's exception handler
         return Response(400, content_types.TEXT_HTML, pages.problem(f"The link {exc.reason}."))
     metrics.add_metric(name="ConsentConfirmed", unit=MetricUnit.Count, value=1)
-    return Response(200, content_types.TEXT_HTML, pages.confirmed())
-
-
-def _json(result: ConfirmResult) -> Response[str]:
+    if body.from_html_form:
+        return Response(200, content_types.TEXT_HTML, pages.confirmed())
     return Response(200, content_types.APPLICATION_JSON, result.model_dump_json())
 
 

@@ -16,6 +16,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 
 from ecrm_infra.topology import Access
 
@@ -24,11 +25,18 @@ _DYNAMO_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "
 # TransactWriteItems is authorized per item as Put/Update/Delete, so no separate action exists for it.
 _DYNAMO_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 _SES_SEND = ("ses:SendEmail", "ses:SendRawEmail")
+_SCHEDULE = (
+    "scheduler:CreateSchedule",
+    "scheduler:UpdateSchedule",
+    "scheduler:DeleteSchedule",
+    "scheduler:GetSchedule",
+)
 
 
 class Binding(Protocol):
-    @property
-    def env_value(self) -> str: ...
+    def env_value(self, attribute: str | None = None) -> str:
+        """What an env var naming this resource carries: its name/URL, or an attribute ("arn")."""
+        ...
 
     def grant(self, grantee: iam.IGrantable, access: Access) -> None: ...
 
@@ -37,13 +45,18 @@ def _unsupported(name: str, access: Access) -> ValueError:
     return ValueError(f"{name}: access {access.value!r} does not apply to this kind of resource")
 
 
+def _no_attribute(name: str, attribute: str | None) -> None:
+    if attribute is not None:
+        raise ValueError(f"{name}: no attribute {attribute!r} to put in an env var")
+
+
 @dataclass(frozen=True)
 class TableBinding:
     table: dynamodb.Table
     index_names: tuple[str, ...]
 
-    @property
-    def env_value(self) -> str:
+    def env_value(self, attribute: str | None = None) -> str:
+        _no_attribute(self.table.node.id, attribute)
         return self.table.table_name
 
     def grant(self, grantee: iam.IGrantable, access: Access) -> None:
@@ -60,8 +73,8 @@ class TableBinding:
 class BusBinding:
     bus: events.EventBus
 
-    @property
-    def env_value(self) -> str:
+    def env_value(self, attribute: str | None = None) -> str:
+        _no_attribute(self.bus.node.id, attribute)
         return self.bus.event_bus_name
 
     def grant(self, grantee: iam.IGrantable, access: Access) -> None:
@@ -74,8 +87,8 @@ class BusBinding:
 class SecretBinding:
     secret: secretsmanager.Secret
 
-    @property
-    def env_value(self) -> str:
+    def env_value(self, attribute: str | None = None) -> str:
+        _no_attribute(self.secret.node.id, attribute)
         return self.secret.secret_arn  # the ARN, so a renamed secret cannot be confused with another
 
     def grant(self, grantee: iam.IGrantable, access: Access) -> None:
@@ -107,8 +120,8 @@ class MailBinding:
         identities = (arn("identity", sender), arn("identity", domain))
         return cls(sender, (*identities, arn("configuration-set", configuration_set)))
 
-    @property
-    def env_value(self) -> str:
+    def env_value(self, attribute: str | None = None) -> str:
+        _no_attribute("ses", attribute)
         return self.sender
 
     def grant(self, grantee: iam.IGrantable, access: Access) -> None:
@@ -119,6 +132,55 @@ class MailBinding:
                 actions=list(_SES_SEND),
                 resources=list(self.resource_arns),
                 conditions={"StringEquals": {"ses:FromAddress": self.sender}},
+            )
+        )
+
+
+@dataclass(frozen=True)
+class QueueBinding:
+    queue: sqs.IQueue
+
+    def env_value(self, attribute: str | None = None) -> str:
+        if attribute == "arn":
+            return self.queue.queue_arn
+        _no_attribute(self.queue.node.id, attribute)
+        return self.queue.queue_url
+
+    def grant(self, grantee: iam.IGrantable, access: Access) -> None:
+        if access is not Access.SEND:
+            raise _unsupported(self.queue.node.id, access)
+        self.queue.grant_send_messages(grantee)
+
+
+@dataclass(frozen=True)
+class SchedulesBinding:
+    """The stack's schedule group and the role Scheduler assumes to deliver to queues.
+
+    Managing schedules means creating them with that role, so the grant includes passing it - to
+    Scheduler only."""
+
+    group_name: str
+    group_arn_prefix: str  # arn:...:schedule/<group> - schedules are ARNs below it
+    role: iam.IRole
+
+    def env_value(self, attribute: str | None = None) -> str:
+        if attribute == "role":
+            return self.role.role_arn
+        _no_attribute("Schedules", attribute)
+        return self.group_name
+
+    def grant(self, grantee: iam.IGrantable, access: Access) -> None:
+        if access is not Access.SCHEDULE:
+            raise _unsupported("Schedules", access)
+        principal = grantee.grant_principal
+        principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(_SCHEDULE), resources=[f"{self.group_arn_prefix}/*"])
+        )
+        principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
             )
         )
 

@@ -13,8 +13,8 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Node
 
 from ecrm_infra import topology
+from ecrm_infra.topology import CONTEXT_PREFIX
 
-CONTEXT_PREFIX = "context:"
 _FALSE = frozenset({"false", "0", "no", "off"})
 _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 

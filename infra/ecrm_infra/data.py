@@ -1,4 +1,4 @@
-"""The contacts table, keyed as docs/data-model.md describes."""
+"""Tables as the topology declares them, keyed as docs/data-model.md describes."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-GSI1 = "gsi1"
-TTL_ATTRIBUTE = "expires_at"
+from ecrm_infra.topology import Table
 
 
 def _string(name: str) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
 
 
-def contacts_table(scope: Construct, construct_id: str) -> dynamodb.Table:
-    table = dynamodb.Table(
+def table(scope: Construct, spec: Table) -> dynamodb.Table:
+    made = dynamodb.Table(
         scope,
-        construct_id,
+        spec.name,
         partition_key=_string("pk"),
         sort_key=_string("sk"),
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -25,14 +24,15 @@ def contacts_table(scope: Construct, construct_id: str) -> dynamodb.Table:
             point_in_time_recovery_enabled=True
         ),
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
-        time_to_live_attribute=TTL_ATTRIBUTE,
+        time_to_live_attribute=spec.ttl_attribute,
         deletion_protection=True,
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
-    table.add_global_secondary_index(
-        index_name=GSI1,
-        partition_key=_string("gsi1pk"),
-        sort_key=_string("gsi1sk"),
-        projection_type=dynamodb.ProjectionType.ALL,
-    )
-    return table
+    for index in spec.indexes:
+        made.add_global_secondary_index(
+            index_name=index,
+            partition_key=_string(f"{index}pk"),
+            sort_key=_string(f"{index}sk"),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+    return made

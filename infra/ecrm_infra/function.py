@@ -13,9 +13,9 @@ from constructs import Construct
 from ecrm.names import METRICS_NAMESPACE, SERVICE
 
 from ecrm_infra.bindings import Binding, grant_all
-from ecrm_infra.context import CONTEXT_PREFIX, DeployContext
+from ecrm_infra.context import DeployContext
 from ecrm_infra.nag import acknowledge
-from ecrm_infra.topology import Function
+from ecrm_infra.topology import CONTEXT_PREFIX, Function, split_source
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 # Set on every function besides what its settings model reads.
@@ -35,10 +35,11 @@ def environment(fn: Function, bindings: Mapping[str, Binding], ctx: DeployContex
     for var, source in fn.env.items():
         if source.startswith(CONTEXT_PREFIX):
             env[var] = ctx.resolve(source)
-        elif source in bindings:
-            env[var] = bindings[source].env_value
         else:
-            raise KeyError(f"{fn.name}: {var} refers to unknown resource {source!r}")
+            name, attribute = split_source(source)
+            if name not in bindings:
+                raise KeyError(f"{fn.name}: {var} refers to unknown resource {name!r}")
+            env[var] = bindings[name].env_value(attribute)
     return env
 
 

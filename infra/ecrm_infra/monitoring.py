@@ -14,6 +14,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from ecrm.names import METRICS_NAMESPACE, SERVICE
+
+from ecrm_infra.topology import MetricAlarm
 
 _PERIOD = cdk.Duration.minutes(5)
 
@@ -27,6 +30,7 @@ class Monitoring(Construct):
         functions: Mapping[str, lambda_.IFunction],
         dead_letter_queues: Mapping[str, sqs.IQueue],
         api: apigw.RestApi,
+        metric_alarms: tuple[MetricAlarm, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         # A customer-managed key: CloudWatch cannot publish to a topic under the AWS-managed SNS key.
@@ -61,13 +65,23 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(title="API 4XX / 5XX", left=[api.metric_client_error(), server_errors]),
             cloudwatch.GraphWidget(title="API latency p99", left=[api.metric_latency(statistic="p99")]),
         )
+        for spec in metric_alarms:
+            metric = cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=spec.metric,
+                dimensions_map={"service": SERVICE},  # Powertools' default dimension
+                statistic=spec.statistic,
+                period=cdk.Duration.minutes(spec.period_minutes),
+            )
+            self._alarm(spec.metric, metric, spec.description, spec.threshold)
+            dashboard.add_widgets(cloudwatch.GraphWidget(title=spec.metric, left=[metric]))
 
-    def _alarm(self, name: str, metric: cloudwatch.Metric, description: str) -> None:
+    def _alarm(self, name: str, metric: cloudwatch.Metric, description: str, threshold: float = 0) -> None:
         alarm = metric.create_alarm(
             self,
             name,
             alarm_description=description,
-            threshold=0,
+            threshold=threshold,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -1,4 +1,4 @@
-"""What every capability shares: table, bus, signing key, layers, staff directory, API (+ WAF), SES.
+"""What every capability shares: tables, bus, signing key, schedules, layers, staff, API (+ WAF), SES.
 
 `bindings` maps each resource name the topology uses to its environment value and its grants.
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from constructs import Construct
@@ -15,21 +17,18 @@ from ecrm.names import Resource
 from ecrm_infra import topology
 from ecrm_infra.api import EcrmApi
 from ecrm_infra.auth import StaffDirectory
-from ecrm_infra.bindings import Binding, BusBinding, MailBinding, SecretBinding, TableBinding
+from ecrm_infra.bindings import Binding, BusBinding, MailBinding, SchedulesBinding, SecretBinding, TableBinding
 from ecrm_infra.context import DeployContext
-from ecrm_infra.data import GSI1, contacts_table
+from ecrm_infra.data import table
 from ecrm_infra.layers import Layers
 from ecrm_infra.nag import acknowledge
 from ecrm_infra.waf import ApiFirewall
-
-# The grant name the topology uses for sending mail (SES is account-wide, not a named resource).
-MAIL = "ses"
 
 
 class Platform(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, ctx: DeployContext) -> None:
         super().__init__(scope, construct_id)
-        self.table = contacts_table(self, Resource.CONTACTS_TABLE)
+        self.tables = {spec.name: table(self, spec) for spec in topology.TABLES}
         self.bus = events.EventBus(self, Resource.EVENT_BUS, description="eCRM domain events")
         self.signing_secret = secretsmanager.Secret(
             self,
@@ -67,13 +66,40 @@ class Platform(Construct):
                 "WAF switched off on purpose with context waf=false (e.g. a short-lived test stack); "
                 "the per-method throttles still apply.",
             )
+        self.schedule_group, self.scheduler_role = self._schedules()
+        # Capabilities add their queues here before making their functions.
         self.bindings: dict[str, Binding] = {
-            Resource.CONTACTS_TABLE: TableBinding(self.table, index_names=(GSI1,)),
+            **{spec.name: TableBinding(self.tables[spec.name], spec.indexes) for spec in topology.TABLES},
             Resource.EVENT_BUS: BusBinding(self.bus),
             Resource.SIGNING_SECRET: SecretBinding(self.signing_secret),
-            MAIL: MailBinding.of(
+            Resource.SCHEDULES: SchedulesBinding(
+                group_name=self.schedule_group.ref,
+                group_arn_prefix=cdk.Stack.of(self).format_arn(
+                    service="scheduler",
+                    resource="schedule",
+                    resource_name=self.schedule_group.ref,
+                    arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+                ),
+                role=self.scheduler_role,
+            ),
+            Resource.MAIL: MailBinding.of(
                 cdk.Stack.of(self),
                 sender=ctx.values["senderAddress"],
                 configuration_set=self.configuration_set.configuration_set_name,
             ),
         }
+
+    def _schedules(self) -> tuple[scheduler.CfnScheduleGroup, iam.Role]:
+        """The group every per-entity timer lives in, and the role Scheduler assumes to deliver them
+        (queues that are schedule targets grant it SendMessage)."""
+        group = scheduler.CfnScheduleGroup(self, "ScheduleGroup")
+        stack = cdk.Stack.of(self)
+        role = iam.Role(
+            self,
+            "SchedulerRole",
+            description="EventBridge Scheduler delivering this stack's timers to their queues",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+        )
+        return group, role

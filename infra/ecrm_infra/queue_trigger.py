@@ -1,4 +1,4 @@
-"""EventBridge rule -> SQS queue (with its DLQ) -> function, as a topology QueueTrigger declares it."""
+"""SQS queue (with its DLQ) -> function, as a topology QueueTrigger declares it, fed by an optional rule."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ecrm_infra.topology import QueueTrigger
+from ecrm_infra.topology import EventRule, QueueTrigger
 
 # AWS's guidance: visibility timeout at least 6x the function timeout, so a batch retried by the
 # poller (throttling, a slow batch) is not handed out twice while the first attempt still runs.
@@ -20,13 +20,16 @@ VISIBILITY_FACTOR = 6
 _RETENTION = cdk.Duration.days(14)  # the SQS maximum: time to look at and redrive the DLQ
 
 
-def event_pattern(trigger: QueueTrigger) -> events.EventPattern:
+def event_pattern(rule: EventRule) -> events.EventPattern:
     # The topology's pattern is EventBridge JSON; EventPattern takes the same keys in snake case.
-    fields: dict[str, Any] = {key.replace("-", "_"): value for key, value in trigger.event_pattern.items()}
+    fields: dict[str, Any] = {key.replace("-", "_"): value for key, value in rule.event_pattern.items()}
     return events.EventPattern(**fields)
 
 
-class QueueTriggered(Construct):
+class TriggerQueue(Construct):
+    """The queue, its DLQ and (if declared) the rule feeding it. The function is attached later, so
+    every queue exists (and can be named in env vars and grants) before any function is made."""
+
     def __init__(
         self,
         scope: Construct,
@@ -34,10 +37,10 @@ class QueueTriggered(Construct):
         *,
         trigger: QueueTrigger,
         bus: events.IEventBus,
-        function: lambda_.Function,
         function_timeout_seconds: int,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.trigger = trigger
         self.dead_letter_queue = sqs.Queue(
             self,
             "Dlq",
@@ -56,15 +59,29 @@ class QueueTriggered(Construct):
                 queue=self.dead_letter_queue, max_receive_count=trigger.max_receive_count
             ),
         )
-        self.rule = events.Rule(
-            self,
-            "Rule",
-            event_bus=bus,
-            event_pattern=event_pattern(trigger),
-            description=f"{trigger.queue}: {', '.join(trigger.detail_types)}",
-            # Events EventBridge cannot deliver (queue policy, throttling past retries) land in the DLQ too.
-            targets=[targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue)],
-        )
+        self.rule: events.Rule | None = None
+        if trigger.rule is not None:
+            source_bus = (
+                events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+                if trigger.rule.bus == "default"
+                else bus
+            )
+            self.rule = events.Rule(
+                self,
+                "Rule",
+                event_bus=source_bus,
+                event_pattern=event_pattern(trigger.rule),
+                description=f"{trigger.queue}: {', '.join(trigger.rule.detail_types or trigger.rule.sources)}",
+                # Events EventBridge cannot deliver (queue policy, throttling past retries) land in the DLQ too.
+                targets=[targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue)],
+            )
+
+    def attach(self, function: lambda_.IFunction) -> None:
         function.add_event_source(
-            sources.SqsEventSource(self.queue, batch_size=trigger.batch_size, report_batch_item_failures=True)
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=self.trigger.batch_size,
+                report_batch_item_failures=True,
+                max_concurrency=self.trigger.max_concurrency,
+            )
         )

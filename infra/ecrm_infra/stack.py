@@ -12,7 +12,8 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from ecrm_infra.contacts import Contacts
+from ecrm_infra import topology
+from ecrm_infra.capability import CapabilityConstruct
 from ecrm_infra.context import DeployContext
 from ecrm_infra.monitoring import Monitoring
 from ecrm_infra.platform import Platform
@@ -32,13 +33,18 @@ class EcrmStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         ctx = DeployContext.of(self.node)
         self.platform = Platform(self, "Platform", ctx=ctx)
-        self.contacts = Contacts(self, "Contacts", platform=self.platform, ctx=ctx)
+        self.capabilities = {
+            spec.name: CapabilityConstruct(self, spec.name, spec=spec, platform=self.platform, ctx=ctx)
+            for spec in topology.CAPABILITIES
+        }
+        caps = self.capabilities.values()
         self.monitoring = Monitoring(
             self,
             "Monitoring",
-            functions={name: f.function for name, f in self.contacts.functions.items()},
-            dead_letter_queues=self.contacts.dead_letter_queues,
+            functions={name: f.function for cap in caps for name, f in cap.functions.items()},
+            dead_letter_queues={name: q for cap in caps for name, q in cap.dead_letter_queues.items()},
             api=self.platform.api.rest_api,
+            metric_alarms=tuple(alarm for spec in topology.CAPABILITIES for alarm in spec.alarms),
         )
         self._outputs()
 
@@ -47,7 +53,8 @@ class EcrmStack(cdk.Stack):
         cdk.CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         cdk.CfnOutput(self, "UserPoolId", value=self.platform.staff.user_pool.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=self.platform.staff.client.user_pool_client_id)
-        cdk.CfnOutput(self, "ContactsTableName", value=self.platform.table.table_name)
+        for name, table in self.platform.tables.items():
+            cdk.CfnOutput(self, f"{name}TableName", value=table.table_name)
         cdk.CfnOutput(self, "EventBusName", value=self.platform.bus.event_bus_name)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
 

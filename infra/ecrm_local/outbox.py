@@ -79,8 +79,8 @@ def _from_simple(sent: Any) -> dict[str, Any]:
     }
 
 
-def messages() -> list[dict[str, Any]]:
-    """Sent mail, oldest first."""
+def raw_messages() -> list[tuple[dict[str, Any], str]]:
+    """Sent mail with SES's message id for each, oldest first."""
     sent = list(_backend().sent_messages)
     stamps = getattr(_backend().sent_messages, "stamps", {})
     out = []
@@ -88,8 +88,13 @@ def messages() -> list[dict[str, Any]]:
         raw = getattr(item, "raw_data", None)
         entry = _from_raw(raw) if raw is not None else _from_simple(item)
         entry["sent_at"] = stamps.get(id(item))
-        out.append(entry)
+        out.append((entry, str(getattr(item, "id", ""))))
     return out
+
+
+def messages() -> list[dict[str, Any]]:
+    """Sent mail, oldest first."""
+    return [entry for entry, _ in raw_messages()]
 
 
 def _linked(text: str) -> str:

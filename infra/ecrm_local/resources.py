@@ -8,30 +8,31 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from ecrm.names import METRICS_NAMESPACE, SERVICE, Resource
 from ecrm_infra import topology
+from ecrm_infra.topology import CONTEXT_PREFIX
+
+from ecrm_local.lambdas import ACCOUNT
 
 if TYPE_CHECKING:
     from boto3.session import Session
 
 PREFIX = "ecrm-local"
 DEFAULT_BASE_URL = "http://localhost:3000"
-CONTEXT_PREFIX = "context:"
 QUEUE_KEY = "_queue:"
 # Short on purpose: a failed SQS record is retried (and reaches its DLQ) within seconds locally.
 LOCAL_VISIBILITY_TIMEOUT_SECONDS = 2
-# The same table layout as infra/ecrm_infra/data.py (not imported: it pulls in CDK).
-GSI1 = "gsi1"
-TTL_ATTRIBUTE = "expires_at"
+SCHEDULER_ROLE_NAME = "ecrm-local-scheduler"
 OBSERVABILITY_ENV = {
     "POWERTOOLS_SERVICE_NAME": SERVICE,
     "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     "LOG_LEVEL": "INFO",
 }
+# Resource name -> attribute (None: the plain value) -> what an env var naming it carries.
+Values = dict[str, dict[str | None, str]]
 
 
 def physical_name(logical: str) -> str:
@@ -46,70 +47,75 @@ def rule_name(queue_logical: str) -> str:
     return f"{physical_name(queue_logical)}-rule"
 
 
-@dataclass(frozen=True)
-class Created:
-    """What a resource contributes: the value its env vars carry (name, ARN or URL)."""
-
-    env_value: str
-
-
-def _table(session: Session, logical: str) -> Created:
-    name = physical_name(logical)
+def _table(session: Session, spec: topology.Table) -> dict[str | None, str]:
+    name = physical_name(spec.name)
     ddb = session.client("dynamodb")
-    keys = ("pk", "sk", "gsi1pk", "gsi1sk")
-    ddb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": GSI1,
-                "KeySchema": [
-                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+    keys = ["pk", "sk", *(f"{index}{part}" for index in spec.indexes for part in ("pk", "sk"))]
+    indexes: list[Any] = [
+        {
+            "IndexName": index,
+            "KeySchema": [
+                {"AttributeName": f"{index}pk", "KeyType": "HASH"},
+                {"AttributeName": f"{index}sk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for index in spec.indexes
+    ]
+    request: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in keys],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    }
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    ddb.create_table(**request)
+    ddb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
     )
-    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
-    return Created(name)
+    return {None: name}
 
 
-def _bus(session: Session, logical: str) -> Created:
-    name = physical_name(logical)
+def _bus(session: Session) -> dict[str | None, str]:
+    name = physical_name(Resource.EVENT_BUS)
     session.client("events").create_event_bus(Name=name)
-    return Created(name)
+    return {None: name}
 
 
-def _secret(session: Session, logical: str) -> Created:
+def _secret(session: Session) -> dict[str | None, str]:
     answer = session.client("secretsmanager").create_secret(
-        Name=physical_name(logical), SecretString=secrets.token_urlsafe(48)
+        Name=physical_name(Resource.SIGNING_SECRET), SecretString=secrets.token_urlsafe(48)
     )
-    return Created(answer["ARN"])  # functions get the ARN, as in AWS (ecrm_infra.bindings)
+    return {None: answer["ARN"]}  # functions get the ARN, as in AWS (ecrm_infra.bindings)
 
 
-def _queue(session: Session, logical: str) -> Created:
-    trigger = _trigger_of(logical)
+def _schedules(session: Session) -> dict[str | None, str]:
+    name = physical_name(Resource.SCHEDULES)
+    session.client("scheduler").create_schedule_group(Name=name)
+    # moto keeps the role ARN on each schedule and checks nothing; the ARN has the shape AWS's has.
+    return {None: name, "role": f"arn:aws:iam::{ACCOUNT}:role/{SCHEDULER_ROLE_NAME}"}
+
+
+def _queue(session: Session, trigger: topology.QueueTrigger) -> dict[str | None, str]:
     sqs = session.client("sqs")
-    dlq_url = sqs.create_queue(QueueName=dlq_name(logical))["QueueUrl"]
-    dlq_arn = queue_arn(session, dlq_url)
-    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(trigger.max_receive_count)}
+    dlq_url = sqs.create_queue(QueueName=dlq_name(trigger.queue))["QueueUrl"]
+    redrive = {"deadLetterTargetArn": queue_arn(session, dlq_url), "maxReceiveCount": str(trigger.max_receive_count)}
     url = sqs.create_queue(
-        QueueName=physical_name(logical),
+        QueueName=physical_name(trigger.queue),
         Attributes={
             "VisibilityTimeout": str(LOCAL_VISIBILITY_TIMEOUT_SECONDS),
             "RedrivePolicy": json.dumps(redrive),
         },
     )["QueueUrl"]
-    events = session.client("events")
-    bus = physical_name(Resource.EVENT_BUS)
-    events.put_rule(Name=rule_name(logical), EventBusName=bus, EventPattern=json.dumps(trigger.event_pattern))
-    events.put_targets(
-        Rule=rule_name(logical), EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn(session, url)}]
-    )
-    return Created(url)
+    arn = queue_arn(session, url)
+    if trigger.rule is not None:
+        events = session.client("events")
+        bus = physical_name(Resource.EVENT_BUS) if trigger.rule.bus == "custom" else "default"
+        name = rule_name(trigger.queue)
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(trigger.rule.event_pattern))
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+    return {None: url, "arn": arn}
 
 
 def queue_arn(session: Session, url: str) -> str:
@@ -118,33 +124,28 @@ def queue_arn(session: Session, url: str) -> str:
     return arn
 
 
-def _trigger_of(queue_logical: str) -> topology.QueueTrigger:
-    return next(f.queue for f in topology.FUNCTIONS if f.queue and f.queue.queue == queue_logical)
+def known_resources() -> set[str]:
+    """Every resource name the local stack knows how to make."""
+    return {
+        *topology.PLATFORM_RESOURCES,
+        *(t.name for t in topology.TABLES),
+        *(trigger.queue for trigger, _ in topology.queue_triggers()),
+    }
 
 
-# One creator per kind of resource the topology may name. A name with no creator fails loudly,
-# so a resource added to the topology cannot silently be missing locally.
-CREATORS: dict[str, Callable[[Session, str], Created]] = {
-    Resource.CONTACTS_TABLE: _table,
-    Resource.EVENT_BUS: _bus,  # before the queues: their rules live on it
-    Resource.SIGNING_SECRET: _secret,
-    Resource.CONSENT_MAIL_QUEUE: _queue,
-}
-MAIL = "ses"  # the grant key for sending mail: not a stack resource, the sender identity instead
-
-
-def named_resources(functions: Iterable[topology.Function] = topology.FUNCTIONS) -> list[str]:
-    """Every logical resource name the topology mentions, in creation order."""
+def named_resources(functions: Iterable[topology.Function] = topology.FUNCTIONS) -> set[str]:
+    """Every resource name the functions mention. A name with no local counterpart fails loudly,
+    so a resource added to the topology cannot silently be missing locally."""
     names: set[str] = set()
     for fn in functions:
-        names.update(v for v in fn.env.values() if not v.startswith(CONTEXT_PREFIX))
-        names.update(g for g in fn.grants if g != MAIL)
+        names.update(topology.split_source(v)[0] for v in fn.env.values() if not v.startswith(CONTEXT_PREFIX))
+        names.update(fn.grants)
         if fn.queue:
             names.add(fn.queue.queue)
-    unknown = names - CREATORS.keys()
+    unknown = names - known_resources()
     if unknown:
         raise ValueError(f"no local creator for topology resource(s): {sorted(unknown)}")
-    return [n for n in CREATORS if n in names]
+    return names
 
 
 def _mail(session: Session, context: dict[str, str]) -> None:
@@ -170,20 +171,26 @@ def _localize(value: str, base_url: str) -> str:
 
 
 def environment(
-    values: dict[str, str], context: dict[str, str], functions: Iterable[topology.Function] = topology.FUNCTIONS
+    values: Values, context: dict[str, str], functions: Iterable[topology.Function] = topology.FUNCTIONS
 ) -> dict[str, str]:
     """One process runs every function, so one env var name must mean one value for all of them."""
     env = dict(OBSERVABILITY_ENV)
     owner: dict[str, str] = {}
     for fn in functions:
         for var, source in fn.env.items():
-            is_context = source.startswith(CONTEXT_PREFIX)
-            value = context[source.removeprefix(CONTEXT_PREFIX)] if is_context else values[source]
+            value = _env_value(source, values, context)
             if var in owner and env[var] != value:
                 raise ValueError(f"{var}: {owner[var]} needs {env[var]!r} but {fn.name} needs {value!r}")
             env[var] = value
             owner[var] = fn.name
     return env
+
+
+def _env_value(source: str, values: Values, context: dict[str, str]) -> str:
+    if source.startswith(CONTEXT_PREFIX):
+        return context[source.removeprefix(CONTEXT_PREFIX)]
+    name, attribute = topology.split_source(source)
+    return values[name][attribute]
 
 
 def create_all(session: Session, base_url: str = DEFAULT_BASE_URL) -> dict[str, str]:
@@ -192,11 +199,18 @@ def create_all(session: Session, base_url: str = DEFAULT_BASE_URL) -> dict[str, 
     Besides the env vars, `_queue:<logical name>` keys name each trigger queue's physical queue
     (tests read them); `function_env` drops them.
     """
+    named_resources()
     context = local_context(base_url)
-    values = {name: CREATORS[name](session, name).env_value for name in named_resources()}
-    if any(MAIL in fn.grants for fn in topology.FUNCTIONS):
+    values: Values = {
+        Resource.EVENT_BUS: _bus(session),  # before the queues: their rules live on it
+        Resource.SIGNING_SECRET: _secret(session),
+        Resource.SCHEDULES: _schedules(session),
+        **{spec.name: _table(session, spec) for spec in topology.TABLES},
+        **{trigger.queue: _queue(session, trigger) for trigger, _ in topology.queue_triggers()},
+    }
+    if any(Resource.MAIL in fn.grants for fn in topology.FUNCTIONS):
         _mail(session, context)
-    queues = {f"{QUEUE_KEY}{fn.queue.queue}": physical_name(fn.queue.queue) for fn in topology.FUNCTIONS if fn.queue}
+    queues = {f"{QUEUE_KEY}{trigger.queue}": physical_name(trigger.queue) for trigger, _ in topology.queue_triggers()}
     return environment(values, context) | queues
 
 

@@ -44,6 +44,33 @@ def recurring_due(expression: str, timezone: str | None, last: datetime, now: da
     return upcoming is not None and upcoming <= now
 
 
+def context_attributes(payload: str, schedule_arn: str, scheduled: datetime) -> str:
+    """Fill in the context attributes Scheduler substitutes in a target's Input."""
+    values = {
+        "<aws.scheduler.schedule-arn>": schedule_arn,
+        "<aws.scheduler.scheduled-time>": scheduled.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "<aws.scheduler.execution-id>": str(uuid.uuid4()),
+        "<aws.scheduler.attempt-number>": "1",
+    }
+    for placeholder, value in values.items():
+        payload = payload.replace(placeholder, value)
+    return payload
+
+
+def _identity(schedule: Any) -> str:
+    """A schedule as it stands: a timer re-created (or moved) under the same name is a new one."""
+    return f"{schedule.arn}@{schedule.last_modified_date}"
+
+
+def _instant(value: Any) -> datetime | None:
+    """moto keeps schedule dates as epoch seconds (or None)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), UTC)
+
+
 @dataclass(frozen=True)
 class Fired:
     kind: str  # "schedule" | "rule"
@@ -95,28 +122,39 @@ class Firing:
             return self._schedules(now) + self._rules(now)
 
     # --- EventBridge Scheduler -------------------------------------------------------------
+    # Read from moto's backend in this process: the API's ListSchedules sorts and pages every
+    # schedule on each call, which a tick a second cannot afford with thousands of case timers.
     def _schedules(self, now: datetime) -> list[Fired]:
         fired = []
-        for summary in self._paged(self._scheduler.list_schedules, "Schedules", State="ENABLED"):
-            if summary["Arn"] in self._done:
+        for schedule in self._enabled_schedules():
+            if _identity(schedule) in self._done:
                 continue
-            group = summary.get("GroupName", "default")
-            schedule: dict[str, Any] = dict(self._scheduler.get_schedule(Name=summary["Name"], GroupName=group))
             if self._schedule_due(schedule, now):
-                fired.append(self._run_schedule(schedule))
+                fired.append(self._run_schedule(schedule, now))
         return fired
 
-    def _schedule_due(self, schedule: dict[str, Any], now: datetime) -> bool:
-        expression, tz = schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone")
+    def _enabled_schedules(self) -> list[Any]:
+        from moto.scheduler.models import scheduler_backends  # the local stack only, never at runtime
+
+        backend = scheduler_backends[lambdas.ACCOUNT][self._region]
+        groups = list(backend.schedule_groups.values())
+        return [s for g in groups for s in list(g.schedules.values()) if s.state == "ENABLED"]
+
+    def _schedule_due(self, schedule: Any, now: datetime) -> bool:
+        expression, tz = schedule.schedule_expression, schedule.schedule_expression_timezone
         at = at_time(expression, tz)
         if at is not None:
             return at <= now
-        if schedule.get("StartDate") and now < schedule["StartDate"]:
+        start, end = _instant(schedule.start_date), _instant(schedule.end_date)
+        if (start and now < start) or (end and now > end):
             return False
-        if schedule.get("EndDate") and now > schedule["EndDate"]:
-            return False
-        last = self._last.setdefault(schedule["Arn"], schedule.get("CreationDate") or now)
-        return self._recurring_due(schedule["Arn"], expression, tz, last, now)
+        # First sight on the process clock, not moto's wall-clock creation date: the local clock may
+        # have been moved ahead, and a schedule made "now" must not count runs before it existed.
+        last = self._last.setdefault(schedule.arn, now)
+        due = self._recurring_due(schedule.arn, expression, tz, last, now)
+        if schedule.arn in self._done:  # an unsupported expression
+            self._done.add(_identity(schedule))
+        return due
 
     def _recurring_due(self, arn: str, expression: str, tz: str | None, last: datetime, now: datetime) -> bool:
         try:
@@ -129,23 +167,31 @@ class Firing:
             self._last[arn] = now
         return due
 
-    def _run_schedule(self, schedule: dict[str, Any]) -> Fired:
-        target = schedule["Target"]
+    def _run_schedule(self, schedule: Any, now: datetime) -> Fired:
+        target = schedule.target
         group = (target.get("SqsParameters") or {}).get("MessageGroupId")
-        self._dispatch.deliver(target["Arn"], target.get("Input", "{}"), group)
-        if at_time(schedule["ScheduleExpression"], None) is not None:
+        # A one-time schedule's scheduled time is its at(); a recurring one's, this tick (locally).
+        scheduled = at_time(schedule.schedule_expression, schedule.schedule_expression_timezone) or now
+        payload = context_attributes(target.get("Input", "{}"), schedule.arn, scheduled)
+        self._dispatch.deliver(target["Arn"], payload, group)
+        if at_time(schedule.schedule_expression, None) is not None:
             self._complete(schedule)
-        return Fired("schedule", f"{schedule.get('GroupName', 'default')}/{schedule['Name']}", target["Arn"])
+        return Fired("schedule", f"{schedule.group_name}/{schedule.name}", target["Arn"])
 
-    def _complete(self, schedule: dict[str, Any]) -> None:
-        self._done.add(schedule["Arn"])  # never twice, even if the delete or disable below fails
-        name, group = schedule["Name"], schedule.get("GroupName", "default")
-        if schedule.get("ActionAfterCompletion") == "DELETE":
+    def _complete(self, schedule: Any) -> None:
+        self._done.add(_identity(schedule))  # never twice, even if the delete or disable below fails
+        name, group = schedule.name, schedule.group_name
+        if schedule.action_after_completion == "DELETE":
             self._scheduler.delete_schedule(Name=name, GroupName=group)
             return
-        keep = ("ScheduleExpression", "ScheduleExpressionTimezone", "FlexibleTimeWindow", "Target", "Description")
         self._scheduler.update_schedule(
-            Name=name, GroupName=group, State="DISABLED", **{k: schedule[k] for k in keep if k in schedule}
+            Name=name,
+            GroupName=group,
+            State="DISABLED",
+            ScheduleExpression=schedule.schedule_expression,
+            ScheduleExpressionTimezone=schedule.schedule_expression_timezone,
+            FlexibleTimeWindow=schedule.flexible_time_window,
+            Target=schedule.target,
         )
 
     # --- scheduled EventBridge rules -------------------------------------------------------

@@ -18,6 +18,7 @@ from ecrm.clock import SystemClock
 
 from ecrm_local import apigw, auth_tokens, lambdas, outbox
 from ecrm_local.schedules import Firing
+from ecrm_local.ses_events import SesEventPublisher
 
 log = logging.getLogger("ecrm_local.server")
 DRAIN_LIMIT = 64 * 1024 * 1024
@@ -36,6 +37,7 @@ class LocalApp:
     moto_endpoint: str
     clock: SystemClock
     firing: Firing
+    mail_events: SesEventPublisher
     put_events: Callable[[dict[str, Any]], dict[str, Any]]
     openapi_json: Callable[[], str]
 
@@ -223,6 +225,7 @@ def _clock(app: LocalApp, body: bytes) -> Reply:
     if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not math.isfinite(seconds) or seconds < 0:
         return bad_request("advance_seconds", "a number of seconds >= 0 is required")
     app.clock.advance(seconds)
+    app.mail_events.flush()
     fired = app.firing.fire_due()
     return json_reply(200, {"now": app.clock.now().isoformat(), "fired": [f.as_json() for f in fired]})
 

@@ -61,31 +61,34 @@ class LocalStack:
         from ecrm.clock import SYSTEM_CLOCK
         from ecrm_infra import topology
 
-        from ecrm_local import apigw, auth_tokens, lambdas, openapi, outbox, pollers, schedules, server
+        from ecrm_local import apigw, auth_tokens, lambdas, openapi, outbox, pollers, schedules, server, ses_events
 
         self._http = server.LocalServer((self.host, self.port))
         self.base_url = f"http://{_url_host(self.host)}:{self._http.server_address[1]}"
         session = boto3.session.Session()
         os.environ.update(resources.function_env(resources.create_all(session, self.base_url)))
+        context = resources.local_context(self.base_url)
         for fn in topology.FUNCTIONS:  # import errors surface now, not on the first request
             lambdas.handler_module(fn.name)
         outbox.install(SYSTEM_CLOCK)
         firing = schedules.Firing(session, SYSTEM_CLOCK)
+        mail_events = ses_events.SesEventPublisher(session, SYSTEM_CLOCK, context["sesConfigurationSet"])
         events = session.client("events")
         bus = resources.physical_name(Resource.EVENT_BUS)
         spec_json = openapi.to_json(openapi.build_spec())
         self._http.app = server.LocalApp(
             routes=apigw.RouteTable(topology.routes()),
             token_key=auth_tokens.load_key(self.root),
-            allowed_origins=resources.local_context(self.base_url)["allowedOrigins"].split(","),
+            allowed_origins=context["allowedOrigins"].split(","),
             moto_endpoint=self.moto_endpoint,
             clock=SYSTEM_CLOCK,
             firing=firing,
+            mail_events=mail_events,
             put_events=lambda entry: _put_events(events, bus, entry),
             openapi_json=lambda: spec_json,
         )
         self._threads += pollers.start_pollers(session, self._stop)
-        self._spawn("ticker", lambda: self._tick(firing))
+        self._spawn("ticker", lambda: self._tick(firing, mail_events))
         self._spawn("http", self._http.serve_forever)
 
     def _spawn(self, name: str, target: Any) -> None:
@@ -93,12 +96,13 @@ class LocalStack:
         thread.start()
         self._threads.append(thread)
 
-    def _tick(self, firing: Any) -> None:
+    def _tick(self, firing: Any, mail_events: Any) -> None:
         while not self._stop.wait(TICK_SECONDS):
             try:
+                mail_events.flush()
                 firing.fire_due()
             except Exception:  # keep ticking; the next second may succeed
-                log.exception("firing due schedules failed")
+                log.exception("firing due schedules or SES events failed")
 
     def urls(self) -> dict[str, str]:
         return {

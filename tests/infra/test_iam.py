@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from ecrm.names import Resource
 from ecrm_infra import topology
-from ecrm_infra.platform import MAIL
 from ecrm_infra.topology import Access
 
 from tests.infra.synth import Synth, ref_id
@@ -21,7 +20,7 @@ ALLOWED = {
     (Resource.CONTACTS_TABLE, Access.READ_WRITE): DYNAMO_READ | DYNAMO_WRITE,
     (Resource.EVENT_BUS, Access.PUT_EVENTS): {"events:PutEvents"},
     (Resource.SIGNING_SECRET, Access.READ): {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
-    (MAIL, Access.SEND_MAIL): {"ses:SendEmail", "ses:SendRawEmail"},
+    (Resource.MAIL, Access.SEND_MAIL): {"ses:SendEmail", "ses:SendRawEmail"},
 }
 SQS_CONSUMER = {
     "sqs:ReceiveMessage",
@@ -89,7 +88,9 @@ def test_the_protected_api_cannot_send_mail_or_read_the_signing_key(synth: Synth
 def test_mail_is_sendable_only_from_the_sender_with_the_configuration_set(synth: Synth) -> None:
     mailer = topology.function("consent_mailer")
     (statement,) = [
-        s for s in _statements(synth, _role_id(synth, mailer)) if _actions([s]) & ALLOWED[(MAIL, Access.SEND_MAIL)]
+        s
+        for s in _statements(synth, _role_id(synth, mailer))
+        if _actions([s]) & ALLOWED[(Resource.MAIL, Access.SEND_MAIL)]
     ]
     sender = topology.CONTEXT_DEFAULTS["senderAddress"]
     assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}

@@ -52,7 +52,11 @@ def test_each_queue_trigger_has_dlq_redrive_and_the_topology_rule(stack: Stack):
 
 def test_env_resolves_secret_to_its_arn_and_context_urls_to_the_real_port():
     env = resources.environment(
-        {Resource.CONTACTS_TABLE: "t", Resource.EVENT_BUS: "b", Resource.SIGNING_SECRET: "arn:s"},
+        {
+            Resource.CONTACTS_TABLE: {None: "t"},
+            Resource.EVENT_BUS: {None: "b"},
+            Resource.SIGNING_SECRET: {None: "arn:s"},
+        },
         resources.local_context("http://127.0.0.1:4555"),
     )
     assert env["SIGNING_SECRET_ID"] == "arn:s"

@@ -34,6 +34,8 @@ class Env:
     ALLOWED_ORIGINS: Final = "ALLOWED_ORIGINS"
     CONSENT_TEXT_VERSION: Final = "CONSENT_TEXT_VERSION"
     CONFIRM_TTL_HOURS: Final = "CONFIRM_TOKEN_TTL_HOURS"
+    SCHEDULE_GROUP: Final = "SCHEDULE_GROUP_NAME"
+    SCHEDULER_ROLE: Final = "SCHEDULER_ROLE_ARN"
     # loyalty
     LOYALTY_TABLE: Final = "LOYALTY_TABLE_NAME"
 
@@ -45,6 +47,8 @@ class Resource:
     EVENT_BUS: Final = "Bus"
     SIGNING_SECRET: Final = "LinkSigningKey"  # noqa: S105 - a resource name
     CONSENT_MAIL_QUEUE: Final = "ConsentMailQueue"
+    SCHEDULES: Final = "Schedules"  # the stack's Scheduler schedule group (and the role Scheduler uses)
+    MAIL: Final = "ses"  # sending mail: the sender identity and configuration set, not a stack resource
     # loyalty
     LOYALTY_TABLE: Final = "Loyalty"
     LOYALTY_ACCRUAL_QUEUE: Final = "LoyaltyAccrualQueue"

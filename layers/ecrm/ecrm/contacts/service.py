@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -23,8 +25,15 @@ from ecrm.contacts.ports import ContactRepository, TokenSigner
 from ecrm.errors import AlreadyExists, Conflict, InvalidToken, NotFound
 from ecrm.events import ConsentConfirmed, ContactCaptured, ContactErased, ContactUpdated, EventPublisher
 
-# Each attempt re-reads the contact, so two concurrent posts of one new address converge on one contact.
-_ATTEMPTS = 3
+# Each attempt re-reads the contact, so concurrent posts of one address converge on one contact
+# and every post's merge lands. Merges commute (fill-empty, tag union), so retrying is always right;
+# the bound only stops a pathological hot key from holding the request past its timeout.
+_ATTEMPTS = 8
+
+
+def jittered_backoff(attempt: int) -> None:
+    """Sleep a random 0-20 ms per attempt so racing writers stop colliding in lock step."""
+    time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311 - jitter, not cryptography
 
 
 def new_id() -> str:
@@ -52,7 +61,9 @@ class CaptureService:
         signer: TokenSigner,
         consent_text_version: str,
         ids: Callable[[], str] = new_id,
+        backoff: Callable[[int], None] = jittered_backoff,
     ) -> None:
+        self._backoff = backoff
         self._repo = repo
         self._events = events
         self._clock = clock
@@ -61,7 +72,7 @@ class CaptureService:
         self._ids = ids
 
     def capture(self, req: CaptureRequest, ip: str | None) -> CaptureResult:
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
             ctx = Context(now=self._clock.now(), ip=ip, text_version=self._text_version, new_id=self._ids())
             existing = self._repo.find_by_email(req.email)
             try:
@@ -69,7 +80,7 @@ class CaptureService:
                     return self._create(req, ctx)
                 return self._merge(existing, req, ctx)
             except (AlreadyExists, Conflict):
-                continue  # another writer got there first: re-read and merge into its contact
+                self._backoff(attempt)  # another writer got there first: re-read and merge into its contact
         raise Conflict("contact kept changing while it was being captured")
 
     def _create(self, req: CaptureRequest, ctx: Context) -> CaptureResult:

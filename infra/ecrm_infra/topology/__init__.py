@@ -1,0 +1,78 @@
+"""The one declaration of functions, triggers, tables, environment and permissions.
+
+The CDK constructs (ecrm_infra.stack), the local runner (ecrm_local) and the tests all read this
+package; nothing else lists routes, queues, rules, tables, env vars or grants. Each capability
+declares its part in a module of its own; this module puts them together. Plain data: no CDK.
+"""
+
+from __future__ import annotations
+
+from ecrm.names import Resource
+
+from ecrm_infra.topology.contacts import CONTACTS
+from ecrm_infra.topology.spec import (
+    CONTEXT_PREFIX,
+    Access,
+    Capability,
+    EventRule,
+    Function,
+    MetricAlarm,
+    QueueTrigger,
+    Route,
+    Table,
+    arn_of,
+    split_source,
+)
+
+__all__ = [
+    "CAPABILITIES",
+    "CONTEXT_DEFAULTS",
+    "CONTEXT_PREFIX",
+    "FUNCTIONS",
+    "PLATFORM_RESOURCES",
+    "TABLES",
+    "Access",
+    "Capability",
+    "EventRule",
+    "Function",
+    "MetricAlarm",
+    "QueueTrigger",
+    "Route",
+    "Table",
+    "arn_of",
+    "function",
+    "queue_triggers",
+    "routes",
+    "split_source",
+]
+
+CAPABILITIES: tuple[Capability, ...] = (CONTACTS,)
+
+FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
+TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)
+
+# Shared by every capability, made once by the platform.
+PLATFORM_RESOURCES = (Resource.EVENT_BUS, Resource.SIGNING_SECRET, Resource.SCHEDULES, Resource.MAIL)
+
+# Defaults for "context:<key>" values; `cdk -c key=value` (or cdk.json) overrides them in AWS,
+# and the local runner uses them with its own URL.
+CONTEXT_DEFAULTS: dict[str, str] = {
+    "senderAddress": "news@example.com",
+    "sesConfigurationSet": "ecrm-default",
+    **{key: value for cap in CAPABILITIES for key, value in cap.context_defaults.items()},
+}
+
+
+def function(name: str) -> Function:
+    for fn in FUNCTIONS:
+        if fn.name == name:
+            return fn
+    raise KeyError(f"no function {name!r} in the topology; known: {[f.name for f in FUNCTIONS]}")
+
+
+def routes() -> list[tuple[Route, Function]]:
+    return [(r, f) for f in FUNCTIONS for r in f.routes]
+
+
+def queue_triggers() -> list[tuple[QueueTrigger, Function]]:
+    return [(f.queue, f) for f in FUNCTIONS if f.queue]

@@ -1,0 +1,87 @@
+"""Contact capture: public form capture and consent, the role-protected directory, the opt-in mailer."""
+
+from __future__ import annotations
+
+from ecrm import access, settings
+from ecrm.names import DetailType, Env, Resource, Source
+
+from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, QueueTrigger, Route, Table
+
+TABLE_AND_BUS = {Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, Env.EVENT_BUS: Resource.EVENT_BUS}
+
+CONTACTS = Capability(
+    name="Contacts",
+    tables=(Table(Resource.CONTACTS_TABLE, indexes=("gsi1",)),),
+    functions=(
+        Function(
+            name="contacts_capture",
+            description="Public web-form capture of contacts and double opt-in confirmation",
+            settings=settings.CaptureSettings,
+            env={
+                **TABLE_AND_BUS,
+                Env.SIGNING_SECRET: Resource.SIGNING_SECRET,
+                Env.THANK_YOU_URL: "context:thankYouUrl",
+                Env.ALLOWED_ORIGINS: "context:allowedOrigins",
+                Env.CONSENT_TEXT_VERSION: "context:consentTextVersion",
+            },
+            grants={
+                Resource.CONTACTS_TABLE: Access.READ_WRITE,
+                Resource.EVENT_BUS: Access.PUT_EVENTS,
+                Resource.SIGNING_SECRET: Access.READ,
+            },
+            routes=(
+                Route("POST", "/contacts"),
+                Route("GET", "/contacts/confirm"),
+                Route("POST", "/contacts/confirm"),
+            ),
+        ),
+        Function(
+            name="contacts_api",
+            description="Role-protected contact lookup, search, update, GDPR export and erasure",
+            settings=settings.ContactsApiSettings,
+            env=dict(TABLE_AND_BUS),
+            grants={Resource.CONTACTS_TABLE: Access.READ_WRITE, Resource.EVENT_BUS: Access.PUT_EVENTS},
+            routes=(
+                Route("GET", "/contacts", access.CONTACT_READ),
+                Route("GET", "/contacts/{contact_id}", access.CONTACT_READ),
+                Route("PATCH", "/contacts/{contact_id}", access.CONTACT_EDIT),
+                Route("GET", "/contacts/{contact_id}/export", access.CONTACT_GDPR),
+                Route("DELETE", "/contacts/{contact_id}", access.CONTACT_GDPR),
+            ),
+        ),
+        Function(
+            name="consent_mailer",
+            description="Sends the double opt-in confirmation mail, once per consent request",
+            settings=settings.ConsentMailerSettings,
+            env={
+                Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
+                Env.SIGNING_SECRET: Resource.SIGNING_SECRET,
+                Env.SENDER: "context:senderAddress",
+                Env.SES_CONFIGURATION_SET: "context:sesConfigurationSet",
+                Env.CONFIRM_URL: "context:confirmPageUrl",
+                Env.CONFIRM_TTL_HOURS: "context:confirmTokenTtlHours",
+            },
+            grants={
+                Resource.CONTACTS_TABLE: Access.READ_WRITE,
+                Resource.SIGNING_SECRET: Access.READ,
+                Resource.MAIL: Access.SEND_MAIL,
+            },
+            queue=QueueTrigger(
+                queue=Resource.CONSENT_MAIL_QUEUE,
+                rule=EventRule(
+                    sources=(Source.CONTACTS,),
+                    detail_types=(DetailType.CONTACT_CAPTURED, DetailType.CONTACT_UPDATED),
+                    detail_filter={"consent_requested": [True]},
+                ),
+            ),
+            timeout_seconds=20,
+        ),
+    ),
+    context_defaults={
+        "thankYouUrl": "http://localhost:3000/_local/thanks",
+        "allowedOrigins": "http://localhost:3000,http://127.0.0.1:3000",
+        "consentTextVersion": "marketing-2026-11",
+        "confirmPageUrl": "http://localhost:3000/contacts/confirm",
+        "confirmTokenTtlHours": "72",
+    },
+)

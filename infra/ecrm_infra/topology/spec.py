@@ -1,0 +1,134 @@
+"""The vocabulary of the topology: functions, their routes and queue triggers, tables, access.
+
+Plain data: no CDK import. The capability modules beside this one declare their parts with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from ecrm import settings
+
+
+class Access(StrEnum):
+    READ = "read"
+    READ_WRITE = "read_write"
+    PUT_EVENTS = "put_events"
+    SEND_MAIL = "send_mail"
+    SEND = "send"  # put messages on a queue
+    SCHEDULE = "schedule"  # create, move and delete schedules in the stack's schedule group
+
+
+CONTEXT_PREFIX = "context:"
+ATTRIBUTE_SEPARATOR = "."
+
+
+def arn_of(resource: str) -> str:
+    """An env source naming a resource's ARN (a bare resource name gives its name or URL)."""
+    return f"{resource}{ATTRIBUTE_SEPARATOR}arn"
+
+
+def split_source(source: str) -> tuple[str, str | None]:
+    """ "Queue.arn" -> ("Queue", "arn"); "Queue" -> ("Queue", None)."""
+    name, _, attribute = source.partition(ATTRIBUTE_SEPARATOR)
+    return name, attribute or None
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    roles: tuple[str, ...] = ()  # empty = public (throttled, WAF-protected, no authorizer)
+
+    @property
+    def public(self) -> bool:
+        return not self.roles
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table keyed (pk, sk); each index is a GSI keyed (<index>pk, <index>sk), all strings."""
+
+    name: str
+    indexes: tuple[str, ...] = ()
+    ttl_attribute: str = "expires_at"
+
+
+@dataclass(frozen=True)
+class EventRule:
+    """An EventBridge rule: which events reach a queue. `bus="default"` is for AWS services that only
+    publish to the account's default bus (SES configuration-set events)."""
+
+    sources: tuple[str, ...]
+    detail_types: tuple[str, ...] = ()
+    detail_filter: dict[str, list[object]] = field(default_factory=dict)
+    bus: Literal["custom", "default"] = "custom"
+
+    @property
+    def event_pattern(self) -> dict[str, object]:
+        pattern: dict[str, object] = {"source": list(self.sources)}
+        if self.detail_types:
+            pattern["detail-type"] = list(self.detail_types)
+        if self.detail_filter:
+            pattern["detail"] = self.detail_filter
+        return pattern
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    """SQS queue (with DLQ) -> function, partial batch responses on. The queue is fed by an EventBridge
+    `rule`, by other functions (Access.SEND), or by Scheduler (`scheduler_target`)."""
+
+    queue: str
+    rule: EventRule | None = None
+    scheduler_target: bool = False
+    batch_size: int = 10
+    max_receive_count: int = 5
+    max_concurrency: int | None = None  # the event source mapping's cap (2-1000); None = Lambda's default
+
+    @property
+    def event_pattern(self) -> dict[str, object] | None:
+        return self.rule.event_pattern if self.rule else None
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # folder under functions/, and the handler package Lambda imports
+    description: str
+    settings: type[settings._FromEnv]
+    env: dict[str, str]  # env var -> resource name (or "<name>.arn"), or a "context:<key>" value
+    grants: dict[str, Access]  # resource name -> access
+    routes: tuple[Route, ...] = ()
+    queue: QueueTrigger | None = None
+    timeout_seconds: int = 10
+    memory_mb: int = 512
+
+    @property
+    def handler(self) -> str:
+        return f"{self.name}.handler.lambda_handler"
+
+
+@dataclass(frozen=True)
+class MetricAlarm:
+    """An alarm on one of the capability's own metrics (Powertools EMF, namespace and service from
+    ecrm.names): it notifies the alarm topic when the metric's `statistic` over `period_minutes`
+    exceeds `threshold`."""
+
+    metric: str
+    threshold: float
+    description: str
+    statistic: str = "Sum"
+    period_minutes: int = 5
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One capability's part of the topology: its tables and its functions (CDK: one construct each)."""
+
+    name: str
+    functions: tuple[Function, ...]
+    tables: tuple[Table, ...] = ()
+    context_defaults: dict[str, str] = field(default_factory=dict)
+    alarms: tuple[MetricAlarm, ...] = ()

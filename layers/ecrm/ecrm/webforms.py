@@ -1,0 +1,64 @@
+"""Public web forms, shared by every capability that takes them (contacts, support cases): the body
+in three encodings, the answer (303 for a browser form, JSON otherwise), CORS and the redirect check.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel
+
+from ecrm.api import Body
+
+FORM_MEDIA_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class FormSite(Protocol):
+    """Where a site's forms may come from and send people back to."""
+
+    @property
+    def origins(self) -> tuple[str, ...]: ...
+
+    @property
+    def thank_you_url(self) -> str: ...
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def thank_you_target(redirect: str | None, site: FormSite) -> str:
+    """The posted `redirect` only if it points at an allowed origin: never an open redirect."""
+    if redirect and origin_of(redirect) in {o.lower() for o in site.origins}:
+        return redirect
+    return site.thank_you_url
+
+
+def cors_headers(origin: str, site: FormSite) -> dict[str, str]:
+    if origin and origin.rstrip("/").lower() in {o.lower() for o in site.origins}:
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {"Vary": "Origin"}
+
+
+def answer(
+    body: Body, result: BaseModel, status: int, *, redirect: str | None, origin: str, site: FormSite
+) -> Response[str]:
+    """A browser's form post is sent on to the thank-you page (303); a JSON client gets the result."""
+    cors = cors_headers(origin, site)
+    if body.from_html_form:
+        return Response(303, content_types.TEXT_PLAIN, "", {"Location": thank_you_target(redirect, site), **cors})
+    return Response(status, content_types.APPLICATION_JSON, result.model_dump_json(), cors)
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI `requestBody` for a form route: the same model in each of the three encodings."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return {"requestBody": {"required": True, "content": {media: {"schema": schema} for media in FORM_MEDIA_TYPES}}}
+
+
+def rejections(*codes: int) -> dict[int, Any]:
+    return {code: {"description": "request rejected; `errors[].field` names the field"} for code in codes}
