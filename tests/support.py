@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from ecrm.clock import SYSTEM_CLOCK
 from ecrm_infra import topology
 from ecrm_local import resources
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 
 
 @dataclass
@@ -156,6 +158,32 @@ def _reset_composition() -> None:
                 value.cache_clear()
 
 
+_MOTO_LOCK = threading.RLock()
+
+
+@contextmanager
+def atomic_moto_requests() -> Iterator[None]:
+    """Serve each mocked AWS request whole before the next, as AWS does.
+
+    moto's in-process backends take no lock: a TransactWriteItems deep-copies the table (its
+    rollback copy) while another thread writes to it ("dictionary changed size during iteration"),
+    and a cancelled transaction restores that copy, silently undoing a write another thread made
+    in between. Real DynamoDB applies each request atomically. Threads still interleave between
+    requests (read, decide, write), which is the race the code under test must survive.
+    """
+    original = BotocoreStubber.process_request
+
+    def one_at_a_time(self: BotocoreStubber, request: Any) -> Any:
+        with _MOTO_LOCK:
+            return original(self, request)
+
+    BotocoreStubber.process_request = one_at_a_time  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BotocoreStubber.process_request = original  # type: ignore[method-assign]
+
+
 @contextmanager
 def moto_stack() -> Iterator[Stack]:
     """Every resource from the topology in a fresh mock_aws, env vars set, composition roots fresh."""
@@ -171,7 +199,7 @@ def moto_stack() -> Iterator[Stack]:
     )
     offset = SYSTEM_CLOCK.offset
     try:
-        with mock_aws():
+        with mock_aws(), atomic_moto_requests():
             env = resources.create_all(boto3.session.Session())
             os.environ.update(env)
             tap_url = _tap(env["EVENT_BUS_NAME"])
