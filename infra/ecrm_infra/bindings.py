@@ -17,7 +17,9 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
+from constructs import Construct
 
+from ecrm_infra.nag import acknowledge, rendered
 from ecrm_infra.topology import Access
 
 # GetItem, Query (also on the GSI), BatchGetItem; ConditionCheckItem for transaction conditions.
@@ -173,9 +175,16 @@ class SchedulesBinding:
         if access is not Access.SCHEDULE:
             raise _unsupported("Schedules", access)
         principal = grantee.grant_principal
-        principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(_SCHEDULE), resources=[f"{self.group_arn_prefix}/*"])
-        )
+        schedules = f"{self.group_arn_prefix}/*"
+        principal.add_to_principal_policy(iam.PolicyStatement(actions=list(_SCHEDULE), resources=[schedules]))
+        if isinstance(grantee, Construct):
+            acknowledge(
+                grantee,
+                "IAM5",
+                "Timers are schedules named by business key, made at run time: the grant covers the "
+                "stack's own schedule group and nothing outside it.",
+                applies_to=f"Resource::{rendered(grantee, schedules)}",
+            )
         principal.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
