@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from ecrm.errors import DomainError
@@ -91,6 +92,14 @@ class LedgerRepository(Protocol):
 
     def history(self, member_id: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
         """Entries newest first, `limit` at a time; the cursor is opaque."""
+        ...
+
+
+class MemberErasure(Protocol):
+    def erase_personal_data(self, member_id: str, at: datetime) -> int:
+        """Strip the free text (an adjustment's reason, a redemption's reference) from the member's
+        entries and mark the member erased; ids and numbers stay. Answers how many entries
+        changed; repeating it changes nothing more."""
         ...
 
 
