@@ -15,9 +15,20 @@ from tests.infra.synth import Synth, ref_id
 BASE = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 DYNAMO_READ = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}
 DYNAMO_WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+SCHEDULE = {
+    "scheduler:CreateSchedule",
+    "scheduler:UpdateSchedule",
+    "scheduler:DeleteSchedule",
+    "scheduler:GetSchedule",
+    "iam:PassRole",
+}
+SQS_SEND = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 ALLOWED = {
     (Resource.CONTACTS_TABLE, Access.READ): DYNAMO_READ,
     (Resource.CONTACTS_TABLE, Access.READ_WRITE): DYNAMO_READ | DYNAMO_WRITE,
+    (Resource.LOYALTY_TABLE, Access.READ_WRITE): DYNAMO_READ | DYNAMO_WRITE,
+    (Resource.SCHEDULES, Access.SCHEDULE): SCHEDULE,
+    (Resource.LOYALTY_TIMER_QUEUE, Access.SEND): SQS_SEND,
     (Resource.EVENT_BUS, Access.PUT_EVENTS): {"events:PutEvents"},
     (Resource.SIGNING_SECRET, Access.READ): {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
     (Resource.MAIL, Access.SEND_MAIL): {"ses:SendEmail", "ses:SendRawEmail"},

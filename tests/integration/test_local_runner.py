@@ -58,6 +58,7 @@ def test_env_resolves_secret_to_its_arn_and_context_urls_to_the_real_port():
             Resource.SIGNING_SECRET: {None: "arn:s"},
         },
         resources.local_context("http://127.0.0.1:4555"),
+        next(cap for cap in topology.CAPABILITIES if cap.name == "Contacts").functions,
     )
     assert env["SIGNING_SECRET_ID"] == "arn:s"
     assert env["CONFIRM_PAGE_URL"] == "http://127.0.0.1:4555/contacts/confirm"

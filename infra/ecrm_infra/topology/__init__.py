@@ -10,6 +10,7 @@ from __future__ import annotations
 from ecrm.names import Resource
 
 from ecrm_infra.topology.contacts import CONTACTS
+from ecrm_infra.topology.loyalty import LOYALTY
 from ecrm_infra.topology.spec import (
     CONTEXT_PREFIX,
     Access,
@@ -46,7 +47,7 @@ __all__ = [
     "split_source",
 ]
 
-CAPABILITIES: tuple[Capability, ...] = (CONTACTS,)
+CAPABILITIES: tuple[Capability, ...] = (CONTACTS, LOYALTY)
 
 FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
 TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)

@@ -19,6 +19,7 @@ CONTACT_GDPR = (Role.ADMIN,)
 LOYALTY_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 LOYALTY_REDEEM = (Role.ADMIN, Role.AGENT)
 LOYALTY_ADJUST = (Role.ADMIN,)
+LOYALTY_PROGRAMME = (Role.ADMIN,)  # replace the rules, tiers and expiry settings
 
 
 @dataclass(frozen=True)

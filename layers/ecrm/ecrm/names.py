@@ -38,6 +38,8 @@ class Env:
     SCHEDULER_ROLE: Final = "SCHEDULER_ROLE_ARN"
     # loyalty
     LOYALTY_TABLE: Final = "LOYALTY_TABLE_NAME"
+    LOYALTY_TIMER_QUEUE_URL: Final = "LOYALTY_TIMER_QUEUE_URL"
+    LOYALTY_TIMER_QUEUE_ARN: Final = "LOYALTY_TIMER_QUEUE_ARN"
 
 
 class Resource:
@@ -52,7 +54,7 @@ class Resource:
     # loyalty
     LOYALTY_TABLE: Final = "Loyalty"
     LOYALTY_ACCRUAL_QUEUE: Final = "LoyaltyAccrualQueue"
-    LOYALTY_TIMER_QUEUE: Final = "LoyaltyTimerQueue"
+    LOYALTY_TIMER_QUEUE: Final = "LoyaltyTimerQueue"  # Scheduler's timers and ContactErased.v1
 
 
 class DetailType:

@@ -51,3 +51,27 @@ class ConsentMailerSettings(_FromEnv):
     configuration_set: str = Field(alias=Env.SES_CONFIGURATION_SET)
     confirm_url: str = Field(alias=Env.CONFIRM_URL)
     token_ttl_hours: int = Field(alias=Env.CONFIRM_TTL_HOURS, ge=1, le=24 * 30)
+
+
+class LoyaltyApiSettings(_FromEnv):
+    """The member API: balances, history, redemptions, adjustments, the programme."""
+
+    loyalty_table: str = Field(alias=Env.LOYALTY_TABLE)
+    event_bus: str = Field(alias=Env.EVENT_BUS)
+    schedule_group: str = Field(alias=Env.SCHEDULE_GROUP)
+    scheduler_role_arn: str = Field(alias=Env.SCHEDULER_ROLE)
+    timer_queue_url: str = Field(alias=Env.LOYALTY_TIMER_QUEUE_URL)
+    timer_queue_arn: str = Field(alias=Env.LOYALTY_TIMER_QUEUE_ARN)
+
+
+class LoyaltyAccrualSettings(LoyaltyApiSettings):
+    """The shop's order events into the ledger; members found (or created) among the contacts."""
+
+    contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+
+
+class LoyaltyUpkeepSettings(LoyaltyAccrualSettings):
+    """Lot expiry, expiry warning mail and tier reviews (Scheduler's timers), and ContactErased."""
+
+    sender: str = Field(alias=Env.SENDER)
+    configuration_set: str = Field(alias=Env.SES_CONFIGURATION_SET)
