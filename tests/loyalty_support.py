@@ -107,9 +107,12 @@ def drain(queue: str, function: str, rounds: int = 30) -> Drained:
         messages: list[dict[str, Any]] = answer.get("Messages", [])
         if not messages:
             return drained
-        result = lambdas.invoke(
-            function, pollers.sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1")
-        )
+        try:
+            result = lambdas.invoke(
+                function, pollers.sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1")
+            )
+        except Exception:  # as in Lambda: the whole batch returns to the queue
+            result = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
         drained.invocations += 1
         done = pollers.settled(messages, result)
         drained.handled += len(done)

@@ -17,7 +17,9 @@ from ecrm.loyalty.wiring import Loyalty, message_body
 from ecrm.observability import logger, metrics
 from ecrm.settings import LoyaltyUpkeepSettings
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose records all failed is answered with all of them in batchItemFailures rather than
+# raised: one malformed event alone must not count as a function error on every retry.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @cache

@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 
 from ecrm.events import DomainEvent
 from ecrm.loyalty.models import EntryKind, LedgerEntry, TierChange
+from ecrm.loyalty.shop import SHOP_EVENT_TYPES
 from ecrm.names import DetailType, Source
 
 
@@ -77,6 +78,9 @@ LOYALTY_EVENT_TYPES: dict[str, type[LoyaltyEvent]] = {
     cls.detail_type: cls
     for cls in (PointsEarned, PointsReversed, PointsRedeemed, PointsExpired, PointsAdjusted, TierChanged)
 }
+# What the capability consumes from outside (source `shop`): schemas in shop.py, listed here too so
+# that every event schema of the capability is found from its events module.
+CONSUMED_EVENT_TYPES = SHOP_EVENT_TYPES
 
 
 def _rank(ranks: list[str], tier: str) -> int:
