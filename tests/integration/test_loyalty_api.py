@@ -95,7 +95,7 @@ def test_a_redemption_is_posted_once_per_idempotency_key(stack: Stack):
     assert stack.bus_detail_types().count("PointsRedeemed.v1") >= 1
 
 
-BAD_REDEMPTIONS = [
+BAD_REDEMPTIONS: list[tuple[Any, str | None, dict[str, Any], int, str]] = [
     (10, None, {}, 400, "Idempotency-Key"),
     (10, "short", {}, 400, "Idempotency-Key"),
     (10, "has spaces in it", {}, 400, "Idempotency-Key"),
@@ -292,7 +292,7 @@ def test_a_fresh_stack_runs_on_the_built_in_programme(stack: Stack):
     assert answer.json["programme"] == json.loads(DEFAULT.model_dump_json())
 
 
-BAD_PROGRAMMES = [
+BAD_PROGRAMMES: list[tuple[dict[str, Any], str]] = [
     ({"expiry_months": 12}, "programme.expiry_months"),  # shorter than points were promised
     ({"expiry_months": 0}, "programme.expiry_months"),
     ({"tiers": {"tiers": [{"name": "gold", "threshold": 10}]}}, "programme.tiers"),
