@@ -69,6 +69,9 @@ class SchedulerTimers:
         request: dict[str, Any] = {
             "Name": name,
             "GroupName": self._group,
+            # Said outright: UpdateSchedule takes a missing State as ENABLED in AWS, but moto stores
+            # None, and a moved timer then never fired locally.
+            "State": "ENABLED",
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "Target": {"Arn": self._queue_arn, "RoleArn": self._role_arn, "Input": json.dumps(payload)},
             **spec,
