@@ -63,8 +63,9 @@ def test_a_refund_before_its_order_is_parked_and_applied_once_the_order_comes(st
     accrue()
     assert balance(stack) == 50
     assert ledger_keys(stack) == ["ENTRY#earn#O-2", "ENTRY#reverse#R-2"]
-    (record,) = [i for i in stack.table_items(TABLE) if i["pk"] == "ORDER#O-2"]
-    assert record["record"]["parked"] == [] and record["record"]["refunds"]["applied"] == {"R-2": 50}
+    (item,) = [i for i in stack.table_items(TABLE) if i["pk"] == "ORDER#O-2"]
+    record = json.loads(item["record"])
+    assert record["parked"] == [] and record["refunds"]["applied"] == {"R-2": 50}
 
 
 def test_an_order_by_e_mail_creates_the_contact_once_and_announces_it(stack: Stack):

@@ -8,6 +8,7 @@ each on a fresh table."""
 from __future__ import annotations
 
 import itertools
+import json
 from contextlib import suppress
 from typing import Any
 
@@ -95,7 +96,9 @@ class Ledger:
         items = self.items()
         member = next((i for i in items if i["sk"] == "MEMBER"), {"balance": 0})
         lots = {k: int(v) for k, v in member.items() if k.startswith("lot:")}
-        entries = {i["sk"].removeprefix("ENTRY#"): i["entry"] for i in items if i["sk"].startswith("ENTRY#")}
+        entries = {
+            i["sk"].removeprefix("ENTRY#"): json.loads(i["entry"]) for i in items if i["sk"].startswith("ENTRY#")
+        }
         balance = int(member["balance"])
         assert balance == expected_balance(sequence, self.programme.rules, TIERS)
         assert balance >= 0 and balance == sum(lots.values()) and all(p >= 0 for p in lots.values())

@@ -84,19 +84,10 @@ def _item(values: dict[str, Any]) -> dict[str, Any]:
     return {k: _ser.serialize(v) for k, v in values.items() if v is not None}
 
 
-def _numbers(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; ours are all integers (never floats)."""
-    if isinstance(value, Decimal):
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_numbers(v) for v in value]
-    return value
-
-
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _numbers(_de.deserialize(v)) for k, v in item.items()}
+    """Top-level attributes; numbers (Decimal from DynamoDB) as the integers they always are."""
+    plain = {k: _de.deserialize(v) for k, v in item.items()}
+    return {k: int(v) if isinstance(v, Decimal) else v for k, v in plain.items()}
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
@@ -116,12 +107,12 @@ def _member(member_id: str, item: dict[str, Any]) -> MemberState:
 
 
 def _order(item: dict[str, Any]) -> OrderRecord:
-    plain = _plain(item)
-    return OrderRecord.model_validate({**plain["record"], "version": plain["version"]})
+    record = OrderRecord.model_validate_json(item["record"]["S"])
+    return record.model_copy(update={"version": int(item["version"]["N"])})
 
 
 def _entry(item: dict[str, Any]) -> LedgerEntry:
-    return LedgerEntry.model_validate(_plain(item)["entry"])
+    return LedgerEntry.model_validate_json(item["entry"]["S"])
 
 
 class _Expression:
@@ -285,7 +276,7 @@ class DynamoLedger:
             "sk": entry_sk(entry.entry_id),
             "gsi1pk": pk,
             "gsi1sk": f"{instant(entry.at)}#{entry.entry_id}",
-            "entry": entry.model_dump(mode="json", exclude_none=True),
+            "entry": entry.model_dump_json(exclude_none=True),
         }
         return {
             "Put": {"TableName": self._table, "Item": _item(item), "ConditionExpression": "attribute_not_exists(pk)"}
@@ -297,7 +288,7 @@ class DynamoLedger:
             "pk": order_pk(record.order_id),
             "sk": ORDER,
             "version": record.version,
-            "record": record.model_dump(mode="json", exclude={"version"}, exclude_none=True),
+            "record": record.model_dump_json(exclude={"version"}, exclude_none=True),
         }
         put: dict[str, Any] = {
             "TableName": self._table,
@@ -331,16 +322,19 @@ class DynamoLedger:
     def erase_personal_data(self, member_id: str, at: datetime) -> int:
         changed = 0
         for item in self._entries(member_id):
-            entry = item.get("entry") or {}
-            if "reason" in entry or "reference" in entry:
-                self._db.update_item(
-                    TableName=self._table,
-                    Key=_key(item["pk"], item["sk"]),
-                    UpdateExpression="REMOVE #e.#reason, #e.#reference",
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames={"#e": "entry", "#reason": "reason", "#reference": "reference"},
-                )
-                changed += 1
+            entry = _entry(item)
+            if entry.reason is None and entry.reference is None:
+                continue
+            scrubbed = entry.model_copy(update={"reason": None, "reference": None})
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(item["pk"]["S"], item["sk"]["S"]),
+                UpdateExpression="SET #e = :scrubbed",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#e": "entry"},
+                ExpressionAttributeValues={":scrubbed": {"S": scrubbed.model_dump_json(exclude_none=True)}},
+            )
+            changed += 1
         try:
             self._db.update_item(
                 TableName=self._table,
@@ -362,7 +356,7 @@ class DynamoLedger:
         }
         while True:
             page = self._db.query(**query)
-            yield from (_plain(i) for i in page.get("Items", []))
+            yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
                 return
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
