@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecrm.names import DetailType, Env, Source
+from ecrm.names import DetailType, Env, Resource, Source
 from ecrm_infra import topology
 
 from tests.infra.synth import Synth, ref_id
@@ -12,6 +12,7 @@ from tests.infra.synth import Synth, ref_id
 ACCRUAL = topology.function("loyalty_accrual")
 UPKEEP = topology.function("loyalty_upkeep")
 LOYALTY = [fn for cap in topology.CAPABILITIES if cap.name == "Loyalty" for fn in cap.functions]
+TIMED = [fn for fn in LOYALTY if Resource.SCHEDULES in fn.grants]  # those that set timers
 
 
 def _consumed_queue(synth: Synth, fn: topology.Function) -> str:
@@ -51,8 +52,9 @@ def test_the_upkeep_queue_takes_contact_erasures_and_is_schedulers_target(synth:
     queue_id = _consumed_queue(synth, UPKEEP)
     (rule,) = _rules_into(synth, queue_id)
     assert rule["EventPattern"] == {"source": [Source.CONTACTS], "detail-type": [DetailType.CONTACT_ERASED]}
-    # Every loyalty function sets timers that Scheduler delivers to this one queue (or sends them itself).
-    for fn in LOYALTY:
+    # Every loyalty function that sets timers names this one queue (Scheduler delivers there, or it sends itself).
+    assert {fn.name for fn in TIMED} == {"loyalty_accrual", "loyalty_upkeep", "loyalty_api"}
+    for fn in TIMED:
         env = _env(synth, fn)
         assert ref_id(env[Env.LOYALTY_TIMER_QUEUE_ARN]) == queue_id
         assert ref_id(env[Env.LOYALTY_TIMER_QUEUE_URL]) == queue_id
@@ -86,7 +88,7 @@ def test_loyalty_functions_manage_schedules_only_in_the_stacks_group_and_pass_on
     synth: Synth,
 ) -> None:
     group = next(iter(synth.resources("AWS::Scheduler::ScheduleGroup")))
-    for fn in LOYALTY:
+    for fn in TIMED:
         role = ref_id(synth.props(synth.function_id(fn))["Role"])
         statements = [
             s
@@ -118,3 +120,14 @@ def test_loyalty_alarms_watch_malformed_shop_events(synth: Synth) -> None:
     alarms = [a["Properties"] for a in synth.resources("AWS::CloudWatch::Alarm").values()]
     (malformed,) = [a for a in alarms if a["MetricName"] == "MalformedShopEvent"]
     assert (malformed["Threshold"], malformed["Namespace"]) == (0, "eCRM")
+
+
+def test_the_programme_function_only_keeps_the_document(synth: Synth) -> None:
+    programme = topology.function("loyalty_programme")
+    assert programme.grants == {Resource.LOYALTY_TABLE: topology.Access.READ_WRITE}
+    assert set(_env(synth, programme)) == {
+        Env.LOYALTY_TABLE,
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "LOG_LEVEL",
+    }

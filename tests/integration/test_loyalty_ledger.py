@@ -80,39 +80,41 @@ def test_an_order_record_at_another_version_comes_back_with_the_error(stack: Sta
     assert ledger.get_member(MEMBER) is None
 
 
-def guarded(guard: MemberGuard) -> LedgerWrite:
-    entry = LedgerEntry(member_id=MEMBER, kind="redeem", key="k-000001", points=-1, at=AT, lots={"2026-11": -1})
-    return LedgerWrite(MEMBER, (entry,), MemberChange(balance=-1, lots={"2026-11": -1}, guard=guard))
+def guarded(member: str, guard: MemberGuard) -> LedgerWrite:
+    entry = LedgerEntry(member_id=member, kind="redeem", key="k-000001", points=-1, at=AT, lots={"2026-11": -1})
+    return LedgerWrite(member, (entry,), MemberChange(balance=-1, lots={"2026-11": -1}, guard=guard))
 
 
-@pytest.mark.parametrize(
-    ("guard", "holds"),
-    [
-        (MemberGuard(balance_at_least=100), True),
-        (MemberGuard(balance_at_least=101), False),
-        (MemberGuard(lots_at_least={"2026-11": 100}), True),
-        (MemberGuard(lots_at_least={"2026-11": 101}), False),
-        (MemberGuard(lots_at_least={"2026-10": 1}), False),  # a missing lot holds 0
-        (MemberGuard(lots_equal={"2026-10": 0}), True),
-        (MemberGuard(lots_equal={"2026-11": 100}), True),
-        (MemberGuard(lots_equal={"2026-11": 99}), False),
-        (MemberGuard(bucket_below=("2026-11", 101)), True),
-        (MemberGuard(bucket_below=("2026-11", 100)), False),
-        (MemberGuard(bucket_below=("2026-12", 1)), True),  # a missing bucket holds 0
-        (MemberGuard(tier_version=0), True),  # no tier_version attribute yet counts as 0
-        (MemberGuard(tier_version=1), False),
-    ],
-)
-def test_member_guards_read_missing_numbers_as_zero(stack: Stack, ledger: DynamoLedger, guard, holds):
-    ledger.apply(earn_write("o1", 100))
-    before = stack.table_items(TABLE)
-    if holds:
-        ledger.apply(guarded(guard))
-        assert ledger.get_member(MEMBER).balance == 99  # type: ignore[union-attr]
-    else:
-        with pytest.raises(MemberChanged):
-            ledger.apply(guarded(guard))
-        assert stack.table_items(TABLE) == before
+GUARDS = [
+    (MemberGuard(balance_at_least=100), True),
+    (MemberGuard(balance_at_least=101), False),
+    (MemberGuard(lots_at_least={"2026-11": 100}), True),
+    (MemberGuard(lots_at_least={"2026-11": 101}), False),
+    (MemberGuard(lots_at_least={"2026-10": 1}), False),  # a missing lot holds 0
+    (MemberGuard(lots_equal={"2026-10": 0}), True),
+    (MemberGuard(lots_equal={"2026-11": 100}), True),
+    (MemberGuard(lots_equal={"2026-11": 99}), False),
+    (MemberGuard(bucket_below=("2026-11", 101)), True),
+    (MemberGuard(bucket_below=("2026-11", 100)), False),
+    (MemberGuard(bucket_below=("2026-12", 1)), True),  # a missing bucket holds 0
+    (MemberGuard(tier_version=0), True),  # no tier_version attribute yet counts as 0
+    (MemberGuard(tier_version=1), False),
+]
+
+
+def test_member_guards_read_missing_numbers_as_zero(stack: Stack, ledger: DynamoLedger):
+    for i, (guard, holds) in enumerate(GUARDS):
+        member = f"{i:032x}"  # one member per case: each starts from the same item
+        change = MemberChange(balance=100, lots={"2026-11": 100}, earned={"2026-11": 100})
+        ledger.apply(LedgerWrite(member, (earn(f"o{i}", 100, member=member),), change))
+        before = stack.table_items(TABLE)
+        if holds:
+            ledger.apply(guarded(member, guard))
+            assert ledger.get_member(member).balance == 99, guard  # type: ignore[union-attr]
+        else:
+            with pytest.raises(MemberChanged):
+                ledger.apply(guarded(member, guard))
+            assert stack.table_items(TABLE) == before, guard
 
 
 def test_the_tier_is_set_with_its_version_and_empty_lots_and_old_buckets_removed(ledger: DynamoLedger):
@@ -180,18 +182,20 @@ def _cancelled(reasons: list[dict[str, Any]]) -> Exception:
     raise AssertionError("not raised")
 
 
-@pytest.mark.parametrize(
-    ("reasons", "expected"),
-    [
-        ([{"Code": "None"}, {"Code": "None"}, {"Code": "TransactionConflict"}], MemberChanged),
-        ([{"Code": "None"}, {"Code": "TransactionConflict"}, {"Code": "None"}], OrderChanged),
-        ([{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}], Unavailable),
-        ([{"Code": "None"}, {"Code": "None"}, {"Code": "ThrottlingError"}], Unavailable),
-        ([{"Code": "ConditionalCheckFailed"}, {"Code": "TransactionConflict"}, {"Code": "None"}], AlreadyApplied),
-    ],
-)
-def test_conflicts_with_concurrent_transactions_mean_re_read_where_the_service_can(stack, reasons, expected):
-    assert type(_cancelled(reasons)) is expected
+CANCELLATIONS: list[tuple[list[str], type[Exception]]] = [
+    (["None", "None", "TransactionConflict"], MemberChanged),  # entry, order, member
+    (["None", "TransactionConflict", "None"], OrderChanged),
+    (["TransactionConflict", "None", "None"], Unavailable),
+    (["None", "None", "ThrottlingError"], Unavailable),
+    (["ConditionalCheckFailed", "TransactionConflict", "None"], AlreadyApplied),
+    (["None", "ConditionalCheckFailed", "ConditionalCheckFailed"], OrderChanged),
+]
+
+
+def test_conflicts_with_concurrent_transactions_mean_re_read_where_the_service_can():
+    for codes, expected in CANCELLATIONS:  # botocore's Stubber: no moto needed
+        raised = _cancelled([{"Code": code} for code in codes])
+        assert type(raised) is expected, (codes, raised)
 
 
 def test_history_pages_newest_first_with_a_cursor_bound_to_its_member(stack: Stack, ledger: DynamoLedger):

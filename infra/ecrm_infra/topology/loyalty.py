@@ -84,7 +84,7 @@ LOYALTY = Capability(
         ),
         Function(
             name="loyalty_api",
-            description="Role-protected member balances, history, redemptions, adjustments and the programme",
+            description="Role-protected member balances, history, redemptions and adjustments",
             settings=settings.LoyaltyApiSettings,
             env=dict(LEDGER_ENV),
             grants=dict(LEDGER_GRANTS),
@@ -93,6 +93,15 @@ LOYALTY = Capability(
                 Route("GET", f"{MEMBER}/history", access.LOYALTY_READ),
                 Route("POST", f"{MEMBER}/redemptions", access.LOYALTY_REDEEM),
                 Route("POST", f"{MEMBER}/adjustments", access.LOYALTY_ADJUST),
+            ),
+        ),
+        Function(
+            name="loyalty_programme",
+            description="Role-protected loyalty programme: read it, replace it with a new version",
+            settings=settings.LoyaltyProgrammeSettings,
+            env={Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE},
+            grants={Resource.LOYALTY_TABLE: Access.READ_WRITE},  # no timers, no events: it only keeps the document
+            routes=(
                 Route("GET", "/loyalty/programme", access.LOYALTY_READ),
                 Route("PUT", "/loyalty/programme", access.LOYALTY_PROGRAMME),
             ),

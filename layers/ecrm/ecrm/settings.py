@@ -53,6 +53,12 @@ class ConsentMailerSettings(_FromEnv):
     token_ttl_hours: int = Field(alias=Env.CONFIRM_TTL_HOURS, ge=1, le=24 * 30)
 
 
+class LoyaltyProgrammeSettings(_FromEnv):
+    """The programme API: read and replace the earn rules, tiers and expiry settings."""
+
+    loyalty_table: str = Field(alias=Env.LOYALTY_TABLE)
+
+
 class LoyaltyApiSettings(_FromEnv):
     """The member API: balances, history, redemptions, adjustments, the programme."""
 

@@ -21,7 +21,7 @@ from ecrm.clock import SYSTEM_CLOCK
 from ecrm.loyalty.members import ContactMembers
 from ecrm.loyalty.programmes import ProgrammeService
 from ecrm.loyalty.wiring import Loyalty
-from ecrm.settings import LoyaltyAccrualSettings, LoyaltyApiSettings, LoyaltyUpkeepSettings
+from ecrm.settings import LoyaltyAccrualSettings, LoyaltyApiSettings, LoyaltyProgrammeSettings, LoyaltyUpkeepSettings
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -49,6 +49,11 @@ def _core(settings: LoyaltyApiSettings, session: Session) -> tuple[Loyalty, Dyna
         erasure_port=ledger,
     )
     return loyalty, db
+
+
+def loyalty_programme(settings: LoyaltyProgrammeSettings) -> ProgrammeService:
+    db = boto3.session.Session().client("dynamodb")
+    return ProgrammeService(DynamoProgrammes(db, settings.loyalty_table), SYSTEM_CLOCK)
 
 
 def loyalty_api(settings: LoyaltyApiSettings) -> Loyalty:
