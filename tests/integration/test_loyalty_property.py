@@ -109,7 +109,7 @@ class Ledger:
         assert {k for k in entries if k.startswith("reverse#")} == {f"reverse#{r}" for r in refunds}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=RELAXED)
+@settings(max_examples=20, deadline=None, suppress_health_check=RELAXED)
 @given(sequence=deliveries())
 def test_any_order_of_duplicated_events_ends_at_the_reference_balance_in_dynamodb(stack: Stack, sequence):
     ledger = Ledger(boto3.client("dynamodb"))
@@ -118,7 +118,7 @@ def test_any_order_of_duplicated_events_ends_at_the_reference_balance_in_dynamod
     ledger.check(sequence)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=RELAXED)
+@settings(max_examples=15, deadline=None, suppress_health_check=RELAXED)
 @given(
     sequence=deliveries(),
     throttled=st.sets(st.integers(1, 60), max_size=10),
