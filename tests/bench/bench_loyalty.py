@@ -61,8 +61,8 @@ def baselines(stack: Stack) -> tuple[float, float]:
 
 def bare_transaction(stack: Stack) -> float:
     """A three-item TransactWriteItems (entry, order, member) on the table as it is now: moto deep-copies
-    the whole table once per item of a transaction (its rollback copy), so this cost grows with the
-    table; DynamoDB's does not."""
+    the whole table for its rollback (once per transaction under tests.support.moto_stack, which
+    skips moto's identical extra copies), so this cost grows with the table; DynamoDB's does not."""
     db = boto3.client("dynamodb")
     table = stack.env["LOYALTY_TABLE_NAME"]
 
@@ -189,7 +189,7 @@ def main() -> None:
     print(
         f"  first 100 events {hot['first_lap'] * 1000:.2f} ms/event, last 100 {hot['last_lap'] * 1000:.2f} ms/event; "
         f"a bare 3-item TransactWriteItems on the table after the run: {transaction_after * 1000:.2f} ms "
-        f"(moto deep-copies the table per transaction item; DynamoDB does not)"
+        f"(moto deep-copies the table for each transaction's rollback; DynamoDB does not)"
     )
     print(
         f"  final balance {hot['balance']} (tier {hot['tier']}), the pure reference computes {hot['reference']}: "
