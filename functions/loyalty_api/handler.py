@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import access
 from ecrm.api import build_resolver
 from ecrm.loyalty.compose import loyalty_api
-from ecrm.loyalty.models import AdjustmentRequest, EntryResult, HistoryPage, MemberView, RedemptionRequest
+from ecrm.loyalty.models import AdjustmentRequest, EntryResult, LedgerPage, MemberView, RedemptionRequest
 from ecrm.loyalty.web import ENTRY_RESPONSES, SECURED, IdempotencyKey, caller, posted
 from ecrm.loyalty.wiring import Loyalty
 from ecrm.observability import logger, metrics
@@ -36,7 +36,7 @@ def get_history(
     member_id: ContactId,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
-) -> HistoryPage:
+) -> LedgerPage:
     caller(app, access.LOYALTY_READ)
     return service().queries().history(member_id, limit, cursor)
 

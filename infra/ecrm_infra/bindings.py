@@ -15,11 +15,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ecrm_infra.nag import acknowledge, rendered
+from ecrm_infra.nag import acknowledge
 from ecrm_infra.topology import Access
 
 # GetItem, Query (also on the GSI), BatchGetItem; ConditionCheckItem for transaction conditions.
@@ -164,6 +165,22 @@ class SchedulesBinding:
     group_name: str
     group_arn_prefix: str  # arn:...:schedule/<group> - schedules are ARNs below it
     role: iam.IRole
+    nag_resource: str  # how cdk-nag spells `<group_arn_prefix>/*` in its IAM5 finding
+
+    @classmethod
+    def of(cls, group: scheduler.CfnScheduleGroup, role: iam.IRole) -> SchedulesBinding:
+        stack = cdk.Stack.of(group)
+        prefix = stack.format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=group.ref,
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
+        group_id = stack.resolve(stack.get_logical_id(group))
+        nag = f"Resource::arn:<AWS::Partition>:scheduler:{region}:{account}:schedule/<{group_id}>/*"
+        return cls(group_name=group.ref, group_arn_prefix=prefix, role=role, nag_resource=nag)
 
     def env_value(self, attribute: str | None = None) -> str:
         if attribute == "role":
@@ -175,15 +192,16 @@ class SchedulesBinding:
         if access is not Access.SCHEDULE:
             raise _unsupported("Schedules", access)
         principal = grantee.grant_principal
-        schedules = f"{self.group_arn_prefix}/*"
-        principal.add_to_principal_policy(iam.PolicyStatement(actions=list(_SCHEDULE), resources=[schedules]))
+        principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(_SCHEDULE), resources=[f"{self.group_arn_prefix}/*"])
+        )
         if isinstance(grantee, Construct):
             acknowledge(
                 grantee,
                 "IAM5",
-                "Timers are schedules named by business key, made at run time: the grant covers the "
-                "stack's own schedule group and nothing outside it.",
-                applies_to=f"Resource::{rendered(grantee, schedules)}",
+                "Timers are schedules named per entity at run time (case, milestone, step, generation); the grant "
+                "is scoped to this stack's own schedule group, never to other groups or to `schedule/*`.",
+                applies_to=self.nag_resource,
             )
         principal.add_to_principal_policy(
             iam.PolicyStatement(

@@ -7,8 +7,6 @@ acknowledged by its own id, `AwsSolutions-IAM5[Resource::*]`, never by the bare 
 
 from __future__ import annotations
 
-from typing import Any
-
 import aws_cdk as cdk
 from constructs import IConstruct
 
@@ -21,23 +19,3 @@ def rule_id(rule: str, applies_to: str | None = None) -> str:
 
 def acknowledge(scope: IConstruct, rule: str, reason: str, *, applies_to: str | None = None) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id(rule, applies_to), reason=reason))
-
-
-def rendered(scope: IConstruct, value: str) -> str:
-    """A (tokenized) resource string as cdk-nag writes it in a finding's id: references become
-    `<LogicalId>`, `<AWS::Partition>`, `<LogicalId.Attribute>`."""
-    return _render(cdk.Stack.of(scope).resolve(value))
-
-
-def _render(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        resource, attribute = value["Fn::GetAtt"]
-        return f"<{resource}.{attribute}>"
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(_render(part) for part in parts)
-    raise ValueError(f"cannot render {value!r} as cdk-nag does")

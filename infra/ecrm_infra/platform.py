@@ -72,16 +72,7 @@ class Platform(Construct):
             **{spec.name: TableBinding(self.tables[spec.name], spec.indexes) for spec in topology.TABLES},
             Resource.EVENT_BUS: BusBinding(self.bus),
             Resource.SIGNING_SECRET: SecretBinding(self.signing_secret),
-            Resource.SCHEDULES: SchedulesBinding(
-                group_name=self.schedule_group.ref,
-                group_arn_prefix=cdk.Stack.of(self).format_arn(
-                    service="scheduler",
-                    resource="schedule",
-                    resource_name=self.schedule_group.ref,
-                    arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-                ),
-                role=self.scheduler_role,
-            ),
+            Resource.SCHEDULES: SchedulesBinding.of(self.schedule_group, self.scheduler_role),
             Resource.MAIL: MailBinding.of(
                 cdk.Stack.of(self),
                 sender=ctx.values["senderAddress"],

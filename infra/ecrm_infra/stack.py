@@ -56,6 +56,12 @@ class EcrmStack(cdk.Stack):
         for name, table in self.platform.tables.items():
             cdk.CfnOutput(self, f"{name}TableName", value=table.table_name)
         cdk.CfnOutput(self, "EventBusName", value=self.platform.bus.event_bus_name)
+        # Queues other systems send to (no rule feeds them, Scheduler does not): e.g. case intake.
+        for cap in self.capabilities.values():
+            for name, queue in cap.queues.items():
+                if queue.trigger.rule is None and not queue.trigger.scheduler_target:
+                    cdk.CfnOutput(self, f"{name}Url", value=queue.queue.queue_url)
+                    cdk.CfnOutput(self, f"{name}Arn", value=queue.queue.queue_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
 
 

@@ -42,7 +42,9 @@ class Request:
 
 class RouteTable:
     def __init__(self, routes: Iterable[tuple[topology.Route, topology.Function]]) -> None:
-        self._routes = [(self._pattern(r.path), r, f) for r, f in routes]
+        # As API Gateway: a literal path segment wins over a path parameter (/cases/csat, not /cases/{id}).
+        ordered = sorted(routes, key=lambda pair: pair[0].path.count("{"))
+        self._routes = [(self._pattern(r.path), r, f) for r, f in ordered]
 
     @staticmethod
     def _pattern(template: str) -> re.Pattern[str]:

@@ -193,13 +193,14 @@ def _env_value(source: str, values: Values, context: dict[str, str]) -> str:
     return values[name][attribute]
 
 
-class _OneClientPerService:
-    """The session, handing out one client per service: create_all asks ~20 times, and making a
-    client costs ~25 ms (each integration test's stack is built by create_all)."""
+class _EachClientOnce:
+    """A session that makes each service's client once: making clients, not the calls, dominated
+    the time to create every resource (each test's moto stack pays it)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._clients: dict[str, Any] = {}
+        self.region_name = session.region_name
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -213,8 +214,8 @@ def create_all(session: Session, base_url: str = DEFAULT_BASE_URL) -> dict[str, 
     Besides the env vars, `_queue:<logical name>` keys name each trigger queue's physical queue
     (tests read them); `function_env` drops them.
     """
-    session = cast("Session", _OneClientPerService(session))
     named_resources()
+    session = cast("Session", _EachClientOnce(session))
     context = local_context(base_url)
     values: Values = {
         Resource.EVENT_BUS: _bus(session),  # before the queues: their rules live on it

@@ -15,24 +15,30 @@ from tests.infra.synth import Synth, ref_id
 BASE = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 DYNAMO_READ = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}
 DYNAMO_WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
-SCHEDULE = {
-    "scheduler:CreateSchedule",
-    "scheduler:UpdateSchedule",
-    "scheduler:DeleteSchedule",
-    "scheduler:GetSchedule",
-    "iam:PassRole",
-}
-SQS_SEND = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-ALLOWED = {
-    (Resource.CONTACTS_TABLE, Access.READ): DYNAMO_READ,
-    (Resource.CONTACTS_TABLE, Access.READ_WRITE): DYNAMO_READ | DYNAMO_WRITE,
-    (Resource.LOYALTY_TABLE, Access.READ_WRITE): DYNAMO_READ | DYNAMO_WRITE,
-    (Resource.SCHEDULES, Access.SCHEDULE): SCHEDULE,
-    (Resource.LOYALTY_TIMER_QUEUE, Access.SEND): SQS_SEND,
+BY_KIND = {
+    ("table", Access.READ): DYNAMO_READ,
+    ("table", Access.READ_WRITE): DYNAMO_READ | DYNAMO_WRITE,
+    ("queue", Access.SEND): {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
     (Resource.EVENT_BUS, Access.PUT_EVENTS): {"events:PutEvents"},
     (Resource.SIGNING_SECRET, Access.READ): {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
     (Resource.MAIL, Access.SEND_MAIL): {"ses:SendEmail", "ses:SendRawEmail"},
+    (Resource.SCHEDULES, Access.SCHEDULE): {
+        "scheduler:CreateSchedule",
+        "scheduler:UpdateSchedule",
+        "scheduler:DeleteSchedule",
+        "scheduler:GetSchedule",
+        "iam:PassRole",
+    },
 }
+TABLES = {t.name for t in topology.TABLES}
+QUEUES = {trigger.queue for trigger, _ in topology.queue_triggers()}
+
+
+def allowed(resource: str, access: Access) -> set[str]:
+    kind = "table" if resource in TABLES else "queue" if resource in QUEUES else resource
+    return BY_KIND[(kind, access)]
+
+
 SQS_CONSUMER = {
     "sqs:ReceiveMessage",
     "sqs:ChangeMessageVisibility",
@@ -75,8 +81,8 @@ def test_role_actions_are_what_the_grants_imply(synth: Synth, fn: topology.Funct
     statements = _statements(synth, _role_id(synth, fn))
     assert all(s["Effect"] == "Allow" for s in statements)
     expected = set(BASE)
-    for grant in fn.grants.items():
-        expected |= ALLOWED[grant]
+    for resource, access in fn.grants.items():
+        expected |= allowed(resource, access)
     if fn.queue:
         expected |= SQS_CONSUMER
     actions = _actions(statements)
@@ -101,7 +107,7 @@ def test_mail_is_sendable_only_from_the_sender_with_the_configuration_set(synth:
     (statement,) = [
         s
         for s in _statements(synth, _role_id(synth, mailer))
-        if _actions([s]) & ALLOWED[(Resource.MAIL, Access.SEND_MAIL)]
+        if _actions([s]) & allowed(Resource.MAIL, Access.SEND_MAIL)
     ]
     sender = topology.CONTEXT_DEFAULTS["senderAddress"]
     assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}

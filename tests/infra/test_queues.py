@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from ecrm_infra import topology
 
@@ -52,23 +54,30 @@ def test_every_queue_denies_requests_without_tls(synth: Synth) -> None:
     assert denied == set(synth.resources("AWS::SQS::Queue"))
 
 
-@pytest.mark.parametrize("fn", QUEUED, ids=lambda f: f.name)
-def test_a_rule_on_the_custom_bus_feeds_the_queue_with_the_topology_pattern(
-    synth: Synth, fn: topology.Function
-) -> None:
-    assert fn.queue
+def _rules_feeding(synth: Synth, fn: topology.Function) -> list[dict[str, Any]]:
     function_id = synth.function_id(fn)
     (queue_arn,) = [
         m["Properties"]["EventSourceArn"]
         for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
         if m["Properties"]["FunctionName"] == {"Ref": function_id}
     ]
-    rules = [
+    return [
         r["Properties"]
         for r in synth.resources("AWS::Events::Rule").values()
         if any(t["Arn"] == queue_arn for t in r["Properties"]["Targets"])
     ]
-    assert len(rules) == 1
-    (rule,) = rules
+
+
+@pytest.mark.parametrize("fn", [f for f in QUEUED if f.queue and f.queue.rule], ids=lambda f: f.name)
+def test_a_rule_on_the_custom_bus_feeds_the_queue_with_the_topology_pattern(
+    synth: Synth, fn: topology.Function
+) -> None:
+    assert fn.queue
+    (rule,) = _rules_feeding(synth, fn)
     assert rule["EventPattern"] == fn.queue.event_pattern
     assert synth.template["Resources"][ref_id(rule["EventBusName"])]["Type"] == "AWS::Events::EventBus"
+
+
+@pytest.mark.parametrize("fn", [f for f in QUEUED if f.queue and not f.queue.rule], ids=lambda f: f.name)
+def test_a_queue_without_a_rule_gets_no_events_from_the_bus(synth: Synth, fn: topology.Function) -> None:
+    assert _rules_feeding(synth, fn) == []

@@ -15,6 +15,7 @@ from ecrm import settings
 from ecrm.clock import FixedClock
 from ecrm.names import Resource
 from ecrm_infra import topology
+from ecrm_infra.topology.contacts import CONTACTS
 from ecrm_local import apigw, auth_tokens, lambdas, outbox, pollers, resources, schedules
 from ecrm_local.cron import Cron, rate_seconds
 
@@ -58,7 +59,7 @@ def test_env_resolves_secret_to_its_arn_and_context_urls_to_the_real_port():
             Resource.SIGNING_SECRET: {None: "arn:s"},
         },
         resources.local_context("http://127.0.0.1:4555"),
-        next(cap for cap in topology.CAPABILITIES if cap.name == "Contacts").functions,
+        CONTACTS.functions,
     )
     assert env["SIGNING_SECRET_ID"] == "arn:s"
     assert env["CONFIRM_PAGE_URL"] == "http://127.0.0.1:4555/contacts/confirm"

@@ -104,6 +104,19 @@ def test_timer_names_are_scheduler_safe():
         Timer("t", datetime(2030, 1, 1), {})
 
 
+def test_a_due_timer_whose_send_fails_keeps_the_schedule_already_set(stack: Stack, clock, target):
+    timers = _timers(clock, target)
+    timers.set(Timer("safety", clock.now() + timedelta(seconds=90), {"n": 1}))  # the safety net, set before a write
+
+    def refuse(**kwargs: object) -> None:
+        raise RuntimeError("SQS unavailable")
+
+    timers._sqs.send_message = refuse  # type: ignore[method-assign,assignment]
+    with pytest.raises(RuntimeError):
+        timers.set(Timer("safety", clock.now() - timedelta(seconds=1), {"n": 1}))  # after the write: due now
+    assert boto3.client("scheduler").get_schedule(Name="safety", GroupName=GROUP)["Name"] == "safety"
+
+
 def test_a_moved_timer_fires_once_at_its_new_time(stack: Stack, clock, target):
     timers = _timers(clock, target)
     firing = schedules.Firing(boto3.session.Session(), clock)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ecrm.names import Resource
 
+from ecrm_infra.topology.cases import CASES
 from ecrm_infra.topology.contacts import CONTACTS
 from ecrm_infra.topology.loyalty import LOYALTY
 from ecrm_infra.topology.spec import (
@@ -47,7 +48,7 @@ __all__ = [
     "split_source",
 ]
 
-CAPABILITIES: tuple[Capability, ...] = (CONTACTS, LOYALTY)
+CAPABILITIES: tuple[Capability, ...] = (CONTACTS, CASES, LOYALTY)
 
 FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
 TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)

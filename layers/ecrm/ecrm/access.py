@@ -15,6 +15,10 @@ from ecrm.names import Role
 CONTACT_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 CONTACT_EDIT = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 CONTACT_GDPR = (Role.ADMIN,)
+# cases
+CASE_READ = (Role.ADMIN, Role.AGENT)
+CASE_WORK = (Role.ADMIN, Role.AGENT)
+CASE_ADMIN = (Role.ADMIN,)  # SLA policies, calendars, team leads and management
 # loyalty
 LOYALTY_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 LOYALTY_REDEEM = (Role.ADMIN, Role.AGENT)

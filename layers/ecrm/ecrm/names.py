@@ -1,6 +1,6 @@
 """Resource names and environment-variable names: the one plain module both CDK and runtime read.
 
-No CDK and no boto3 here. The topology (infra/ecrm_infra/topology.py) wires these names to
+No CDK and no boto3 here. The topology (infra/ecrm_infra/topology/) wires these names to
 resources; each function's settings model (ecrm.settings) reads them back from its environment.
 """
 
@@ -36,6 +36,16 @@ class Env:
     CONFIRM_TTL_HOURS: Final = "CONFIRM_TOKEN_TTL_HOURS"
     SCHEDULE_GROUP: Final = "SCHEDULE_GROUP_NAME"
     SCHEDULER_ROLE: Final = "SCHEDULER_ROLE_ARN"
+    # cases
+    CASES_TABLE: Final = "CASES_TABLE_NAME"
+    CASE_TIMER_QUEUE_URL: Final = "CASE_TIMER_QUEUE_URL"
+    CASE_TIMER_QUEUE_ARN: Final = "CASE_TIMER_QUEUE_ARN"
+    CASE_RECOMPUTE_QUEUE_URL: Final = "CASE_RECOMPUTE_QUEUE_URL"
+    CASE_POLICY_CACHE_SECONDS: Final = "CASE_POLICY_CACHE_SECONDS"
+    CASE_FALLBACK_ADDRESS: Final = "CASE_FALLBACK_ADDRESS"
+    CSAT_URL: Final = "CSAT_PAGE_URL"
+    CASE_AGENT_URL: Final = "CASE_AGENT_URL"
+    CSAT_TTL_DAYS: Final = "CSAT_TOKEN_TTL_DAYS"
     # loyalty
     LOYALTY_TABLE: Final = "LOYALTY_TABLE_NAME"
     LOYALTY_TIMER_QUEUE_URL: Final = "LOYALTY_TIMER_QUEUE_URL"
@@ -51,6 +61,13 @@ class Resource:
     CONSENT_MAIL_QUEUE: Final = "ConsentMailQueue"
     SCHEDULES: Final = "Schedules"  # the stack's Scheduler schedule group (and the role Scheduler uses)
     MAIL: Final = "ses"  # sending mail: the sender identity and configuration set, not a stack resource
+    # cases
+    CASES_TABLE: Final = "Cases"
+    CASE_INTAKE_QUEUE: Final = "CaseIntakeQueue"  # other channels (e-mail-to-case, chat, partners) send here
+    CASE_TIMER_QUEUE: Final = "CaseTimerQueue"  # SLA timers (Scheduler) and due timers sent straight
+    CASE_RECOMPUTE_QUEUE: Final = "CaseRecomputeQueue"  # timer plans to redo after a policy edit
+    CASE_MAIL_QUEUE: Final = "CaseMailQueue"
+    CASE_ERASURE_QUEUE: Final = "CaseErasureQueue"
     # loyalty
     LOYALTY_TABLE: Final = "Loyalty"
     LOYALTY_ACCRUAL_QUEUE: Final = "LoyaltyAccrualQueue"
@@ -64,6 +81,15 @@ class DetailType:
     CONTACT_UPDATED: Final = "ContactUpdated.v1"
     CONSENT_CONFIRMED: Final = "ConsentConfirmed.v1"
     CONTACT_ERASED: Final = "ContactErased.v1"
+    # cases
+    CASE_CREATED: Final = "CaseCreated.v1"
+    CASE_UPDATED: Final = "CaseUpdated.v1"
+    CASE_COMMENTED: Final = "CaseCommented.v1"
+    CASE_ESCALATED: Final = "CaseEscalated.v1"
+    SLA_WARNING: Final = "SlaWarning.v1"
+    SLA_BREACHED: Final = "SlaBreached.v1"
+    CASE_SOLVED: Final = "CaseSolved.v1"
+    CASE_RATED: Final = "CaseRated.v1"
     # loyalty: consumed from the shop (source `shop`)
     ORDER_PLACED: Final = "OrderPlaced.v1"
     ORDER_REFUNDED: Final = "OrderRefunded.v1"

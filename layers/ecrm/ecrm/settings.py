@@ -53,6 +53,84 @@ class ConsentMailerSettings(_FromEnv):
     token_ttl_hours: int = Field(alias=Env.CONFIRM_TTL_HOURS, ge=1, le=24 * 30)
 
 
+# --- cases ---------------------------------------------------------------------------------------
+
+
+class _CasesTable(_FromEnv):
+    cases_table: str = Field(alias=Env.CASES_TABLE)
+
+
+class CaseWriterSettings(_CasesTable):
+    """What every function that changes cases needs: their table, the bus, the SLA timers (the
+    stack's schedule group, the role Scheduler delivers with, the timer queue) and the policy cache."""
+
+    event_bus: str = Field(alias=Env.EVENT_BUS)
+    schedule_group: str = Field(alias=Env.SCHEDULE_GROUP)
+    scheduler_role_arn: str = Field(alias=Env.SCHEDULER_ROLE)
+    timer_queue_url: str = Field(alias=Env.CASE_TIMER_QUEUE_URL)
+    timer_queue_arn: str = Field(alias=Env.CASE_TIMER_QUEUE_ARN)
+    policy_cache_seconds: int = Field(alias=Env.CASE_POLICY_CACHE_SECONDS, ge=0, le=600)
+
+
+class CaseTimerSettings(CaseWriterSettings):
+    """The SLA timer consumer."""
+
+
+class CaseIntakeSettings(CaseWriterSettings):
+    """The intake queue consumer: requesters become contacts."""
+
+    contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+
+
+class CasesFormSettings(CaseIntakeSettings):
+    """The public support form and the CSAT survey."""
+
+    signing_secret_id: str = Field(alias=Env.SIGNING_SECRET)
+    thank_you_url: str = Field(alias=Env.THANK_YOU_URL)
+    allowed_origins: str = Field(alias=Env.ALLOWED_ORIGINS, description="comma-separated origins")
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+
+class CaseRecomputeSettings(CaseWriterSettings):
+    """Timer plans redone after a policy edit, a page of cases per message."""
+
+    recompute_queue_url: str = Field(alias=Env.CASE_RECOMPUTE_QUEUE_URL)
+
+
+class CasesApiSettings(CaseIntakeSettings):
+    """The role-protected cases API for agents."""
+
+
+class CasesAdminSettings(_CasesTable):
+    """SLA policies, the staff directory and metrics (admins; metrics and policies readable by agents)."""
+
+    recompute_queue_url: str = Field(alias=Env.CASE_RECOMPUTE_QUEUE_URL)
+    policy_cache_seconds: int = Field(alias=Env.CASE_POLICY_CACHE_SECONDS, ge=0, le=600)
+
+
+class CaseMailerSettings(_CasesTable):
+    """Case mail: public replies, CSAT surveys, SLA warnings and escalation notices."""
+
+    contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+    signing_secret_id: str = Field(alias=Env.SIGNING_SECRET)
+    sender: str = Field(alias=Env.SENDER)
+    configuration_set: str = Field(alias=Env.SES_CONFIGURATION_SET)
+    csat_url: str = Field(alias=Env.CSAT_URL)
+    case_url: str = Field(alias=Env.CASE_AGENT_URL, description="the agent UI's case page, with {case_id}")
+    csat_ttl_days: int = Field(alias=Env.CSAT_TTL_DAYS, ge=1, le=90)
+    fallback_address: str = Field(alias=Env.CASE_FALLBACK_ADDRESS, description="gets notices nobody else would")
+
+
+class CaseErasureSettings(_CasesTable):
+    """Redacts the cases of a contact who was erased."""
+
+
+# --- loyalty -------------------------------------------------------------------------------------
+
+
 class LoyaltyProgrammeSettings(_FromEnv):
     """The programme API: read and replace the earn rules, tiers and expiry settings."""
 

@@ -43,8 +43,11 @@ class SchedulerTimers:
 
     def set(self, timer: Timer) -> None:
         if timer.at <= self._clock.now():
-            self.cancel(timer.name)
+            # Sent first, then the schedule of that name removed: if the send fails, a schedule set
+            # earlier (a safety net) still fires; if the removal fails, it fires once more (consumers
+            # drop the duplicate). The other order could lose the timer.
             self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(timer.payload))
+            self.cancel(timer.name)
             return
         at = timer.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
         self._put(timer.name, {"ScheduleExpression": f"at({at})", "ActionAfterCompletion": "DELETE"}, timer.payload)

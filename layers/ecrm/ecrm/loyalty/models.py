@@ -82,7 +82,7 @@ class MemberView(BaseModel):
     expiring_soon: list[ExpiringPoints]
 
 
-class HistoryPage(BaseModel):
+class LedgerPage(BaseModel):
     items: list[LedgerEntry]
     next_cursor: str | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ecrm.clock import Clock
 from ecrm.errors import InvalidInput, NotFound
 from ecrm.loyalty.ledger import expires_at, usable_lots
-from ecrm.loyalty.models import ExpiringPoints, HistoryPage, MemberView
+from ecrm.loyalty.models import ExpiringPoints, LedgerPage, MemberView
 from ecrm.loyalty.ports import LedgerRepository
 from ecrm.loyalty.programme import Programme
 
@@ -46,8 +46,8 @@ class MemberQueries:
             expiring_soon=soon,
         )
 
-    def history(self, member_id: str, limit: int = 20, cursor: str | None = None) -> HistoryPage:
+    def history(self, member_id: str, limit: int = 20, cursor: str | None = None) -> LedgerPage:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput("limit", f"must be 1-{MAX_PAGE}")
         items, next_cursor = self._repo.history(member_id, limit, cursor)
-        return HistoryPage(items=items, next_cursor=next_cursor)
+        return LedgerPage(items=items, next_cursor=next_cursor)

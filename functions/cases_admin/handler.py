@@ -1,0 +1,69 @@
+"""Role-protected cases administration: SLA policies and calendars, team leads and management, metrics."""
+
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
+from ecrm.api import build_resolver
+from ecrm.cases.compose import Administration, admin_service
+from ecrm.cases.metrics import MetricsReport
+from ecrm.cases.recompute import PolicyBookUpdate, PolicyBookView
+from ecrm.cases.staff import StaffConfig, StaffConfigUpdate
+from ecrm.clock import SYSTEM_CLOCK
+from ecrm.observability import logger, metrics
+from ecrm.settings import CasesAdminSettings
+
+app = build_resolver()
+SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+DEFAULT_WINDOW = timedelta(days=30)
+
+
+@cache
+def service() -> Administration:
+    return admin_service(CasesAdminSettings.from_env())
+
+
+def _caller() -> access.Caller:
+    caller = access.caller(app.current_event.raw_event.get("requestContext") or {})
+    service().staff.remember(caller)
+    return caller
+
+
+@app.get("/cases/metrics", summary="SLA breach rate, median business times, CSAT of cases solved", security=SECURED)
+def case_metrics(
+    since: Annotated[datetime | None, Query(description="default: 30 days before `until`")] = None,
+    until: Annotated[datetime | None, Query(description="default: now")] = None,
+) -> MetricsReport:
+    end = until or SYSTEM_CLOCK.now()
+    return service().queries.metrics(_caller(), since or end - DEFAULT_WINDOW, end)
+
+
+@app.get("/cases/policies", summary="The SLA policy book in force, with its version", security=SECURED)
+def get_policies() -> PolicyBookView:
+    return service().policies.get(_caller())
+
+
+@app.put("/cases/policies", summary="Replace the SLA policy book; active cases are replanned", security=SECURED)
+def put_policies(req: PolicyBookUpdate) -> PolicyBookView:
+    view = service().policies.update(req, _caller())
+    logger.info("policy book saved", version=view.version)
+    return view
+
+
+@app.get("/cases/staff", summary="Team leads and management who get escalation notices", security=SECURED)
+def get_staff() -> StaffConfig:
+    return service().staff.get(_caller())
+
+
+@app.put("/cases/staff", summary="Set team leads and management (against the version read)", security=SECURED)
+def put_staff(req: StaffConfigUpdate) -> StaffConfig:
+    return service().staff.update(req, _caller())
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,115 @@
+"""Role-protected cases API for agents: queues, a case with its history, edits, comments, solve, reopen."""
+
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
+from ecrm.api import build_resolver
+from ecrm.cases import web
+from ecrm.cases.compose import Desk, desk_service
+from ecrm.cases.models import (
+    AgentCaseRequest,
+    Case,
+    CaseDetail,
+    CaseId,
+    CasePage,
+    CasePatch,
+    Comment,
+    CommentPage,
+    CommentRequest,
+    HistoryPage,
+    Team,
+    Transition,
+)
+from ecrm.cases.service import QueueName
+from ecrm.observability import logger, metrics
+from ecrm.settings import CasesApiSettings
+
+app = build_resolver()
+SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2000)]
+
+
+@cache
+def service() -> Desk:
+    return desk_service(CasesApiSettings.from_env())
+
+
+def _caller() -> access.Caller:
+    caller = access.caller(app.current_event.raw_event.get("requestContext") or {})
+    service().staff.remember(caller)  # keeps the agent's address for SLA notices
+    return caller
+
+
+def _created(model: Case | Comment) -> Response[str]:
+    return Response(201, content_types.APPLICATION_JSON, model.model_dump_json())
+
+
+@app.get("/cases", summary="A work queue: mine, a team's, or breached; next deadline first", security=SECURED)
+def queue(
+    queue: Annotated[QueueName, Query()] = "mine",
+    team: Annotated[Team | None, Query()] = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+) -> CasePage:
+    return service().queries.queue(queue, _caller(), team, limit, cursor)
+
+
+@app.post(
+    "/cases/agent",
+    summary="Open a case on a requester's behalf",
+    security=SECURED,
+    responses=web.created(Case, "the case opened"),
+)
+def open_for_requester(req: AgentCaseRequest) -> Response[str]:
+    return _created(service().intake.open_for_agent(req, _caller()))
+
+
+@app.get("/cases/<case_id>", summary="A case, its SLA steps to come, history and comments", security=SECURED)
+def get_case(case_id: CaseId) -> CaseDetail:
+    return service().queries.detail(case_id, _caller())
+
+
+@app.patch("/cases/<case_id>", summary="Change priority, status, assignee, team or tags", security=SECURED)
+def update_case(case_id: CaseId, patch: CasePatch) -> Case:
+    return service().work.update(case_id, patch, _caller())
+
+
+@app.get("/cases/<case_id>/history", summary="The case's audit trail, oldest first", security=SECURED)
+def history(case_id: CaseId, limit: Limit = 50, cursor: Cursor = None) -> HistoryPage:
+    return service().queries.history(case_id, _caller(), limit, cursor)
+
+
+@app.get("/cases/<case_id>/comments", summary="The case's comments, oldest first", security=SECURED)
+def comments(case_id: CaseId, limit: Limit = 50, cursor: Cursor = None) -> CommentPage:
+    return service().queries.comments(case_id, _caller(), limit, cursor)
+
+
+@app.post(
+    "/cases/<case_id>/comments",
+    summary="Public reply (mailed) or internal note",
+    security=SECURED,
+    responses=web.created(Comment, "the comment added"),
+)
+def comment(case_id: CaseId, req: CommentRequest) -> Response[str]:
+    return _created(service().work.comment(case_id, req, _caller()))
+
+
+@app.post("/cases/<case_id>/solve", summary="Solve the case (a CSAT survey is mailed)", security=SECURED)
+def solve(case_id: CaseId, req: Transition) -> Case:
+    return service().work.solve(case_id, _caller(), req.expected_version)
+
+
+@app.post("/cases/<case_id>/reopen", summary="Reopen a solved case with fresh SLA clocks", security=SECURED)
+def reopen(case_id: CaseId, req: Transition) -> Case:
+    return service().work.reopen(case_id, _caller(), req.expected_version)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

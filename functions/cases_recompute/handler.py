@@ -1,0 +1,34 @@
+"""SQS recompute queue: after an SLA policy edit, new timer plans for a page of active cases per message."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm.cases.compose import Replanning, recompute_service
+from ecrm.cases.recompute import RecomputeRequest
+from ecrm.observability import logger, metrics
+from ecrm.settings import CaseRecomputeSettings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def service() -> Replanning:
+    return recompute_service(CaseRecomputeSettings.from_env())
+
+
+def replan(record: SQSRecord) -> None:
+    request = RecomputeRequest.model_validate_json(record.body)
+    following = service().recompute.run(request)
+    if following is not None:  # the next page, as a message of its own (bounded work per message)
+        service().queue.send([following], first=False)
+    logger.info("cases replanned", priority=request.priority, team=request.team, more=following is not None)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=replan, processor=processor, context=context)

@@ -1,0 +1,191 @@
+"""Cases and escalation: public form and survey, the agents' API, administration, the intake queue,
+SLA timers, replanning after policy edits, case mail, and redaction on a requester's erasure."""
+
+from __future__ import annotations
+
+from ecrm import access, settings
+from ecrm.names import DetailType, Env, Resource, Source
+
+from ecrm_infra.topology.spec import (
+    Access,
+    Capability,
+    EventRule,
+    Function,
+    MetricAlarm,
+    QueueTrigger,
+    Route,
+    Table,
+    arn_of,
+)
+
+# Every function that changes cases: the table, the bus, the SLA timers, the policy cache.
+WRITER_ENV = {
+    Env.CASES_TABLE: Resource.CASES_TABLE,
+    Env.EVENT_BUS: Resource.EVENT_BUS,
+    Env.SCHEDULE_GROUP: Resource.SCHEDULES,
+    Env.SCHEDULER_ROLE: f"{Resource.SCHEDULES}.role",
+    Env.CASE_TIMER_QUEUE_URL: Resource.CASE_TIMER_QUEUE,
+    Env.CASE_TIMER_QUEUE_ARN: arn_of(Resource.CASE_TIMER_QUEUE),
+    Env.CASE_POLICY_CACHE_SECONDS: "context:casePolicyCacheSeconds",
+}
+WRITER_GRANTS = {
+    Resource.CASES_TABLE: Access.READ_WRITE,
+    Resource.EVENT_BUS: Access.PUT_EVENTS,
+    Resource.SCHEDULES: Access.SCHEDULE,
+    Resource.CASE_TIMER_QUEUE: Access.SEND,  # a timer already due goes straight to the queue
+}
+# ... and those that open cases: requesters become contacts.
+INTAKE_ENV = {**WRITER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}
+INTAKE_GRANTS = {**WRITER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE}
+
+CASES = Capability(
+    name="Cases",
+    tables=(Table(Resource.CASES_TABLE, indexes=("gsi1", "gsi2", "gsi3", "gsi4")),),
+    functions=(
+        Function(
+            name="cases_form",
+            description="Public support form (opens cases) and the CSAT survey of the solve mail",
+            settings=settings.CasesFormSettings,
+            env={
+                **INTAKE_ENV,
+                Env.SIGNING_SECRET: Resource.SIGNING_SECRET,
+                Env.THANK_YOU_URL: "context:thankYouUrl",
+                Env.ALLOWED_ORIGINS: "context:allowedOrigins",
+            },
+            grants={**INTAKE_GRANTS, Resource.SIGNING_SECRET: Access.READ},
+            routes=(
+                Route("POST", "/cases"),
+                Route("GET", "/cases/csat"),
+                Route("POST", "/cases/csat"),
+            ),
+        ),
+        Function(
+            name="cases_api",
+            description="Agents: work queues, a case with its history, edits, comments, solve and reopen",
+            settings=settings.CasesApiSettings,
+            env=dict(INTAKE_ENV),
+            grants=dict(INTAKE_GRANTS),
+            routes=(
+                Route("GET", "/cases", access.CASE_READ),
+                Route("POST", "/cases/agent", access.CASE_WORK),
+                Route("GET", "/cases/{case_id}", access.CASE_READ),
+                Route("PATCH", "/cases/{case_id}", access.CASE_WORK),
+                Route("GET", "/cases/{case_id}/history", access.CASE_READ),
+                Route("GET", "/cases/{case_id}/comments", access.CASE_READ),
+                Route("POST", "/cases/{case_id}/comments", access.CASE_WORK),
+                Route("POST", "/cases/{case_id}/solve", access.CASE_WORK),
+                Route("POST", "/cases/{case_id}/reopen", access.CASE_WORK),
+            ),
+        ),
+        Function(
+            name="cases_admin",
+            description="SLA policies and calendars, team leads and management, support metrics",
+            settings=settings.CasesAdminSettings,
+            env={
+                Env.CASES_TABLE: Resource.CASES_TABLE,
+                Env.CASE_RECOMPUTE_QUEUE_URL: Resource.CASE_RECOMPUTE_QUEUE,
+                Env.CASE_POLICY_CACHE_SECONDS: "context:casePolicyCacheSeconds",
+            },
+            grants={Resource.CASES_TABLE: Access.READ_WRITE, Resource.CASE_RECOMPUTE_QUEUE: Access.SEND},
+            routes=(
+                Route("GET", "/cases/metrics", access.CASE_READ),
+                Route("GET", "/cases/policies", access.CASE_READ),
+                Route("PUT", "/cases/policies", access.CASE_ADMIN),
+                Route("GET", "/cases/staff", access.CASE_ADMIN),
+                Route("PUT", "/cases/staff", access.CASE_ADMIN),
+            ),
+        ),
+        Function(
+            name="cases_intake",
+            description="Cases from other channels (e-mail-to-case, chat, partners), once per channel message",
+            settings=settings.CaseIntakeSettings,
+            env=dict(INTAKE_ENV),
+            grants=dict(INTAKE_GRANTS),
+            # No rule: other systems send here (docs/cases.md gives the message schema and who may).
+            queue=QueueTrigger(queue=Resource.CASE_INTAKE_QUEUE),
+            timeout_seconds=30,
+        ),
+        Function(
+            name="cases_timers",
+            description="SLA timers coming due: warnings and escalation levels, each applied once",
+            settings=settings.CaseTimerSettings,
+            env=dict(WRITER_ENV),
+            grants=dict(WRITER_GRANTS),
+            queue=QueueTrigger(queue=Resource.CASE_TIMER_QUEUE, scheduler_target=True),
+            timeout_seconds=30,
+        ),
+        Function(
+            name="cases_recompute",
+            description="New SLA timer plans for the active cases an SLA policy edit affects, a page per message",
+            settings=settings.CaseRecomputeSettings,
+            env={**WRITER_ENV, Env.CASE_RECOMPUTE_QUEUE_URL: Resource.CASE_RECOMPUTE_QUEUE},
+            grants={**WRITER_GRANTS, Resource.CASE_RECOMPUTE_QUEUE: Access.SEND},
+            queue=QueueTrigger(queue=Resource.CASE_RECOMPUTE_QUEUE, batch_size=1),
+            timeout_seconds=60,
+        ),
+        Function(
+            name="cases_mailer",
+            description="Case mail: public replies, CSAT surveys, SLA warnings and escalation notices, once each",
+            settings=settings.CaseMailerSettings,
+            env={
+                Env.CASES_TABLE: Resource.CASES_TABLE,
+                Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
+                Env.SIGNING_SECRET: Resource.SIGNING_SECRET,
+                Env.SENDER: "context:senderAddress",
+                Env.SES_CONFIGURATION_SET: "context:sesConfigurationSet",
+                Env.CSAT_URL: "context:csatPageUrl",
+                Env.CASE_AGENT_URL: "context:caseAgentUrl",
+                Env.CSAT_TTL_DAYS: "context:csatTokenTtlDays",
+                Env.CASE_FALLBACK_ADDRESS: "context:caseFallbackAddress",
+            },
+            grants={
+                Resource.CASES_TABLE: Access.READ_WRITE,  # mail claims
+                Resource.CONTACTS_TABLE: Access.READ,
+                Resource.SIGNING_SECRET: Access.READ,
+                Resource.MAIL: Access.SEND_MAIL,
+            },
+            queue=QueueTrigger(
+                queue=Resource.CASE_MAIL_QUEUE,
+                rule=EventRule(
+                    sources=(Source.CASES,),
+                    detail_types=(
+                        DetailType.SLA_WARNING,
+                        DetailType.CASE_ESCALATED,
+                        DetailType.CASE_COMMENTED,
+                        DetailType.CASE_SOLVED,
+                    ),
+                ),
+            ),
+            timeout_seconds=20,
+        ),
+        Function(
+            name="cases_erasure",
+            description="Redacts the cases of a requester whose contact was erased",
+            settings=settings.CaseErasureSettings,
+            env={Env.CASES_TABLE: Resource.CASES_TABLE},
+            grants={Resource.CASES_TABLE: Access.READ_WRITE},
+            queue=QueueTrigger(
+                queue=Resource.CASE_ERASURE_QUEUE,
+                rule=EventRule(sources=(Source.CONTACTS,), detail_types=(DetailType.CONTACT_ERASED,)),
+                batch_size=5,
+            ),
+            timeout_seconds=60,
+        ),
+    ),
+    context_defaults={
+        "csatPageUrl": "http://localhost:3000/cases/csat",
+        # The agent UI's page of a case; without one, the API's own GET /cases/{id}.
+        "caseAgentUrl": "http://localhost:3000/cases/{case_id}",
+        "csatTokenTtlDays": "14",
+        "caseFallbackAddress": "support-managers@example.com",
+        "casePolicyCacheSeconds": "30",
+    },
+    alarms=(
+        MetricAlarm(
+            "SlaBreached",
+            threshold=10,
+            description="Cases: more than 10 SLA breaches in an hour (EMF metric from the timer consumer)",
+            period_minutes=60,
+        ),
+    ),
+)

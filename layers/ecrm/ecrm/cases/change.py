@@ -1,0 +1,70 @@
+"""A change to a case as the pure rules describe it, and its finishing into a new version + history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ecrm.cases.events import CaseEvent
+from ecrm.cases.models import AuditEntry, Case, Comment
+
+SYSTEM_SLA = "system:sla"
+REQUESTER = "requester"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One audit line in the making: what happened, the fields before and after, and context
+    (a comment id, the milestone and level of an escalation)."""
+
+    action: str
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Change:
+    case: Case
+    actor: str
+    edits: list[Edit] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    events: list[CaseEvent] = field(default_factory=list)
+
+    def then(self, other: Change | None) -> Change:
+        """This change followed by `other` (made on this change's case), as one change."""
+        if other is None:
+            return self
+        return Change(
+            other.case,
+            self.actor,
+            self.edits + other.edits,
+            self.comments + other.comments,
+            self.events + other.events,
+        )
+
+    @property
+    def changed_fields(self) -> list[str]:
+        return sorted({name for edit in self.edits for name in edit.after})
+
+
+def finish(case: Case, version: int, now: datetime) -> Case:
+    return case.model_copy(update={"version": version, "updated_at": now})
+
+
+def audit(change: Change, version: int, now: datetime) -> list[AuditEntry]:
+    return [
+        AuditEntry(
+            case_id=change.case.id,
+            version=version,
+            seq=seq,
+            at=now,
+            actor=change.actor,
+            action=edit.action,
+            before=edit.before,
+            after=edit.after,
+            detail=edit.detail,
+        )
+        for seq, edit in enumerate(change.edits)
+    ]

@@ -1,0 +1,205 @@
+"""Composition roots of the cases functions: settings in, wired services out.
+
+boto3 is imported here, not in the domain; clients are made when a service is first built (the
+first invocation), so moto and the local stack can point them elsewhere before that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import boto3
+
+from ecrm.adapters.case_metrics import MeteredEvents
+from ecrm.adapters.dynamo_case_config import DynamoPolicies, DynamoStaff
+from ecrm.adapters.dynamo_cases import DynamoCases
+from ecrm.adapters.dynamo_contacts import DynamoContacts
+from ecrm.adapters.eventbridge import EventBridgePublisher
+from ecrm.adapters.scheduler import SchedulerTimers
+from ecrm.adapters.secrets import SecretSigner
+from ecrm.adapters.ses import SesMailer
+from ecrm.adapters.sqs_recompute import SqsRecomputeQueue
+from ecrm.cases.erasure import CaseErasure
+from ecrm.cases.firing import SlaTimerService
+from ecrm.cases.mailer import CaseMailer
+from ecrm.cases.recompute import PolicyAdmin, Recompute
+from ecrm.cases.requesters import ContactLookup, ContactRequesters
+from ecrm.cases.service import CaseIntake, CaseQueries, CaseWork, CsatSurvey
+from ecrm.cases.staff import Staff, StaffAdmin
+from ecrm.cases.store import CaseStore
+from ecrm.clock import SYSTEM_CLOCK
+from ecrm.observability import metrics
+from ecrm.settings import (
+    CaseErasureSettings,
+    CaseIntakeSettings,
+    CaseMailerSettings,
+    CaseRecomputeSettings,
+    CasesAdminSettings,
+    CasesApiSettings,
+    CasesFormSettings,
+    CaseTimerSettings,
+    CaseWriterSettings,
+)
+
+if TYPE_CHECKING:
+    from boto3.session import Session
+
+# The first recompute message waits out every function's policy cache, plus this margin for
+# writes made with the old book to finish and reach the index.
+RECOMPUTE_MARGIN_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Writer:
+    """What every function that changes cases shares: the table, the store (timers, events, book)."""
+
+    repo: DynamoCases
+    store: CaseStore
+    policies: DynamoPolicies
+    events: MeteredEvents
+
+
+def _signer(session: Session, secret_id: str) -> SecretSigner:
+    def fetch() -> str:
+        secret: str = session.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+        return secret
+
+    return SecretSigner(fetch)
+
+
+def _writer(session: Session, settings: CaseWriterSettings, cache_seconds: int | None = None) -> Writer:
+    db = session.client("dynamodb")
+    repo = DynamoCases(db, settings.cases_table)
+    timers = SchedulerTimers(
+        session.client("scheduler"),
+        session.client("sqs"),
+        SYSTEM_CLOCK,
+        group=settings.schedule_group,
+        role_arn=settings.scheduler_role_arn,
+        queue_arn=settings.timer_queue_arn,
+        queue_url=settings.timer_queue_url,
+    )
+    events = MeteredEvents(EventBridgePublisher(session.client("events"), settings.event_bus), metrics)
+    ttl = settings.policy_cache_seconds if cache_seconds is None else cache_seconds
+    policies = DynamoPolicies(db, settings.cases_table, ttl)
+    return Writer(repo, CaseStore(repo, timers, events, policies), policies, events)
+
+
+def _requesters(session: Session, settings: CaseIntakeSettings) -> ContactRequesters:
+    contacts = DynamoContacts(session.client("dynamodb"), settings.contacts_table)
+    return ContactRequesters(contacts, EventBridgePublisher(session.client("events"), settings.event_bus), SYSTEM_CLOCK)
+
+
+def intake_service(settings: CaseIntakeSettings) -> CaseIntake:
+    session = boto3.session.Session()
+    writer = _writer(session, settings)
+    return CaseIntake(writer.store, writer.repo, _requesters(session, settings), SYSTEM_CLOCK)
+
+
+@dataclass(frozen=True)
+class PublicCases:
+    """The public form and the CSAT survey."""
+
+    intake: CaseIntake
+    survey: CsatSurvey
+
+
+def public_service(settings: CasesFormSettings) -> PublicCases:
+    session = boto3.session.Session()
+    writer = _writer(session, settings)
+    return PublicCases(
+        intake=CaseIntake(writer.store, writer.repo, _requesters(session, settings), SYSTEM_CLOCK),
+        survey=CsatSurvey(writer.store, writer.repo, _signer(session, settings.signing_secret_id), SYSTEM_CLOCK),
+    )
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The role-protected API for agents working cases."""
+
+    intake: CaseIntake
+    work: CaseWork
+    queries: CaseQueries
+    staff: StaffAdmin
+
+
+def desk_service(settings: CasesApiSettings) -> Desk:
+    session = boto3.session.Session()
+    writer = _writer(session, settings)
+    return Desk(
+        intake=CaseIntake(writer.store, writer.repo, _requesters(session, settings), SYSTEM_CLOCK),
+        work=CaseWork(writer.store, writer.repo, SYSTEM_CLOCK),
+        queries=CaseQueries(writer.repo, writer.policies),
+        staff=StaffAdmin(DynamoStaff(session.client("dynamodb"), settings.cases_table), SYSTEM_CLOCK),
+    )
+
+
+@dataclass(frozen=True)
+class Administration:
+    """Admins keeping the SLA policies and the staff list; metrics."""
+
+    queries: CaseQueries
+    policies: PolicyAdmin
+    staff: StaffAdmin
+
+
+def admin_service(settings: CasesAdminSettings) -> Administration:
+    session = boto3.session.Session()
+    db = session.client("dynamodb")
+    repo = DynamoCases(db, settings.cases_table)
+    policies = DynamoPolicies(db, settings.cases_table, settings.policy_cache_seconds)
+    queue = SqsRecomputeQueue(
+        session.client("sqs"),
+        settings.recompute_queue_url,
+        first_delay_seconds=settings.policy_cache_seconds + RECOMPUTE_MARGIN_SECONDS,
+    )
+    return Administration(
+        queries=CaseQueries(repo, policies),
+        policies=PolicyAdmin(policies, queue, SYSTEM_CLOCK),
+        staff=StaffAdmin(DynamoStaff(db, settings.cases_table), SYSTEM_CLOCK),
+    )
+
+
+def timer_service(settings: CaseTimerSettings) -> SlaTimerService:
+    session = boto3.session.Session()
+    writer = _writer(session, settings)
+    return SlaTimerService(writer.store, writer.repo, writer.events, SYSTEM_CLOCK)
+
+
+@dataclass(frozen=True)
+class Replanning:
+    recompute: Recompute
+    queue: SqsRecomputeQueue
+
+
+def recompute_service(settings: CaseRecomputeSettings) -> Replanning:
+    session = boto3.session.Session()
+    writer = _writer(session, settings, cache_seconds=0)  # always the book just saved
+    return Replanning(
+        recompute=Recompute(writer.repo, CaseWork(writer.store, writer.repo, SYSTEM_CLOCK)),
+        queue=SqsRecomputeQueue(session.client("sqs"), settings.recompute_queue_url, first_delay_seconds=0),
+    )
+
+
+def mailer_service(settings: CaseMailerSettings) -> CaseMailer:
+    session = boto3.session.Session()
+    db = session.client("dynamodb")
+    contacts = DynamoContacts(db, settings.contacts_table)
+    return CaseMailer(
+        DynamoCases(db, settings.cases_table),
+        ContactLookup(contacts),
+        Staff(DynamoStaff(db, settings.cases_table), settings.fallback_address),
+        SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set),
+        _signer(session, settings.signing_secret_id),
+        SYSTEM_CLOCK,
+        case_url=settings.case_url,
+        survey_url=settings.csat_url,
+        survey_ttl=timedelta(days=settings.csat_ttl_days),
+    )
+
+
+def erasure_service(settings: CaseErasureSettings) -> CaseErasure:
+    session = boto3.session.Session()
+    return CaseErasure(DynamoCases(session.client("dynamodb"), settings.cases_table), SYSTEM_CLOCK)

@@ -1,0 +1,79 @@
+"""SLA timers coming due: the consumer of the case timer queue.
+
+Exactly once per (case, milestone, cycle, step) for the case's state, at least once for the
+events: a step stored but not yet announced (the publish failed, the function stopped) is
+announced by the next delivery of any of its timers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from ecrm.cases.escalation import AlreadyApplied, Decision, Escalate, NotYetDue, Stale, announce, decide
+from ecrm.cases.models import Case
+from ecrm.cases.ports import CaseRepository
+from ecrm.cases.sla import SlaTimerPayload
+from ecrm.cases.store import CaseStore
+from ecrm.clock import Clock
+from ecrm.errors import AlreadyExists, Conflict
+from ecrm.events import EventPublisher
+
+Outcome = Literal["applied", "already_applied", "stale", "not_yet_due"]
+_ATTEMPTS = 3
+
+
+class SlaTimerService:
+    def __init__(self, store: CaseStore, repo: CaseRepository, events: EventPublisher, clock: Clock) -> None:
+        self._store = store
+        self._repo = repo
+        self._events = events
+        self._clock = clock
+
+    def on_timer(self, payload: Mapping[str, Any]) -> Outcome:
+        """Handle one fired timer. A payload that is not an SLA timer's raises ValidationError:
+        it can never succeed, so it belongs on the dead-letter queue, in plain view."""
+        fired = SlaTimerPayload.model_validate(payload)
+        for _ in range(_ATTEMPTS):
+            case = self._repo.get(fired.case_id)
+            if case is None:
+                # Never stored (its writer stopped before the write) or gone: nothing to do, nothing
+                # to re-create; the timers delete themselves as they fire.
+                return "stale"
+            now = self._clock.now()
+            outcome = self._act(case, decide(case, self._store.book.governing(case), fired, now), now)
+            if outcome is not None:
+                return outcome
+        raise Conflict("case kept changing while its timer was handled")
+
+    def _act(self, case: Case, decision: Decision, now: datetime) -> Outcome | None:
+        if isinstance(decision, Stale):
+            return "stale"
+        if isinstance(decision, NotYetDue):
+            self._store.resync(case)  # sets the step's timer again, at its time now
+            return "not_yet_due"
+        if isinstance(decision, AlreadyApplied):
+            self._announce_pending(case, decision.keys, now)
+            return "already_applied"
+        return self._escalate(case, decision, now)
+
+    def _escalate(self, case: Case, decision: Escalate, now: datetime) -> Outcome | None:
+        try:
+            self._store.escalate(case, decision, now)
+        except Conflict:
+            return None  # somebody changed the case: decide again on what they wrote
+        except AlreadyExists:
+            keys = tuple(record.key for record in decision.records)
+            self._announce_pending(case, keys, now)
+            return "already_applied"
+        self._repo.mark_announced(case.id, [record.key for record in decision.records], now)
+        return "applied"
+
+    def _announce_pending(self, case: Case, keys: Sequence[str], now: datetime) -> None:
+        """Announce applied steps whose events never got out (the writer stopped after its write)."""
+        pending = [r for r in self._repo.escalations(case.id) if r.key in keys and r.announced_at is None]
+        if not pending:
+            return
+        self._events.publish([event for record in pending for event in announce(record)])
+        self._repo.mark_announced(case.id, [record.key for record in pending], now)

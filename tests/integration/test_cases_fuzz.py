@@ -1,0 +1,117 @@
+"""integration: whatever a client sends to the support form or a channel to the intake queue, the
+answer is never a 5xx (or a crashed batch), a refusal writes nothing, and no log line carries the
+requester's address, name or phone."""
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support import moto_stack
+
+FIELDS = ["email", "first_name", "subject", "description", "priority", "tags", "website", "redirect", "unknown"]
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=300),
+    st.sampled_from(["low", "urgent", "ann@example.com", "a\r\nb"]),
+    st.lists(st.text(max_size=20), max_size=25),
+)
+bodies = st.one_of(
+    st.dictionaries(st.sampled_from(FIELDS), values, max_size=7).map(json.dumps),
+    st.binary(max_size=200),
+)
+content_types = st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain"])
+messages = st.one_of(
+    st.dictionaries(
+        st.sampled_from(["channel", "message_id", "requester", "subject", "description", "priority", "x"]),
+        values,
+        max_size=7,
+    ).map(json.dumps),
+    st.text(max_size=100),
+)
+
+
+def test_no_form_post_yields_a_server_error_or_a_partial_write():
+    with moto_stack() as stack:
+
+        @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(body=bodies, content_type=content_types)
+        def probe(body, content_type):
+            before = (stack.table_items("CASES_TABLE_NAME"), stack.table_items())
+            answer = stack.call("POST", "/cases", body, content_type)
+            assert answer.status < 500, answer.body
+            if answer.status >= 400:
+                assert (stack.table_items("CASES_TABLE_NAME"), stack.table_items()) == before
+                assert answer.json["errors"][0]["field"]
+
+        probe()
+
+
+def test_no_intake_message_crashes_the_batch_or_writes_when_refused():
+    from tests.integration.test_cases_flow import invoke
+
+    with moto_stack() as stack:
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(body=messages)
+        def probe(body):
+            before = stack.table_items("CASES_TABLE_NAME")
+            try:
+                invoke("cases_intake", [body])
+            except BatchProcessingError:  # Powertools' answer when every record of a batch failed
+                assert stack.table_items("CASES_TABLE_NAME") == before  # retried, then the DLQ
+
+        probe()
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """Every Logger line, formatted as in Lambda (the Logger's own stream is whatever stdout was
+    when it was first imported, which pytest's capsys does not see)."""
+    from ecrm.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    base = logging.getLogger(logger.name)
+    base.addHandler(handler)
+    yield stream
+    base.removeHandler(handler)
+
+
+def test_logs_carry_no_personal_data(capsys, log_lines):
+    from tests.integration.test_cases_flow import invoke
+
+    secret = {"email": "Secret.Person@Example.com", "first_name": "Zebulon", "priority": "urgent"}
+    with moto_stack() as stack:
+        answer = stack.call("POST", "/cases", {**secret, "subject": "Call +44 20 7946 0958", "description": "Zebulon"})
+        cid = answer.json["id"]
+        stack.call("POST", f"/cases/{cid}/comments", {"body": "Hi Zebulon", "visibility": "public"}, roles="agent")
+        stack.call("POST", f"/cases/{cid}/solve", {}, roles="agent")
+        stack.deliver("CaseMailQueue")
+        message = {
+            "channel": "email",
+            "message_id": "m-1",
+            "requester": {"email": "secret.person@example.com", "first_name": "Zebulon"},
+            "subject": "Zebulon again",
+            "description": "+44 20 7946 0958",
+        }
+        invoke("cases_intake", [json.dumps(message), json.dumps({**message, "channel": "fax"})])
+        with pytest.raises(BatchProcessingError) as failed:  # bad messages only: Lambda logs this error
+            invoke("cases_intake", [json.dumps({**message, "channel": "fax"}), json.dumps({**message, "x": 1})])
+        contact = stack.call("GET", f"/cases/{cid}", roles="agent").json["requester_id"]
+        stack.admin("DELETE", f"/contacts/{contact}")
+        stack.deliver("CaseErasureQueue")
+    out = capsys.readouterr()
+    logged = (log_lines.getvalue() + out.out + out.err + str(failed.value)).lower()
+    assert "not an intake message (schema 1): channel" in logged
+    assert "case event mailed" in logged and "requester's cases redacted" in logged
+    for secret_text in ("secret.person", "zebulon", "7946"):
+        assert secret_text not in logged

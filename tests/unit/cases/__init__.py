@@ -1,0 +1,1 @@
+"""unit: the cases capability (pure rules and domain services over in-memory ports)."""
