@@ -71,7 +71,7 @@ def _scheduler_role(synth: Synth) -> str:
     return role_id
 
 
-def test_the_scheduler_role_may_send_to_the_upkeep_queue_and_nothing_else(synth: Synth) -> None:
+def test_the_scheduler_role_may_send_to_the_upkeep_queue_and_only_to_timer_queues(synth: Synth) -> None:
     role = _scheduler_role(synth)
     statements = [
         s
@@ -79,8 +79,13 @@ def test_the_scheduler_role_may_send_to_the_upkeep_queue_and_nothing_else(synth:
         if {"Ref": role} in p["Properties"]["Roles"]
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
-    targets = {ref_id(s["Resource"]) for s in statements}
-    assert targets == {_consumed_queue(synth, UPKEEP)}
+    targets = {
+        ref_id(r) for s in statements for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    }
+    timer_queues = {_consumed_queue(synth, fn) for fn in topology.FUNCTIONS if fn.queue and fn.queue.scheduler_target}
+    assert _consumed_queue(synth, UPKEEP) in targets
+    assert _consumed_queue(synth, ACCRUAL) not in targets
+    assert targets == timer_queues
     assert all("sqs:SendMessage" in s["Action"] for s in statements)
 
 
