@@ -2,10 +2,7 @@
 answer is never a 5xx (or a crashed batch), a refusal writes nothing, and no log line carries the
 requester's address, name or phone."""
 
-import io
 import json
-import logging
-from collections.abc import Iterator
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
@@ -69,21 +66,6 @@ def test_no_intake_message_crashes_the_batch_or_writes_when_refused():
                 assert stack.table_items("CASES_TABLE_NAME") == before  # retried, then the DLQ
 
         probe()
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """Every Logger line, formatted as in Lambda (the Logger's own stream is whatever stdout was
-    when it was first imported, which pytest's capsys does not see)."""
-    from ecrm.observability import logger
-
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    base = logging.getLogger(logger.name)
-    base.addHandler(handler)
-    yield stream
-    base.removeHandler(handler)
 
 
 def test_logs_carry_no_personal_data(capsys, log_lines):

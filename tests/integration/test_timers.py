@@ -53,7 +53,7 @@ def test_a_timer_is_a_self_deleting_at_schedule_that_moves_when_set_again(stack:
     timers.set(Timer("case-1-breach", clock.now() + timedelta(hours=3), {"v": 2}))
     got = boto3.client("scheduler").get_schedule(Name="case-1-breach", GroupName=GROUP)
     assert got["ScheduleExpression"] == "at(2030-03-01T12:00:00)"
-    assert got["ActionAfterCompletion"] == "DELETE"
+    assert got["ActionAfterCompletion"] == "DELETE" and got["State"] == "ENABLED"
     assert json.loads(got["Target"]["Input"]) == {"v": 2} and got["Target"]["Arn"] == target[1]
 
 
@@ -127,3 +127,15 @@ def test_a_due_timer_whose_send_fails_keeps_the_schedule_already_set(stack: Stac
     with pytest.raises(RuntimeError):
         timers.set(Timer("safety", clock.now() - timedelta(seconds=1), {"n": 1}))  # after the write: due now
     assert boto3.client("scheduler").get_schedule(Name="safety", GroupName=GROUP)["Name"] == "safety"
+
+
+def test_a_moved_timer_fires_once_at_its_new_time(stack: Stack, clock, target):
+    timers = _timers(clock, target)
+    firing = schedules.Firing(boto3.session.Session(), clock)
+    timers.set(Timer("moved", clock.now() + timedelta(minutes=10), {"v": 1}))
+    timers.set(Timer("moved", clock.now() + timedelta(minutes=20), {"v": 2}))
+    clock.advance(600)
+    assert firing.fire_due() == []
+    clock.advance(600)
+    assert [f.name for f in firing.fire_due()] == [f"{GROUP}/moved"]
+    assert _bodies(target[0]) == [{"v": 2}]

@@ -12,6 +12,7 @@ from ecrm.names import Resource
 from ecrm_infra.topology.campaigns import CAMPAIGNS
 from ecrm_infra.topology.cases import CASES
 from ecrm_infra.topology.contacts import CONTACTS
+from ecrm_infra.topology.loyalty import LOYALTY
 from ecrm_infra.topology.spec import (
     CONTEXT_PREFIX,
     Access,
@@ -48,7 +49,7 @@ __all__ = [
     "split_source",
 ]
 
-CAPABILITIES: tuple[Capability, ...] = (CONTACTS, CASES, CAMPAIGNS)
+CAPABILITIES: tuple[Capability, ...] = (CONTACTS, CASES, CAMPAIGNS, LOYALTY)
 
 FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
 TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)

@@ -22,6 +22,11 @@ CASE_ADMIN = (Role.ADMIN,)  # SLA policies, calendars, team leads and management
 # campaigns: templates, segments, campaigns and their stats
 CAMPAIGN_READ = (Role.ADMIN, Role.MARKETER)
 CAMPAIGN_EDIT = (Role.ADMIN, Role.MARKETER)
+# loyalty
+LOYALTY_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
+LOYALTY_REDEEM = (Role.ADMIN, Role.AGENT)
+LOYALTY_ADJUST = (Role.ADMIN,)
+LOYALTY_PROGRAMME = (Role.ADMIN,)  # replace the rules, tiers and expiry settings
 
 
 @dataclass(frozen=True)

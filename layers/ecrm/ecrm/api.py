@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from ecrm.errors import Conflict, Forbidden, InvalidInput, InvalidToken, NotFound
+from ecrm.errors import Conflict, Forbidden, InvalidInput, InvalidToken, NotFound, Unavailable
 from ecrm.observability import logger
 
 MAX_BODY_BYTES = 64 * 1024
@@ -168,4 +168,14 @@ def build_resolver(validation: bool = True) -> APIGatewayRestResolver:
     def _forbidden(exc: Forbidden) -> Response[str]:
         return error(403, str(exc))
 
+    _answer_unavailable(app)
     return app
+
+
+def _answer_unavailable(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(Unavailable)
+    def _unavailable(exc: Unavailable) -> Response[str]:
+        logger.warning("dependency unavailable", reason=str(exc))
+        answer = error(503, "temporarily unavailable: try again")
+        answer.headers["Retry-After"] = "1"
+        return answer

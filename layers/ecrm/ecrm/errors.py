@@ -43,5 +43,10 @@ class AlreadyExists(DomainError):
     """A conditional create lost to another writer."""
 
 
+class Unavailable(DomainError):
+    """A dependency is throttling or busy (its retries are spent): nothing was changed, or the
+    retry finds out what was. Queue consumers let the message come again; the API answers 503."""
+
+
 class PublishFailed(DomainError):
     """EventBridge kept rejecting entries after retries."""

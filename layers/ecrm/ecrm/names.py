@@ -56,6 +56,10 @@ class Env:
     PLAN_QUEUE_URL: Final = "CAMPAIGN_PLAN_QUEUE_URL"
     PLAN_QUEUE_ARN: Final = "CAMPAIGN_PLAN_QUEUE_ARN"
     TOPICS: Final = "CAMPAIGN_TOPICS"
+    # loyalty
+    LOYALTY_TABLE: Final = "LOYALTY_TABLE_NAME"
+    LOYALTY_TIMER_QUEUE_URL: Final = "LOYALTY_TIMER_QUEUE_URL"
+    LOYALTY_TIMER_QUEUE_ARN: Final = "LOYALTY_TIMER_QUEUE_ARN"
 
 
 class Resource:
@@ -81,10 +85,14 @@ class Resource:
     CAMPAIGN_TRIGGER_QUEUE: Final = "CampaignTriggerQueue"
     SES_FEEDBACK_QUEUE: Final = "SesFeedbackQueue"
     SEGMENT_INDEX_QUEUE: Final = "SegmentIndexQueue"
+    # loyalty
+    LOYALTY_TABLE: Final = "Loyalty"
+    LOYALTY_ACCRUAL_QUEUE: Final = "LoyaltyAccrualQueue"
+    LOYALTY_TIMER_QUEUE: Final = "LoyaltyTimerQueue"  # Scheduler's timers and ContactErased.v1
 
 
 class DetailType:
-    """Versioned EventBridge detail-types published by our capabilities."""
+    """Versioned EventBridge detail-types: published by our capabilities, or consumed from the shop."""
 
     CONTACT_CAPTURED: Final = "ContactCaptured.v1"
     CONTACT_UPDATED: Final = "ContactUpdated.v1"
@@ -105,6 +113,16 @@ class DetailType:
     CAMPAIGN_SENT: Final = "CampaignSent.v1"
     MAIL_SUPPRESSED: Final = "MailSuppressed.v1"
     CONTACT_UNSUBSCRIBED: Final = "ContactUnsubscribed.v1"
+    # loyalty: consumed from the shop (source `shop`)
+    ORDER_PLACED: Final = "OrderPlaced.v1"
+    ORDER_REFUNDED: Final = "OrderRefunded.v1"
+    # loyalty: published (source `ecrm.loyalty`)
+    POINTS_EARNED: Final = "PointsEarned.v1"
+    POINTS_REVERSED: Final = "PointsReversed.v1"
+    POINTS_REDEEMED: Final = "PointsRedeemed.v1"
+    POINTS_EXPIRED: Final = "PointsExpired.v1"
+    POINTS_ADJUSTED: Final = "PointsAdjusted.v1"
+    TIER_CHANGED: Final = "TierChanged.v1"
 
 
 class Role:

@@ -202,3 +202,36 @@ class FeedbackSettings(CampaignTables):
     event_bus: str = Field(alias=Env.EVENT_BUS)
     unsubscribe_url: str = Field(alias=Env.UNSUBSCRIBE_URL)
     preferences_url: str = Field(alias=Env.PREFERENCES_URL)
+
+
+# --- loyalty -------------------------------------------------------------------------------------
+
+
+class LoyaltyProgrammeSettings(_FromEnv):
+    """The programme API: read and replace the earn rules, tiers and expiry settings."""
+
+    loyalty_table: str = Field(alias=Env.LOYALTY_TABLE)
+
+
+class LoyaltyApiSettings(_FromEnv):
+    """The member API: balances, history, redemptions, adjustments, the programme."""
+
+    loyalty_table: str = Field(alias=Env.LOYALTY_TABLE)
+    event_bus: str = Field(alias=Env.EVENT_BUS)
+    schedule_group: str = Field(alias=Env.SCHEDULE_GROUP)
+    scheduler_role_arn: str = Field(alias=Env.SCHEDULER_ROLE)
+    timer_queue_url: str = Field(alias=Env.LOYALTY_TIMER_QUEUE_URL)
+    timer_queue_arn: str = Field(alias=Env.LOYALTY_TIMER_QUEUE_ARN)
+
+
+class LoyaltyAccrualSettings(LoyaltyApiSettings):
+    """The shop's order events into the ledger; members found (or created) among the contacts."""
+
+    contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+
+
+class LoyaltyUpkeepSettings(LoyaltyAccrualSettings):
+    """Lot expiry, expiry warning mail and tier reviews (Scheduler's timers), and ContactErased."""
+
+    sender: str = Field(alias=Env.SENDER)
+    configuration_set: str = Field(alias=Env.SES_CONFIGURATION_SET)

@@ -1,0 +1,40 @@
+"""Role-protected loyalty programme: read it, or replace it with a new version (admins)."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
+from ecrm.api import build_resolver
+from ecrm.loyalty.compose import loyalty_programme
+from ecrm.loyalty.programmes import ProgrammeService, ProgrammeUpdate, StoredProgramme
+from ecrm.loyalty.web import SECURED, caller
+from ecrm.observability import logger, metrics
+from ecrm.settings import LoyaltyProgrammeSettings
+
+app = build_resolver()
+
+
+@cache
+def service() -> ProgrammeService:
+    return loyalty_programme(LoyaltyProgrammeSettings.from_env())
+
+
+@app.get("/loyalty/programme", summary="The programme in force: earn rules, tiers, expiry", security=SECURED)
+def get_programme() -> StoredProgramme:
+    caller(app, access.LOYALTY_READ)
+    return service().current()
+
+
+@app.put("/loyalty/programme", summary="Replace the programme (a new version)", security=SECURED)
+def replace_programme(update: ProgrammeUpdate) -> StoredProgramme:
+    admin = caller(app, access.LOYALTY_PROGRAMME)
+    stored = service().replace(update, admin.user_id)
+    logger.info("loyalty programme replaced", version=stored.version, by=admin.user_id)
+    return stored
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

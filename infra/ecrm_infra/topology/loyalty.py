@@ -1,0 +1,122 @@
+"""Loyalty: the shop's orders accrue points; members redeem through the API; timers expire lots."""
+
+from __future__ import annotations
+
+from ecrm import access, settings
+from ecrm.names import DetailType, Env, Resource, Source
+
+from ecrm_infra.topology.spec import (
+    Access,
+    Capability,
+    EventRule,
+    Function,
+    MetricAlarm,
+    QueueTrigger,
+    Route,
+    Table,
+    arn_of,
+)
+
+# Every loyalty function may set timers (lots that get their first points, tier reviews): the
+# schedule group, the role Scheduler delivers with, and the queue it delivers to (a due timer is
+# sent to that queue directly).
+TIMERS_ENV = {
+    Env.SCHEDULE_GROUP: Resource.SCHEDULES,
+    Env.SCHEDULER_ROLE: f"{Resource.SCHEDULES}.role",
+    Env.LOYALTY_TIMER_QUEUE_URL: Resource.LOYALTY_TIMER_QUEUE,
+    Env.LOYALTY_TIMER_QUEUE_ARN: arn_of(Resource.LOYALTY_TIMER_QUEUE),
+}
+LEDGER_ENV = {Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE, Env.EVENT_BUS: Resource.EVENT_BUS, **TIMERS_ENV}
+LEDGER_GRANTS = {
+    Resource.LOYALTY_TABLE: Access.READ_WRITE,
+    Resource.EVENT_BUS: Access.PUT_EVENTS,
+    Resource.SCHEDULES: Access.SCHEDULE,
+    Resource.LOYALTY_TIMER_QUEUE: Access.SEND,
+}
+MEMBER = "/loyalty/members/{member_id}"
+
+LOYALTY = Capability(
+    name="Loyalty",
+    # gsi1: a member's history newest first (gsi1pk = MEMBER#<id>, gsi1sk = <time>#<entry id>);
+    # the base table keys entries by business key, which is what makes each happen once.
+    tables=(Table(Resource.LOYALTY_TABLE, indexes=("gsi1",)),),
+    functions=(
+        Function(
+            name="loyalty_accrual",
+            description="The shop's OrderPlaced and OrderRefunded into the points ledger, each once",
+            settings=settings.LoyaltyAccrualSettings,
+            env={**LEDGER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE},
+            grants={**LEDGER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE},  # unknown customers become contacts
+            queue=QueueTrigger(
+                queue=Resource.LOYALTY_ACCRUAL_QUEUE,
+                rule=EventRule(
+                    sources=(Source.SHOP,),
+                    detail_types=(DetailType.ORDER_PLACED, DetailType.ORDER_REFUNDED),
+                ),
+                batch_size=10,
+                max_receive_count=5,
+            ),
+            timeout_seconds=20,
+        ),
+        Function(
+            name="loyalty_upkeep",
+            description="Lot expiry, expiry warnings and tier reviews (Scheduler timers), and erasure",
+            settings=settings.LoyaltyUpkeepSettings,
+            env={
+                **LEDGER_ENV,
+                Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
+                Env.SENDER: "context:senderAddress",
+                Env.SES_CONFIGURATION_SET: "context:sesConfigurationSet",
+            },
+            grants={
+                **LEDGER_GRANTS,
+                Resource.CONTACTS_TABLE: Access.READ_WRITE,  # the contact to warn, and the mail log
+                Resource.MAIL: Access.SEND_MAIL,
+            },
+            queue=QueueTrigger(
+                queue=Resource.LOYALTY_TIMER_QUEUE,
+                rule=EventRule(sources=(Source.CONTACTS,), detail_types=(DetailType.CONTACT_ERASED,)),
+                scheduler_target=True,
+                batch_size=10,
+                max_receive_count=5,
+            ),
+            timeout_seconds=20,
+        ),
+        Function(
+            name="loyalty_api",
+            description="Role-protected member balances, history, redemptions and adjustments",
+            settings=settings.LoyaltyApiSettings,
+            env=dict(LEDGER_ENV),
+            grants=dict(LEDGER_GRANTS),
+            routes=(
+                Route("GET", MEMBER, access.LOYALTY_READ),
+                Route("GET", f"{MEMBER}/history", access.LOYALTY_READ),
+                Route("POST", f"{MEMBER}/redemptions", access.LOYALTY_REDEEM),
+                Route("POST", f"{MEMBER}/adjustments", access.LOYALTY_ADJUST),
+            ),
+        ),
+        Function(
+            name="loyalty_programme",
+            description="Role-protected loyalty programme: read it, replace it with a new version",
+            settings=settings.LoyaltyProgrammeSettings,
+            env={Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE},
+            grants={Resource.LOYALTY_TABLE: Access.READ_WRITE},  # no timers, no events: it only keeps the document
+            routes=(
+                Route("GET", "/loyalty/programme", access.LOYALTY_READ),
+                Route("PUT", "/loyalty/programme", access.LOYALTY_PROGRAMME),
+            ),
+        ),
+    ),
+    alarms=(
+        MetricAlarm(
+            metric="MalformedShopEvent",
+            threshold=0,
+            description="Loyalty: the shop sent an order event that cannot be read (it ends in the accrual DLQ)",
+        ),
+        MetricAlarm(
+            metric="LoyaltyContention",
+            threshold=10,
+            description="Loyalty: writes kept losing to concurrent changes of one member (retried by the queue)",
+        ),
+    ),
+)

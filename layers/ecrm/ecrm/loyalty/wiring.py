@@ -1,0 +1,121 @@
+"""The loyalty capability wired for one function: its ports, and its services built per call.
+
+Services are plain objects over the ports and one `Programme`; building them per call with the
+programme in force (cached per container, see programmes.py) is what lets an admin's replacement
+reach warm containers without a redeploy. No boto3 here: compose.py makes the adapters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from ecrm.clock import Clock
+from ecrm.contacts.ports import ContactRepository
+from ecrm.events import ContactErased, EventPublisher
+from ecrm.loyalty.accrual import AccrualService
+from ecrm.loyalty.deadlines import ExpiryWarning, LotExpiry, parse_timer
+from ecrm.loyalty.effects import Effects
+from ecrm.loyalty.erasure import ErasureService
+from ecrm.loyalty.errors import MalformedEvent, first_field_error
+from ecrm.loyalty.expiry import ExpiryService
+from ecrm.loyalty.models import Outcome
+from ecrm.loyalty.ports import LedgerRepository, MemberDirectory, MemberErasure
+from ecrm.loyalty.programmes import ProgrammeService
+from ecrm.loyalty.queries import MemberQueries
+from ecrm.loyalty.redemption import RedemptionService
+from ecrm.loyalty.shop import OrderPlaced, parse_shop_event
+from ecrm.loyalty.tier_review import TierReviewService
+from ecrm.mail import Mailer
+from ecrm.timers import Timers
+
+T = TypeVar("T")
+
+
+def message_body(body: str) -> dict[str, Any]:
+    """An SQS record's body as the JSON object it must be, or MalformedEvent."""
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise MalformedEvent("body", "not a JSON object")
+    return value
+
+
+def _wired(port: T | None, name: str) -> T:
+    if port is None:
+        raise RuntimeError(f"this function was not wired with {name}")
+    return port
+
+
+@dataclass
+class Loyalty:
+    ledger: LedgerRepository
+    programmes: ProgrammeService
+    timers: Timers
+    events: EventPublisher
+    clock: Clock
+    members: MemberDirectory | None = None
+    contacts: ContactRepository | None = None
+    mailer: Mailer | None = None
+    erasure_port: MemberErasure | None = None
+
+    def effects(self) -> Effects:
+        return Effects(self.timers, self.events, self.programmes.programme())
+
+    def accrual(self) -> AccrualService:
+        members = _wired(self.members, "a member directory")
+        return AccrualService(self.ledger, members, self.effects(), self.clock, self.programmes.programme())
+
+    def redemption(self) -> RedemptionService:
+        return RedemptionService(self.ledger, self.effects(), self.clock, self.programmes.programme())
+
+    def expiry(self) -> ExpiryService:
+        contacts, mailer = _wired(self.contacts, "contacts"), _wired(self.mailer, "a mailer")
+        return ExpiryService(self.ledger, self.effects(), self.clock, self.programmes.programme(), contacts, mailer)
+
+    def tier_review(self) -> TierReviewService:
+        return TierReviewService(self.ledger, self.effects(), self.clock, self.programmes.programme())
+
+    def queries(self) -> MemberQueries:
+        return MemberQueries(self.ledger, self.clock, self.programmes.programme())
+
+    def erasure(self) -> ErasureService:
+        return ErasureService(_wired(self.erasure_port, "member erasure"), self.clock)
+
+    # --- what the queue consumers hand over ---------------------------------------------------
+
+    def on_shop_event(self, detail_type: Any, detail: Any) -> Outcome:
+        """An OrderPlaced.v1 or OrderRefunded.v1 `detail`; MalformedEvent (naming the field) if it
+        is neither or does not validate."""
+        if not isinstance(detail, Mapping):
+            raise MalformedEvent("detail", "must be a JSON object")
+        event = parse_shop_event(str(detail_type), detail)
+        if isinstance(event, OrderPlaced):
+            return self.accrual().on_order_placed(event)
+        return self.accrual().on_order_refunded(event)
+
+    def on_upkeep(self, body: Mapping[str, Any]) -> Outcome:
+        """A timer's payload (lot expiry, expiry warning, tier review), or ContactErased.v1 from the bus."""
+        if "detail-type" in body:
+            return self._on_contact_event(body)
+        timer = parse_timer(body)
+        if isinstance(timer, LotExpiry):
+            return self.expiry().on_lot_expiry(timer)
+        if isinstance(timer, ExpiryWarning):
+            return self.expiry().on_expiry_warning(timer)
+        return self.tier_review().review(timer)
+
+    def _on_contact_event(self, envelope: Mapping[str, Any]) -> Outcome:
+        if envelope.get("detail-type") != ContactErased.detail_type:
+            raise MalformedEvent("detail-type", f"only {ContactErased.detail_type} is handled here")
+        try:
+            event = ContactErased.model_validate(envelope.get("detail"))
+        except ValidationError as exc:
+            raise first_field_error(exc) from None
+        return self.erasure().on_contact_erased(event)

@@ -1,0 +1,1 @@
+"""unit: the loyalty domain over in-memory ports."""
