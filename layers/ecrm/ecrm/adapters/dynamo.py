@@ -10,6 +10,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -204,3 +205,42 @@ def decode_cursor(
     ):
         raise InvalidInput(field, "not a cursor this API returned")
     return last
+
+
+# -- the mail log: one claim per mail, written before the provider is called -----------------------
+# An open claim older than this is taken as a crashed sender's (its queue redelivers after a
+# visibility timeout longer than this), so the redelivery may send; a younger one is a concurrent
+# duplicate delivery and must not.
+MAIL_CLAIM_LEASE = timedelta(minutes=2)
+
+
+def claim_mail(client: DynamoDBClient, table: str, pk: str, mail_key: str, now: datetime) -> bool:
+    """Record that mail `mail_key` (item `MAIL#<key>` in partition `pk`) is being sent; False if it
+    was sent already or another sender holds a live claim."""
+    claim = {"pk": pk, "sk": f"MAIL#{mail_key}", "status": "sending", "claimed_at": now.isoformat()}
+    try:
+        client.put_item(
+            TableName=table,
+            Item=item(claim),
+            ConditionExpression="attribute_not_exists(pk) OR (#s = :sending AND claimed_at < :stale)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":sending": {"S": "sending"},
+                ":stale": {"S": (now - MAIL_CLAIM_LEASE).isoformat()},
+            },
+        )
+    except ClientError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def mark_mail_sent(client: DynamoDBClient, table: str, pk: str, mail_key: str, message_id: str, now: datetime) -> None:
+    client.update_item(
+        TableName=table,
+        Key=key(pk, f"MAIL#{mail_key}"),
+        UpdateExpression="SET #s = :sent, message_id = :m, sent_at = :t",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":sent": {"S": "sent"}, ":m": {"S": message_id}, ":t": {"S": now.isoformat()}},
+    )

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ecrm.adapters import dynamo
 from ecrm.adapters.dynamo import (
     cancellation_codes,
-    condition_failed,
     decode_cursor,
     encode_cursor,
     item,
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 CASE = "CASE"
 # Longer than any channel redelivers a message: a repeat within it finds the case made the first time.
 INTAKE_KEY_TTL = timedelta(days=30)
-MAIL_CLAIM_LEASE = timedelta(minutes=2)  # as for consent mail: see ecrm.adapters.dynamo_contacts
 NO_TEAM = "~"
 
 
@@ -229,32 +228,10 @@ class DynamoCases:
                 request = self._db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
     def claim_mail(self, case_id: str, mail_key: str, now: datetime) -> bool:
-        claim = {"pk": case_pk(case_id), "sk": f"MAIL#{mail_key}", "status": "sending", "claimed_at": now.isoformat()}
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item=item(claim),
-                ConditionExpression="attribute_not_exists(pk) OR (#s = :sending AND claimed_at < :stale)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":sending": {"S": "sending"},
-                    ":stale": {"S": (now - MAIL_CLAIM_LEASE).isoformat()},
-                },
-            )
-        except ClientError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
+        return dynamo.claim_mail(self._db, self._table, case_pk(case_id), mail_key, now)
 
     def mark_mail_sent(self, case_id: str, mail_key: str, message_id: str, now: datetime) -> None:
-        self._db.update_item(
-            TableName=self._table,
-            Key=key(case_pk(case_id), f"MAIL#{mail_key}"),
-            UpdateExpression="SET #s = :sent, message_id = :m, sent_at = :t",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":sent": {"S": "sent"}, ":m": {"S": message_id}, ":t": {"S": now.isoformat()}},
-        )
+        dynamo.mark_mail_sent(self._db, self._table, case_pk(case_id), mail_key, message_id, now)
 
     # -- helpers -----------------------------------------------------------------------------
     def _change(
