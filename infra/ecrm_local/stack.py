@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,16 @@ class LocalStack:
     _serving: bool = False
     base_url: str = ""
     moto_endpoint: str = ""
+    _saved: tuple[dict[str, str], timedelta] | None = None
 
     def start(self) -> None:
+        from ecrm.clock import SYSTEM_CLOCK
         from moto.server import ThreadedMotoServer
 
+        # The stack points this process at itself (env vars, the clock); stop() puts both back, so a
+        # process that runs a stack and then something else (the benchmarks do) is not left aiming
+        # at a stopped moto server.
+        self._saved = (dict(os.environ), SYSTEM_CLOCK.offset)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
@@ -127,6 +134,13 @@ class LocalStack:
             thread.join(max(0.0, deadline - time.monotonic()))
         if self._moto is not None:
             self._moto.stop()
+        if self._saved is not None:
+            from ecrm.clock import SYSTEM_CLOCK
+
+            environ, offset = self._saved
+            os.environ.clear()
+            os.environ.update(environ)
+            SYSTEM_CLOCK.offset = offset
 
 
 def _put_events(client: Any, bus: str, entry: dict[str, Any]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ from ecrm.clock import SystemClock
 from ecrm.mail import Mail
 from ecrm.signing import Signer
 
+from tests.bench.sink import quiet
 from tests.unit.campaigns.fakes import (
     MemoryCampaigns,
     MemoryContacts,
@@ -467,7 +468,7 @@ def moto_calls(n: int) -> tuple[Counter[str], int, int]:
         finally:
             inside.yes = False
 
-    with campaigns_stack(send_rate=1000) as stack:
+    with campaigns_stack(send_rate=1000) as stack, quiet():
         for i in range(1, n + 1):
             stack.contact(i, tags=("moto",))
         stack.pump()

@@ -28,6 +28,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tests.bench.sink import quiet
+
 OPEN_CASES = int(os.environ.get("BENCH_OPEN_CASES", "10000"))
 BASELINE_CASES = 10
 DUE = int(os.environ.get("BENCH_DUE_CASES", "10"))
@@ -294,7 +296,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-cases-"))
     stack = LocalStack(port=0, root=root)
     started = time.perf_counter()
-    with calls.installed(), escalations.watched():
+    with calls.installed(), escalations.watched(), quiet():
         stack.start()
         try:
             from ecrm.clock import SYSTEM_CLOCK
@@ -306,9 +308,10 @@ def main() -> None:
             phases = [run_phase("baseline", local, BASELINE_CASES + DUE, calls, escalations)]
             seeding = time.perf_counter()
             seed(env, OPEN_CASES - BASELINE_CASES, SYSTEM_CLOCK.now())
-            print(f"seeded {OPEN_CASES} open cases with their timer plans in {time.perf_counter() - seeding:.0f} s")
+            seeded = time.perf_counter() - seeding
             phases.append(run_phase(f"{OPEN_CASES} open", local, OPEN_CASES + DUE, calls, escalations))
         finally:
             stack.stop()
+    print(f"seeded {OPEN_CASES} open cases with their timer plans in {seeded:.0f} s")
     report(phases)
     print(f"cases bench took {time.perf_counter() - started:.0f} s")

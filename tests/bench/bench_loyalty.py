@@ -8,11 +8,10 @@ Prints; asserts nothing about time.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -21,19 +20,13 @@ from ecrm.loyalty.programmes import DEFAULT
 from ecrm.loyalty.shop import OrderPlaced, OrderRefunded
 from loyalty_accrual import handler
 
+from tests.bench.sink import quiet
 from tests.loyalty_support import DynamoRequests, order, placed, refund, refunded, sqs_batch
 from tests.support import LambdaContext, Stack, moto_stack
 
 BATCH = 10
 HOT_EVENTS = int(os.environ.get("BENCH_LOYALTY_EVENTS", "1000"))
 SPREAD_EVENTS = 100
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    # The handler's log and EMF lines go to stdout: part of the cost, not of the report.
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        yield
 
 
 def accrue(bodies: list[dict[str, Any]]) -> None:

@@ -3,7 +3,6 @@ in the same run. Prints what it saw; asserts nothing about time (that is not wha
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import os
@@ -80,9 +79,9 @@ def _placeholder(alias: str, annotation: object) -> str:
 
 def latency() -> None:
     from tests.bench.latency import measure
+    from tests.bench.sink import quiet
 
-    # The handlers' EMF metric lines go to stdout; they are part of the cost, not of the report.
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+    with quiet():
         hello, one_call, capture, peak = measure(CALLS)
     print(f"\n== in-process latency under moto, {CALLS} calls each")
     print("   ratio x: to the bare hello route; x1: to the hello route plus one DynamoDB GetItem")

@@ -322,3 +322,33 @@ def test_ecrm_invoke_runs_a_function_on_a_sample_event():
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["statusCode"] == 201
+
+
+# --- the stack in-process -----------------------------------------------------------------------
+STOP_RESTORES = """
+import os, sys, tempfile
+from pathlib import Path
+from ecrm.clock import SYSTEM_CLOCK
+from ecrm_local.stack import LocalStack
+
+before = dict(os.environ)
+stack = LocalStack(port=0, root=Path(tempfile.mkdtemp()))
+stack.start()
+try:
+    assert os.environ["AWS_ENDPOINT_URL"] == stack.moto_endpoint, "the stack did not aim boto3 at moto"
+    SYSTEM_CLOCK.advance(3600)
+finally:
+    stack.stop()
+assert dict(os.environ) == before, sorted(set(os.environ.items()) ^ set(before.items()))
+assert SYSTEM_CLOCK.offset.total_seconds() == 0, SYSTEM_CLOCK.offset
+print("restored")
+"""
+
+
+def test_a_stopped_stack_leaves_the_process_as_it_found_it():
+    # One process may run a stack and then more (the benchmarks do): env vars and clock come back.
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_RESTORES], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("restored")
