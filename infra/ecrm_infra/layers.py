@@ -3,6 +3,11 @@
 Both of ours are built by local bundling (no Docker): a file copy for `ecrm`, pip with
 `--platform` for the dependencies. Synthesis skips bundling for stacks not listed in the context
 key `aws:cdk:bundling-stacks` (the infra tests set it to `[]`); the asset is then the source folder.
+
+Both ship bytecode compiled by an interpreter of Lambda's Python version when this machine has one
+(`python3.12` on PATH, or `$ECRM_LAMBDA_PYTHON`): Lambda's /opt is read-only, so a layer without
+`__pycache__` is compiled again at every cold start (docs/decisions.md, 48). Without one, the
+layers ship source only and synthesis says so.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from ecrm_infra import versions
+from ecrm_infra.bytecode import RUNTIME_VERSION, compile_bytecode, runtime_interpreter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ECRM_PACKAGE = REPO_ROOT / "layers" / "ecrm" / "ecrm"
@@ -33,11 +39,14 @@ _JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_c
 class _CopyPackage:
     """Copies a Python package to `python/<name>/`, where Lambda puts layer code on sys.path."""
 
-    def __init__(self, package: Path) -> None:
+    def __init__(self, package: Path, interpreter: str | None) -> None:
         self._package = package
+        self._interpreter = interpreter
 
     def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
-        shutil.copytree(self._package, Path(output_dir) / "python" / self._package.name, ignore=_JUNK)
+        python = Path(output_dir) / "python"
+        shutil.copytree(self._package, python / self._package.name, ignore=_JUNK)
+        compile_bytecode(python, self._interpreter)
         return True
 
 
@@ -45,28 +54,36 @@ class _CopyPackage:
 class _PipInstall:
     """pip-installs a requirements file for Lambda's platform: wheels only, so nothing compiles here."""
 
-    def __init__(self, requirements: Path, architecture: str) -> None:
+    def __init__(self, requirements: Path, architecture: str, interpreter: str | None) -> None:
         self._requirements = requirements
         self._platform = versions.PIP_PLATFORMS[architecture]
+        self._interpreter = interpreter
 
     def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
-        python_version = versions.PYTHON_RUNTIME.removeprefix("python")
+        python = Path(output_dir) / "python"
         command = [
             sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "--platform", self._platform, "--only-binary=:all:", "--implementation", "cp",
-            "--python-version", python_version, "--no-compile",
-            "--target", str(Path(output_dir) / "python"), "-r", str(self._requirements),
+            "--python-version", RUNTIME_VERSION, "--no-compile",  # pip would compile for this Python
+            "--target", str(python), "-r", str(self._requirements),
         ]  # fmt: skip
         subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
+        compile_bytecode(python, self._interpreter)
         return True
 
 
-def _bundled(source: Path, local: Any, architecture: str) -> lambda_.Code:
+def _bundled(source: Path, local: Any, architecture: str, bytecode: str) -> lambda_.Code:
     return lambda_.Code.from_asset(
         str(source),
         exclude=["**/__pycache__", "**/*.pyc"],
-        # Part of the asset hash: a new architecture means a new build.
-        bundling=cdk.BundlingOptions(image=_UNUSED_IMAGE, local=local, platform=f"linux/{architecture}"),
+        # Bundling options are part of the asset hash: a new architecture, or bytecode where there
+        # was none, means a new build (the environment is not read by the local bundlers).
+        bundling=cdk.BundlingOptions(
+            image=_UNUSED_IMAGE,
+            local=local,
+            platform=f"linux/{architecture}",
+            environment={"ECRM_BYTECODE": bytecode},
+        ),
     )
 
 
@@ -76,6 +93,8 @@ class Layers(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, architecture: lambda_.Architecture) -> None:
         super().__init__(scope, construct_id)
         arch = architecture.name
+        interpreter = runtime_interpreter()
+        bytecode = "none" if interpreter is None else f"cpython-{RUNTIME_VERSION}"
         stack = cdk.Stack.of(self)
         arn = versions.powertools_layer_arn(partition=stack.partition, region=stack.region, architecture=arch)
         # Lambda extracts layers into /opt in the listed order, later ones overwriting. CDK sorts a
@@ -85,7 +104,7 @@ class Layers(Construct):
         self.deps = lambda_.LayerVersion(
             self,
             "L2Deps",
-            code=_bundled(DEPS_DIR, _PipInstall(DEPS_DIR / "requirements.txt", arch), arch),
+            code=_bundled(DEPS_DIR, _PipInstall(DEPS_DIR / "requirements.txt", arch, interpreter), arch, bytecode),
             compatible_runtimes=[_RUNTIME],
             compatible_architectures=[architecture],
             description=f"Third-party dependencies from layers/deps/requirements.txt ({arch})",
@@ -93,7 +112,7 @@ class Layers(Construct):
         self.ecrm = lambda_.LayerVersion(
             self,
             "L3Ecrm",
-            code=_bundled(ECRM_PACKAGE, _CopyPackage(ECRM_PACKAGE), arch),
+            code=_bundled(ECRM_PACKAGE, _CopyPackage(ECRM_PACKAGE, interpreter), arch, bytecode),
             compatible_runtimes=[_RUNTIME],
             compatible_architectures=[architecture],
             description="The shared ecrm package (domain, ports, adapters, models)",

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from ecrm_infra import topology
 
+from tests.bench import bytecode
+
 RUNS = int(os.environ.get("BENCH_RUNS", "9"))
 CALLS = int(os.environ.get("BENCH_CALLS", "400"))
 ENV = {
@@ -110,6 +112,7 @@ def main(selected: list[str]) -> None:
     started = time.perf_counter()
     if not selected or "contacts" in selected:
         cold_starts()
+        bytecode.report(ENV, RUNS, FLOOR)
         latency()
     for name in capability_benches():
         if not selected or name.removeprefix("bench_") in selected:

@@ -7,11 +7,13 @@ pays for pip; the full stack's tests skip bundling.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
+from ecrm_infra.bytecode import RUNTIME_VERSION, compile_bytecode, runtime_interpreter
 from ecrm_infra.layers import Layers
 
 from tests.infra.synth import TEST_ENV
@@ -48,7 +50,49 @@ def test_ecrm_layer_puts_the_package_under_python(layer_assets: dict[str, Path])
     root = _asset(layer_assets, "ecrm package")
     assert [p.name for p in root.iterdir()] == ["python"]
     assert (root / "python" / "ecrm" / "settings.py").is_file()
-    assert not list(root.rglob("__pycache__"))
+
+
+UNCHECKED_HASH = 0b01  # PEP 552 flags word: hash-based, source not checked
+
+
+def _bytecode_of(module: Path, tag: str) -> Path:
+    return module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc"
+
+
+def _flags(pyc: Path) -> int:
+    return int.from_bytes(pyc.read_bytes()[4:8], "little")
+
+
+def test_layers_ship_bytecode_for_lambdas_python_when_this_machine_has_one(layer_assets: dict[str, Path]) -> None:
+    tag = "cpython-" + RUNTIME_VERSION.replace(".", "")
+    ecrm = _asset(layer_assets, "ecrm package") / "python"
+    deps = _asset(layer_assets, "dependencies") / "python"
+    if runtime_interpreter() is None:  # then synthesis warned, and the layers are source only
+        assert not list(ecrm.rglob("*.pyc")) and not list(deps.rglob("*.pyc"))
+        return
+    modules = list(ecrm.rglob("*.py"))
+    missing = [m for m in modules if not _bytecode_of(m, tag).is_file()]
+    assert modules and not missing, missing[:5]
+    assert {_flags(_bytecode_of(m, tag)) for m in modules} == {UNCHECKED_HASH}
+    assert _flags(_bytecode_of(deps / "pydantic" / "main.py", tag)) == UNCHECKED_HASH
+    assert not [p for p in ecrm.rglob("*.pyc") if tag not in p.name]  # nothing for this machine's Python
+
+
+def test_bytecode_is_hash_based_so_zip_file_times_do_not_matter(tmp_path: Path) -> None:
+    module = tmp_path / "python" / "pkg" / "mod.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("VALUE = 1\n")
+    assert compile_bytecode(tmp_path / "python", sys.executable)
+    pyc = _bytecode_of(module, sys.implementation.cache_tag)
+    assert _flags(pyc) == UNCHECKED_HASH
+
+
+def test_without_an_interpreter_of_lambdas_version_the_layer_is_source_only(tmp_path: Path, capsys) -> None:
+    (tmp_path / "mod.py").write_text("VALUE = 1\n")
+    assert runtime_interpreter("2.1") is None
+    assert not compile_bytecode(tmp_path, None)
+    assert not list(tmp_path.rglob("*.pyc"))
+    assert "without bytecode" in capsys.readouterr().err
 
 
 def test_dependencies_layer_pins_what_the_tests_run_with() -> None:
@@ -61,3 +105,23 @@ def test_dependencies_layer_pins_what_the_tests_run_with() -> None:
     assert pins
     for package, pinned in pins.items():
         assert version(package) == pinned, f"{package}: layer has {pinned}, this venv {version(package)}"
+
+
+def _layer_keys(tmp_path: Path) -> set[str]:
+    app = cdk.App(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "LayersOnly", env=TEST_ENV)
+    Layers(stack, "Layers", architecture=lambda_.Architecture.ARM_64)
+    resources = app.synth().get_stack_by_name("LayersOnly").template["Resources"]
+    return {r["Properties"]["Content"]["S3Key"] for r in resources.values() if r["Type"] == "AWS::Lambda::LayerVersion"}
+
+
+def test_bytecode_or_none_is_part_of_the_layers_asset_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A deploy from a machine with Lambda's Python after one without must not keep the source-only layers.
+    import ecrm_infra.layers
+
+    monkeypatch.setattr(ecrm_infra.layers, "runtime_interpreter", lambda: None)
+    source_only = _layer_keys(tmp_path / "a")
+    monkeypatch.setattr(ecrm_infra.layers, "runtime_interpreter", lambda: sys.executable)
+    with_bytecode = _layer_keys(tmp_path / "b")
+    assert len(source_only) == len(with_bytecode) == 2
+    assert not source_only & with_bytecode
