@@ -1,7 +1,10 @@
 """One OpenAPI document for the whole API, merged from each API function's own resolver.
 
 Every API handler module exposes its Powertools resolver as `app`; the topology says which routes
-exist and which need a signed-in caller (bearer security is added to those).
+exist and which need a signed-in caller (bearer security is added to those, with the 401 and 403
+the authorizer and the role check answer). Every error answer is documented with the one error
+body `ecrm.api.error` writes, in place of Powertools' default `{"detail": [...]}`, which our
+resolvers never send.
 """
 
 from __future__ import annotations
@@ -10,13 +13,30 @@ import json
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from ecrm.api import ERROR_CONTENT
 from ecrm_infra import topology
+from pydantic import BaseModel, Field
 
 from ecrm_local import lambdas
 
 TITLE = "eCRM API"
 BEARER = "bearerAuth"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="the request field at fault, dotted (`custom.color`), or `body`")
+    message: str
+
+
+class Error(BaseModel):
+    """Every 4xx and 5xx answer of the API (API Gateway's own 401/403/429 carry `message` only)."""
+
+    message: str
+    errors: list[FieldError] | None = Field(default=None, description="one entry per field at fault")
+
+
+_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
 
 
 def _version() -> str:
@@ -49,10 +69,30 @@ def _merge_paths(merged: dict[str, Any], fn: topology.Function, paths: dict[str,
                 raise ValueError(f"{method.upper()} {path} is served by two functions")
             if not route.public:
                 operation.setdefault("security", [{BEARER: []}])
+            _document_errors(operation, route, path)
             merged.setdefault(path, {})[method] = operation
     if declared:
         missing = sorted(f"{m.upper()} {p}" for m, p in declared)
         raise ValueError(f"{fn.name} does not serve topology route(s): {missing}")
+
+
+def _document_errors(operation: dict[str, Any], route: topology.Route, path: str) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    if not route.public:
+        responses.setdefault("401", {"description": "no bearer token, or not a valid one (the authorizer)"})
+        responses.setdefault("403", {"description": "your role may not do this"})
+        responses["403"]["description"] += f"; allowed: {', '.join(route.roles)}"
+    if "{" in path:
+        responses.setdefault("404", {"description": "nothing with that id"})
+    if not route.public and (route.method in ("PUT", "PATCH") or (route.method == "POST" and "{" in path)):
+        conflict = "changed since the `expected_version` sent, or its state does not allow this (nothing is written)"
+        responses.setdefault("409", {"description": conflict})
+    if "422" in responses and responses["422"].get("description") == "Validation Error":
+        responses["422"] = {"description": "a field is not valid; `errors[].field` names it"}
+    for status, answer in responses.items():
+        # Role-protected routes answer JSON only; public routes declare theirs (ecrm.webforms.rejections).
+        if int(status) >= 400 and (not route.public or "content" not in answer):
+            answer["content"] = ERROR_CONTENT
 
 
 def _merge_components(merged: dict[str, Any], components: dict[str, Any]) -> None:
@@ -75,6 +115,11 @@ def build_spec() -> dict[str, Any]:
         base = base or {k: v for k, v in spec.items() if k not in ("paths", "components")}
         _merge_paths(paths, fn, spec.get("paths", {}))
         _merge_components(components, spec.get("components", {}))
+    schemas = components.setdefault("schemas", {})
+    for name in _POWERTOOLS_ERROR_SCHEMAS:
+        schemas.pop(name, None)
+    defs = Error.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(defs.pop("$defs"), Error=defs)
     return {**base, "paths": paths, "components": components}
 
 

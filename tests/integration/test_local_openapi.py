@@ -3,9 +3,13 @@
 import json
 import re
 from pathlib import Path
+from typing import Annotated
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from ecrm_infra import topology
 from ecrm_local import openapi
+
+from tests.support import LambdaContext
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 
@@ -27,3 +31,55 @@ def test_no_dangling_schema_references():
     spec = openapi.build_spec()
     refs = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(spec)))
     assert refs <= set(spec["components"]["schemas"])
+
+
+def _operations(spec):
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_every_error_answer_is_documented_with_the_body_the_api_sends():
+    spec = openapi.build_spec()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]  # Powertools' shape: never sent
+    for path, method, operation in _operations(spec):
+        for status, answer in operation["responses"].items():
+            if int(status) >= 400:
+                schema = answer["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+
+
+def test_protected_operations_document_401_and_the_roles_behind_403():
+    spec = openapi.build_spec()
+    for route, _ in topology.routes():
+        responses = spec["paths"][route.path][route.method.lower()]["responses"]
+        if route.public:
+            assert "401" not in responses, route
+            continue
+        assert "401" in responses, route
+        assert responses["403"]["description"].endswith("allowed: " + ", ".join(route.roles)), route
+        if "{" in route.path:
+            assert "404" in responses, route
+
+
+def test_the_error_schema_reads_what_the_resolver_writes():
+    from ecrm import api
+
+    app = api.build_resolver()
+
+    @app.get("/probe")
+    def probe(limit: Annotated[int, Query(ge=1)]) -> dict[str, int]:
+        return {"limit": limit}
+
+    event = {"httpMethod": "GET", "path": "/probe", "resource": "/probe", "queryStringParameters": {"limit": "x"}}
+    answer = app.resolve({**event, "headers": {}, "requestContext": {"stage": "test"}}, LambdaContext("probe"))  # type: ignore[arg-type]
+    assert answer["statusCode"] == 422
+    body = openapi.Error.model_validate_json(answer["body"])
+    assert body.errors and body.errors[0].field == "limit"
+    assert set(json.loads(answer["body"])) <= set(openapi.Error.model_fields)
+
+
+def test_the_document_is_valid_openapi():
+    from openapi_spec_validator import validate
+
+    validate(openapi.build_spec())  # raises, naming the place, on the first violation

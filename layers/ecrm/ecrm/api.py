@@ -29,6 +29,11 @@ class Body:
     from_html_form: bool  # a browser form post wants a redirect, not JSON
 
 
+# OpenAPI: the body of every error answer below (its schema is added to the document by
+# `ecrm openapi`, from infra/ecrm_local/openapi.py).
+ERROR_CONTENT: dict[str, Any] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
 def error(status: int, message: str, errors: list[dict[str, str]] | None = None) -> Response[str]:
     body: dict[str, Any] = {"message": message}
     if errors:

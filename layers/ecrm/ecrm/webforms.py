@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel
 
-from ecrm.api import Body
+from ecrm.api import ERROR_CONTENT, Body
 
 FORM_MEDIA_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -60,5 +60,10 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {media: {"schema": schema} for media in FORM_MEDIA_TYPES}}}
 
 
-def rejections(*codes: int) -> dict[int, Any]:
-    return {code: {"description": "request rejected; `errors[].field` names the field"} for code in codes}
+def rejections(*codes: int, pages: bool = False) -> dict[int, Any]:
+    """OpenAPI error answers of a public route: JSON, or (`pages`) an HTML page for a browser."""
+    content = {**ERROR_CONTENT, "text/html": {"schema": {"type": "string"}}} if pages else ERROR_CONTENT
+    return {
+        code: {"description": "request rejected; `errors[].field` names the field", "content": content}
+        for code in codes
+    }

@@ -35,7 +35,7 @@ ONE_CLICK_OPENAPI: dict[str, Any] = {
 }
 PREFERENCES_OPENAPI: dict[str, Any] = request_body(PreferencesUpdate)
 PAGE_RESPONSES: dict[int, Any] = {200: {"description": "an HTML page (JSON with Accept: application/json)"}}
-RESPONSES: dict[int, Any] = {**PAGE_RESPONSES, **rejections(400, 413, 415, 422)}
+RESPONSES: dict[int, Any] = {**PAGE_RESPONSES, **rejections(400, 413, 415, 422, pages=True)}
 
 
 def token_of(query_token: str | None) -> str:

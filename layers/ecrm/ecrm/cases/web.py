@@ -18,8 +18,8 @@ CASE_FORM_RESPONSES: dict[int, Any] = {
 }
 CSAT_RESPONSES: dict[int, Any] = {
     200: {"description": "rating recorded (JSON: `case_id`, `rating`; form posts: a thank-you page)"},
-    409: {"description": "this case has been rated already"},
-    **rejections(400, 413, 415, 422),
+    **rejections(400, 413, 415, 422, pages=True),
+    409: {"description": "this case has been rated already", "content": rejections(409, pages=True)[409]["content"]},
 }
 
 # The role-protected routes: what besides 200 and 422 they may answer.
