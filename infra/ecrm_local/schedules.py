@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ecrm.clock import Clock
+from ecrm.clock import MovableClock
 
 from ecrm_local import lambdas
 from ecrm_local.cron import Cron, rate_seconds
@@ -106,7 +106,7 @@ class Dispatcher:
 
 
 class Firing:
-    def __init__(self, session: Session, clock: Clock) -> None:
+    def __init__(self, session: Session, clock: MovableClock) -> None:
         self._scheduler = session.client("scheduler")
         self._events = session.client("events")
         self._dispatch = Dispatcher(session)
@@ -118,6 +118,14 @@ class Firing:
 
     def fire_due(self) -> list[Fired]:
         with self._lock:
+            now = self._clock.now()
+            return self._schedules(now) + self._rules(now)
+
+    def advance(self, seconds: float) -> list[Fired]:
+        """Move the clock and fire what became due, as one step: the ticker cannot fire in between,
+        so what this move made due is in the answer (`POST /_local/clock` reports it)."""
+        with self._lock:
+            self._clock.advance(seconds)
             now = self._clock.now()
             return self._schedules(now) + self._rules(now)
 

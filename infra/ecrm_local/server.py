@@ -224,9 +224,8 @@ def _clock(app: LocalApp, body: bytes) -> Reply:
     seconds = request.get("advance_seconds")
     if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not math.isfinite(seconds) or seconds < 0:
         return bad_request("advance_seconds", "a number of seconds >= 0 is required")
-    app.clock.advance(seconds)
+    fired = app.firing.advance(seconds)
     app.mail_events.flush()
-    fired = app.firing.fire_due()
     return json_reply(200, {"now": app.clock.now().isoformat(), "fired": [f.as_json() for f in fired]})
 
 

@@ -6,6 +6,7 @@ import base64
 import json
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -352,3 +353,33 @@ def test_a_stopped_stack_leaves_the_process_as_it_found_it():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("restored")
+
+
+def test_moving_the_clock_and_firing_is_one_step_the_ticker_cannot_cut_into(stack: Stack):
+    # POST /_local/clock reports what its move made due; a ticker firing between the move and the
+    # look would take it from the answer. While the clock moves, a fire_due (the ticker's) waits.
+    url, arn = _queue("one-step")
+    moved = FixedClock(datetime(2030, 1, 1, 12, 0, tzinfo=UTC))
+    boto3.client("scheduler").create_schedule(
+        Name="soon",
+        ScheduleExpression=_at(moved.now() + timedelta(minutes=1)),
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/r", "Input": "soon"},
+        ActionAfterCompletion="DELETE",
+    )
+    ticks: list[list[schedules.Fired]] = []
+
+    class TickDuringTheMove(FixedClock):
+        def advance(self, seconds: float) -> None:
+            super().advance(seconds)
+            ticker = threading.Thread(target=lambda: ticks.append(firing.fire_due()))
+            ticker.start()
+            ticker.join(0.3)
+            assert ticker.is_alive(), "the ticker fired while the clock was moving"
+            self.ticker = ticker
+
+    clock = TickDuringTheMove(moved.now())
+    firing = schedules.Firing(boto3.session.Session(), clock)
+    assert [f.name for f in firing.advance(61)] == ["default/soon"]
+    clock.ticker.join(5)
+    assert ticks == [[]]

@@ -10,6 +10,12 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+class MovableClock(Clock, Protocol):
+    """A clock the local stack and the tests move; Lambda code only reads a Clock."""
+
+    def advance(self, seconds: float) -> None: ...
+
+
 class SystemClock:
     """Wall-clock time in UTC, shifted by an offset that only the local stack ever moves."""
 
