@@ -73,3 +73,6 @@ def test_an_urgent_case_from_the_public_form_escalates_at_each_deadline_and_is_s
     ]
     local.call("POST", "/_local/clock", {"advance_seconds": 1})  # a tick more changes nothing
     assert _notices(local, reference) == notices and _case(local, case_id)["version"] == final["version"]
+    # The requester was told once that the request arrived, with the reference to quote.
+    (ack,) = local.mail_to(form["email"])
+    assert ack["subject"] == f"We received your request: Printer on fire [#{reference}]"

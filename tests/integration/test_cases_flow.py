@@ -16,6 +16,7 @@ import pytest
 from ecrm.adapters.dynamo_cases import DynamoCases
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.names import Resource
 from ecrm_local import pollers
 
 from tests.support import LambdaContext, Stack
@@ -42,11 +43,16 @@ def open_case(stack: Stack, **fields: Any) -> str:
     return str(stack.call("POST", "/cases", {**FORM, **fields}).json["id"])
 
 
-def sent() -> list[email.message.EmailMessage]:
+ACKNOWLEDGEMENT = "We received your request: "
+
+
+def sent(*, acknowledgements: bool = False) -> list[email.message.EmailMessage]:
+    """Mail moto's SES accepted, oldest first; the intake acknowledgements only when asked for."""
     from moto.ses.models import ses_backends
 
     raw = [m.raw_data for m in ses_backends["123456789012"]["us-east-1"].sent_messages]
-    return [email.message_from_string(r, policy=email.policy.default) for r in raw]
+    mails = [email.message_from_string(r, policy=email.policy.default) for r in raw]
+    return [m for m in mails if acknowledgements or not m["Subject"].startswith(ACKNOWLEDGEMENT)]
 
 
 def schedules() -> list[Any]:
@@ -229,6 +235,19 @@ def test_a_reopened_case_gets_fresh_timers_not_an_instant_escalation(stack: Stac
 
 
 # --- mail and the CSAT survey ------------------------------------------------------------------
+def test_a_case_from_the_form_is_acknowledged_once_and_a_chat_case_not_at_all(stack: Stack):
+    cid = open_case(stack)
+    invoke("cases_intake", [json.dumps({**MESSAGE, "channel": "chat", "message_id": "chat-1"})])
+    # The bus delivers at least once: each CaseCreated reaches the mailer three times in its batch.
+    answers = stack.deliver(Resource.CASE_MAIL_QUEUE, times=3)
+    assert answers and all(a["batchItemFailures"] == [] for a in answers)
+    stack.pump()
+    (ack,) = sent(acknowledgements=True)  # web: acknowledged (context caseAckChannels); chat: not
+    assert ack["To"] == "ann@example.com" and ack["Subject"] == f"{ACKNOWLEDGEMENT}Printer on fire [#{cid[:8]}]"
+    assert ack["X-Case-Reference"] == cid[:8]
+    assert stack.bus_detail_types().count("CaseCreated.v1") == 2
+
+
 def test_public_replies_are_mailed_once_internal_notes_never(stack: Stack):
     cid = open_case(stack)
     agent(stack, "POST", f"/cases/{cid}/comments", {"body": "Internal: check toner"})

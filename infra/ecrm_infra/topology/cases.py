@@ -125,7 +125,7 @@ CASES = Capability(
         ),
         Function(
             name="cases_mailer",
-            description="Case mail: public replies, CSAT surveys, SLA warnings and escalation notices, once each",
+            description="Case mail: acknowledgements, public replies, CSAT surveys, SLA notices, once each",
             settings=settings.CaseMailerSettings,
             env={
                 Env.CASES_TABLE: Resource.CASES_TABLE,
@@ -137,6 +137,7 @@ CASES = Capability(
                 Env.CASE_AGENT_URL: "context:caseAgentUrl",
                 Env.CSAT_TTL_DAYS: "context:csatTokenTtlDays",
                 Env.CASE_FALLBACK_ADDRESS: "context:caseFallbackAddress",
+                Env.CASE_ACK_CHANNELS: "context:caseAckChannels",
             },
             grants={
                 Resource.CASES_TABLE: Access.READ_WRITE,  # mail claims
@@ -153,6 +154,7 @@ CASES = Capability(
                         DetailType.CASE_ESCALATED,
                         DetailType.CASE_COMMENTED,
                         DetailType.CASE_SOLVED,
+                        DetailType.CASE_CREATED,  # the acknowledgement to the requester
                     ),
                 ),
             ),
@@ -178,6 +180,9 @@ CASES = Capability(
         "caseAgentUrl": "http://localhost:3000/cases/{case_id}",
         "csatTokenTtlDays": "14",
         "caseFallbackAddress": "support-managers@example.com",
+        # New cases of these channels get an acknowledgement mail (chat: the customer is in the
+        # conversation; partner systems tell their own customers).
+        "caseAckChannels": "web,email,agent",
         "casePolicyCacheSeconds": "30",
     },
     alarms=(

@@ -122,6 +122,16 @@ class CaseMailerSettings(_CasesTable):
     case_url: str = Field(alias=Env.CASE_AGENT_URL, description="the agent UI's case page, with {case_id}")
     csat_ttl_days: int = Field(alias=Env.CSAT_TTL_DAYS, ge=1, le=90)
     fallback_address: str = Field(alias=Env.CASE_FALLBACK_ADDRESS, description="gets notices nobody else would")
+    ack_channels: str = Field(
+        default="",
+        alias=Env.CASE_ACK_CHANNELS,
+        pattern=r"^((web|agent|email|chat|partner)(,(web|agent|email|chat|partner))*)?$",
+        description="channels whose new cases are acknowledged to the requester by mail, comma-separated",
+    )
+
+    @property
+    def acknowledged_channels(self) -> frozenset[str]:
+        return frozenset(c for c in self.ack_channels.split(",") if c)
 
 
 class CaseErasureSettings(_CasesTable):

@@ -111,3 +111,27 @@ def _patch(**fields):
     from ecrm.cases.models import CasePatch
 
     return CasePatch.model_validate({"expected_version": 1, **fields})
+
+
+def test_a_new_case_is_acknowledged_to_its_requester_once_on_the_configured_channels():
+    world = World(acknowledge=frozenset({"web", "agent"}))
+    case = world.open(requester_first_name="Carla", subject="Printer & toner")  # agent channel
+    assert world.deliver_mail() == 1
+    (mail,) = world.outbox.sent
+    assert (
+        mail.to == "carla@example.com" and mail.subject == f"We received your request: Printer & toner [#{case.id[:8]}]"
+    )
+    assert f"#{case.id[:8]}" in mail.text and mail.headers["X-Case-Reference"] == case.id[:8]
+    assert "Printer &amp; toner" in mail.html and "Printer & toner" not in mail.html
+    world._mailed = 0  # the bus redelivers every event
+    assert world.deliver_mail() == 0 and len(world.outbox.sent) == 1
+
+
+def test_channels_not_configured_and_erased_requesters_get_no_acknowledgement():
+    world = World(acknowledge=frozenset({"web"}))
+    world.open()  # agent channel: not configured here
+    assert world.deliver_mail() == 0
+    erased = World(acknowledge=frozenset({"agent"}))
+    case = erased.open()
+    del erased.requesters.people[case.requester_id]  # the contact was erased before the mailer ran
+    assert erased.deliver_mail() == 0 and erased.outbox.sent == []

@@ -72,8 +72,11 @@ def counter_ids(start: int = 1) -> Any:
 
 
 class World:
-    def __init__(self, book: PolicyBook = BOOK, *, twin_of: World | None = None) -> None:
-        """`twin_of`: another function instance over the same table, scheduler, bus and clock."""
+    def __init__(
+        self, book: PolicyBook = BOOK, *, twin_of: World | None = None, acknowledge: frozenset[str] = frozenset()
+    ) -> None:
+        """`twin_of`: another function instance over the same table, scheduler, bus and clock;
+        `acknowledge`: the channels whose new cases the mailer acknowledges (none: the other mail alone)."""
         self.clock: FixedClock = twin_of.clock if twin_of else FixedClock(T0)
         self.repo: MemoryCases = twin_of.repo if twin_of else MemoryCases()
         self.timers: FakeTimers = twin_of.timers if twin_of else FakeTimers()
@@ -105,6 +108,7 @@ class World:
             case_url="https://crm.test/cases/{case_id}",
             survey_url="https://help.test/csat",
             survey_ttl=timedelta(days=14),
+            acknowledge=acknowledge,
         )
         self._mailed = 0
 

@@ -197,6 +197,7 @@ def mailer_service(settings: CaseMailerSettings) -> CaseMailer:
         case_url=settings.case_url,
         survey_url=settings.csat_url,
         survey_ttl=timedelta(days=settings.csat_ttl_days),
+        acknowledge=settings.acknowledged_channels,
     )
 
 

@@ -1,4 +1,5 @@
-"""The case mailer: turns case events into mail (public replies, CSAT surveys, SLA notices).
+"""The case mailer: turns case events into mail (acknowledgements, public replies, CSAT surveys,
+SLA notices).
 
 It runs off the bus (rule -> queue -> function), like the consent mailer: the API answers without
 waiting for SES, and SES throttling becomes a retry. Each mail is claimed under a business key
@@ -15,7 +16,7 @@ from functools import partial
 from urllib.parse import urlencode
 
 from ecrm.cases import notifications
-from ecrm.cases.events import CaseCommented, CaseEscalated, CaseEvent, CaseSolved, SlaWarning
+from ecrm.cases.events import CaseCommented, CaseCreated, CaseEscalated, CaseEvent, CaseSolved, SlaWarning
 from ecrm.cases.models import Case, EscalationRecord, Milestone, escalation_key
 from ecrm.cases.ports import CaseRepository, RequesterLookup, StaffDirectory
 from ecrm.cases.service import survey_token
@@ -37,6 +38,7 @@ class CaseMailer:
         case_url: str,
         survey_url: str,
         survey_ttl: timedelta,
+        acknowledge: frozenset[str] = frozenset(),
     ) -> None:
         self._repo = repo
         self._requesters = requesters
@@ -47,9 +49,12 @@ class CaseMailer:
         self._case_url = case_url  # the agent UI's page of a case, with a {case_id} placeholder
         self._survey_url = survey_url
         self._survey_ttl = survey_ttl
+        self._acknowledge = acknowledge  # channels whose new cases are acknowledged to the requester
 
     def handle(self, event: CaseEvent) -> int:
         """Send what the event calls for; the number of mails sent."""
+        if isinstance(event, CaseCreated) and event.channel in self._acknowledge:
+            return self.acknowledgement(event.case_id)
         if isinstance(event, CaseCommented) and event.visibility == "public":
             return self.reply(event.case_id, event.comment_id)
         if isinstance(event, CaseSolved):
@@ -59,6 +64,16 @@ class CaseMailer:
         if isinstance(event, CaseEscalated):
             return self.step(event.case_id, event.milestone, event.cycle, event.level)
         return 0
+
+    def acknowledgement(self, case_id: str) -> int:
+        """One per case: the request arrived, here is its reference."""
+        case = self._repo.get(case_id)
+        if case is None:
+            return 0
+        requester = self._requesters.get(case.requester_id)
+        if requester is None:
+            return 0  # the requester was erased
+        return self._send(case.id, "ack", lambda: notifications.acknowledgement(case, requester))
 
     def reply(self, case_id: str, comment_id: str) -> int:
         case = self._repo.get(case_id)

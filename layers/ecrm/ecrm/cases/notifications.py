@@ -61,6 +61,21 @@ def step_notice(case: Case, record: EscalationRecord, to: str, case_url: str) ->
     return Mail(to=to, subject=subject, text=text, html=body, headers=_headers(case))
 
 
+def acknowledgement(case: Case, requester: Requester) -> Mail:
+    """To the requester, once a case is opened: it arrived, and the reference to quote."""
+    subject = f"We received your request: {case.subject} [#{reference(case)}]"
+    lead = (
+        "thank you for contacting us. Your request has reached our support team; "
+        f"please quote the reference #{reference(case)} if you write to us about it."
+    )
+    text = f"Hello {_greeting(requester)},\n\n{lead}\n\nYour request: {case.subject}\n\n-- \nCase #{reference(case)}\n"
+    body = (
+        f"<p>Hello {html.escape(_greeting(requester))},</p><p>{html.escape(lead)}</p>"
+        f"<p>Your request: <strong>{html.escape(case.subject)}</strong></p><p>-- <br>Case #{reference(case)}</p>"
+    )
+    return _to_requester(case, requester, subject, text, body)
+
+
 def public_reply(case: Case, requester: Requester, comment: Comment) -> Mail:
     """To the requester: an agent's public reply."""
     subject = f"Re: {case.subject} [#{reference(case)}]"
