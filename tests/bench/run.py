@@ -68,9 +68,19 @@ def cold_starts() -> None:
 
 
 def _ready_code(fn: topology.Function) -> str:
-    # Placeholder settings: the composition root only needs them to parse (numbers as "1").
-    env = {f.alias: _placeholder(f.alias, f.annotation) for f in fn.settings.model_fields.values() if f.alias}
-    return f"import os; os.environ.update({json.dumps(env)}); import {fn.name}.handler as h; h.service()"
+    return f"import os; os.environ.update({json.dumps(ready_env(fn))}); import {fn.name}.handler as h; h.service()"
+
+
+def ready_env(fn: topology.Function) -> dict[str, str]:
+    # Settings the composition root can parse without calling AWS: placeholders (numbers as "1":
+    # a send rate of 0 would ask SES for the account's quota), and the context defaults CDK would
+    # deploy with for the other settings that come from context.
+    fields = {f.alias: f.annotation for f in fn.settings.model_fields.values() if f.alias}
+    env = {alias: _placeholder(alias, annotation) for alias, annotation in fields.items()}
+    for var, source in fn.env.items():
+        if source.startswith(topology.CONTEXT_PREFIX) and fields.get(var) is str:
+            env[var] = topology.CONTEXT_DEFAULTS[source.removeprefix(topology.CONTEXT_PREFIX)]
+    return env
 
 
 def _placeholder(alias: str, annotation: object) -> str:
