@@ -3,14 +3,14 @@
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import pages as links
 from ecrm import webforms
 from ecrm.api import build_resolver, header, read_body
 from ecrm.cases import pages, web
 from ecrm.cases.compose import PublicCases, public_service
 from ecrm.cases.models import CaseRequest, CsatRequest
-from ecrm.errors import Conflict, InvalidToken
 from ecrm.observability import logger, metrics
 from ecrm.settings import CasesFormSettings
 
@@ -44,11 +44,9 @@ def open_case() -> Response[str]:
 
 @app.get("/cases/csat", summary="The survey page of the signed link in the solve mail", tags=["public"])
 def survey_page() -> Response[str]:
-    token = app.current_event.get_query_string_value("token") or ""
-    if len(token) < 10:
-        return Response(400, content_types.TEXT_HTML, pages.problem("The link is incomplete: its token is missing."))
     action = app.current_event.request_context.path or app.current_event.path
-    return Response(200, content_types.TEXT_HTML, pages.survey_form(token, action))
+    token = app.current_event.get_query_string_value("token") or ""
+    return links.link_form(token, lambda t: pages.survey_form(t, action))
 
 
 @app.post(
@@ -61,18 +59,16 @@ def survey_page() -> Response[str]:
 def rate() -> Response[str]:
     body = read_body(app.current_event.raw_event)
     request = CsatRequest.model_validate(body.fields)
-    try:
-        result = service().survey.rate(request)
-    except (InvalidToken, Conflict) as exc:
-        if not body.from_html_form:
-            raise  # JSON clients get the JSON error from the resolver's exception handler
-        reason = (
-            f"It cannot be used: {exc.reason}." if isinstance(exc, InvalidToken) else "This case was rated already."
-        )
-        return Response(400 if isinstance(exc, InvalidToken) else 409, content_types.TEXT_HTML, pages.problem(reason))
-    if body.from_html_form:
-        return Response(200, content_types.TEXT_HTML, pages.thanks())
-    return Response(200, content_types.APPLICATION_JSON, result.model_dump_json())
+
+    def rated() -> Response[str]:
+        return links.reply(not body.from_html_form, pages.thanks(), service().survey.rate(request))
+
+    return links.guarded(  # JSON clients get the resolver's JSON error
+        not body.from_html_form,
+        rated,
+        invalid="It cannot be used: {reason}.",
+        conflict="This case was rated already.",
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,16 +3,16 @@
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import pages as links
 from ecrm import webforms
 from ecrm.api import build_resolver, header, read_body
 from ecrm.contacts import pages, web
 from ecrm.contacts.compose import capture_service
 from ecrm.contacts.models import CaptureRequest, CaptureResult, ConfirmRequest
 from ecrm.contacts.service import CaptureService, new_id
-from ecrm.errors import InvalidToken
 from ecrm.observability import logger, metrics
 from ecrm.settings import CaptureSettings
 
@@ -52,11 +52,9 @@ def capture() -> Response[str]:
 
 @app.get("/contacts/confirm", summary="Page asking the person to confirm consent", tags=["public"])
 def confirm_page() -> Response[str]:
-    token = app.current_event.get_query_string_value("token") or ""
-    if len(token) < 10:
-        return Response(400, content_types.TEXT_HTML, pages.problem("The link is incomplete: its token is missing."))
     action = app.current_event.request_context.path or app.current_event.path
-    return Response(200, content_types.TEXT_HTML, pages.confirm_form(token, action))
+    token = app.current_event.get_query_string_value("token") or ""
+    return links.link_form(token, lambda t: pages.confirm_form(t, action))
 
 
 @app.post(
@@ -69,16 +67,13 @@ def confirm_page() -> Response[str]:
 def confirm() -> Response[str]:
     body = read_body(app.current_event.raw_event)
     token = ConfirmRequest.model_validate(body.fields).token
-    try:
+
+    def confirmed() -> Response[str]:
         result = service().confirm(token, app.current_event.request_context.identity.source_ip)
-    except InvalidToken as exc:
-        if not body.from_html_form:
-            raise  # JSON clients get the JSON error from the resolver's exception handler
-        return Response(400, content_types.TEXT_HTML, pages.problem(f"The link {exc.reason}."))
-    metrics.add_metric(name="ConsentConfirmed", unit=MetricUnit.Count, value=1)
-    if body.from_html_form:
-        return Response(200, content_types.TEXT_HTML, pages.confirmed())
-    return Response(200, content_types.APPLICATION_JSON, result.model_dump_json())
+        metrics.add_metric(name="ConsentConfirmed", unit=MetricUnit.Count, value=1)
+        return links.reply(not body.from_html_form, pages.confirmed(), result)
+
+    return links.guarded(not body.from_html_form, confirmed)  # JSON clients get the resolver's JSON error
 
 
 @logger.inject_lambda_context(clear_state=True)

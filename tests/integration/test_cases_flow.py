@@ -284,7 +284,10 @@ def test_solving_mails_a_survey_whose_signed_link_rates_once(stack: Stack):
     assert rated.status == 200 and "Thank you" in rated.body
     again = stack.call("POST", "/cases/csat", {"token": token, "rating": 1})
     assert again.status == 409
-    assert stack.call("POST", "/cases/csat", form, "application/x-www-form-urlencoded").status == 409
+    twice = stack.call("POST", "/cases/csat", form, "application/x-www-form-urlencoded")
+    assert twice.status == 409 and "This case was rated already." in twice.body  # a page for the person
+    forged = stack.call("POST", "/cases/csat", f"token={token[:-4]}AAAA&rating=2", "application/x-www-form-urlencoded")
+    assert forged.status == 400 and "It cannot be used: signature does not match." in forged.body
     csat = agent(stack, "GET", f"/cases/{cid}").json["csat"]
     assert (csat["rating"], csat["comment"]) == (4, "Quick and kind")
     assert stack.bus_detail_types().count("CaseRated.v1") == 1

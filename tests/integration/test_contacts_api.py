@@ -134,6 +134,8 @@ def test_double_opt_in_with_duplicate_delivery_sends_one_mail_and_confirms_once(
     tampered = stack.call("POST", "/contacts/confirm", {"token": token[:-4] + "AAAA"})
     assert tampered.status == 400 and tampered.json["errors"][0]["field"] == "token"
     assert stack.admin("GET", f"/contacts/{cid}").json["consent"]["status"] == "pending"
+    forged = stack.call("POST", "/contacts/confirm", f"token={token[:-4]}AAAA", "application/x-www-form-urlencoded")
+    assert forged.status == 400 and "The link signature does not match." in forged.body  # a page, not JSON
     confirmed = stack.call("POST", "/contacts/confirm", f"token={token}", "application/x-www-form-urlencoded")
     assert confirmed.status == 200 and "confirmed" in confirmed.body
     again = stack.call("POST", "/contacts/confirm", {"token": token})

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from pydantic import BaseModel
-
 from ecrm.campaigns.preferences import PreferencesView
-from ecrm.errors import InvalidToken
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex"><title>{title}</title></head>
-<body><main><h1>{title}</h1>{body}</main></body></html>"""
+from ecrm.pages import document
 
 
 def _e(text: str) -> str:
@@ -37,7 +29,7 @@ def confirm_unsubscribe(token: str, topic: str, action: str, preferences: str) -
         '<button type="submit" id="unsubscribe">Unsubscribe</button></form>'
         f'<p><a href="{_e(_with_token(preferences, token))}">Choose topics instead</a></p>'
     )
-    return _PAGE.format(title="Unsubscribe", body=body)
+    return document("Unsubscribe", body, noindex=True)
 
 
 def unsubscribed(topic: str, token: str, preferences: str) -> str:
@@ -45,7 +37,7 @@ def unsubscribed(topic: str, token: str, preferences: str) -> str:
         f"<p>You will get no more <b>{_e(topic)}</b> mail.</p>"
         f'<p><a href="{_e(_with_token(preferences, token))}">Manage all topics</a></p>'
     )
-    return _PAGE.format(title="You are unsubscribed", body=body)
+    return document("You are unsubscribed", body, noindex=True)
 
 
 def preferences(view: PreferencesView, token: str, action: str, saved: bool = False) -> str:
@@ -61,11 +53,7 @@ def preferences(view: PreferencesView, token: str, action: str, saved: bool = Fa
         f"{' checked' if view.unsubscribed_all else ''}> Unsubscribe from everything</label></p>"
         '<button type="submit" id="save">Save</button></form>'
     )
-    return _PAGE.format(title="Your mail preferences", body=body)
-
-
-def problem(message: str) -> str:
-    return _PAGE.format(title="This link does not work", body=f"<p>{_e(message)}</p>")
+    return document("Your mail preferences", body, noindex=True)
 
 
 def sibling(path: str, name: str) -> str:
@@ -79,20 +67,3 @@ def wants_json(event: Mapping[str, Any]) -> bool:
     lowered = {str(k).lower(): str(v).lower() for k, v in (event.get("headers") or {}).items()}
     json_body = bool(event.get("body")) and lowered.get("content-type", "").startswith("application/json")
     return "application/json" in lowered.get("accept", "") or json_body
-
-
-def reply(json_wanted: bool, page: str, model: BaseModel, status: int = 200) -> Response[str]:
-    if json_wanted:
-        return Response(status, content_types.APPLICATION_JSON, model.model_dump_json())
-    return Response(status, content_types.TEXT_HTML, page)
-
-
-def guarded(json_wanted: bool, render: Callable[[], Response[str]]) -> Response[str]:
-    """A link that fails verification: a 400 page for people, the JSON error for JSON clients.
-    Nothing was read or written before the token was checked."""
-    try:
-        return render()
-    except InvalidToken as exc:
-        if json_wanted:
-            raise
-        return Response(400, content_types.TEXT_HTML, problem(f"The link {exc.reason}."))

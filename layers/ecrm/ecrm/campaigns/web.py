@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 
+from ecrm import pages as links
 from ecrm.api import Body
 from ecrm.campaigns import pages
 from ecrm.campaigns.models import PreferencesUpdate, UnsubscribeRequest
@@ -46,9 +47,9 @@ def token_of(query_token: str | None) -> str:
 def confirm_page(center: PreferenceCenter, token: str, path: str) -> Response[str]:
     def render() -> Response[str]:
         page = pages.confirm_unsubscribe(token, center.topic(token), path, pages.sibling(path, "preferences"))
-        return Response(200, content_types.TEXT_HTML, page)
+        return links.html_answer(200, page)
 
-    return pages.guarded(False, render)
+    return links.guarded(False, render, noindex=True)
 
 
 def one_click(
@@ -63,17 +64,17 @@ def one_click(
     def unsubscribe() -> Response[str]:
         changed.append(center.one_click(token))
         page = pages.unsubscribed(center.topic(token), token, pages.sibling(path, "preferences"))
-        return pages.reply(json_wanted, page, center.page(token))
+        return links.reply(json_wanted, page, center.page(token))
 
-    return pages.guarded(json_wanted, unsubscribe), any(changed)
+    return links.guarded(json_wanted, unsubscribe, noindex=True), any(changed)
 
 
 def preferences_page(center: PreferenceCenter, token: str, path: str, json_wanted: bool) -> Response[str]:
     def render() -> Response[str]:
         view = center.page(token)
-        return pages.reply(json_wanted, pages.preferences(view, token, path), view)
+        return links.reply(json_wanted, pages.preferences(view, token, path), view)
 
-    return pages.guarded(json_wanted, render)
+    return links.guarded(json_wanted, render, noindex=True)
 
 
 def save_preferences(center: PreferenceCenter, body: Body, path: str, json_wanted: bool) -> Response[str]:
@@ -81,6 +82,6 @@ def save_preferences(center: PreferenceCenter, body: Body, path: str, json_wante
 
     def render() -> Response[str]:
         view = center.update(form)
-        return pages.reply(json_wanted, pages.preferences(view, form.token, path, saved=True), view)
+        return links.reply(json_wanted, pages.preferences(view, form.token, path, saved=True), view)
 
-    return pages.guarded(json_wanted, render)
+    return links.guarded(json_wanted, render, noindex=True)

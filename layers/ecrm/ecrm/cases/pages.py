@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import html
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>{title}</title></head>
-<body><main><h1>{title}</h1>{body}</main></body></html>"""
+from ecrm.pages import document
 
 _LABELS = {1: "1 - very poor", 2: "2 - poor", 3: "3 - okay", 4: "4 - good", 5: "5 - excellent"}
 
@@ -25,12 +22,8 @@ def survey_form(token: str, action: str) -> str:
         '<textarea id="comment" name="comment" maxlength="2000" rows="4" cols="40"></textarea></p>'
         f"<p>{buttons}</p></form>"
     )
-    return _PAGE.format(title="How did we do?", body=body)
+    return document("How did we do?", body)
 
 
 def thanks() -> str:
-    return _PAGE.format(title="Thank you", body="<p>Your rating has been recorded. You can close this page.</p>")
-
-
-def problem(message: str) -> str:
-    return _PAGE.format(title="This link does not work", body=f"<p>{html.escape(message)}</p>")
+    return document("Thank you", "<p>Your rating has been recorded. You can close this page.</p>")
