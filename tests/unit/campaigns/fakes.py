@@ -354,18 +354,7 @@ class MemoryRuns:
             if current.version != expected_version:
                 raise Conflict("run stage moved")
             self.stats.add(stage.campaign_id, "targeted", -current.targeted)
-            fresh = current.model_copy(
-                update={
-                    "epoch": current.epoch + 1,
-                    "query_index": 0,
-                    "cursor": None,
-                    "batches": 0,
-                    "done": 0,
-                    "targeted": 0,
-                    "planned": False,
-                    "version": current.version + 1,
-                }
-            )
+            fresh = current.restarted()
             self.stages[key] = fresh
             return fresh
 

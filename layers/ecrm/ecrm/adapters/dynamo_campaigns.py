@@ -293,18 +293,7 @@ class DynamoRuns:
         current = self.get(stage.campaign_id, stage.run_id, stage.stage)
         if current is None or current.version != expected_version:
             raise Conflict("run stage moved on")
-        fresh = current.model_copy(
-            update={
-                "epoch": current.epoch + 1,
-                "query_index": 0,
-                "cursor": None,
-                "batches": 0,
-                "done": 0,
-                "targeted": 0,
-                "planned": False,
-                "version": current.version + 1,
-            }
-        )
+        fresh = current.restarted()
         update: Item = {
             "Update": {
                 "TableName": self._table,

@@ -326,6 +326,21 @@ class RunStage(BaseModel):
     def finished(self) -> bool:
         return self.planned and self.done >= self.batches
 
+    def restarted(self) -> RunStage:
+        """The stage planned again from the start (resume): a new epoch, nothing enqueued yet."""
+        return self.model_copy(
+            update={
+                "epoch": self.epoch + 1,
+                "query_index": 0,
+                "cursor": None,
+                "batches": 0,
+                "done": 0,
+                "targeted": 0,
+                "planned": False,
+                "version": self.version + 1,
+            }
+        )
+
 
 class SendBatch(BaseModel):
     """One message on the send queue: ids only, no personal data."""
