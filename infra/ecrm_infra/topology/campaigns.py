@@ -18,19 +18,13 @@ from ecrm_infra.topology.spec import (
     QueueTrigger,
     Route,
     Table,
-    arn_of,
+    timer_env,
+    timer_grants,
 )
 
 TABLES = {Env.CAMPAIGNS_TABLE: Resource.CAMPAIGNS_TABLE, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}
-TIMERS = {
-    Env.SCHEDULE_GROUP: Resource.SCHEDULES,
-    Env.SCHEDULER_ROLE: f"{Resource.SCHEDULES}.role",
-    Env.PLAN_QUEUE_URL: Resource.CAMPAIGN_PLAN_QUEUE,
-    Env.PLAN_QUEUE_ARN: arn_of(Resource.CAMPAIGN_PLAN_QUEUE),
-}
-# Setting a timer needs the schedule group (and passing Scheduler's role), and sending to the plan
-# queue: a timer already due goes straight there.
-TIMER_GRANTS = {Resource.SCHEDULES: Access.SCHEDULE, Resource.CAMPAIGN_PLAN_QUEUE: Access.SEND}
+TIMERS = timer_env(Resource.CAMPAIGN_PLAN_QUEUE, Env.PLAN_QUEUE_URL, Env.PLAN_QUEUE_ARN)
+TIMER_GRANTS = timer_grants(Resource.CAMPAIGN_PLAN_QUEUE)
 LINKS = {
     Env.UNSUBSCRIBE_URL: "context:unsubscribeUrl",
     Env.PREFERENCES_URL: "context:preferencesUrl",

@@ -15,24 +15,21 @@ from ecrm_infra.topology.spec import (
     QueueTrigger,
     Route,
     Table,
-    arn_of,
+    timer_env,
+    timer_grants,
 )
 
 # Every function that changes cases: the table, the bus, the SLA timers, the policy cache.
 WRITER_ENV = {
     Env.CASES_TABLE: Resource.CASES_TABLE,
     Env.EVENT_BUS: Resource.EVENT_BUS,
-    Env.SCHEDULE_GROUP: Resource.SCHEDULES,
-    Env.SCHEDULER_ROLE: f"{Resource.SCHEDULES}.role",
-    Env.CASE_TIMER_QUEUE_URL: Resource.CASE_TIMER_QUEUE,
-    Env.CASE_TIMER_QUEUE_ARN: arn_of(Resource.CASE_TIMER_QUEUE),
+    **timer_env(Resource.CASE_TIMER_QUEUE, Env.CASE_TIMER_QUEUE_URL, Env.CASE_TIMER_QUEUE_ARN),
     Env.CASE_POLICY_CACHE_SECONDS: "context:casePolicyCacheSeconds",
 }
 WRITER_GRANTS = {
     Resource.CASES_TABLE: Access.READ_WRITE,
     Resource.EVENT_BUS: Access.PUT_EVENTS,
-    Resource.SCHEDULES: Access.SCHEDULE,
-    Resource.CASE_TIMER_QUEUE: Access.SEND,  # a timer already due goes straight to the queue
+    **timer_grants(Resource.CASE_TIMER_QUEUE),
 }
 # ... and those that open cases: requesters become contacts.
 INTAKE_ENV = {**WRITER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}

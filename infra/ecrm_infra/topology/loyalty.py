@@ -14,24 +14,19 @@ from ecrm_infra.topology.spec import (
     QueueTrigger,
     Route,
     Table,
-    arn_of,
+    timer_env,
+    timer_grants,
 )
 
 # Every loyalty function may set timers (lots that get their first points, tier reviews): the
 # schedule group, the role Scheduler delivers with, and the queue it delivers to (a due timer is
 # sent to that queue directly).
-TIMERS_ENV = {
-    Env.SCHEDULE_GROUP: Resource.SCHEDULES,
-    Env.SCHEDULER_ROLE: f"{Resource.SCHEDULES}.role",
-    Env.LOYALTY_TIMER_QUEUE_URL: Resource.LOYALTY_TIMER_QUEUE,
-    Env.LOYALTY_TIMER_QUEUE_ARN: arn_of(Resource.LOYALTY_TIMER_QUEUE),
-}
+TIMERS_ENV = timer_env(Resource.LOYALTY_TIMER_QUEUE, Env.LOYALTY_TIMER_QUEUE_URL, Env.LOYALTY_TIMER_QUEUE_ARN)
 LEDGER_ENV = {Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE, Env.EVENT_BUS: Resource.EVENT_BUS, **TIMERS_ENV}
 LEDGER_GRANTS = {
     Resource.LOYALTY_TABLE: Access.READ_WRITE,
     Resource.EVENT_BUS: Access.PUT_EVENTS,
-    Resource.SCHEDULES: Access.SCHEDULE,
-    Resource.LOYALTY_TIMER_QUEUE: Access.SEND,
+    **timer_grants(Resource.LOYALTY_TIMER_QUEUE),
 }
 MEMBER = "/loyalty/members/{member_id}"
 

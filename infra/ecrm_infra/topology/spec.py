@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Literal
 
 from ecrm import settings
+from ecrm.names import Env, Resource
 
 
 class Access(StrEnum):
@@ -29,6 +30,23 @@ ATTRIBUTE_SEPARATOR = "."
 def arn_of(resource: str) -> str:
     """An env source naming a resource's ARN (a bare resource name gives its name or URL)."""
     return f"{resource}{ATTRIBUTE_SEPARATOR}arn"
+
+
+def timer_env(queue: str, url_var: str, arn_var: str) -> dict[str, str]:
+    """Env of a function that sets Scheduler timers delivered to `queue`: the stack's schedule
+    group, the role Scheduler delivers with, and the queue's URL and ARN."""
+    return {
+        Env.SCHEDULE_GROUP: Resource.SCHEDULES,
+        Env.SCHEDULER_ROLE: f"{Resource.SCHEDULES}{ATTRIBUTE_SEPARATOR}role",
+        url_var: queue,
+        arn_var: arn_of(queue),
+    }
+
+
+def timer_grants(queue: str) -> dict[str, Access]:
+    """Grants to set timers delivered to `queue`: schedules in the group (passing Scheduler's role),
+    and sending to the queue itself, where a timer already due goes straight away."""
+    return {Resource.SCHEDULES: Access.SCHEDULE, queue: Access.SEND}
 
 
 def split_source(source: str) -> tuple[str, str | None]:
