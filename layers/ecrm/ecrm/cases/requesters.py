@@ -11,12 +11,9 @@ from collections.abc import Callable
 
 from ecrm.cases.models import Requester
 from ecrm.clock import Clock
-from ecrm.contacts.models import Contact
+from ecrm.contacts.directory import ContactFinder
 from ecrm.contacts.ports import ContactRepository
-from ecrm.errors import AlreadyExists, Conflict
-from ecrm.events import ContactCaptured, EventPublisher
-
-_ATTEMPTS = 3
+from ecrm.events import EventPublisher
 
 
 class ContactLookup:
@@ -41,28 +38,7 @@ class ContactRequesters(ContactLookup):
         ids: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         super().__init__(contacts)
-        self._events = events
-        self._clock = clock
-        self._ids = ids
+        self._finder = ContactFinder(contacts, events, clock, ids)
 
     def find_or_create(self, requester: Requester) -> str:
-        for _ in range(_ATTEMPTS):
-            existing = self._contacts.find_by_email(requester.email)
-            if existing is not None:
-                return existing.id
-            now = self._clock.now()
-            contact = Contact(
-                id=self._ids(),
-                email=requester.email,
-                first_name=requester.first_name,
-                last_name=requester.last_name,
-                created_at=now,
-                updated_at=now,
-            )
-            try:
-                self._contacts.create(contact, ())
-            except AlreadyExists:
-                continue  # the same address arrived twice at once: the other writer's contact it is
-            self._events.publish([ContactCaptured(occurred_at=now, contact_id=contact.id)])
-            return contact.id
-        raise Conflict("requester kept changing while it was being looked up")
+        return self._finder.find_or_create(requester.email, requester.first_name, requester.last_name)

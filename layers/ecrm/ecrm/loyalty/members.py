@@ -14,12 +14,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ecrm.clock import Clock
-from ecrm.contacts.models import Contact
+from ecrm.contacts.directory import ContactFinder
 from ecrm.contacts.ports import ContactRepository
-from ecrm.errors import AlreadyExists, Conflict, InvalidInput
-from ecrm.events import ContactCaptured, EventPublisher
+from ecrm.errors import InvalidInput
+from ecrm.events import EventPublisher
 
-_ATTEMPTS = 3
 ADDRESS_TTL = timedelta(minutes=5)
 ADDRESS_CACHE = 10_000
 
@@ -35,10 +34,8 @@ class ContactMembers:
         clock: Clock,
         ids: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
-        self._contacts = contacts
-        self._events = events
+        self._finder = ContactFinder(contacts, events, clock, ids)
         self._clock = clock
-        self._ids = ids
         self._known: dict[str, tuple[str, datetime]] = {}  # address -> (contact id, resolved at)
 
     def member_for(self, contact_id: str | None, email: str | None) -> str:
@@ -49,24 +46,9 @@ class ContactMembers:
         known = self._known.get(email)
         if known is not None and self._clock.now() < known[1] + ADDRESS_TTL:
             return known[0]
-        member_id = self._resolve(email)
+        member_id = self._finder.find_or_create(email)
         self._known.pop(email, None)
         if len(self._known) >= ADDRESS_CACHE:
             del self._known[next(iter(self._known))]  # the oldest resolved
         self._known[email] = (member_id, self._clock.now())
         return member_id
-
-    def _resolve(self, email: str) -> str:
-        for _ in range(_ATTEMPTS):
-            found = self._contacts.find_by_email(email)
-            if found is not None:
-                return found.id
-            now = self._clock.now()
-            contact = Contact(id=self._ids(), email=email, created_at=now, updated_at=now)
-            try:
-                self._contacts.create(contact, ())
-            except AlreadyExists:
-                continue  # a concurrent order of the same new customer created it: read it
-            self._events.publish([ContactCaptured(occurred_at=now, contact_id=contact.id)])
-            return contact.id
-        raise Conflict("the contact kept changing while it was being created")
