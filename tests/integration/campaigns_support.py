@@ -14,21 +14,18 @@ from typing import Any
 import boto3
 from ecrm.adapters.dynamo_contacts import DynamoContacts
 from ecrm.clock import SYSTEM_CLOCK
-from ecrm.contacts.models import Consent, Contact, Touch, Utm
+from ecrm.contacts.models import Contact
 from ecrm.events import ContactCaptured, ContactErased
 from ecrm.names import Env, Resource
 from ecrm_infra import topology
 from ecrm_local import lambdas, outbox, pollers, resources, schedules, ses_events
 
 from tests.support import Stack, moto_stack
+from tests.unit.campaigns.world import make_contact
 
 SES_TAPPED = {"aws.ses"}
 HTML = '<p>Hi {{ first_name | default("there") }}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
 TEXT = "Hi {{ first_name }}\nUnsubscribe: {{ unsubscribe_url }}\n"
-
-
-def hex_id(n: int) -> str:
-    return f"{n:032x}"
 
 
 @dataclass
@@ -60,18 +57,16 @@ class Campaigns:
     ) -> Contact:
         """A contact in the Contacts table, announced on the bus (ContactCaptured) as capture would."""
         now = SYSTEM_CLOCK.now() - timedelta(days=1)
-        touch = Touch(utm=Utm(source=utm), at=now) if utm else None
-        contact = Contact(
-            id=hex_id(n),
-            email=email or f"c{n}@example.com",
+        contact = make_contact(
+            n,
+            email=email,
+            tags=tags,
+            consent=consent,
+            country=country,
+            utm=utm,
             first_name=first_name,
-            tags=sorted(tags),
-            custom={"country": country} if country else {},
-            first_touch=touch,
-            last_touch=touch,
-            consent=Consent(status="confirmed", confirmed_at=now) if consent else Consent(),
-            created_at=now,
-            updated_at=now,
+            company=None,
+            created=now,
         )
         self.contacts.create(contact, [])
         if announce:

@@ -75,6 +75,7 @@ def make_contact(
     country: str | None = None,
     utm: str | None = None,
     first_name: str | None = "Ann",
+    company: str | None = "Acme",
     created: datetime = T0 - timedelta(days=30),
 ) -> Contact:
     touch = Touch(utm=Utm(source=utm), at=created) if utm else None
@@ -82,7 +83,7 @@ def make_contact(
         id=hex_id(n),
         email=email or f"c{n}@example.com",
         first_name=first_name,
-        company="Acme",
+        company=company,
         tags=sorted(tags),
         custom={"country": country} if country else {},
         first_touch=touch,
