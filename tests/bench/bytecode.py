@@ -46,8 +46,10 @@ def _closure(names: Iterable[str]) -> list[importlib.metadata.Distribution]:
     return list(found.values())
 
 
-def _layout(root: Path) -> None:
-    for dist in _closure(_requirements()):
+def _layout(root: Path) -> int:
+    """Lays the shipped packages out under root; how many distributions the dependencies layer holds."""
+    dists = _closure(_requirements())
+    for dist in dists:
         for file in dist.files or []:
             parts = file.parts
             if ".." in parts or "__pycache__" in parts or parts[0].endswith(".dist-info") or file.suffix == ".pyc":
@@ -58,6 +60,7 @@ def _layout(root: Path) -> None:
     shutil.copytree(ECRM_PACKAGE, root / ECRM_PACKAGE.name, ignore=_JUNK)
     for name in SAMPLE:
         shutil.copytree(REPO / "functions" / name, root / name, ignore=_JUNK)
+    return len(dists)
 
 
 _PROBE = "import time; t0 = time.perf_counter(); {code}; print(time.perf_counter() - t0)"
@@ -76,14 +79,14 @@ def _seconds(code: str, path: Path | None, env: dict[str, str], runs: int) -> fl
     return statistics.median(samples)
 
 
-def report(env: dict[str, str], runs: int, floor_code: str) -> None:
+def report(env: dict[str, str], runs: int, floor: float) -> None:
+    """`floor`: seconds of the cold-init floor, measured by the caller in this run."""
     with tempfile.TemporaryDirectory(prefix="bench-bytecode-") as tmp:
         source, bytecode = Path(tmp, "source"), Path(tmp, "bytecode")
-        _layout(source)
+        packages = _layout(source)
         shutil.copytree(source, bytecode)
         compile_bytecode(bytecode, sys.executable)
         _check_imported_from(source, env)
-        floor = _seconds(floor_code, None, env, runs)
         print(
             f"\n== cold import as shipped, median of {runs}: layers without vs with bytecode (floor {floor * 1000:.0f} ms)"
         )
@@ -95,9 +98,7 @@ def report(env: dict[str, str], runs: int, floor_code: str) -> None:
                 f"{name:20} {cold * 1000:10.0f} {cold / floor:6.2f} {warm * 1000:12.0f} {warm / floor:6.2f}"
                 f" {(cold - warm) * 1000:9.0f}"
             )
-    print(
-        f"   ({len(_closure(_requirements()))} packages of the dependencies layer, the ecrm package and the function)"
-    )
+    print(f"   ({packages} packages of the dependencies layer, the ecrm package and the function)")
 
 
 def _check_imported_from(root: Path, env: dict[str, str]) -> None:

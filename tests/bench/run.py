@@ -49,7 +49,8 @@ def _median(code: str) -> tuple[float, int]:
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
-def cold_starts() -> None:
+def cold_starts() -> float:
+    """Prints each function's cold init against the floor; the floor's seconds."""
     floor, floor_rss = _median(FLOOR)
     print(
         f"\n== cold init, median of {RUNS} fresh interpreters (floor = `{FLOOR}`: {floor * 1000:.0f} ms, "
@@ -65,6 +66,7 @@ def cold_starts() -> None:
             f"{fn.name:20} {imported * 1000:10.0f} {imported / floor:6.2f} {ready * 1000:9.0f} "
             f"{ready / floor:6.2f} {rss / 1024:9.0f}"
         )
+    return floor
 
 
 def _ready_code(fn: topology.Function) -> str:
@@ -121,8 +123,8 @@ def capability_benches() -> list[str]:
 def main(selected: list[str]) -> None:
     started = time.perf_counter()
     if not selected or "contacts" in selected:
-        cold_starts()
-        bytecode.report(ENV, RUNS, FLOOR)
+        floor = cold_starts()
+        bytecode.report(ENV, RUNS, floor)
         latency()
     for name in capability_benches():
         if not selected or name.removeprefix("bench_") in selected:
