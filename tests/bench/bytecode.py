@@ -66,17 +66,15 @@ def _layout(root: Path) -> int:
 _PROBE = "import time; t0 = time.perf_counter(); {code}; print(time.perf_counter() - t0)"
 
 
-def _seconds(code: str, path: Path | None, env: dict[str, str], runs: int) -> float:
-    env = {**env, "PYTHONDONTWRITEBYTECODE": "1"}  # the source variant must stay source
-    if path is not None:
-        env["PYTHONPATH"] = str(path)
-    samples = []
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", _PROBE.format(code=code)], env=env, check=True, capture_output=True, text=True
-        )
-        samples.append(float(out.stdout.split()[-1]))
-    return statistics.median(samples)
+def _run(code: str, root: Path, env: dict[str, str]) -> str:
+    """`code` in a fresh interpreter with `root` first on its path; its output."""
+    env = {**env, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}  # the source variant stays source
+    done = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def _seconds(code: str, root: Path, env: dict[str, str], runs: int) -> float:
+    return statistics.median(float(_run(_PROBE.format(code=code), root, env).split()[-1]) for _ in range(runs))
 
 
 def report(env: dict[str, str], runs: int, floor: float) -> None:
@@ -103,14 +101,7 @@ def report(env: dict[str, str], runs: int, floor: float) -> None:
 
 def _check_imported_from(root: Path, env: dict[str, str]) -> None:
     """The layout, not the venv's editable install, must be what the variants import."""
-    code = "import ecrm, pydantic, {0}.handler as h; print(ecrm.__file__, pydantic.__file__, h.__file__)"
-    out = subprocess.run(
-        [sys.executable, "-c", code.format(SAMPLE[0])],
-        env={**env, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"},
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    stray = [f for f in out.stdout.split() if not f.startswith(str(root))]
+    code = f"import ecrm, pydantic, {SAMPLE[0]}.handler as h; print(ecrm.__file__, pydantic.__file__, h.__file__)"
+    stray = [f for f in _run(code, root, env).split() if not f.startswith(str(root))]
     if stray:
         raise RuntimeError(f"imported from outside the shipped layout: {stray}")
