@@ -8,16 +8,29 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # (`env -u`: an empty AWS_PROFILE makes botocore look for a profile named "".)
 TEST_ENV := env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 
-.PHONY: install browser run test check unit integration infra e2e bench synth openapi deploy clean
+.PHONY: install lock browser run test check unit integration infra e2e bench synth openapi deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# Installs come from the lock only (requirements/dev.lock, made by `make lock` from pyproject's ranges):
+# uv at the locked version, then every locked package, then this project without resolving anything.
 # A new function folder is a new top-level package: the editable install must learn of it.
-$(VENV)/.installed: pyproject.toml $(wildcard functions/*/__init__.py) | $(BIN)/python
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+LOCK := requirements/dev.lock
+$(VENV)/.installed: pyproject.toml $(LOCK) $(wildcard functions/*/__init__.py) | $(BIN)/python
+	$(BIN)/python -m pip install -q --disable-pip-version-check "$$(grep '^uv==' $(LOCK))"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r $(LOCK)
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $@
+
+# The one upgrade command: newest versions pyproject allows, for the dev venv, CI and the Lambda layer.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv
+	$(BIN)/uv pip compile -q --upgrade --universal --python-version 3.11 --custom-compile-command "make lock" \
+	  pyproject.toml --extra dev -o $(LOCK)
+	$(BIN)/uv pip compile -q --python-version 3.12 --python-platform aarch64-manylinux_2_17 --no-annotate \
+	  --custom-compile-command "make lock" -c $(LOCK) layers/deps/requirements.in -o layers/deps/requirements.txt
+	$(MAKE) install
 
 install: $(VENV)/.installed
 

@@ -65,6 +65,7 @@ class _PipInstall:
             sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "--platform", self._platform, "--only-binary=:all:", "--implementation", "cp",
             "--python-version", RUNTIME_VERSION, "--no-compile",  # pip would compile for this Python
+            "--no-deps",  # the file is the locked closure (make lock): nothing is resolved here
             "--target", str(python), "-r", str(self._requirements),
         ]  # fmt: skip
         subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
@@ -107,7 +108,7 @@ class Layers(Construct):
             code=_bundled(DEPS_DIR, _PipInstall(DEPS_DIR / "requirements.txt", arch, interpreter), arch, bytecode),
             compatible_runtimes=[_RUNTIME],
             compatible_architectures=[architecture],
-            description=f"Third-party dependencies from layers/deps/requirements.txt ({arch})",
+            description=f"Third-party dependencies locked in layers/deps/requirements.txt ({arch})",
         )
         self.ecrm = lambda_.LayerVersion(
             self,

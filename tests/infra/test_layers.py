@@ -18,6 +18,8 @@ from ecrm_infra.layers import Layers
 
 from tests.infra.synth import TEST_ENV
 
+LOCK = Path(__file__).resolve().parents[2] / "requirements" / "dev.lock"
+
 
 @pytest.fixture(scope="module")
 def layer_assets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -95,16 +97,44 @@ def test_without_an_interpreter_of_lambdas_version_the_layer_is_source_only(tmp_
     assert "without bytecode" in capsys.readouterr().err
 
 
-def test_dependencies_layer_pins_what_the_tests_run_with() -> None:
+def _pins(path: Path) -> dict[str, str]:
+    """name -> version of every requirement in a uv-compiled file that applies to this interpreter."""
+    from packaging.requirements import Requirement
+
+    pins: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        req = Requirement(line)
+        if req.marker is None or req.marker.evaluate():
+            (spec,) = req.specifier
+            assert spec.operator == "==", f"{path.name}: {line} is not an exact pin"
+            pins[canonicalize_name(req.name)] = spec.version
+    return pins
+
+
+def canonicalize_name(name: str) -> str:
+    from packaging.utils import canonicalize_name as canonical
+
+    return str(canonical(name))
+
+
+def test_this_venv_holds_exactly_what_the_lock_pins() -> None:
     from importlib.metadata import version
 
+    locked = _pins(LOCK)
+    assert {"pydantic", "boto3", "moto", "aws-cdk-lib", "uv"} <= set(locked)
+    drift = {name: (pin, version(name)) for name, pin in locked.items() if version(name) != pin}
+    assert not drift, f"(lock, installed) differ: {drift}; run `make install` (or `make lock` to upgrade)"
+
+
+def test_dependencies_layer_pins_what_the_tests_run_with() -> None:
     from ecrm_infra.layers import DEPS_DIR
 
-    lines = (DEPS_DIR / "requirements.txt").read_text().splitlines()
-    pins = dict(line.split("==") for line in lines if line.strip() and not line.startswith("#"))
-    assert pins
-    for package, pinned in pins.items():
-        assert version(package) == pinned, f"{package}: layer has {pinned}, this venv {version(package)}"
+    layer, locked = _pins(DEPS_DIR / "requirements.txt"), _pins(LOCK)
+    assert {"pydantic", "pydantic-core", "typing-extensions", "tzdata"} <= set(layer)  # the whole closure
+    diverged = {name: (pin, locked.get(name)) for name, pin in layer.items() if locked.get(name) != pin}
+    assert not diverged, f"(layer, lock) differ: {diverged}; run `make lock`"
 
 
 def _layer_keys(tmp_path: Path) -> set[str]:
