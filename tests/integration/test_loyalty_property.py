@@ -66,7 +66,7 @@ class Ledger:
         clock = FixedClock(NOW)
         bus = RecordingPublisher()
         effects = Effects(MemoryTimers(), bus, self.programme)
-        members = ContactMembers(MemoryContacts(), bus, clock)
+        members = ContactMembers(MemoryContacts(bus), clock)
         self.accrual = AccrualService(self.repo, members, effects, clock, self.programme)
         self.redemption = RedemptionService(self.repo, effects, clock, self.programme)
 

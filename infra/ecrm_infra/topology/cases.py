@@ -6,6 +6,7 @@ from __future__ import annotations
 from ecrm import access, settings
 from ecrm.names import DetailType, Env, Resource, Source
 
+from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (
     Access,
     Capability,
@@ -32,8 +33,9 @@ WRITER_GRANTS = {
     **timer_grants(Resource.CASE_TIMER_QUEUE),
 }
 # ... and those that open cases: requesters become contacts.
-INTAKE_ENV = {**WRITER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}
-INTAKE_GRANTS = {**WRITER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE}
+# Requesters become contacts: created (and announced through the outbox) in the Contacts table.
+INTAKE_ENV = {**WRITER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, **OUTBOX_ENV}
+INTAKE_GRANTS = {**WRITER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE, **OUTBOX_GRANT}
 
 CASES = Capability(
     name="Cases",

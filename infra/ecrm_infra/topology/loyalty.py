@@ -5,6 +5,7 @@ from __future__ import annotations
 from ecrm import access, settings
 from ecrm.names import DetailType, Env, Resource, Source
 
+from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (
     Access,
     Capability,
@@ -40,8 +41,9 @@ LOYALTY = Capability(
             name="loyalty_accrual",
             description="The shop's OrderPlaced and OrderRefunded into the points ledger, each once",
             settings=settings.LoyaltyAccrualSettings,
-            env={**LEDGER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE},
-            grants={**LEDGER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE},  # unknown customers become contacts
+            env={**LEDGER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, **OUTBOX_ENV},
+            # unknown customers become contacts (announced through the outbox)
+            grants={**LEDGER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE, **OUTBOX_GRANT},
             queue=QueueTrigger(
                 queue=Resource.LOYALTY_ACCRUAL_QUEUE,
                 rule=EventRule(
@@ -60,12 +62,14 @@ LOYALTY = Capability(
             env={
                 **LEDGER_ENV,
                 Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
+                **OUTBOX_ENV,
                 Env.SENDER: "context:senderAddress",
                 Env.SES_CONFIGURATION_SET: "context:sesConfigurationSet",
             },
             grants={
                 **LEDGER_GRANTS,
                 Resource.CONTACTS_TABLE: Access.READ_WRITE,  # the contact to warn, and the mail log
+                **OUTBOX_GRANT,
                 Resource.MAIL: Access.SEND_MAIL,
             },
             queue=QueueTrigger(

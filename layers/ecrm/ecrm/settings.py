@@ -26,7 +26,7 @@ class ContactsApiSettings(_FromEnv):
     """Role-protected contacts API."""
 
     table_name: str = Field(alias=Env.CONTACTS_TABLE)
-    event_bus: str = Field(alias=Env.EVENT_BUS)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
 
 
 class CaptureSettings(ContactsApiSettings):
@@ -80,6 +80,7 @@ class CaseIntakeSettings(CaseWriterSettings):
     """The intake queue consumer: requesters become contacts."""
 
     contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
 
 
 class CasesFormSettings(CaseIntakeSettings):
@@ -238,6 +239,7 @@ class LoyaltyAccrualSettings(LoyaltyApiSettings):
     """The shop's order events into the ledger; members found (or created) among the contacts."""
 
     contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
 
 
 class LoyaltyUpkeepSettings(LoyaltyAccrualSettings):
@@ -245,3 +247,12 @@ class LoyaltyUpkeepSettings(LoyaltyAccrualSettings):
 
     sender: str = Field(alias=Env.SENDER)
     configuration_set: str = Field(alias=Env.SES_CONFIGURATION_SET)
+
+
+# --- platform ------------------------------------------------------------------------------------
+
+
+class EventRelaySettings(_FromEnv):
+    """The outbox relay: the Outbox table's stream -> the bus."""
+
+    event_bus: str = Field(alias=Env.EVENT_BUS)

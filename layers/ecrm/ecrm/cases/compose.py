@@ -31,6 +31,7 @@ from ecrm.cases.staff import Staff, StaffAdmin
 from ecrm.cases.store import CaseStore
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.observability import metrics
+from ecrm.outbox import Outbox
 from ecrm.settings import (
     CaseErasureSettings,
     CaseIntakeSettings,
@@ -88,8 +89,8 @@ def _writer(session: Session, settings: CaseWriterSettings, cache_seconds: int |
 
 
 def _requesters(session: Session, settings: CaseIntakeSettings) -> ContactRequesters:
-    contacts = DynamoContacts(session.client("dynamodb"), settings.contacts_table)
-    return ContactRequesters(contacts, EventBridgePublisher(session.client("events"), settings.event_bus), SYSTEM_CLOCK)
+    contacts = DynamoContacts(session.client("dynamodb"), settings.contacts_table, Outbox(settings.outbox_table))
+    return ContactRequesters(contacts, SYSTEM_CLOCK)
 
 
 def intake_service(settings: CaseIntakeSettings) -> CaseIntake:

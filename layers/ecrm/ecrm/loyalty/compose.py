@@ -21,6 +21,7 @@ from ecrm.clock import SYSTEM_CLOCK
 from ecrm.loyalty.members import ContactMembers
 from ecrm.loyalty.programmes import ProgrammeService
 from ecrm.loyalty.wiring import Loyalty
+from ecrm.outbox import Outbox
 from ecrm.settings import LoyaltyAccrualSettings, LoyaltyApiSettings, LoyaltyProgrammeSettings, LoyaltyUpkeepSettings
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ def loyalty_api(settings: LoyaltyApiSettings) -> Loyalty:
 
 def loyalty_accrual(settings: LoyaltyAccrualSettings) -> Loyalty:
     loyalty, db = _core(settings, boto3.session.Session())
-    loyalty.members = ContactMembers(DynamoContacts(db, settings.contacts_table), loyalty.events, SYSTEM_CLOCK)
+    contacts = DynamoContacts(db, settings.contacts_table, Outbox(settings.outbox_table))
+    loyalty.members = ContactMembers(contacts, SYSTEM_CLOCK)
     return loyalty
 
 
