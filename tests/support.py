@@ -37,7 +37,7 @@ class Answer:
 class Stack:
     env: dict[str, str]
     tap_url: str
-    seen: list[str] = field(default_factory=list)
+    seen: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     readers: list[streams.StreamReader] = field(default_factory=list)
 
     def call(
@@ -98,6 +98,10 @@ class Stack:
 
     def bus_detail_types(self) -> list[str]:
         """Everything put on the bus so far, in order (a catch-all rule feeds a tap queue)."""
+        return [detail_type for detail_type, _ in self.bus_events()]
+
+    def bus_events(self) -> list[tuple[str, dict[str, Any]]]:
+        """(detail-type, detail) of everything put on the bus so far, in order."""
         self.relay()
         sqs = boto3.client("sqs")
         while True:
@@ -105,7 +109,8 @@ class Stack:
             if not got:
                 return self.seen
             for m in got:
-                self.seen.append(json.loads(m["Body"])["detail-type"])
+                body = json.loads(m["Body"])
+                self.seen.append((body["detail-type"], body["detail"]))
                 sqs.delete_message(QueueUrl=self.tap_url, ReceiptHandle=m["ReceiptHandle"])
 
     def deliver(self, queue: str, times: int = 1) -> list[Any]:
