@@ -54,7 +54,12 @@ SQS_CONSUMER = {
 
 # The event source mapping reads the stream with the function's role (CDK's grantStreamRead);
 # ListStreams has no resource-level permission.
-STREAM_CONSUMER = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+STREAM_CONSUMER = {
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+}
 
 
 def _role_id(synth: Synth, fn: topology.Function) -> str:

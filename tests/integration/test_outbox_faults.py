@@ -125,7 +125,11 @@ PATHS = (
         "a case requester becomes a contact",
         prepare=lambda stack, email: {"email": email},
         act=lambda stack, ctx: _post(
-            stack, "POST", "/cases/agent", {"requester_email": ctx["email"], "subject": "Help", "description": "x"}, "agent"
+            stack,
+            "POST",
+            "/cases/agent",
+            {"requester_email": ctx["email"], "subject": "Help", "description": "x"},
+            "agent",
         ),
         expect=("ContactCaptured.v1",),
     ),

@@ -20,22 +20,21 @@ from ecrm_infra.topology.spec import (
     timer_grants,
 )
 
-# Every function that changes cases: the table, the bus, the SLA timers, the policy cache.
+# Every function that changes cases: the table, the outbox, the SLA timers, the policy cache.
 WRITER_ENV = {
     Env.CASES_TABLE: Resource.CASES_TABLE,
-    Env.EVENT_BUS: Resource.EVENT_BUS,
+    **OUTBOX_ENV,
     **timer_env(Resource.CASE_TIMER_QUEUE, Env.CASE_TIMER_QUEUE_URL, Env.CASE_TIMER_QUEUE_ARN),
     Env.CASE_POLICY_CACHE_SECONDS: "context:casePolicyCacheSeconds",
 }
 WRITER_GRANTS = {
     Resource.CASES_TABLE: Access.READ_WRITE,
-    Resource.EVENT_BUS: Access.PUT_EVENTS,
+    **OUTBOX_GRANT,
     **timer_grants(Resource.CASE_TIMER_QUEUE),
 }
-# ... and those that open cases: requesters become contacts.
-# Requesters become contacts: created (and announced through the outbox) in the Contacts table.
-INTAKE_ENV = {**WRITER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, **OUTBOX_ENV}
-INTAKE_GRANTS = {**WRITER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE, **OUTBOX_GRANT}
+# ... and those that open cases: requesters become contacts (announced through the outbox too).
+INTAKE_ENV = {**WRITER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}
+INTAKE_GRANTS = {**WRITER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE}
 
 CASES = Capability(
     name="Cases",

@@ -23,10 +23,11 @@ from ecrm_infra.topology.spec import (
 # schedule group, the role Scheduler delivers with, and the queue it delivers to (a due timer is
 # sent to that queue directly).
 TIMERS_ENV = timer_env(Resource.LOYALTY_TIMER_QUEUE, Env.LOYALTY_TIMER_QUEUE_URL, Env.LOYALTY_TIMER_QUEUE_ARN)
-LEDGER_ENV = {Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE, Env.EVENT_BUS: Resource.EVENT_BUS, **TIMERS_ENV}
+# Ledger writers: the table, the outbox their events commit to, the expiry and review timers.
+LEDGER_ENV = {Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE, **OUTBOX_ENV, **TIMERS_ENV}
 LEDGER_GRANTS = {
     Resource.LOYALTY_TABLE: Access.READ_WRITE,
-    Resource.EVENT_BUS: Access.PUT_EVENTS,
+    **OUTBOX_GRANT,
     **timer_grants(Resource.LOYALTY_TIMER_QUEUE),
 }
 MEMBER = "/loyalty/members/{member_id}"
@@ -41,9 +42,8 @@ LOYALTY = Capability(
             name="loyalty_accrual",
             description="The shop's OrderPlaced and OrderRefunded into the points ledger, each once",
             settings=settings.LoyaltyAccrualSettings,
-            env={**LEDGER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, **OUTBOX_ENV},
-            # unknown customers become contacts (announced through the outbox)
-            grants={**LEDGER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE, **OUTBOX_GRANT},
+            env={**LEDGER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE},
+            grants={**LEDGER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE},  # unknown customers become contacts
             queue=QueueTrigger(
                 queue=Resource.LOYALTY_ACCRUAL_QUEUE,
                 rule=EventRule(
@@ -62,14 +62,12 @@ LOYALTY = Capability(
             env={
                 **LEDGER_ENV,
                 Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
-                **OUTBOX_ENV,
                 Env.SENDER: "context:senderAddress",
                 Env.SES_CONFIGURATION_SET: "context:sesConfigurationSet",
             },
             grants={
                 **LEDGER_GRANTS,
                 Resource.CONTACTS_TABLE: Access.READ_WRITE,  # the contact to warn, and the mail log
-                **OUTBOX_GRANT,
                 Resource.MAIL: Access.SEND_MAIL,
             },
             queue=QueueTrigger(

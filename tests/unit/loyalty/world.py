@@ -108,7 +108,8 @@ class World:
 
     def __post_init__(self) -> None:
         self.contacts = MemoryContacts(self.bus)
-        self.effects = Effects(self.timers, self.bus, self.programme)
+        self.ledger.events = self.bus
+        self.effects = Effects(self.timers, self.programme)
         members = ContactMembers(self.contacts, self.clock)
         self.accrual = AccrualService(self.ledger, members, self.effects, self.clock, self.programme)
         self.redemption = RedemptionService(self.ledger, self.effects, self.clock, self.programme)

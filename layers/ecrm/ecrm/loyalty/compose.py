@@ -14,7 +14,6 @@ import boto3
 
 from ecrm.adapters.dynamo_contacts import DynamoContacts
 from ecrm.adapters.dynamo_loyalty import DynamoLedger, DynamoProgrammes
-from ecrm.adapters.eventbridge import EventBridgePublisher
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.ses import SesMailer
 from ecrm.clock import SYSTEM_CLOCK
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
 
 def _core(settings: LoyaltyApiSettings, session: Session) -> tuple[Loyalty, DynamoDBClient]:
     db = session.client("dynamodb")
-    ledger = DynamoLedger(db, settings.loyalty_table)
+    ledger = DynamoLedger(db, settings.loyalty_table, Outbox(settings.outbox_table))
     timers = SchedulerTimers(
         session.client("scheduler"),
         session.client("sqs"),
@@ -45,7 +44,6 @@ def _core(settings: LoyaltyApiSettings, session: Session) -> tuple[Loyalty, Dyna
         ledger=ledger,
         programmes=ProgrammeService(DynamoProgrammes(db, settings.loyalty_table), SYSTEM_CLOCK),
         timers=timers,
-        events=EventBridgePublisher(session.client("events"), settings.event_bus),
         clock=SYSTEM_CLOCK,
         erasure_port=ledger,
     )
