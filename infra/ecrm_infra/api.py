@@ -117,12 +117,14 @@ class EcrmApi(Construct):
             applies_to="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
         )
         # L1: the L2 authorizer binds itself to one RestApi object, and the nested stacks each hold
-        # their own (imported) one; methods name it by id.
+        # their own (imported) one; methods name it by id. Path and name are the L2's, so a deployed
+        # authorizer stays as it is.
+        holder = Construct(self, "Authorizer")
         self.authorizer = apigw.CfnAuthorizer(
-            self,
-            "Authorizer",
+            holder,
+            "Resource",
             rest_api_id=self.rest_api.rest_api_id,
-            name="EcrmStaff",
+            name=cdk.Names.unique_id(holder),
             type="COGNITO_USER_POOLS",
             identity_source="method.request.header.Authorization",
             provider_arns=[user_pool.user_pool_arn],
