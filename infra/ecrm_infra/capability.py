@@ -82,7 +82,7 @@ class CapabilityStack(cdk.NestedStack):
         functions = {name: f.function for name, f in self.capability.functions.items()}
         self.alarms = CapabilityAlarms(
             self,
-            "Alarms",
+            f"{spec.name}Alarms",  # logical ids unique across the stacks, like everything else here
             topic=monitoring.topic,
             functions=functions,
             dead_letter_queues=self.capability.dead_letter_queues,

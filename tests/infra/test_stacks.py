@@ -119,3 +119,43 @@ def test_a_change_of_routes_makes_a_new_deployment(synth: Synth, with_one_more_r
     assert before != after  # CloudFormation replaces the deployment, so the stage serves the new route
     (stage,) = with_one_more_route.resources("AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["DeploymentId"] == {"Ref": after}
+
+
+def _contacts_api_as(capability: str, path: str) -> topology.Capability:
+    """A made-up capability: the contacts API's function (code, env, grants) routed at `path`."""
+    api = topology.function("contacts_api")
+    return topology.Capability(
+        capability, functions=(dataclasses.replace(api, routes=(Route("GET", path, ("admin",)),)),)
+    )
+
+
+@pytest.fixture(scope="module")
+def with_a_new_capability(tmp_path_factory: pytest.TempPathFactory, synth: Synth) -> Synth:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(topology, "CAPABILITIES", (*topology.CAPABILITIES, _contacts_api_as("Journeys", "/journeys")))
+        return synthesize(Path(tmp_path_factory.mktemp("cdk-new-capability")))
+
+
+def test_a_new_capability_adds_its_stack_and_changes_no_other_capabilitys_resources(
+    synth: Synth, with_a_new_capability: Synth
+) -> None:
+    assert len(with_a_new_capability.stacks) == len(synth.stacks) + 1
+    for capability in topology.CAPABILITIES:  # it reads the Contacts table: an output more, nothing else
+        assert _nested(with_a_new_capability, capability)["Resources"] == _nested(synth, capability)["Resources"]
+    before, after = synth.stacks[ROOT_TEMPLATE]["Resources"], with_a_new_capability.stacks[ROOT_TEMPLATE]["Resources"]
+    changed = {after[k]["Type"] for k in after if before.get(k) != after[k]} | {
+        before[k]["Type"] for k in before if k not in after
+    }
+    # Its nested stack, the dashboard's widgets, and the API deployment its route needs.
+    assert changed == {
+        "AWS::CloudFormation::Stack",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::Stage",
+    }
+
+
+def test_two_capabilities_cannot_route_below_one_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(topology, "CAPABILITIES", (*topology.CAPABILITIES, _contacts_api_as("Timeline", "/contacts/x")))
+    with pytest.raises(ValueError, match="/contacts is routed by both"):
+        synthesize(tmp_path)
