@@ -24,11 +24,11 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 from ecrm.clock import SYSTEM_CLOCK
-from ecrm.names import Resource
+from ecrm.names import DetailType, Resource
 from ecrm_local import pollers, schedules
 
 from tests.integration.test_contacts_api import confirm_token, sent_mail
-from tests.loyalty_support import order, placed, publish
+from tests.loyalty_support import order, publish
 from tests.support import LambdaContext, Stack
 
 CONSENT_QUEUE = "ConsentMailQueue"
@@ -245,7 +245,7 @@ def _check_intake(stack: Stack, ctx: dict[str, Any]) -> None:
 
 def _order(stack: Stack) -> tuple[str, dict[str, Any]]:
     member = uuid.uuid4().hex
-    publish(placed(order(f"O-{member[:8]}", 10_000, contact_id=member)))
+    publish((DetailType.ORDER_PLACED, order(f"O-{member[:8]}", 10_000, contact_id=member)))
     return member, {"member": member}
 
 
