@@ -52,10 +52,13 @@ def test_each_capability_holds_its_tables_functions_queues_routes_and_alarms(
     assert {synth.table_id(t) for t in capability.tables} <= set(resources)
     assert count("AWS::DynamoDB::Table") == len(capability.tables)
     queued = [fn for fn in capability.functions if fn.queue]
-    assert count("AWS::SQS::Queue") == 2 * len(queued)  # each with its DLQ
+    streamed = [fn for fn in capability.functions if fn.stream]
+    assert count("AWS::SQS::Queue") == 2 * len(queued) + len(streamed)  # each with its DLQ; a stream's DLQ
     routes = [r for fn in capability.functions for r in fn.routes]
     assert count("AWS::ApiGateway::Method") - count("AWS::ApiGateway::Resource") == len(routes)  # + one OPTIONS each
-    assert count("AWS::CloudWatch::Alarm") == len(capability.functions) + len(queued) + len(capability.alarms)
+    # errors per function, depth per DLQ, its own metrics, and a stream reader's iterator age
+    alarms = len(capability.functions) + len(queued) + 2 * len(streamed) + len(capability.alarms)
+    assert count("AWS::CloudWatch::Alarm") == alarms
 
 
 def test_the_root_holds_the_platform_and_no_capabilitys_resources(synth: Synth) -> None:
@@ -104,17 +107,16 @@ def test_the_stage_deploys_after_every_capabilitys_routes(synth: Synth) -> None:
 
 @pytest.fixture(scope="module")
 def with_one_more_route(tmp_path_factory: pytest.TempPathFactory, synth: Synth) -> Synth:
-    contacts = topology.CAPABILITIES[0]
+    contacts = next(c for c in topology.CAPABILITIES if c.name == "Contacts")
     api = next(fn for fn in contacts.functions if fn.name == "contacts_api")
     more = dataclasses.replace(api, routes=(*api.routes, Route("GET", "/contacts/{contact_id}/timeline", ("admin",))))
     changed = dataclasses.replace(contacts, functions=tuple(more if f is api else f for f in contacts.functions))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(topology, "CAPABILITIES", (changed, *topology.CAPABILITIES[1:]))
+        patch.setattr(topology, "CAPABILITIES", tuple(changed if c is contacts else c for c in topology.CAPABILITIES))
         return synthesize(Path(tmp_path_factory.mktemp("cdk-one-more-route")))
 
 
 def test_a_change_of_routes_makes_a_new_deployment(synth: Synth, with_one_more_route: Synth) -> None:
-    assert topology.CAPABILITIES[0].name == "Contacts"
     before, after = _deployment(synth)[0], _deployment(with_one_more_route)[0]
     assert before != after  # CloudFormation replaces the deployment, so the stage serves the new route
     (stage,) = with_one_more_route.resources("AWS::ApiGateway::Stage").values()
