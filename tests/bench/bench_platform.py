@@ -1,0 +1,150 @@
+"""The platform: AWS requests per capture (the outbox moved PutEvents off the request), what the
+relay costs per event, events lost when processes die at every step (the fault sweep of
+tests/integration/test_outbox_faults.py, counted instead of asserted), and resources per stack."""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from botocore.client import BaseClient
+
+from tests.bench.sink import quiet
+from tests.support import Stack, moto_stack
+
+CAPTURES = 200
+
+
+@contextmanager
+def counting() -> Iterator[Counter[str]]:
+    """Every AWS request made meanwhile, by operation."""
+    calls: Counter[str] = Counter()
+    real = BaseClient._make_api_call
+
+    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls[operation] += 1
+        return real(self, operation, params)
+
+    BaseClient._make_api_call = call  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = real  # type: ignore[method-assign]
+
+
+def _pct(samples: list[float], p: int) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def captures() -> None:
+    with quiet(), moto_stack() as stack:
+        stack.auto_relay = False  # the request alone: the relay runs after, on the stream
+        stack.call("POST", "/contacts", {"email": "warm@example.com"})
+        stack.relay()
+        timings: dict[str, list[float]] = {"new contact": [], "merge": []}
+        requests: dict[str, Counter[str]] = {"new contact": Counter(), "merge": Counter()}
+        for i in range(CAPTURES):
+            kind = "new contact" if i % 2 == 0 else "merge"
+            with counting() as calls:
+                started = time.perf_counter()
+                stack.call("POST", "/contacts", {"email": f"b{i // 2}@example.com", "tags": [f"t{i % 3}"]})
+                timings[kind].append(time.perf_counter() - started)
+            requests[kind] += calls
+        with counting() as relayed:
+            started = time.perf_counter()
+            records = stack.relay()
+            relay_seconds = time.perf_counter() - started
+    print(f"\n== capture under moto, {CAPTURES} posts (half new contacts, half merges), relay not included")
+    print(f"{'path':12} {'AWS requests per capture':>25} {'p50 ms':>8} {'p99 ms':>8}  requests")
+    for kind, samples in timings.items():
+        n = len(samples)
+        per = sum(requests[kind].values()) / n
+        ops = ", ".join(f"{op} {count / n:.2f}" for op, count in sorted(requests[kind].items()))
+        print(f"{kind:12} {per:25.2f} {_pct(samples, 50) * 1000:8.2f} {_pct(samples, 99) * 1000:8.2f}  {ops}")
+    puts = relayed["PutEvents"]
+    print(
+        f"relay: {records} outbox records -> {puts} PutEvents ({records / max(puts, 1):.1f} events per call), "
+        f"{relay_seconds / max(records, 1) * 1000:.2f} ms per event in-process under moto"
+    )
+
+
+def crash_sweep() -> None:
+    from tests.integration import test_outbox_faults as faults
+
+    scenarios, lost, repeated = 0, 0, 0
+    rows = []
+    started = time.perf_counter()
+    with quiet():
+        for path in faults.PATHS:
+            with moto_stack() as stack:
+                clean, _, _ = faults._run(stack, path, None, False)
+                n, gone, twice = _sweep(stack, clean, lambda s, a, p=path, st=stack: _request(faults, st, p, s, a))
+            rows.append((path.name, len(clean), n, gone, twice))
+        for consumer in faults.CONSUMERS:
+            with moto_stack() as stack:
+                clean, _, _ = faults._consume(stack, consumer, None, False)
+                n, gone, twice = _sweep(stack, clean, lambda s, a, c=consumer, st=stack: _message(faults, st, c, s, a))
+            rows.append((consumer.name, len(clean), n, gone, twice))
+    print("\n== events lost under injected crashes: each path dies before and after each of its AWS calls, then")
+    print("   the caller retries (or SQS redelivers) and the relay reads the stream")
+    print(f"{'path':36} {'calls':>6} {'crashes':>8} {'events lost':>12} {'effects twice':>14}")
+    for name, calls, n, gone, twice in rows:
+        scenarios, lost, repeated = scenarios + n, lost + gone, repeated + twice
+        print(f"{name:36} {calls:6d} {n:8d} {gone:12d} {twice:14d}")
+    print(f"{'all':36} {'':6} {scenarios:8d} {lost:12d} {repeated:14d}   ({time.perf_counter() - started:.0f} s)")
+
+
+def _sweep(stack: Stack, clean: list[str], one: Callable[[int, bool], tuple[int, int]]) -> tuple[int, int, int]:
+    crashes = gone = twice = 0
+    for step, after in itertools.product(range(len(clean)), (False, True)):
+        lost, repeated = one(step, after)
+        crashes, gone, twice = crashes + 1, gone + lost, twice + repeated
+    return crashes, gone, twice
+
+
+def _request(faults: Any, stack: Stack, path: Any, step: int, after: bool) -> tuple[int, int]:
+    _, email, ctx = faults._run(stack, path, step, after)
+    entity = ctx.get("id") or faults._contact_id(stack, email)
+    seen = faults._events_of(stack, entity) if entity else []
+    twice = int(bool(entity) and faults._consent_mails_sent(stack, entity) > 1)
+    return sum(1 for t in path.expect if t not in seen), twice
+
+
+def _message(faults: Any, stack: Stack, consumer: Any, step: int, after: bool) -> tuple[int, int]:
+    try:
+        _, entity, _ = faults._consume(stack, consumer, step, after)  # its check asserts the effect happened once
+    except AssertionError:
+        return 0, 1
+    seen = faults._events_of(stack, entity)
+    return sum(1 for t in consumer.expect if t not in seen), 0
+
+
+def stacks() -> None:
+    from tests.infra.synth import synthesize
+
+    with tempfile.TemporaryDirectory() as out, quiet():
+        synth = synthesize(Path(out))
+    budget = 200
+    print(f"\n== resources per stack (CloudFormation allows 500; the budget is {budget})")
+    for name, template in sorted(synth.stacks.items(), key=lambda item: -len(item[1].get("Resources", {}))):
+        count = len(template.get("Resources", {}))
+        print(f"{count:5d}  {count / 500:5.0%}  {name}")
+    counts = [len(t.get("Resources", {})) for t in synth.stacks.values()]
+    print(f"largest {max(counts)}, median {statistics.median(counts):.0f}, all stacks {sum(counts)}")
+
+
+def main() -> None:
+    captures()
+    crash_sweep()
+    try:
+        stacks()
+    except Exception as exc:  # jsii needs Node: say so, and keep the figures above
+        print(f"\n== resources per stack: not measured ({type(exc).__name__}: {exc})")
