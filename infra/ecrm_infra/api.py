@@ -99,8 +99,11 @@ class EcrmApi(Construct):
             description=DESCRIPTION,
             binary_media_types=["multipart/form-data"],
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            # The account-wide role API Gateway needs to write execution logs (logging_level below).
+            # The account-wide role API Gateway needs to write execution logs (logging_level below):
+            # made here, stated once (no feature flag says otherwise), and kept when the stack goes,
+            # since the account setting it backs serves every API in the region (decision 55).
             cloud_watch_role=True,
+            cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
             default_cors_preflight_options=self.cors,
             deploy=False,  # deployed by `deploy` below, after the capabilities' stacks
         )

@@ -45,8 +45,12 @@ class DynamoContacts:
         return self._contact(item) if item else None
 
     def find_by_email(self, email: str) -> Contact | None:
+        """One GetItem: the address's item carries a copy of the profile, written in every
+        transaction that writes the profile (an item written before it did is followed by id)."""
         ref = self._db.get_item(TableName=self._table, Key=dynamo.key(email_pk(email), "EMAIL")).get("Item")
-        return self.get(ref["contact_id"]["S"]) if ref else None
+        if not ref:
+            return None
+        return self._contact(ref) if "contact" in ref else self.get(ref["contact_id"]["S"])
 
     def list_by_tag(self, tag: str, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
         query: dict[str, Any] = {
@@ -84,9 +88,8 @@ class DynamoContacts:
 
     # -- writes ------------------------------------------------------------------------------
     def create(self, contact: Contact, consent: Sequence[ConsentRecord], events: Sequence[DomainEvent] = ()) -> None:
-        email_ref = {"pk": email_pk(contact.email), "sk": "EMAIL", "contact_id": contact.id}
         items = [
-            self._put(email_ref, "attribute_not_exists(pk)"),
+            self._put(self._email_ref(contact), "attribute_not_exists(pk)"),
             self._put(self._profile(contact), "attribute_not_exists(pk)"),
             *(self._put(self._tag(contact, t)) for t in contact.tags),
             *(self._put(self._consent(contact.id, r)) for r in consent),
@@ -111,6 +114,7 @@ class DynamoContacts:
         guard = {":v": {"N": str(expected_version)}}
         items = [
             self._put(self._profile(contact), "version = :v", guard),
+            self._put(self._email_ref(contact)),  # the profile's copy: the version guard above covers it
             *(self._put(self._tag(contact, t)) for t in added_tags),
             *(
                 {"Delete": {"TableName": self._table, "Key": dynamo.key(contact_pk(contact.id), f"TAG#{t}")}}
@@ -175,6 +179,10 @@ class DynamoContacts:
             "version": contact.version,
             "contact": contact.model_dump(mode="json", exclude={"version"}),
         }
+
+    @classmethod
+    def _email_ref(cls, contact: Contact) -> dict[str, Any]:
+        return {**cls._profile(contact), "pk": email_pk(contact.email), "sk": "EMAIL", "contact_id": contact.id}
 
     @staticmethod
     def _tag(contact: Contact, tag: str) -> dict[str, Any]:
