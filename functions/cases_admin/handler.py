@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import access
-from ecrm.api import build_resolver
+from ecrm.api import build_resolver, current_caller
 from ecrm.cases.compose import Administration, admin_service
 from ecrm.cases.metrics import MetricsReport
 from ecrm.cases.recompute import PolicyBookUpdate, PolicyBookView
@@ -27,7 +27,7 @@ def service() -> Administration:
 
 
 def _caller() -> access.Caller:
-    caller = access.caller(app.current_event.raw_event.get("requestContext") or {})
+    caller = current_caller(app)
     service().staff.remember(caller)
     return caller
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import access
-from ecrm.api import build_resolver
+from ecrm.api import build_resolver, current_caller
 from ecrm.cases import web
 from ecrm.cases.compose import Desk, desk_service
 from ecrm.cases.models import (
@@ -40,7 +40,7 @@ def service() -> Desk:
 
 
 def _caller() -> access.Caller:
-    caller = access.caller(app.current_event.raw_event.get("requestContext") or {})
+    caller = current_caller(app)
     service().staff.remember(caller)  # keeps the agent's address for SLA notices
     return caller
 

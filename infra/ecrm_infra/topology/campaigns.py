@@ -16,7 +16,6 @@ from ecrm_infra.topology.spec import (
     Function,
     MetricAlarm,
     QueueTrigger,
-    Route,
     Table,
     timer_env,
     timer_grants,
@@ -48,28 +47,7 @@ CAMPAIGNS = Capability(
             settings=settings.CampaignsApiSettings,
             env={**TABLES, **BUS, **TIMERS, **LINKS},
             grants={**OWN_TABLE, **READ_CONTACTS, **PUT_EVENTS, **TIMER_GRANTS},
-            routes=(
-                Route("GET", "/templates", access.CAMPAIGN_READ),
-                Route("POST", "/templates", access.CAMPAIGN_EDIT),
-                Route("GET", "/templates/{template_id}", access.CAMPAIGN_READ),
-                Route("PUT", "/templates/{template_id}", access.CAMPAIGN_EDIT),
-                Route("GET", "/templates/{template_id}/preview", access.CAMPAIGN_READ),
-                Route("GET", "/segments", access.CAMPAIGN_READ),
-                Route("POST", "/segments", access.CAMPAIGN_EDIT),
-                Route("POST", "/segments/preview", access.CAMPAIGN_READ),
-                Route("GET", "/segments/{segment_id}", access.CAMPAIGN_READ),
-                Route("PUT", "/segments/{segment_id}", access.CAMPAIGN_EDIT),
-                Route("GET", "/segments/{segment_id}/count", access.CAMPAIGN_READ),
-                Route("GET", "/campaigns", access.CAMPAIGN_READ),
-                Route("POST", "/campaigns", access.CAMPAIGN_EDIT),
-                Route("GET", "/campaigns/{campaign_id}", access.CAMPAIGN_READ),
-                Route("PUT", "/campaigns/{campaign_id}", access.CAMPAIGN_EDIT),
-                Route("GET", "/campaigns/{campaign_id}/stats", access.CAMPAIGN_READ),
-                *(
-                    Route("POST", f"/campaigns/{{campaign_id}}/{action}", access.CAMPAIGN_EDIT)
-                    for action in ("schedule", "unschedule", "pause", "resume", "cancel")
-                ),
-            ),
+            routes=access.CAMPAIGNS_API,
             timeout_seconds=15,
         ),
         Function(
@@ -78,12 +56,7 @@ CAMPAIGNS = Capability(
             settings=settings.UnsubscribeSettings,
             env={**TABLES, **BUS, Env.SIGNING_SECRET: Resource.SIGNING_SECRET, Env.TOPICS: "context:campaignTopics"},
             grants={**OWN_TABLE, **READ_CONTACTS, **PUT_EVENTS, Resource.SIGNING_SECRET: Access.READ},
-            routes=(
-                Route("GET", "/unsubscribe"),
-                Route("POST", "/unsubscribe"),
-                Route("GET", "/preferences"),
-                Route("POST", "/preferences"),
-            ),
+            routes=access.CAMPAIGNS_UNSUBSCRIBE,
         ),
         Function(
             name="campaign_planner",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ecrm import access, settings
 from ecrm.names import DetailType, Env, Resource, Source
 
-from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, QueueTrigger, Route, Table
+from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, QueueTrigger, Table
 
 TABLE_AND_BUS = {Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, Env.EVENT_BUS: Resource.EVENT_BUS}
 
@@ -29,11 +29,7 @@ CONTACTS = Capability(
                 Resource.EVENT_BUS: Access.PUT_EVENTS,
                 Resource.SIGNING_SECRET: Access.READ,
             },
-            routes=(
-                Route("POST", "/contacts"),
-                Route("GET", "/contacts/confirm"),
-                Route("POST", "/contacts/confirm"),
-            ),
+            routes=access.CONTACTS_CAPTURE,
         ),
         Function(
             name="contacts_api",
@@ -41,13 +37,7 @@ CONTACTS = Capability(
             settings=settings.ContactsApiSettings,
             env=dict(TABLE_AND_BUS),
             grants={Resource.CONTACTS_TABLE: Access.READ_WRITE, Resource.EVENT_BUS: Access.PUT_EVENTS},
-            routes=(
-                Route("GET", "/contacts", access.CONTACT_READ),
-                Route("GET", "/contacts/{contact_id}", access.CONTACT_READ),
-                Route("PATCH", "/contacts/{contact_id}", access.CONTACT_EDIT),
-                Route("GET", "/contacts/{contact_id}/export", access.CONTACT_GDPR),
-                Route("DELETE", "/contacts/{contact_id}", access.CONTACT_GDPR),
-            ),
+            routes=access.CONTACTS_API,
         ),
         Function(
             name="consent_mailer",

@@ -6,10 +6,10 @@ import pytest
 from ecrm.cases.models import CasePatch, CommentRequest
 from ecrm.cases.policy import PolicyBook
 from ecrm.cases.service import time_ordered_id
-from ecrm.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ecrm.errors import Conflict, InvalidInput, NotFound
 
 from tests.unit.cases.test_sla import at
-from tests.unit.cases.world import AGENT, MARKETER, OTHER_AGENT, World, targets
+from tests.unit.cases.world import AGENT, OTHER_AGENT, World, targets
 
 
 @pytest.fixture
@@ -174,15 +174,6 @@ def test_reopen_only_from_solved_and_unknown_cases_are_not_found(world):
         world.work.reopen(case.id, AGENT)
     with pytest.raises(NotFound):
         world.work.solve("0" * 32, AGENT)
-
-
-def test_working_cases_needs_an_agent_or_admin(world):
-    case = world.open()
-    with pytest.raises(Forbidden):
-        world.work.update(case.id, patch(1, priority="low"), MARKETER)
-    with pytest.raises(Forbidden):
-        world.queries.get(case.id, MARKETER)
-    assert world.case(case.id).version == 1
 
 
 def test_after_a_policy_edit_recompute_sets_a_new_plan_and_old_timers_go_stale(world):
