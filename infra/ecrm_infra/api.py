@@ -1,7 +1,8 @@
 """The REST API: one method per topology route, Cognito on every route that names roles.
 
 The authorizer proves who the caller is; which group may call a route is declared with the route
-(ecrm.access) and checked by each function's edge (ecrm.api.EdgeResolver) before anything else. Public routes are open, so they get a tighter throttle here and a WAF rate rule.
+(ecrm.access) and checked by each function's edge (ecrm.api.EdgeResolver) before anything else.
+Public routes are open, so they get a tighter throttle here and a WAF rate rule.
 """
 
 from __future__ import annotations
