@@ -89,11 +89,11 @@ def test_admins_set_team_leads_and_management_against_a_version():
     update = StaffConfigUpdate(
         team_leads={"Billing": "Lea@Corp.test"}, management=["boss@corp.test"], expected_version=0
     )
-    saved = admin.update(update, ADMIN)
+    saved = admin.update(update)
     assert saved.version == 1 and staff.team_lead("billing") == "lea@corp.test"
     assert staff.management() == ["boss@corp.test"]
     with pytest.raises(Conflict):
-        admin.update(update, ADMIN)  # made on version 0, which is gone
+        admin.update(update)  # made on version 0, which is gone
     assert store.stored.version == 1
 
 
@@ -158,7 +158,7 @@ def test_an_admin_edit_is_stored_against_its_version_and_queues_the_replanning()
     assert [(r.priority, first) for r, first in queue.sent] == [("low", True)]
     with pytest.raises(Conflict):
         admin.update(PolicyBookUpdate(book=BOOK, expected_version=0), ADMIN)
-    assert len(queue.sent) == 1 and admin.get(AGENT).version == 1
+    assert len(queue.sent) == 1 and admin.get().version == 1
 
 
 def test_a_policy_book_without_one_default_is_refused_naming_the_book():

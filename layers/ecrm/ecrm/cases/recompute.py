@@ -114,7 +114,7 @@ class PolicyAdmin:
         self._queue = queue
         self._clock = clock
 
-    def get(self, caller: Caller) -> PolicyBookView:
+    def get(self) -> PolicyBookView:
         return self._store.current_view()
 
     def update(self, req: PolicyBookUpdate, caller: Caller) -> PolicyBookView:

@@ -264,15 +264,15 @@ class CaseQueries:
         self._repo = repo
         self._books = books
 
-    def get(self, case_id: str, caller: Caller) -> Case:
+    def get(self, case_id: str) -> Case:
         case = self._repo.get(case_id)
         if case is None:
             raise NotFound("case")
         return case
 
-    def detail(self, case_id: str, caller: Caller) -> CaseDetail:
+    def detail(self, case_id: str) -> CaseDetail:
         """The case with the SLA steps still to come and the first page of history and comments."""
-        case = self.get(case_id, caller)
+        case = self.get(case_id)
         steps = sla.due_steps(case, self._books.current().for_case(case))
         history, history_cursor = self._repo.history(case_id, MAX_PAGE, None)
         comments, comments_cursor = self._repo.comments(case_id, MAX_PAGE, None)
@@ -285,7 +285,7 @@ class CaseQueries:
             comments_cursor=comments_cursor,
         )
 
-    def metrics(self, caller: Caller, since: datetime, until: datetime) -> MetricsReport:
+    def metrics(self, since: datetime, until: datetime) -> MetricsReport:
         """Breach rate, median business times and CSAT over the cases solved in [since, until)."""
         if since.tzinfo is None or until.tzinfo is None:
             raise InvalidInput("since", "give times with a time zone (e.g. 2026-06-01T00:00:00Z)")
@@ -301,30 +301,30 @@ class CaseQueries:
         if name == "team":
             if team is None:
                 raise InvalidInput("team", "name the team whose queue to list")
-            return self.team_queue(team, caller, limit, cursor)
+            return self.team_queue(team, limit, cursor)
         if name == "breached":
-            return self.breached(caller, limit, cursor)
+            return self.breached(limit, cursor)
         return self.mine(caller, limit, cursor)
 
     def mine(self, caller: Caller, limit: int = 25, cursor: str | None = None) -> CasePage:
         items, next_cursor = self._repo.list_assigned(caller.user_id, _limit(limit), cursor)
         return CasePage(items=items, next_cursor=next_cursor)
 
-    def team_queue(self, team: str, caller: Caller, limit: int = 25, cursor: str | None = None) -> CasePage:
+    def team_queue(self, team: str, limit: int = 25, cursor: str | None = None) -> CasePage:
         items, next_cursor = self._repo.list_team(team, _limit(limit), cursor)
         return CasePage(items=items, next_cursor=next_cursor)
 
-    def breached(self, caller: Caller, limit: int = 25, cursor: str | None = None) -> CasePage:
+    def breached(self, limit: int = 25, cursor: str | None = None) -> CasePage:
         items, next_cursor = self._repo.list_breached(_limit(limit), cursor)
         return CasePage(items=items, next_cursor=next_cursor)
 
-    def history(self, case_id: str, caller: Caller, limit: int = 50, cursor: str | None = None) -> HistoryPage:
-        self.get(case_id, caller)
+    def history(self, case_id: str, limit: int = 50, cursor: str | None = None) -> HistoryPage:
+        self.get(case_id)
         items, next_cursor = self._repo.history(case_id, _limit(limit), cursor)
         return HistoryPage(items=items, next_cursor=next_cursor)
 
-    def comments(self, case_id: str, caller: Caller, limit: int = 50, cursor: str | None = None) -> CommentPage:
-        self.get(case_id, caller)
+    def comments(self, case_id: str, limit: int = 50, cursor: str | None = None) -> CommentPage:
+        self.get(case_id)
         items, next_cursor = self._repo.comments(case_id, _limit(limit), cursor)
         return CommentPage(items=items, next_cursor=next_cursor)
 

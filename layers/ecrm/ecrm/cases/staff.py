@@ -87,10 +87,10 @@ class StaffAdmin:
         self._store.remember(caller.user_id, caller.email, self._clock.now())
         self._seen.add((caller.user_id, caller.email))
 
-    def get(self, caller: Caller) -> StaffConfig:
+    def get(self) -> StaffConfig:
         return self._store.config()
 
-    def update(self, req: StaffConfigUpdate, caller: Caller) -> StaffConfig:
+    def update(self, req: StaffConfigUpdate) -> StaffConfig:
         config = StaffConfig(
             team_leads=dict(req.team_leads), management=list(req.management), version=req.expected_version + 1
         )
