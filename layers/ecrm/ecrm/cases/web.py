@@ -4,15 +4,18 @@ decoded by ecrm.webforms), and the staff directory's middleware."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from pydantic import BaseModel
 
 from ecrm.api import current_caller
 from ecrm.cases.models import CaseRequest, CsatRequest
-from ecrm.cases.staff import StaffAdmin
+
+if TYPE_CHECKING:  # annotations only: the public form's function (no validation) never loads these
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+    from ecrm.cases.staff import StaffAdmin
 from ecrm.webforms import rejections, request_body
 
 CASE_FORM_OPENAPI: dict[str, Any] = request_body(CaseRequest)
