@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm_infra import topology
-from ecrm_local import pollers, resources, schedules
+from ecrm_local import pollers, resources, schedules, streams
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
@@ -37,7 +37,8 @@ class Answer:
 class Stack:
     env: dict[str, str]
     tap_url: str
-    seen: list[str] = field(default_factory=list)
+    seen: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    readers: list[streams.StreamReader] = field(default_factory=list)
 
     def call(
         self,
@@ -84,6 +85,7 @@ class Stack:
             "isBase64Encoded": b64,
         }
         result = _handler(fn.name).lambda_handler(event, LambdaContext(fn.name))
+        self.relay()
         headers_out = dict(result.get("headers") or {})
         for k, v in (result.get("multiValueHeaders") or {}).items():
             headers_out[k] = v[-1]
@@ -92,15 +94,28 @@ class Stack:
     def admin(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Answer:
         return self.call(method, path, body, roles="admin", query=query)
 
+    def relay(self) -> int:
+        """What the Outbox stream's event source mapping does: hand every event committed so far to
+        the relay, which puts it on the bus (the stream records handed over)."""
+        if not self.readers:
+            self.readers.extend(streams.readers(boto3.session.Session(), _invoke))
+        return sum(reader.drain() for reader in self.readers)
+
     def bus_detail_types(self) -> list[str]:
         """Everything put on the bus so far, in order (a catch-all rule feeds a tap queue)."""
+        return [detail_type for detail_type, _ in self.bus_events()]
+
+    def bus_events(self) -> list[tuple[str, dict[str, Any]]]:
+        """(detail-type, detail) of everything put on the bus so far, in order."""
+        self.relay()
         sqs = boto3.client("sqs")
         while True:
             got = sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10).get("Messages", [])
             if not got:
                 return self.seen
             for m in got:
-                self.seen.append(json.loads(m["Body"])["detail-type"])
+                body = json.loads(m["Body"])
+                self.seen.append((body["detail-type"], body["detail"]))
                 sqs.delete_message(QueueUrl=self.tap_url, ReceiptHandle=m["ReceiptHandle"])
 
     def deliver(self, queue: str, times: int = 1) -> list[Any]:
@@ -108,6 +123,7 @@ class Stack:
         message `times` in its batch: a duplicate delivery), deleting those it did not report failed.
         The function's answers, one per batch."""
         fn = next(f for f in topology.FUNCTIONS if f.queue and f.queue.queue == queue)
+        self.relay()
         sqs: Any = boto3.client("sqs")
         url = sqs.get_queue_url(QueueName=self.env[f"_queue:{queue}"])["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -130,7 +146,7 @@ class Stack:
         until nothing moves."""
         firing = schedules.Firing(boto3.session.Session(), SYSTEM_CLOCK)
         for _ in range(rounds):
-            moved = len(firing.fire_due())
+            moved = self.relay() + len(firing.fire_due())
             for trigger, _fn in topology.queue_triggers():
                 moved += len(self.deliver(trigger.queue))
             if not moved:
@@ -183,6 +199,10 @@ def _match(method: str, path: str) -> tuple[topology.Route, topology.Function]:
 def _params(template: str, path: str) -> dict[str, str] | None:
     found = _pattern(template).match(path)
     return found.groupdict() or None if found else None
+
+
+def _invoke(name: str, event: dict[str, Any]) -> Any:
+    return _handler(name).lambda_handler(event, LambdaContext(name))
 
 
 def _handler(name: str) -> Any:

@@ -64,6 +64,11 @@ class TableBinding:
         return self.table.table_name
 
     def grant(self, grantee: iam.IGrantable, access: Access) -> None:
+        if access is Access.APPEND:  # a Put in the writer's transaction: nothing to read, update or delete
+            iam.Grant.add_to_principal(
+                grantee=grantee, actions=["dynamodb:PutItem"], resource_arns=[self.table.table_arn]
+            )
+            return
         if access not in (Access.READ, Access.READ_WRITE):
             raise _unsupported(self.table.node.id, access)
         actions = _DYNAMO_READ + (_DYNAMO_WRITE if access is Access.READ_WRITE else ())

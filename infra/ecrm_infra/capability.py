@@ -12,6 +12,7 @@ from ecrm_infra.context import DeployContext
 from ecrm_infra.function import PythonFunction
 from ecrm_infra.platform import Platform
 from ecrm_infra.queue_trigger import TriggerQueue
+from ecrm_infra.stream_trigger import TableStreamTrigger
 
 
 class CapabilityConstruct(Construct):
@@ -21,6 +22,7 @@ class CapabilityConstruct(Construct):
         super().__init__(scope, construct_id)
         self.functions: dict[str, PythonFunction] = {}
         self.queues: dict[str, TriggerQueue] = {}
+        self.streams: dict[str, TableStreamTrigger] = {}
         for fn in spec.functions:
             if fn.queue:
                 queue = TriggerQueue(
@@ -42,7 +44,16 @@ class CapabilityConstruct(Construct):
                 platform.api.add_route(route, made.function)
             if fn.queue:
                 self.queues[fn.queue.queue].attach(made.function)
+            if fn.stream:
+                stream = TableStreamTrigger(
+                    self, f"{fn.name}Stream", trigger=fn.stream, table=platform.tables[fn.stream.table]
+                )
+                stream.attach(made.function)
+                self.streams[fn.name] = stream
 
     @property
     def dead_letter_queues(self) -> dict[str, sqs.Queue]:
-        return {name: q.dead_letter_queue for name, q in self.queues.items()}
+        return {
+            **{name: q.dead_letter_queue for name, q in self.queues.items()},
+            **{f"{name}Stream": s.dead_letter_queue for name, s in self.streams.items()},
+        }

@@ -25,6 +25,7 @@ def table(scope: Construct, spec: Table) -> dynamodb.Table:
         ),
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
         time_to_live_attribute=spec.ttl_attribute,
+        stream=dynamodb.StreamViewType.NEW_IMAGE if spec.stream else None,
         deletion_protection=True,
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )

@@ -19,6 +19,7 @@ from ecrm.names import METRICS_NAMESPACE, SERVICE
 from ecrm_infra.topology import MetricAlarm
 
 _PERIOD = cdk.Duration.minutes(5)
+ITERATOR_AGE_MS = 60_000
 
 
 class Monitoring(Construct):
@@ -31,6 +32,7 @@ class Monitoring(Construct):
         dead_letter_queues: Mapping[str, sqs.IQueue],
         api: apigw.RestApi,
         metric_alarms: tuple[MetricAlarm, ...] = (),
+        stream_readers: Mapping[str, lambda_.IFunction] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # A customer-managed key: CloudWatch cannot publish to a topic under the AWS-managed SNS key.
@@ -58,6 +60,18 @@ class Monitoring(Construct):
             depth = dlq.metric_approximate_number_of_messages_visible(period=_PERIOD, statistic="Maximum")
             self._alarm(f"{name}-dlq", depth, f"{name}: messages in the dead-letter queue")
             dashboard.add_widgets(cloudwatch.GraphWidget(title=f"{name}: DLQ depth", left=[depth]))
+
+        for name, fn in (stream_readers or {}).items():
+            # How far behind the newest record the function reads: events reaching the bus late.
+            age = cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name="IteratorAge",
+                dimensions_map={"FunctionName": fn.function_name},
+                statistic="Maximum",
+                period=_PERIOD,
+            )
+            self._alarm(f"{name}-iterator-age", age, f"{name}: stream read over a minute behind", ITERATOR_AGE_MS)
+            dashboard.add_widgets(cloudwatch.GraphWidget(title=f"{name}: iterator age (ms)", left=[age]))
 
         server_errors = api.metric_server_error(period=_PERIOD, statistic="Sum")
         self._alarm("api-5xx", server_errors, "API answered 5XX")

@@ -45,6 +45,12 @@ class EcrmStack(cdk.Stack):
             dead_letter_queues={name: q for cap in caps for name, q in cap.dead_letter_queues.items()},
             api=self.platform.api.rest_api,
             metric_alarms=tuple(alarm for spec in topology.CAPABILITIES for alarm in spec.alarms),
+            stream_readers={
+                name: f.function
+                for cap in caps
+                for name, f in cap.functions.items()
+                if name in {fn.name for _, fn in topology.stream_triggers()}
+            },
         )
         self._outputs()
 

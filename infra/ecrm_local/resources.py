@@ -70,6 +70,8 @@ def _table(session: Session, spec: topology.Table) -> dict[str | None, str]:
     }
     if indexes:
         request["GlobalSecondaryIndexes"] = indexes
+    if spec.stream:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
     ddb.create_table(**request)
     ddb.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}

@@ -69,7 +69,18 @@ class LocalStack:
         from ecrm.clock import SYSTEM_CLOCK
         from ecrm_infra import topology
 
-        from ecrm_local import apigw, auth_tokens, lambdas, openapi, outbox, pollers, schedules, server, ses_events
+        from ecrm_local import (
+            apigw,
+            auth_tokens,
+            lambdas,
+            openapi,
+            outbox,
+            pollers,
+            schedules,
+            server,
+            ses_events,
+            streams,
+        )
 
         self._http = server.LocalServer((self.host, self.port))
         self.base_url = f"http://{_url_host(self.host)}:{self._http.server_address[1]}"
@@ -96,6 +107,7 @@ class LocalStack:
             openapi_json=lambda: spec_json,
         )
         self._threads += pollers.start_pollers(session, self._stop)
+        self._threads += streams.start_stream_pollers(session, self._stop)
         self._spawn("ticker", lambda: self._tick(firing, mail_events))
         self._spawn("http", self._http.serve_forever)
         self._serving = True

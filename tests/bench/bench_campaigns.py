@@ -164,13 +164,13 @@ class Backend:
         self.records = MemorySendRecords(self.stats)
         self.runs_store = MemoryRuns(self.stats)
         self.slots = MemorySlots()
-        self.preferences = MemoryPreferences(self.contacts)
-        self.suppressions = MemorySuppressions()
-        self.campaigns = MemoryCampaigns()
+        self.bus = RecordingPublisher()
+        self.preferences = MemoryPreferences(self.contacts, self.bus)
+        self.suppressions = MemorySuppressions(self.bus)
+        self.campaigns = MemoryCampaigns(self.bus)
         self.templates: MemoryRepo[Any] = MemoryRepo()
         self.segments: MemoryRepo[Any] = MemoryRepo()
         self.timers = MemoryTimers()
-        self.bus = RecordingPublisher()
         self.signer = Signer(b"bench-key-" * 4)
         self.directory = MemoryDirectory(self.contacts, self.preferences, self.suppressions, self.index)
 
@@ -183,7 +183,6 @@ class Backend:
             queue=outbox,
             stats=self.stats,
             timers=self.timers,
-            events=self.bus,
             clock=self.clock,
         )
 
@@ -242,7 +241,6 @@ def campaign(backend: Backend, tag: str) -> str:
         timers=backend.timers,
         recurring=backend.timers,
         stats=backend.stats,
-        events=backend.bus,
         clock=backend.clock,
     )
     at = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")

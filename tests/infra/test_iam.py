@@ -20,6 +20,7 @@ UNSCOPED_READS = {"ses:GetSendQuota"}  # no resource-level permissions exist for
 BY_KIND = {
     ("table", Access.READ): DYNAMO_READ,
     ("table", Access.READ_WRITE): DYNAMO_READ | DYNAMO_WRITE,
+    ("table", Access.APPEND): {"dynamodb:PutItem"},  # the Outbox: a Put in the writer's transaction
     ("queue", Access.SEND): {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
     (Resource.EVENT_BUS, Access.PUT_EVENTS): {"events:PutEvents"},
     (Resource.SIGNING_SECRET, Access.READ): {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
@@ -48,6 +49,16 @@ SQS_CONSUMER = {
     "sqs:GetQueueUrl",
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
+}
+
+
+# The event source mapping reads the stream with the function's role (CDK's grantStreamRead);
+# ListStreams has no resource-level permission.
+STREAM_CONSUMER = {
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
 }
 
 
@@ -88,6 +99,8 @@ def test_role_actions_are_what_the_grants_imply(synth: Synth, fn: topology.Funct
         expected |= allowed(resource, access)
     if fn.queue:
         expected |= SQS_CONSUMER
+    if fn.stream:
+        expected |= STREAM_CONSUMER | {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}  # its DLQ
     actions = _actions(statements)
     assert actions == expected
     assert not any("*" in a for a in actions)
@@ -100,6 +113,8 @@ def test_only_xray_is_granted_on_every_resource(synth: Synth, fn: topology.Funct
     permitted = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
     if Access.SEND_BULK_MAIL in fn.grants.values():
         permitted |= UNSCOPED_READS
+    if fn.stream:
+        permitted |= {"dynamodb:ListStreams"}
     assert _actions(unscoped) <= permitted
 
 

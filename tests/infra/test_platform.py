@@ -44,6 +44,10 @@ def test_any_message_in_any_dlq_raises_an_alarm(synth: Synth) -> None:
         ref_id(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
         for q in synth.resources("AWS::SQS::Queue").values()
         if "RedrivePolicy" in q["Properties"]
+    } | {  # a stream trigger's on-failure destination
+        ref_id(m["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
+        for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
+        if "DestinationConfig" in m["Properties"]
     }
     alarms = _alarmed(synth, "ApproximateNumberOfMessagesVisible")
     assert {ref_id(a["Dimensions"][0]["Value"]) for a in alarms} == dlqs

@@ -16,7 +16,7 @@ def test_the_topology_declares_queue_triggers() -> None:
 
 def test_every_event_source_mapping_reports_batch_item_failures(synth: Synth) -> None:
     mappings = synth.resources("AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == len(QUEUED)
+    assert len(mappings) == len(QUEUED) + len(topology.stream_triggers())
     for mapping in mappings.values():
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 

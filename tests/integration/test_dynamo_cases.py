@@ -14,6 +14,7 @@ from ecrm.cases.models import Case, EscalationRecord
 from ecrm.cases.policy import standard_book
 from ecrm.cases.workflow import Ctx, NewCase
 from ecrm.errors import AlreadyExists, Conflict, InvalidInput
+from ecrm.outbox import Outbox
 
 from tests.support import Stack
 
@@ -22,7 +23,7 @@ BOOK = standard_book()
 
 
 def repo(stack: Stack) -> DynamoCases:
-    return DynamoCases(boto3.client("dynamodb"), stack.env["CASES_TABLE_NAME"])
+    return DynamoCases(boto3.client("dynamodb"), stack.env["CASES_TABLE_NAME"], Outbox(stack.env["OUTBOX_TABLE_NAME"]))
 
 
 def new_case(n: int = 1, **fields: object) -> tuple[Case, list]:
@@ -79,15 +80,15 @@ def test_an_escalation_record_that_exists_is_already_exists_not_a_conflict(stack
     cases = repo(stack)
     case, lines = new_case()
     cases.create(case, lines)
-    cases.apply_escalation(finish(case, 2, T0), 1, [], [_record(case, 1)])
-    before = items(stack)
+    event = [workflow.created_event(case)]  # any event: it must commit with the write, or not at all
+    cases.apply_escalation(finish(case, 2, T0), 1, [], [_record(case, 1)], events=event)
+    before, announced = items(stack), stack.relay()
     with pytest.raises(AlreadyExists):  # the case is at the version read, but the step was applied
-        cases.apply_escalation(finish(case, 3, T0), 2, [], [_record(case, 1)])
+        cases.apply_escalation(finish(case, 3, T0), 2, [], [_record(case, 1)], events=event)
     with pytest.raises(Conflict):  # the case moved on
-        cases.apply_escalation(finish(case, 3, T0), 1, [], [_record(case, 2)])
+        cases.apply_escalation(finish(case, 3, T0), 1, [], [_record(case, 2)], events=event)
     assert items(stack) == before
-    cases.mark_announced(case.id, ["first_response#1#1"], T0 + timedelta(seconds=1))
-    assert cases.escalations(case.id)[0].announced_at == T0 + timedelta(seconds=1)
+    assert announced == 1 and stack.relay() == 0  # the refused writes put nothing in the outbox
 
 
 def test_index_keys_follow_the_case_and_queues_only_hold_active_cases(stack: Stack):

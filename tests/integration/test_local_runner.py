@@ -57,6 +57,7 @@ def test_env_resolves_secret_to_its_arn_and_context_urls_to_the_real_port():
         {
             Resource.CONTACTS_TABLE: {None: "t"},
             Resource.EVENT_BUS: {None: "b"},
+            Resource.OUTBOX_TABLE: {None: "o"},
             Resource.SIGNING_SECRET: {None: "arn:s"},
         },
         resources.local_context("http://127.0.0.1:4555"),

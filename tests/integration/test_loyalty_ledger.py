@@ -24,6 +24,7 @@ from ecrm.loyalty.ports import (
 from ecrm.loyalty.programmes import DEFAULT, StoredProgramme
 from ecrm.loyalty.shop import OrderRefunded
 from ecrm.loyalty.state import MemberState, OrderRecord
+from ecrm.outbox import Outbox
 
 from tests.loyalty_support import MEMBER, DynamoRequests
 from tests.support import Stack
@@ -34,7 +35,7 @@ TABLE = "LOYALTY_TABLE_NAME"
 
 @pytest.fixture
 def ledger(stack: Stack) -> DynamoLedger:
-    return DynamoLedger(boto3.client("dynamodb"), stack.env[TABLE])
+    return DynamoLedger(boto3.client("dynamodb"), stack.env[TABLE], Outbox(stack.env["OUTBOX_TABLE_NAME"]))
 
 
 def earn(key: str, points: int = 100, member: str = MEMBER, at: datetime = AT, **fields: Any) -> LedgerEntry:

@@ -24,6 +24,7 @@ from ecrm.loyalty.members import ContactMembers
 from ecrm.loyalty.models import RedemptionRequest
 from ecrm.loyalty.redemption import RedemptionService
 from ecrm.loyalty.shop import OrderPlaced, OrderRefunded
+from ecrm.outbox import Outbox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as statistic
 from hypothesis import strategies as st
@@ -60,13 +61,20 @@ class Ledger:
                 }
             ],
         )
+        outbox = f"{self.table}-outbox"  # the ledger's events commit here, in the same transaction
+        client.create_table(
+            TableName=outbox,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        )
         self.client = client
-        self.repo = DynamoLedger(client, self.table)
+        self.repo = DynamoLedger(client, self.table, Outbox(outbox))
         self.programme = programme(tiers=TIERS)
         clock = FixedClock(NOW)
         bus = RecordingPublisher()
-        effects = Effects(MemoryTimers(), bus, self.programme)
-        members = ContactMembers(MemoryContacts(), bus, clock)
+        effects = Effects(MemoryTimers(), self.programme)
+        members = ContactMembers(MemoryContacts(bus), clock)
         self.accrual = AccrualService(self.repo, members, effects, clock, self.programme)
         self.redemption = RedemptionService(self.repo, effects, clock, self.programme)
 

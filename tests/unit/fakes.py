@@ -13,8 +13,22 @@ from ecrm.events import DomainEvent
 from ecrm.mail import Mail
 
 
-class MemoryContacts:
+class RecordingPublisher:
     def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        self.events.extend(events)
+
+    def types(self) -> list[str]:
+        return [e.detail_type for e in self.events]
+
+
+class MemoryContacts:
+    """`events`: where the events committed with each write go (the outbox, then the bus)."""
+
+    def __init__(self, events: RecordingPublisher | None = None) -> None:
+        self.events = events if events is not None else RecordingPublisher()
         self.contacts: dict[str, Contact] = {}
         self.emails: dict[str, str] = {}
         self.consent: dict[str, list[ConsentRecord]] = {}
@@ -29,10 +43,11 @@ class MemoryContacts:
         cid = self.emails.get(email)
         return self.contacts.get(cid) if cid else None
 
-    def create(self, contact: Contact, consent: Sequence[ConsentRecord]) -> None:
+    def create(self, contact: Contact, consent: Sequence[ConsentRecord], events: Sequence[DomainEvent] = ()) -> None:
         if contact.email in self.emails:
             raise AlreadyExists(contact.email)
         self.writes += 1
+        self.events.publish(events)
         self.emails[contact.email] = contact.id
         self.contacts[contact.id] = contact
         self.consent[contact.id] = list(consent)
@@ -44,11 +59,13 @@ class MemoryContacts:
         added_tags: Sequence[str] = (),
         removed_tags: Sequence[str] = (),
         consent: Sequence[ConsentRecord] = (),
+        events: Sequence[DomainEvent] = (),
     ) -> None:
         stored = self.contacts.get(contact.id)
         if stored is None or stored.version != expected_version:
             raise Conflict(contact.id)
         self.writes += 1
+        self.events.publish(events)
         self.contacts[contact.id] = contact
         self.consent.setdefault(contact.id, []).extend(consent)
 
@@ -71,26 +88,19 @@ class MemoryContacts:
     def mark_mail_sent(self, contact_id: str, key: str, message_id: str, now: datetime) -> None:
         self.mail[(contact_id, key)] = {"status": "sent", "message_id": message_id}
 
-    def erase(self, contact: Contact, now: datetime) -> None:
+    def erase(self, contact: Contact, now: datetime, events: Sequence[DomainEvent] = ()) -> None:
+        self.events.publish(events)
         self.erased.add(contact.id)
         self.emails.pop(contact.email, None)
         self.contacts.pop(contact.id, None)
         self.consent.pop(contact.id, None)
         self.mail = {k: v for k, v in self.mail.items() if k[0] != contact.id}
 
+    def announce(self, events: Sequence[DomainEvent]) -> None:
+        self.events.publish(events)
+
     def is_erased(self, contact_id: str) -> bool:
         return contact_id in self.erased
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
-
-    def publish(self, events: Sequence[DomainEvent]) -> None:
-        self.events.extend(events)
-
-    def types(self) -> list[str]:
-        return [e.detail_type for e in self.events]
 
 
 class Outbox:

@@ -16,10 +16,11 @@ from tests.unit.fakes import MemoryContacts, Outbox, RecordingPublisher
 @pytest.fixture
 def world():
     clock = FixedClock(datetime(2026, 11, 22, 9, tzinfo=UTC))
-    repo, bus, outbox, signer = MemoryContacts(), RecordingPublisher(), Outbox(), Signer(b"s" * 32)
-    capture = CaptureService(repo, bus, clock, signer, "v7")
+    bus, outbox, signer = RecordingPublisher(), Outbox(), Signer(b"s" * 32)
+    repo = MemoryContacts(bus)
+    capture = CaptureService(repo, clock, signer, "v7")
     mailer = ConfirmationMailer(repo, outbox, signer, clock, "https://x.test/confirm", timedelta(hours=72))
-    return clock, repo, bus, outbox, capture, mailer, ContactDirectory(repo, bus, clock)
+    return clock, repo, bus, outbox, capture, mailer, ContactDirectory(repo, clock)
 
 
 def post(**fields):

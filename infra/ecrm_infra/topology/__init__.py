@@ -12,6 +12,7 @@ from ecrm.names import Resource
 from ecrm_infra.topology.campaigns import CAMPAIGNS
 from ecrm_infra.topology.cases import CASES
 from ecrm_infra.topology.contacts import CONTACTS
+from ecrm_infra.topology.events import EVENTS
 from ecrm_infra.topology.loyalty import LOYALTY
 from ecrm_infra.topology.spec import (
     CONTEXT_PREFIX,
@@ -22,6 +23,7 @@ from ecrm_infra.topology.spec import (
     MetricAlarm,
     QueueTrigger,
     Route,
+    StreamTrigger,
     Table,
     arn_of,
     split_source,
@@ -41,15 +43,17 @@ __all__ = [
     "MetricAlarm",
     "QueueTrigger",
     "Route",
+    "StreamTrigger",
     "Table",
     "arn_of",
     "function",
     "queue_triggers",
     "routes",
     "split_source",
+    "stream_triggers",
 ]
 
-CAPABILITIES: tuple[Capability, ...] = (CONTACTS, CASES, CAMPAIGNS, LOYALTY)
+CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYALTY)
 
 FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
 TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)
@@ -79,3 +83,7 @@ def routes() -> list[tuple[Route, Function]]:
 
 def queue_triggers() -> list[tuple[QueueTrigger, Function]]:
     return [(f.queue, f) for f in FUNCTIONS if f.queue]
+
+
+def stream_triggers() -> list[tuple[StreamTrigger, Function]]:
+    return [(f.stream, f) for f in FUNCTIONS if f.stream]

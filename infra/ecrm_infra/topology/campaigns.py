@@ -9,6 +9,7 @@ from ecrm.campaigns.feedback import SOURCE as SES_SOURCE
 from ecrm.campaigns.models import TIER_CHANGED
 from ecrm.names import DetailType, Env, Resource, Source
 
+from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (
     Access,
     Capability,
@@ -31,8 +32,6 @@ LINKS = {
 }
 READ_CONTACTS = {Resource.CONTACTS_TABLE: Access.READ}
 OWN_TABLE = {Resource.CAMPAIGNS_TABLE: Access.READ_WRITE}
-BUS = {Env.EVENT_BUS: Resource.EVENT_BUS}
-PUT_EVENTS = {Resource.EVENT_BUS: Access.PUT_EVENTS}
 # At most this many senders at once. Each makes one SES call at a time (~50-100 ms), so this allows
 # roughly 100-200 mails/s; the shared rate limiter keeps the total at the configured rate anyway.
 SENDER_CONCURRENCY = 10
@@ -45,8 +44,8 @@ CAMPAIGNS = Capability(
             name="campaigns_api",
             description="Marketers' API: templates, segments, campaigns and their lifecycle, previews, stats",
             settings=settings.CampaignsApiSettings,
-            env={**TABLES, **BUS, **TIMERS, **LINKS},
-            grants={**OWN_TABLE, **READ_CONTACTS, **PUT_EVENTS, **TIMER_GRANTS},
+            env={**TABLES, **OUTBOX_ENV, **TIMERS, **LINKS},
+            grants={**OWN_TABLE, **READ_CONTACTS, **OUTBOX_GRANT, **TIMER_GRANTS},
             routes=access.CAMPAIGNS_API,
             timeout_seconds=15,
         ),
@@ -54,16 +53,21 @@ CAMPAIGNS = Capability(
             name="campaigns_unsubscribe",
             description="Public RFC 8058 one-click unsubscribe and the per-topic preferences page",
             settings=settings.UnsubscribeSettings,
-            env={**TABLES, **BUS, Env.SIGNING_SECRET: Resource.SIGNING_SECRET, Env.TOPICS: "context:campaignTopics"},
-            grants={**OWN_TABLE, **READ_CONTACTS, **PUT_EVENTS, Resource.SIGNING_SECRET: Access.READ},
+            env={
+                **TABLES,
+                **OUTBOX_ENV,
+                Env.SIGNING_SECRET: Resource.SIGNING_SECRET,
+                Env.TOPICS: "context:campaignTopics",
+            },
+            grants={**OWN_TABLE, **READ_CONTACTS, **OUTBOX_GRANT, Resource.SIGNING_SECRET: Access.READ},
             routes=access.CAMPAIGNS_UNSUBSCRIBE,
         ),
         Function(
             name="campaign_planner",
             description="Starts campaign runs and pages their segment onto the send queue; picks A/B winners",
             settings=settings.PlannerSettings,
-            env={**TABLES, **BUS, **TIMERS, Env.SEND_QUEUE_URL: Resource.CAMPAIGN_SEND_QUEUE},
-            grants={**OWN_TABLE, **PUT_EVENTS, **TIMER_GRANTS, Resource.CAMPAIGN_SEND_QUEUE: Access.SEND},
+            env={**TABLES, **OUTBOX_ENV, **TIMERS, Env.SEND_QUEUE_URL: Resource.CAMPAIGN_SEND_QUEUE},
+            grants={**OWN_TABLE, **OUTBOX_GRANT, **TIMER_GRANTS, Resource.CAMPAIGN_SEND_QUEUE: Access.SEND},
             # One command per invocation: a plan step uses the whole timeout, then hands over.
             queue=QueueTrigger(Resource.CAMPAIGN_PLAN_QUEUE, scheduler_target=True, batch_size=1, max_concurrency=5),
             timeout_seconds=120,
@@ -74,7 +78,7 @@ CAMPAIGNS = Capability(
             settings=settings.SenderSettings,
             env={
                 **TABLES,
-                **BUS,
+                **OUTBOX_ENV,
                 **TIMERS,
                 **LINKS,
                 Env.SIGNING_SECRET: Resource.SIGNING_SECRET,
@@ -85,7 +89,7 @@ CAMPAIGNS = Capability(
             grants={
                 **OWN_TABLE,
                 **READ_CONTACTS,
-                **PUT_EVENTS,
+                **OUTBOX_GRANT,
                 **TIMER_GRANTS,
                 Resource.SIGNING_SECRET: Access.READ,
                 Resource.MAIL: Access.SEND_BULK_MAIL,
@@ -143,11 +147,11 @@ CAMPAIGNS = Capability(
             settings=settings.FeedbackSettings,
             env={
                 **TABLES,
-                **BUS,
+                **OUTBOX_ENV,
                 Env.UNSUBSCRIBE_URL: "context:unsubscribeUrl",
                 Env.PREFERENCES_URL: "context:preferencesUrl",
             },
-            grants={**OWN_TABLE, **READ_CONTACTS, **PUT_EVENTS},
+            grants={**OWN_TABLE, **READ_CONTACTS, **OUTBOX_GRANT},
             queue=QueueTrigger(
                 Resource.SES_FEEDBACK_QUEUE,
                 # SES publishes configuration-set events to the account's default bus only.

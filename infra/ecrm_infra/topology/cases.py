@@ -6,6 +6,7 @@ from __future__ import annotations
 from ecrm import access, settings
 from ecrm.names import DetailType, Env, Resource, Source
 
+from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (
     Access,
     Capability,
@@ -18,19 +19,19 @@ from ecrm_infra.topology.spec import (
     timer_grants,
 )
 
-# Every function that changes cases: the table, the bus, the SLA timers, the policy cache.
+# Every function that changes cases: the table, the outbox, the SLA timers, the policy cache.
 WRITER_ENV = {
     Env.CASES_TABLE: Resource.CASES_TABLE,
-    Env.EVENT_BUS: Resource.EVENT_BUS,
+    **OUTBOX_ENV,
     **timer_env(Resource.CASE_TIMER_QUEUE, Env.CASE_TIMER_QUEUE_URL, Env.CASE_TIMER_QUEUE_ARN),
     Env.CASE_POLICY_CACHE_SECONDS: "context:casePolicyCacheSeconds",
 }
 WRITER_GRANTS = {
     Resource.CASES_TABLE: Access.READ_WRITE,
-    Resource.EVENT_BUS: Access.PUT_EVENTS,
+    **OUTBOX_GRANT,
     **timer_grants(Resource.CASE_TIMER_QUEUE),
 }
-# ... and those that open cases: requesters become contacts.
+# ... and those that open cases: requesters become contacts (announced through the outbox too).
 INTAKE_ENV = {**WRITER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}
 INTAKE_GRANTS = {**WRITER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE}
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from ecrm import access, settings
 from ecrm.names import DetailType, Env, Resource, Source
 
+from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, QueueTrigger, Table
 
-TABLE_AND_BUS = {Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, Env.EVENT_BUS: Resource.EVENT_BUS}
+# Writers commit their events to the Outbox with the write; the relay puts them on the bus.
+TABLE_AND_OUTBOX = {Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, **OUTBOX_ENV}
 
 CONTACTS = Capability(
     name="Contacts",
@@ -18,7 +20,7 @@ CONTACTS = Capability(
             description="Public web-form capture of contacts and double opt-in confirmation",
             settings=settings.CaptureSettings,
             env={
-                **TABLE_AND_BUS,
+                **TABLE_AND_OUTBOX,
                 Env.SIGNING_SECRET: Resource.SIGNING_SECRET,
                 Env.THANK_YOU_URL: "context:thankYouUrl",
                 Env.ALLOWED_ORIGINS: "context:allowedOrigins",
@@ -26,7 +28,7 @@ CONTACTS = Capability(
             },
             grants={
                 Resource.CONTACTS_TABLE: Access.READ_WRITE,
-                Resource.EVENT_BUS: Access.PUT_EVENTS,
+                **OUTBOX_GRANT,
                 Resource.SIGNING_SECRET: Access.READ,
             },
             routes=access.CONTACTS_CAPTURE,
@@ -35,8 +37,8 @@ CONTACTS = Capability(
             name="contacts_api",
             description="Role-protected contact lookup, search, update, GDPR export and erasure",
             settings=settings.ContactsApiSettings,
-            env=dict(TABLE_AND_BUS),
-            grants={Resource.CONTACTS_TABLE: Access.READ_WRITE, Resource.EVENT_BUS: Access.PUT_EVENTS},
+            env=dict(TABLE_AND_OUTBOX),
+            grants={Resource.CONTACTS_TABLE: Access.READ_WRITE, **OUTBOX_GRANT},
             routes=access.CONTACTS_API,
         ),
         Function(

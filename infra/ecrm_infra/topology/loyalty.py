@@ -5,6 +5,7 @@ from __future__ import annotations
 from ecrm import access, settings
 from ecrm.names import DetailType, Env, Resource, Source
 
+from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (
     Access,
     Capability,
@@ -21,10 +22,11 @@ from ecrm_infra.topology.spec import (
 # schedule group, the role Scheduler delivers with, and the queue it delivers to (a due timer is
 # sent to that queue directly).
 TIMERS_ENV = timer_env(Resource.LOYALTY_TIMER_QUEUE, Env.LOYALTY_TIMER_QUEUE_URL, Env.LOYALTY_TIMER_QUEUE_ARN)
-LEDGER_ENV = {Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE, Env.EVENT_BUS: Resource.EVENT_BUS, **TIMERS_ENV}
+# Ledger writers: the table, the outbox their events commit to, the expiry and review timers.
+LEDGER_ENV = {Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE, **OUTBOX_ENV, **TIMERS_ENV}
 LEDGER_GRANTS = {
     Resource.LOYALTY_TABLE: Access.READ_WRITE,
-    Resource.EVENT_BUS: Access.PUT_EVENTS,
+    **OUTBOX_GRANT,
     **timer_grants(Resource.LOYALTY_TIMER_QUEUE),
 }
 

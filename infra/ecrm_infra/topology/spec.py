@@ -22,6 +22,7 @@ class Access(StrEnum):
     SEND_BULK_MAIL = "send_bulk_mail"  # send mail, and read the account's sending quota to pace it
     SEND = "send"  # put messages on a queue
     SCHEDULE = "schedule"  # create, move and delete schedules in the stack's schedule group
+    APPEND = "append"  # put new items only: writers' events into the Outbox table
 
 
 CONTEXT_PREFIX = "context:"
@@ -63,6 +64,7 @@ class Table:
     name: str
     indexes: tuple[str, ...] = ()
     ttl_attribute: str = "expires_at"
+    stream: bool = False  # a NEW_IMAGE stream (the Outbox's, read by the event relay)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,18 @@ class QueueTrigger:
 
 
 @dataclass(frozen=True)
+class StreamTrigger:
+    """A table's DynamoDB stream -> function: INSERT records only, in order per shard, partial batch
+    responses on, a failing batch split in two and retried, what still fails after `retry_attempts`
+    or `max_record_age_seconds` reported to a DLQ (the items themselves stay in the table)."""
+
+    table: str
+    batch_size: int = 10  # PutEvents takes ten entries: one call per batch
+    retry_attempts: int = 20
+    max_record_age_seconds: int = 6 * 3600
+
+
+@dataclass(frozen=True)
 class Function:
     name: str  # folder under functions/, and the handler package Lambda imports
     description: str
@@ -111,6 +125,7 @@ class Function:
     grants: dict[str, Access]  # resource name -> access
     routes: tuple[Route, ...] = ()
     queue: QueueTrigger | None = None
+    stream: StreamTrigger | None = None
     timeout_seconds: int = 10
     memory_mb: int = 512
 

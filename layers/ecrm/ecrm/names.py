@@ -26,6 +26,7 @@ class Env:
 
     CONTACTS_TABLE: Final = "CONTACTS_TABLE_NAME"
     EVENT_BUS: Final = "EVENT_BUS_NAME"
+    OUTBOX_TABLE: Final = "OUTBOX_TABLE_NAME"
     SIGNING_SECRET: Final = "SIGNING_SECRET_ID"  # noqa: S105 - a variable name, not a secret
     SENDER: Final = "SENDER_ADDRESS"
     SES_CONFIGURATION_SET: Final = "SES_CONFIGURATION_SET"
@@ -68,6 +69,7 @@ class Resource:
 
     CONTACTS_TABLE: Final = "Contacts"
     EVENT_BUS: Final = "Bus"
+    OUTBOX_TABLE: Final = "Outbox"  # events committed with the writes they announce; its stream feeds the bus
     SIGNING_SECRET: Final = "LinkSigningKey"  # noqa: S105 - a resource name
     CONSENT_MAIL_QUEUE: Final = "ConsentMailQueue"
     SCHEDULES: Final = "Schedules"  # the stack's Scheduler schedule group (and the role Scheduler uses)

@@ -26,7 +26,7 @@ class ContactsApiSettings(_FromEnv):
     """Role-protected contacts API."""
 
     table_name: str = Field(alias=Env.CONTACTS_TABLE)
-    event_bus: str = Field(alias=Env.EVENT_BUS)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
 
 
 class CaptureSettings(ContactsApiSettings):
@@ -61,10 +61,11 @@ class _CasesTable(_FromEnv):
 
 
 class CaseWriterSettings(_CasesTable):
-    """What every function that changes cases needs: their table, the bus, the SLA timers (the
-    stack's schedule group, the role Scheduler delivers with, the timer queue) and the policy cache."""
+    """What every function that changes cases needs: their table, the outbox (events commit with
+    the change), the SLA timers (the stack's schedule group, the role Scheduler delivers with, the
+    timer queue) and the policy cache."""
 
-    event_bus: str = Field(alias=Env.EVENT_BUS)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
     schedule_group: str = Field(alias=Env.SCHEDULE_GROUP)
     scheduler_role_arn: str = Field(alias=Env.SCHEDULER_ROLE)
     timer_queue_url: str = Field(alias=Env.CASE_TIMER_QUEUE_URL)
@@ -164,13 +165,13 @@ class UnsubscribeLinks(_FromEnv):
 class CampaignsApiSettings(CampaignTables, CampaignTimers, UnsubscribeLinks):
     """The marketers' API: templates, segments, campaigns, previews, stats."""
 
-    event_bus: str = Field(alias=Env.EVENT_BUS)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
 
 
 class UnsubscribeSettings(CampaignTables):
     """Public one-click unsubscribe and preferences pages."""
 
-    event_bus: str = Field(alias=Env.EVENT_BUS)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
     signing_secret_id: str = Field(alias=Env.SIGNING_SECRET)
     topics_csv: str = Field(alias=Env.TOPICS, description="comma-separated topics on the preferences page")
 
@@ -182,14 +183,14 @@ class UnsubscribeSettings(CampaignTables):
 class PlannerSettings(CampaignTables, CampaignTimers):
     """Plan queue consumer: starts runs, pages segments onto the send queue, A/B winners."""
 
-    event_bus: str = Field(alias=Env.EVENT_BUS)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
     send_queue_url: str = Field(alias=Env.SEND_QUEUE_URL)
 
 
 class SenderSettings(CampaignTables, CampaignTimers, UnsubscribeLinks):
     """Send queue consumer: renders and sends campaign mail at the shared rate."""
 
-    event_bus: str = Field(alias=Env.EVENT_BUS)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
     signing_secret_id: str = Field(alias=Env.SIGNING_SECRET)
     sender: str = Field(alias=Env.SENDER)
     configuration_set: str = Field(alias=Env.SES_CONFIGURATION_SET)
@@ -209,7 +210,7 @@ class MembershipSettings(CampaignTables):
 class FeedbackSettings(CampaignTables):
     """SES events (default bus): suppression, delivery, opens, clicks."""
 
-    event_bus: str = Field(alias=Env.EVENT_BUS)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
     unsubscribe_url: str = Field(alias=Env.UNSUBSCRIBE_URL)
     preferences_url: str = Field(alias=Env.PREFERENCES_URL)
 
@@ -227,7 +228,7 @@ class LoyaltyApiSettings(_FromEnv):
     """The member API: balances, history, redemptions, adjustments, the programme."""
 
     loyalty_table: str = Field(alias=Env.LOYALTY_TABLE)
-    event_bus: str = Field(alias=Env.EVENT_BUS)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
     schedule_group: str = Field(alias=Env.SCHEDULE_GROUP)
     scheduler_role_arn: str = Field(alias=Env.SCHEDULER_ROLE)
     timer_queue_url: str = Field(alias=Env.LOYALTY_TIMER_QUEUE_URL)
@@ -245,3 +246,12 @@ class LoyaltyUpkeepSettings(LoyaltyAccrualSettings):
 
     sender: str = Field(alias=Env.SENDER)
     configuration_set: str = Field(alias=Env.SES_CONFIGURATION_SET)
+
+
+# --- platform ------------------------------------------------------------------------------------
+
+
+class EventRelaySettings(_FromEnv):
+    """The outbox relay: the Outbox table's stream -> the bus."""
+
+    event_bus: str = Field(alias=Env.EVENT_BUS)

@@ -32,15 +32,21 @@ from ecrm.campaigns.segments import IndexQuery, Member, sort_key
 from ecrm.clock import FixedClock
 from ecrm.contacts.models import Contact
 from ecrm.errors import AlreadyExists, Conflict, NotFound
+from ecrm.events import DomainEvent
 from ecrm.mail import Mail
 from ecrm.timers import Recurrence, Timer
+
+from tests.unit.fakes import RecordingPublisher
 
 T = TypeVar("T", bound=Any)
 
 
 class MemoryRepo(Generic[T]):
-    def __init__(self) -> None:
+    """`events`: where each save's events go once it succeeded (the outbox, then the bus)."""
+
+    def __init__(self, events: RecordingPublisher | None = None) -> None:
         self.items: dict[str, T] = {}
+        self.events = events if events is not None else RecordingPublisher()
         self._lock = threading.Lock()
 
     def get(self, entity_id: str) -> T | None:
@@ -55,12 +61,13 @@ class MemoryRepo(Generic[T]):
                 raise AlreadyExists(entity.id)
             self.items[entity.id] = entity
 
-    def save(self, entity: T, expected_version: int) -> None:
+    def save(self, entity: T, expected_version: int, events: Sequence[DomainEvent] = ()) -> None:
         with self._lock:
             stored = self.items.get(entity.id)
             if stored is None or stored.version != expected_version:
                 raise Conflict(entity.id)
             self.items[entity.id] = entity
+            self.events.publish(events)
 
     def list(self, limit: int, cursor: str | None) -> tuple[list[T], str | None]:
         ordered = sorted(self.items.values(), key=lambda e: (e.created_at, e.id), reverse=True)
@@ -159,7 +166,8 @@ class MemoryIndex:
 
 
 class MemoryPreferences:
-    def __init__(self, contacts: MemoryContacts | None = None) -> None:
+    def __init__(self, contacts: MemoryContacts | None = None, events: RecordingPublisher | None = None) -> None:
+        self.events = events if events is not None else RecordingPublisher()
         self.items: dict[str, Preferences] = {}
         self.writes = 0
         self._contacts = contacts
@@ -167,27 +175,30 @@ class MemoryPreferences:
     def get(self, contact_id: str) -> Preferences:
         return self.items.get(contact_id) or Preferences(contact_id=contact_id)
 
-    def save(self, preferences: Preferences, expected_version: int) -> None:
+    def save(self, preferences: Preferences, expected_version: int, events: Sequence[DomainEvent] = ()) -> None:
         if self.get(preferences.contact_id).version != expected_version:
             raise Conflict(preferences.contact_id)
         if self._contacts is not None and self._contacts.get(preferences.contact_id) is None:
             raise NotFound("contact")
         self.writes += 1
         self.items[preferences.contact_id] = preferences
+        self.events.publish(events)
 
 
 class MemorySuppressions:
-    def __init__(self) -> None:
+    def __init__(self, events: RecordingPublisher | None = None) -> None:
+        self.events = events if events is not None else RecordingPublisher()
         self.items: dict[str, Suppression] = {}
 
     def get(self, email: str) -> Suppression | None:
         return self.items.get(address_key(email))
 
-    def add(self, email: str, suppression: Suppression) -> bool:
+    def add(self, email: str, suppression: Suppression, events: Sequence[DomainEvent] = ()) -> bool:
         current = self.items.get(address_key(email))
         if current is not None and (current.reason == "complained" or suppression.reason == current.reason):
             return False
         self.items[address_key(email)] = suppression
+        self.events.publish(events)
         return True
 
 

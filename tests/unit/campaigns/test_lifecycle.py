@@ -205,10 +205,10 @@ def test_a_one_off_due_now_is_armed_outside_the_margin_before_the_save_and_at_it
     seen_at_save = []
     save = world.campaigns.save
 
-    def save_and_look(campaign, expected_version):
+    def save_and_look(campaign, expected_version, events=()):
         if campaign.status == "scheduled":
             seen_at_save.append(world.timers.timers[name].at)
-        save(campaign, expected_version)
+        save(campaign, expected_version, events)
 
     monkeypatch.setattr(world.campaigns, "save", save_and_look)
     world.service.schedule(cid)
@@ -223,7 +223,7 @@ def test_a_one_off_due_now_is_armed_outside_the_margin_before_the_save_and_at_it
 def test_a_crash_at_the_save_leaves_only_a_timer_outside_the_margin_that_does_nothing(world, monkeypatch):
     cid = world.campaign({"kind": "one_off", "at": "2026-11-24T08:00:00"}, world.segment())
 
-    def crash(campaign, expected_version):
+    def crash(campaign, expected_version, events=()):
         raise RuntimeError("the function died here")
 
     monkeypatch.setattr(world.campaigns, "save", crash)

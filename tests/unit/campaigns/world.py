@@ -110,13 +110,13 @@ class World:
         self.queue = MemoryQueue()
         self.timers = MemoryTimers()
         self.slots = MemorySlots()
-        self.preferences = MemoryPreferences(self.contacts)
+        self.bus = RecordingPublisher()  # what the writes below commit to the outbox, as the relay publishes it
+        self.preferences = MemoryPreferences(self.contacts, self.bus)
         self.index.preferences = self.preferences
-        self.suppressions = MemorySuppressions()
-        self.bus = RecordingPublisher()
+        self.suppressions = MemorySuppressions(self.bus)
         self.ses = FakeSes(self.clock)
         self.signer = Signer(b"k" * 32)
-        self.campaigns = MemoryCampaigns()
+        self.campaigns = MemoryCampaigns(self.bus)
         self.templates: MemoryRepo[Any] = MemoryRepo()
         self.segments: MemoryRepo[Any] = MemoryRepo()
         self.directory = MemoryDirectory(self.contacts, self.preferences, self.suppressions, self.index)
@@ -129,7 +129,6 @@ class World:
             queue=self.queue,
             stats=self.stats,
             timers=self.timers,
-            events=self.bus,
             clock=self.clock,
             page_size=self.page_size,
         )
@@ -144,7 +143,6 @@ class World:
             timers=self.timers,
             recurring=self.timers,
             stats=self.stats,
-            events=self.bus,
             clock=self.clock,
         )
         self.feedback = FeedbackService(
@@ -152,7 +150,6 @@ class World:
             suppressions=self.suppressions,
             contacts=self.contacts,
             log=MemoryFeedbackLog(),
-            events=self.bus,
             clock=self.clock,
             ignore_clicks_on=(LINKS.unsubscribe_url, LINKS.preferences_url),
         )
@@ -161,7 +158,6 @@ class World:
             preferences=self.preferences,
             records=self.records,
             contacts=self.contacts,
-            events=self.bus,
             clock=self.clock,
             topics=TOPICS,
         )

@@ -9,7 +9,10 @@ from typing import TypeVar
 
 from ecrm.cases.models import AuditEntry, Case, Comment, EscalationRecord, Priority, Requester
 from ecrm.errors import AlreadyExists, Conflict
+from ecrm.events import DomainEvent
 from ecrm.timers import Timer
+
+from tests.unit.fakes import RecordingPublisher
 
 MAIL_LEASE = timedelta(minutes=2)
 
@@ -25,7 +28,10 @@ def _page(items: list[T], key: Callable[[T], str], limit: int, cursor: str | Non
 
 
 class MemoryCases:
-    def __init__(self) -> None:
+    """`events`: where each write's events go once it succeeded (the outbox, then the bus)."""
+
+    def __init__(self, events: RecordingPublisher | None = None) -> None:
+        self.events = events if events is not None else RecordingPublisher()
         self.cases: dict[str, Case] = {}
         self.audit: dict[str, list[AuditEntry]] = {}
         self.comment_items: dict[str, list[Comment]] = {}
@@ -44,12 +50,20 @@ class MemoryCases:
     def get(self, case_id: str) -> Case | None:
         return self.cases.get(case_id)
 
-    def create(self, case: Case, audit: Sequence[AuditEntry], *, idempotency_key: str | None = None) -> None:
+    def create(
+        self,
+        case: Case,
+        audit: Sequence[AuditEntry],
+        *,
+        idempotency_key: str | None = None,
+        events: Sequence[DomainEvent] = (),
+    ) -> None:
         self._interleave()
         if case.id in self.cases or (idempotency_key and idempotency_key in self.keys):
             raise AlreadyExists(idempotency_key or case.id)
         assert case.version == 1
         self.writes += 1
+        self.events.publish(events)
         self.cases[case.id] = case
         self.audit[case.id] = list(audit)
         if idempotency_key:
@@ -65,11 +79,18 @@ class MemoryCases:
         assert case.version == expected_version + 1, "a save must bump the version by one"
 
     def save(
-        self, case: Case, expected_version: int, audit: Sequence[AuditEntry], *, comments: Sequence[Comment] = ()
+        self,
+        case: Case,
+        expected_version: int,
+        audit: Sequence[AuditEntry],
+        *,
+        comments: Sequence[Comment] = (),
+        events: Sequence[DomainEvent] = (),
     ) -> None:
         self._interleave()
         self._check(case, expected_version)
         self._write(case, audit, comments)
+        self.events.publish(events)
 
     def _write(self, case: Case, audit: Sequence[AuditEntry], comments: Sequence[Comment] = ()) -> None:
         self.writes += 1
@@ -78,7 +99,13 @@ class MemoryCases:
         self.comment_items.setdefault(case.id, []).extend(comments)
 
     def apply_escalation(
-        self, case: Case, expected_version: int, audit: Sequence[AuditEntry], records: Sequence[EscalationRecord]
+        self,
+        case: Case,
+        expected_version: int,
+        audit: Sequence[AuditEntry],
+        records: Sequence[EscalationRecord],
+        *,
+        events: Sequence[DomainEvent] = (),
     ) -> None:
         self._interleave()
         self._check(case, expected_version)
@@ -86,14 +113,10 @@ class MemoryCases:
             raise AlreadyExists("escalation record")
         self._write(case, audit)
         self.records.update({(case.id, r.key): r for r in records})
+        self.events.publish(events)
 
     def escalations(self, case_id: str) -> list[EscalationRecord]:
         return [r for (cid, key), r in sorted(self.records.items()) if cid == case_id]
-
-    def mark_announced(self, case_id: str, keys: Sequence[str], at: datetime) -> None:
-        for key in keys:
-            record = self.records[(case_id, key)]
-            self.records[(case_id, key)] = record.model_copy(update={"announced_at": at})
 
     def history(self, case_id: str, limit: int, cursor: str | None) -> tuple[list[AuditEntry], str | None]:
         return _page(self.audit.get(case_id, []), lambda e: f"{e.version:010d}#{e.seq:03d}", limit, cursor)

@@ -37,9 +37,10 @@ def test_metrics_count_business_time_and_skip_what_has_not_happened():
 
 
 def test_a_requester_is_the_contact_with_that_address_or_a_new_one():
-    contacts, bus = MemoryContacts(), RecordingPublisher()
+    bus = RecordingPublisher()
+    contacts = MemoryContacts(bus)
     world = World()
-    directory = ContactRequesters(contacts, bus, world.clock)
+    directory = ContactRequesters(contacts, world.clock)
     first = directory.find_or_create(Requester(email="Dan@Example.com", first_name="Dan"))
     again = directory.find_or_create(Requester(email="dan@example.com"))
     assert first == again and len(contacts.contacts) == 1
@@ -50,14 +51,15 @@ def test_a_requester_is_the_contact_with_that_address_or_a_new_one():
 
 
 def test_two_first_requests_from_one_address_at_once_share_a_contact():
-    contacts, bus = MemoryContacts(), RecordingPublisher()
+    bus = RecordingPublisher()
+    contacts = MemoryContacts(bus)
     world = World()
-    directory = ContactRequesters(contacts, bus, world.clock)
+    directory = ContactRequesters(contacts, world.clock)
     create = contacts.create
 
-    def lose_the_race(contact, consent):
+    def lose_the_race(contact, consent, events=()):
         contacts.create = create  # type: ignore[method-assign]
-        ContactRequesters(contacts, bus, world.clock).find_or_create(Requester(email=contact.email))
+        ContactRequesters(contacts, world.clock).find_or_create(Requester(email=contact.email))
         raise AlreadyExists(contact.email)
 
     contacts.create = lose_the_race  # type: ignore[method-assign]

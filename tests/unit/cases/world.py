@@ -78,9 +78,9 @@ class World:
         """`twin_of`: another function instance over the same table, scheduler, bus and clock;
         `acknowledge`: the channels whose new cases the mailer acknowledges (none: the other mail alone)."""
         self.clock: FixedClock = twin_of.clock if twin_of else FixedClock(T0)
-        self.repo: MemoryCases = twin_of.repo if twin_of else MemoryCases()
-        self.timers: FakeTimers = twin_of.timers if twin_of else FakeTimers()
         self.bus: RecordingPublisher = twin_of.bus if twin_of else RecordingPublisher()
+        self.repo: MemoryCases = twin_of.repo if twin_of else MemoryCases(self.bus)
+        self.timers: FakeTimers = twin_of.timers if twin_of else FakeTimers()
         self.outbox = Outbox()
         self.requesters: MemoryRequesters = twin_of.requesters if twin_of else MemoryRequesters()
         self.staff = Staff(
@@ -92,12 +92,12 @@ class World:
         ids = counter_ids(10_000 if twin_of else 1)
         generations = itertools.count(10_000 if twin_of else 1)
         self.books: Books = twin_of.books if twin_of else Books(book)
-        self.store = CaseStore(self.repo, self.timers, self.bus, self.books, lambda: f"{next(generations):08x}")
+        self.store = CaseStore(self.repo, self.timers, self.books, lambda: f"{next(generations):08x}")
         self.intake = CaseIntake(self.store, self.repo, self.requesters, self.clock, ids)
         self.work = CaseWork(self.store, self.repo, self.clock, ids, backoff=lambda attempt: None)
         self.survey = CsatSurvey(self.store, self.repo, self.signer, self.clock)
         self.queries = CaseQueries(self.repo, self.books)
-        self.firing = SlaTimerService(self.store, self.repo, self.bus, self.clock)
+        self.firing = SlaTimerService(self.store, self.repo, self.clock)
         self.mailer = CaseMailer(
             self.repo,
             self.requesters,

@@ -18,6 +18,8 @@ from ecrm.loyalty.ports import AlreadyApplied, LedgerWrite, MemberChange, Member
 from ecrm.loyalty.state import MemberState, OrderRecord
 from ecrm.timers import Timer
 
+from tests.unit.fakes import RecordingPublisher
+
 
 class Throttled(Exception):
     """A transient failure (ProvisionedThroughputExceeded, a lost response): the caller retries."""
@@ -33,6 +35,8 @@ class MemoryLedger:
     throttle: set[int] = field(default_factory=set)
     lose_ack: set[int] = field(default_factory=set)
     before_apply: list[Callable[[], None]] = field(default_factory=list)
+    # Where each write's events go when it commits (the outbox, then the bus).
+    events: RecordingPublisher = field(default_factory=RecordingPublisher)
 
     def get_member(self, member_id: str) -> MemberState | None:
         self.reads += 1
@@ -84,6 +88,7 @@ class MemoryLedger:
                 raise MemberChanged(write.member_id)
 
     def _commit(self, write: LedgerWrite) -> None:
+        self.events.publish(write.events)
         for entry in write.entries:
             self.entries[(entry.member_id, entry.entry_id)] = entry
         if write.order is not None:

@@ -104,11 +104,13 @@ class World:
     timers: MemoryTimers = field(default_factory=MemoryTimers)
     bus: RecordingPublisher = field(default_factory=RecordingPublisher)
     outbox: Outbox = field(default_factory=Outbox)
-    contacts: MemoryContacts = field(default_factory=MemoryContacts)
+    contacts: MemoryContacts = field(init=False)
 
     def __post_init__(self) -> None:
-        self.effects = Effects(self.timers, self.bus, self.programme)
-        members = ContactMembers(self.contacts, self.bus, self.clock)
+        self.contacts = MemoryContacts(self.bus)
+        self.ledger.events = self.bus
+        self.effects = Effects(self.timers, self.programme)
+        members = ContactMembers(self.contacts, self.clock)
         self.accrual = AccrualService(self.ledger, members, self.effects, self.clock, self.programme)
         self.redemption = RedemptionService(self.ledger, self.effects, self.clock, self.programme)
         self.expiry = ExpiryService(self.ledger, self.effects, self.clock, self.programme, self.contacts, self.outbox)

@@ -1,5 +1,6 @@
-"""Case events as CloudWatch metrics (Powertools EMF): each event published is counted, and the
-business times and ratings it carries are recorded, for the dashboard and the SlaBreached alarm."""
+"""Case events as CloudWatch metrics (Powertools EMF): each event of a committed write is counted,
+and the business times and ratings it carries are recorded, for the dashboard and the SlaBreached
+alarm. The store tells of a write's events only once the write succeeded."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ecrm.cases.events import CaseCommented, CaseRated, CaseSolved
-from ecrm.events import DomainEvent, EventPublisher
+from ecrm.events import DomainEvent
 
 COUNTED = {
     "CaseCreated.v1": "CaseCreated",
@@ -21,15 +22,11 @@ COUNTED = {
 }
 
 
-class MeteredEvents:
-    """An EventPublisher that, once the events are on the bus, turns them into metrics."""
-
-    def __init__(self, inner: EventPublisher, metrics: Metrics) -> None:
-        self._inner = inner
+class CaseMetrics:
+    def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
 
-    def publish(self, events: Sequence[DomainEvent]) -> None:
-        self._inner.publish(events)
+    def record(self, events: Sequence[DomainEvent]) -> None:
         for event in events:
             self._record(event)
 

@@ -6,7 +6,7 @@ as whatever they count."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -18,6 +18,8 @@ from ecrm.campaigns.models import Campaign, CampaignStats, Counts, RunStage, Seg
 from ecrm.campaigns.ports import BatchProgress
 from ecrm.clock import SYSTEM_CLOCK, Clock
 from ecrm.errors import AlreadyExists, Conflict
+from ecrm.events import DomainEvent
+from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -113,9 +115,12 @@ def _add(name: str, count: int, total: dict[str, int], variants: dict[int, dict[
 class DynamoRepository(Generic[E]):
     """One item per entity: `<KIND>#<id>` / `<KIND>`, listed newest first on gsi1 (`<KINDS>`)."""
 
-    def __init__(self, client: DynamoDBClient, table: str, model: type[E], kind: str) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table: str, model: type[E], kind: str, outbox: Outbox | None = None
+    ) -> None:
         self._db = client
         self._table = table
+        self._outbox = outbox  # where saves commit their events (repositories that announce nothing leave it out)
         self._model: type[E] = model
         self._kind = kind
         self._listing = f"{kind}S"
@@ -134,9 +139,9 @@ class DynamoRepository(Generic[E]):
                 raise AlreadyExists(entity.id) from exc
             raise
 
-    def save(self, entity: E, expected_version: int) -> None:
+    def save(self, entity: E, expected_version: int, events: Sequence[DomainEvent] = ()) -> None:
         try:
-            self._write([self._put(entity, "version = :v", {":v": expected_version})], entity)
+            self._write([self._put(entity, "version = :v", {":v": expected_version}), *self._events(events)], entity)
         except ClientError as exc:
             if dynamo.condition_failed(exc):
                 raise Conflict(f"{self._kind.lower()} {entity.id} is no longer at version {expected_version}") from exc
@@ -160,12 +165,20 @@ class DynamoRepository(Generic[E]):
 
     # -- helpers -------------------------------------------------------------------------------
     def _write(self, items: builtins.list[Item], entity: E) -> None:
+        """The entity's put first (condition failures are read off it), then what goes with it."""
         extra: builtins.list[Item] = self._alongside(entity)
-        if extra:
+        if extra or len(items) > 1:
             dynamo.transact(self._db, [*items, *extra])
         else:
             put = items[0]["Put"]
             self._db.put_item(**put)
+
+    def _events(self, events: Sequence[DomainEvent]) -> builtins.list[Item]:
+        if not events:
+            return []
+        if self._outbox is None:
+            raise ValueError(f"the {self._kind.lower()} repository was built without the outbox: it cannot announce")
+        return self._outbox.puts(events)
 
     def _alongside(self, entity: E) -> builtins.list[Item]:
         """Items written in the same transaction as the entity (campaigns: their trigger item)."""
@@ -198,8 +211,8 @@ class DynamoCampaigns(DynamoRepository[Campaign]):
     """Campaigns, and a `TRIGGER#<detail type>` / `<campaign id>` item per live triggered campaign,
     written or deleted in the same transaction as the campaign."""
 
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        super().__init__(client, table, Campaign, "CAMPAIGN")
+    def __init__(self, client: DynamoDBClient, table: str, outbox: Outbox | None = None) -> None:
+        super().__init__(client, table, Campaign, "CAMPAIGN", outbox)
 
     def _alongside(self, entity: Campaign) -> list[Item]:
         schedule = entity.schedule

@@ -31,6 +31,8 @@ from ecrm.adapters.dynamo import (
 )
 from ecrm.cases.models import AuditEntry, Case, Comment, EscalationRecord, Priority
 from ecrm.errors import AlreadyExists, Conflict
+from ecrm.events import DomainEvent
+from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -81,9 +83,12 @@ def _months(since: datetime, until: datetime) -> Iterator[str]:
 
 
 class DynamoCases:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    """`outbox`: where writes commit the events they announce (readers leave it out)."""
+
+    def __init__(self, client: DynamoDBClient, table: str, outbox: Outbox | None = None) -> None:
         self._db = client
         self._table = table
+        self._outbox = outbox
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, case_id: str) -> Case | None:
@@ -164,7 +169,14 @@ class DynamoCases:
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # -- writes ------------------------------------------------------------------------------
-    def create(self, case: Case, audit: Sequence[AuditEntry], *, idempotency_key: str | None = None) -> None:
+    def create(
+        self,
+        case: Case,
+        audit: Sequence[AuditEntry],
+        *,
+        idempotency_key: str | None = None,
+        events: Sequence[DomainEvent] = (),
+    ) -> None:
         items = [self._put(_case_values(case), "attribute_not_exists(pk)")]
         if idempotency_key:
             expires = int((case.created_at + INTAKE_KEY_TTL).timestamp())
@@ -172,6 +184,7 @@ class DynamoCases:
             items.append(self._put(ref, "attribute_not_exists(pk)"))
         link = {"pk": f"REQUESTER#{case.requester_id}", "sk": case_pk(case.id), "case_id": case.id}
         items += [self._put(link), *(self._put(_audit_values(e), "attribute_not_exists(sk)") for e in audit)]
+        items += self._events(events)
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
@@ -180,9 +193,15 @@ class DynamoCases:
             raise
 
     def save(
-        self, case: Case, expected_version: int, audit: Sequence[AuditEntry], *, comments: Sequence[Comment] = ()
+        self,
+        case: Case,
+        expected_version: int,
+        audit: Sequence[AuditEntry],
+        *,
+        comments: Sequence[Comment] = (),
+        events: Sequence[DomainEvent] = (),
     ) -> None:
-        items = self._change(case, expected_version, audit, comments)
+        items = self._change(case, expected_version, audit, comments) + self._events(events)
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
@@ -191,10 +210,17 @@ class DynamoCases:
             raise
 
     def apply_escalation(
-        self, case: Case, expected_version: int, audit: Sequence[AuditEntry], records: Sequence[EscalationRecord]
+        self,
+        case: Case,
+        expected_version: int,
+        audit: Sequence[AuditEntry],
+        records: Sequence[EscalationRecord],
+        *,
+        events: Sequence[DomainEvent] = (),
     ) -> None:
         items = self._change(case, expected_version, audit, ())
         items += [self._put(_record_values(r), "attribute_not_exists(sk)") for r in records]
+        items += self._events(events)  # last: the codes below are read by position
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
@@ -207,16 +233,12 @@ class DynamoCases:
                 raise AlreadyExists("escalation record") from exc
             raise Conflict(f"case {case.id} is no longer at version {expected_version}") from exc
 
-    def mark_announced(self, case_id: str, keys: Sequence[str], at: datetime) -> None:
-        for record_key in keys:
-            self._db.update_item(
-                TableName=self._table,
-                Key=key(case_pk(case_id), f"ESC#{record_key}"),
-                UpdateExpression="SET announced_at = :t, #r.announced_at = :t",
-                ConditionExpression="attribute_exists(sk)",
-                ExpressionAttributeNames={"#r": "record"},
-                ExpressionAttributeValues={":t": {"S": at.isoformat()}},
-            )
+    def _events(self, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
+        if not events:
+            return []
+        if self._outbox is None:
+            raise ValueError("this cases repository was built without the outbox: it cannot announce writes")
+        return self._outbox.puts(events)
 
     def rewrite_trail(self, case_id: str, comments: Sequence[Comment], audit: Sequence[AuditEntry]) -> None:
         puts = [_comment_values(c) for c in comments] + [_audit_values(e) for e in audit]

@@ -12,6 +12,8 @@ from ecrm.adapters import dynamo
 from ecrm.contacts.models import ConsentRecord, Contact
 from ecrm.contacts.ports import Related
 from ecrm.errors import AlreadyExists, Conflict
+from ecrm.events import DomainEvent
+from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -29,9 +31,13 @@ def email_pk(email: str) -> str:
 
 
 class DynamoContacts:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    """`outbox`: where writes commit the events they announce; readers (the campaign sender) and
+    writers that announce nothing leave it out."""
+
+    def __init__(self, client: DynamoDBClient, table: str, outbox: Outbox | None = None) -> None:
         self._db = client
         self._table = table
+        self._outbox = outbox
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, contact_id: str) -> Contact | None:
@@ -68,18 +74,23 @@ class DynamoContacts:
                 mail.append({k: v for k, v in item.items() if k not in {"pk", "sk"}})
         return Related(consent=consent, mail=mail)
 
+    def announce(self, events: Sequence[DomainEvent]) -> None:
+        """Events that go with no change (a repeated erase announces itself again)."""
+        self._db.transact_write_items(TransactItems=self._events(events))  # type: ignore[arg-type]
+
     def is_erased(self, contact_id: str) -> bool:
         key = dynamo.key(contact_pk(contact_id), ERASED)
         return "Item" in self._db.get_item(TableName=self._table, Key=key)
 
     # -- writes ------------------------------------------------------------------------------
-    def create(self, contact: Contact, consent: Sequence[ConsentRecord]) -> None:
+    def create(self, contact: Contact, consent: Sequence[ConsentRecord], events: Sequence[DomainEvent] = ()) -> None:
         email_ref = {"pk": email_pk(contact.email), "sk": "EMAIL", "contact_id": contact.id}
         items = [
             self._put(email_ref, "attribute_not_exists(pk)"),
             self._put(self._profile(contact), "attribute_not_exists(pk)"),
             *(self._put(self._tag(contact, t)) for t in contact.tags),
             *(self._put(self._consent(contact.id, r)) for r in consent),
+            *self._events(events),
         ]
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
@@ -95,6 +106,7 @@ class DynamoContacts:
         added_tags: Sequence[str] = (),
         removed_tags: Sequence[str] = (),
         consent: Sequence[ConsentRecord] = (),
+        events: Sequence[DomainEvent] = (),
     ) -> None:
         guard = {":v": {"N": str(expected_version)}}
         items = [
@@ -105,6 +117,7 @@ class DynamoContacts:
                 for t in removed_tags
             ),
             *(self._put(self._consent(contact.id, r)) for r in consent),
+            *self._events(events),
         ]
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
@@ -119,19 +132,31 @@ class DynamoContacts:
     def mark_mail_sent(self, contact_id: str, key: str, message_id: str, now: datetime) -> None:
         dynamo.mark_mail_sent(self._db, self._table, contact_pk(contact_id), key, message_id, now)
 
-    def erase(self, contact: Contact, now: datetime) -> None:
-        """Tombstone first, profile last: a crash part-way leaves the profile, so a retried erase
-        finds the contact and finishes the job."""
+    def erase(self, contact: Contact, now: datetime, events: Sequence[DomainEvent] = ()) -> None:
+        """Tombstone (with the events announcing the erasure) first, profile last: a crash part-way
+        leaves the profile, so a retried erase finds the contact and finishes the job."""
         pk = contact_pk(contact.id)
-        self._db.put_item(
-            TableName=self._table, Item=dynamo.item({"pk": pk, "sk": ERASED, "erased_at": now.isoformat()})
-        )
+        self._write_with_events(dynamo.item({"pk": pk, "sk": ERASED, "erased_at": now.isoformat()}), events)
         keys = [dynamo.key(email_pk(contact.email), "EMAIL")]
         keys += [dynamo.key(pk, i["sk"]) for i in self._partition(contact.id) if i["sk"] not in {PROFILE, ERASED}]
         dynamo.batch_write(self._db, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
         self._db.delete_item(TableName=self._table, Key=dynamo.key(pk, PROFILE))
 
     # -- helpers -----------------------------------------------------------------------------
+    def _events(self, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
+        if not events:
+            return []
+        if self._outbox is None:
+            raise ValueError("this contacts repository was built without the outbox: it cannot announce writes")
+        return self._outbox.puts(events)
+
+    def _write_with_events(self, values: dict[str, Any], events: Sequence[DomainEvent]) -> None:
+        if events:
+            put = {"Put": {"TableName": self._table, "Item": values}}
+            self._db.transact_write_items(TransactItems=[put, *self._events(events)])  # type: ignore[list-item]
+        else:
+            self._db.put_item(TableName=self._table, Item=values)
+
     def _put(
         self, values: dict[str, Any], condition: str | None = None, values_for_condition: dict[str, Any] | None = None
     ) -> dict[str, Any]:

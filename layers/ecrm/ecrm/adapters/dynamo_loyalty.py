@@ -32,6 +32,7 @@ from ecrm.loyalty.ports import (
 )
 from ecrm.loyalty.programmes import StoredProgramme
 from ecrm.loyalty.state import MemberState, OrderRecord
+from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -208,9 +209,10 @@ def _mapped(exc: ClientError, entries: int, order_at: int | None, member_at: int
 class DynamoLedger:
     """LedgerRepository and MemberErasure over the Loyalty table."""
 
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, outbox: Outbox | None = None) -> None:
         self._db = client
         self._table = table
+        self._outbox = outbox  # where writes commit their events (readers leave it out)
 
     @property
     def client(self) -> DynamoDBClient:
@@ -257,6 +259,10 @@ class DynamoLedger:
         if write.member is not None and write.member_id is not None:
             member_at = len(items)
             items.append(self._member_update(write.member_id, write.member))
+        if write.events:  # last: the cancellation reasons above are read by position
+            if self._outbox is None:
+                raise ValueError("this ledger was built without the outbox: it cannot announce writes")
+            items += self._outbox.puts(write.events)
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:

@@ -22,6 +22,8 @@ from ecrm.campaigns.ports import MemberPage, Membership, Recipient
 from ecrm.campaigns.segments import IndexQuery, Member, sort_key
 from ecrm.contacts.models import Contact
 from ecrm.errors import Conflict, NotFound
+from ecrm.events import DomainEvent
+from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -180,10 +182,11 @@ class DynamoSegmentIndex:
 
 
 class DynamoPreferences:
-    def __init__(self, client: DynamoDBClient, table: str, contacts_table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, contacts_table: str, outbox: Outbox | None = None) -> None:
         self._db = client
         self._table = table
         self._contacts_table = contacts_table
+        self._outbox = outbox
 
     def get(self, contact_id: str) -> Preferences:
         found = self._db.get_item(
@@ -191,7 +194,7 @@ class DynamoPreferences:
         ).get("Item")
         return preferences_of(contact_id, dynamo.plain(found)) if found else Preferences(contact_id=contact_id)
 
-    def save(self, preferences: Preferences, expected_version: int) -> None:
+    def save(self, preferences: Preferences, expected_version: int, events: Sequence[DomainEvent] = ()) -> None:
         stored = dynamo.item(
             {
                 "pk": contact_pk(preferences.contact_id),
@@ -203,7 +206,11 @@ class DynamoPreferences:
         )
         put = _versioned_put(self._table, stored, expected_version)
         try:
-            dynamo.transact(self._db, [{"Put": put}, _profile_check(self._contacts_table, preferences.contact_id)])
+            if events and self._outbox is None:
+                raise ValueError("the preferences store was built without the outbox: it cannot announce")
+            announced = self._outbox.puts(events) if self._outbox and events else []
+            check = _profile_check(self._contacts_table, preferences.contact_id)
+            dynamo.transact(self._db, [{"Put": put}, check, *announced])
         except ClientError as exc:
             _raise_for(exc, "preferences")
 

@@ -16,6 +16,8 @@ from ecrm.adapters.dynamo_campaigns import shard_of, stats_update
 from ecrm.campaigns.models import SendKey, SendRecord, Suppression, address_key
 from ecrm.campaigns.ports import Engagement
 from ecrm.campaigns.ratelimit import SlotTake
+from ecrm.events import DomainEvent
+from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -246,9 +248,10 @@ class DynamoRateSlots:
 class DynamoSuppressions:
     """`SUPPRESS#<sha256 of the normalized address>` / `SUPPRESS`: no address in clear."""
 
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, outbox: Outbox | None = None) -> None:
         self._db = client
         self._table = table
+        self._outbox = outbox
 
     @staticmethod
     def key_of(email: str) -> Item:
@@ -262,7 +265,7 @@ class DynamoSuppressions:
         found = self._db.get_item(TableName=self._table, Key=self.key_of(email), ConsistentRead=True).get("Item")
         return self.entry(dynamo.plain(found)) if found else None
 
-    def add(self, email: str, suppression: Suppression) -> bool:
+    def add(self, email: str, suppression: Suppression, events: Sequence[DomainEvent] = ()) -> bool:
         # A complaint replaces a bounce (it is the stronger signal); nothing replaces a complaint.
         condition = "attribute_not_exists(pk)"
         vals: dict[str, Any] = {}
@@ -287,7 +290,12 @@ class DynamoSuppressions:
         if vals:
             put["ExpressionAttributeValues"] = dynamo.values(vals)
         try:
-            self._db.put_item(**put)
+            if events:
+                if self._outbox is None:
+                    raise ValueError("the suppression list was built without the outbox: it cannot announce")
+                dynamo.transact(self._db, [{"Put": put}, *self._outbox.puts(events)])
+            else:
+                self._db.put_item(**put)
         except ClientError as exc:
             if dynamo.condition_failed(exc):
                 return False

@@ -29,20 +29,29 @@ class EventBridgePublisher:
         self._sleep = sleep
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
-        entries = [self._entry(e) for e in events]
-        for start in range(0, len(entries), MAX_BATCH):
-            self._put(entries[start : start + MAX_BATCH])
+        failed = self.put([self._entry(e) for e in events])
+        if failed:
+            raise PublishFailed(f"{len(failed)} event(s) still rejected after {self._attempts} attempts")
 
-    def _put(self, entries: list[dict[str, Any]]) -> None:
-        pending = entries
+    def put(self, entries: Sequence[dict[str, Any]]) -> list[int]:
+        """PutEvents in batches of ten, rejected entries retried with backoff: the positions (in
+        `entries`) of those still rejected after every attempt."""
+        failed: list[int] = []
+        for start in range(0, len(entries), MAX_BATCH):
+            failed += [start + i for i in self._put(entries[start : start + MAX_BATCH])]
+        return failed
+
+    def _put(self, entries: Sequence[dict[str, Any]]) -> list[int]:
+        pending = list(range(len(entries)))
         for attempt in range(self._attempts):
-            result = self._client.put_events(Entries=pending)  # type: ignore[arg-type]
+            result = self._client.put_events(Entries=[entries[i] for i in pending])  # type: ignore[misc]
             if not result.get("FailedEntryCount"):
-                return
+                return []
             # Results line up with the request entries; only those carrying an ErrorCode failed.
-            pending = [e for e, r in zip(pending, result["Entries"], strict=True) if r.get("ErrorCode")]
-            self._sleep(0.05 * 2**attempt)
-        raise PublishFailed(f"{len(pending)} event(s) still rejected after {self._attempts} attempts")
+            pending = [i for i, r in zip(pending, result["Entries"], strict=True) if r.get("ErrorCode")]
+            if attempt < self._attempts - 1:
+                self._sleep(0.05 * 2**attempt)
+        return pending
 
     def _entry(self, event: DomainEvent) -> dict[str, Any]:
         return {

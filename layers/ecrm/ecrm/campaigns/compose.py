@@ -20,7 +20,6 @@ from ecrm.adapters.dynamo_campaigns import DynamoCampaigns, DynamoRepository, Dy
 from ecrm.adapters.dynamo_contacts import DynamoContacts
 from ecrm.adapters.dynamo_segments import DynamoPreferences, DynamoRecipients, DynamoSegmentIndex
 from ecrm.adapters.dynamo_sends import DynamoFeedbackLog, DynamoRateSlots, DynamoSendRecords, DynamoSuppressions
-from ecrm.adapters.eventbridge import EventBridgePublisher
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.secrets import SecretSigner
 from ecrm.adapters.ses_campaigns import SesCampaignMailer, send_rate_from_quota
@@ -37,6 +36,7 @@ from ecrm.campaigns.service import CampaignService, SegmentService, TemplateServ
 from ecrm.campaigns.triggers import TriggerService
 from ecrm.campaigns.unsubscribe import LinkBase
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.outbox import Outbox
 from ecrm.settings import (
     CampaignsApiSettings,
     CampaignTimers,
@@ -105,14 +105,13 @@ def _runs(
 ) -> CampaignRuns:
     db = session.client("dynamodb")
     return CampaignRuns(
-        campaigns=DynamoCampaigns(db, settings.table_name),
+        campaigns=DynamoCampaigns(db, settings.table_name, Outbox(settings.outbox_table)),
         segments=_segments(db, settings.table_name),
         index=DynamoSegmentIndex(db, settings.table_name, settings.contacts_table),
         runs=DynamoRuns(db, settings.table_name),
         queue=queue,
         stats=DynamoStats(db, settings.table_name),
         timers=_timers(session, settings),
-        events=EventBridgePublisher(session.client("events"), settings.event_bus),
         clock=SYSTEM_CLOCK,
     )
 
@@ -136,14 +135,13 @@ def campaigns_api(settings: CampaignsApiSettings) -> CampaignsApi:
         ),
         segments=SegmentService(_segments(db, table), index, SYSTEM_CLOCK),
         campaigns=CampaignService(
-            campaigns=DynamoCampaigns(db, table),
+            campaigns=DynamoCampaigns(db, table, Outbox(settings.outbox_table)),
             templates=_templates(db, table),
             segments=_segments(db, table),
             runs=_runs(session, settings, _NoSendQueue()),
             timers=timers,
             recurring=timers,
             stats=DynamoStats(db, table),
-            events=EventBridgePublisher(session.client("events"), settings.event_bus),
             clock=SYSTEM_CLOCK,
         ),
     )
@@ -154,10 +152,9 @@ def preference_center(settings: UnsubscribeSettings) -> PreferenceCenter:
     db = session.client("dynamodb")
     return PreferenceCenter(
         signer=_signer(session, settings.signing_secret_id),
-        preferences=DynamoPreferences(db, settings.table_name, settings.contacts_table),
+        preferences=DynamoPreferences(db, settings.table_name, settings.contacts_table, Outbox(settings.outbox_table)),
         records=DynamoSendRecords(db, settings.table_name),
         contacts=DynamoContacts(db, settings.contacts_table),
-        events=EventBridgePublisher(session.client("events"), settings.event_bus),
         clock=SYSTEM_CLOCK,
         topics=settings.topics,
     )
@@ -228,10 +225,9 @@ def feedback(settings: FeedbackSettings) -> FeedbackService:
     projection = membership(settings)
     return FeedbackService(
         records=DynamoSendRecords(db, settings.table_name),
-        suppressions=DynamoSuppressions(db, settings.table_name),
+        suppressions=DynamoSuppressions(db, settings.table_name, Outbox(settings.outbox_table)),
         contacts=DynamoContacts(db, settings.contacts_table),
         log=DynamoFeedbackLog(db, settings.table_name),
-        events=EventBridgePublisher(session.client("events"), settings.event_bus),
         clock=SYSTEM_CLOCK,
         ignore_clicks_on=(settings.unsubscribe_url, settings.preferences_url),
         activity=lambda contact_id, at: projection.refresh(contact_id, activity=at),

@@ -32,7 +32,6 @@ from ecrm.campaigns.models import SendKey, Suppression, SuppressionReason, addre
 from ecrm.campaigns.ports import ContactReader, Engagement, FeedbackLog, SendRecords, SuppressionList
 from ecrm.campaigns.sending import key_from_tags
 from ecrm.clock import Clock
-from ecrm.events import EventPublisher
 from ecrm.types import normalize_email
 
 SOURCE = "aws.ses"
@@ -194,7 +193,6 @@ class FeedbackService:
         suppressions: SuppressionList,
         contacts: ContactReader,
         log: FeedbackLog,
-        events: EventPublisher,
         clock: Clock,
         ignore_clicks_on: Sequence[str] = (),
         activity: Callable[[str, datetime], object] | None = None,
@@ -206,7 +204,6 @@ class FeedbackService:
         self._suppressions = suppressions
         self._contacts = contacts
         self._log = log
-        self._events = events
         self._clock = clock
         self._ignore = tuple(ignore_clicks_on)
 
@@ -237,7 +234,5 @@ class FeedbackService:
             contact = self._contacts.find_by_email(effect.email)
             contact_id = contact.id if contact else None
         entry = Suppression(address_key=address_key(effect.email), reason=effect.reason, at=at, contact_id=contact_id)
-        if not self._suppressions.add(effect.email, entry):
-            return False
-        self._events.publish([MailSuppressed(occurred_at=at, reason=effect.reason, contact_id=contact_id)])
-        return True
+        suppressed = MailSuppressed(occurred_at=at, reason=effect.reason, contact_id=contact_id)
+        return self._suppressions.add(effect.email, entry, events=[suppressed])

@@ -28,6 +28,7 @@ from ecrm.campaigns.models import (
 from ecrm.campaigns.ratelimit import RateSlots, Sleeper
 from ecrm.campaigns.segments import IndexQuery, Member
 from ecrm.contacts.models import Contact
+from ecrm.events import DomainEvent
 from ecrm.mail import Mail
 
 __all__ = [
@@ -65,8 +66,9 @@ class Repository(Protocol[T]):
         """Raise AlreadyExists if the id is taken."""
         ...
 
-    def save(self, entity: T, expected_version: int) -> None:
-        """Write if the stored version is still `expected_version`, else raise Conflict."""
+    def save(self, entity: T, expected_version: int, events: Sequence[DomainEvent] = ()) -> None:
+        """Write if the stored version is still `expected_version`, else raise Conflict. `events`
+        (in every write here) commit with the write or not at all: the transactional outbox."""
         ...
 
     def list(self, limit: int, cursor: str | None) -> tuple[list[T], str | None]:
@@ -159,8 +161,9 @@ class SuppressionList(Protocol):
     """Keyed by a hash of the normalized address (`SUPPRESS#<sha256>`): it outlives the contact."""
 
     def get(self, email: str) -> Suppression | None: ...
-    def add(self, email: str, suppression: Suppression) -> bool:
-        """Put if absent (a complaint also replaces a bounce); True if the entry is new or changed."""
+    def add(self, email: str, suppression: Suppression, events: Sequence[DomainEvent] = ()) -> bool:
+        """Put if absent (a complaint also replaces a bounce); True if the entry is new or changed
+        (and then `events` committed with it)."""
         ...
 
 
@@ -169,7 +172,7 @@ class PreferencesStore(Protocol):
         """Stored preferences, or empty ones at version 0."""
         ...
 
-    def save(self, preferences: Preferences, expected_version: int) -> None:
+    def save(self, preferences: Preferences, expected_version: int, events: Sequence[DomainEvent] = ()) -> None:
         """Write at `expected_version + 1` (0: must not exist yet), else raise Conflict. A
         ConditionCheck that the contact's profile still exists rides along (NotFound if not), so a
         change racing an erasure cannot leave preferences behind."""

@@ -15,7 +15,6 @@ from ecrm.campaigns.unsubscribe import UnsubscribeClaims
 from ecrm.clock import Clock
 from ecrm.contacts.ports import TokenSigner
 from ecrm.errors import Conflict, InvalidInput, NotFound
-from ecrm.events import EventPublisher
 
 _ATTEMPTS = 3
 _Rule = Callable[[Preferences], Preferences | None]
@@ -41,7 +40,6 @@ class PreferenceCenter:
         preferences: PreferencesStore,
         records: SendRecords,
         contacts: ContactReader,
-        events: EventPublisher,
         clock: Clock,
         topics: Sequence[str],
     ) -> None:
@@ -49,7 +47,6 @@ class PreferenceCenter:
         self._preferences = preferences
         self._records = records
         self._contacts = contacts
-        self._events = events
         self._clock = clock
         self._topics = tuple(topics)
 
@@ -89,24 +86,8 @@ class PreferenceCenter:
             changed = rule(current)
             if changed is None:
                 return False
-            try:
-                self._preferences.save(changed.model_copy(update={"version": current.version + 1}), current.version)
-            except Conflict:
-                continue
-            except NotFound:
-                return False  # erased between the check above and the write: nothing is kept
-            self._announce(claims, current, changed)
-            return True
-        raise Conflict("preferences kept changing")
-
-    def _announce(self, claims: UnsubscribeClaims, before: Preferences, after: Preferences) -> None:
-        dropped = sorted(after.unsubscribed - before.unsubscribed)
-        if not dropped:
-            return
-        key = SendKey(campaign_id=claims.campaign_id, run_id=claims.run_id, contact_id=claims.contact_id)
-        self._records.mark(key, "unsubscribed", self._clock.now())
-        self._events.publish(
-            [
+            dropped = sorted(changed.unsubscribed - current.unsubscribed)
+            events = [
                 ContactUnsubscribed(
                     occurred_at=self._clock.now(),
                     contact_id=claims.contact_id,
@@ -114,7 +95,21 @@ class PreferenceCenter:
                     campaign_id=claims.campaign_id,
                 )
             ]
-        )
+            try:
+                self._preferences.save(
+                    changed.model_copy(update={"version": current.version + 1}),
+                    current.version,
+                    events=events if dropped else [],
+                )
+            except Conflict:
+                continue
+            except NotFound:
+                return False  # erased between the check above and the write: nothing is kept
+            if dropped:  # the campaign's stats: the send that brought the contact here
+                key = SendKey(campaign_id=claims.campaign_id, run_id=claims.run_id, contact_id=claims.contact_id)
+                self._records.mark(key, "unsubscribed", self._clock.now())
+            return True
+        raise Conflict("preferences kept changing")
 
     def _view(self, prefs: Preferences) -> PreferencesView:
         return PreferencesView(

@@ -31,7 +31,6 @@ from ecrm.campaigns.ports import CampaignRepository, Repository, RunStore, Segme
 from ecrm.campaigns.segments import SegmentPlan, SegmentRules, candidate_partitions, pages, plan
 from ecrm.clock import Clock
 from ecrm.errors import Conflict, NotFound
-from ecrm.events import EventPublisher
 from ecrm.timers import Timer, Timers, timer_name
 
 PAGE_SIZE = 100  # index items per Query page; a page becomes at most one batch
@@ -85,7 +84,6 @@ class CampaignRuns:
         queue: SendQueue,
         stats: StatsStore,
         timers: Timers,
-        events: EventPublisher,
         clock: Clock,
         page_size: int = PAGE_SIZE,
     ) -> None:
@@ -96,7 +94,6 @@ class CampaignRuns:
         self._queue = queue
         self._stats = stats
         self._timers = timers
-        self._events = events
         self._clock = clock
         self._page_size = page_size
 
@@ -120,12 +117,10 @@ class CampaignRuns:
         if not (campaign.status == "sending" and campaign.current_run == run_id):
             try:
                 started = lifecycle.start_run(campaign, run_id, self._clock.now())
-                self._campaigns.save(started, campaign.version)
+                event = CampaignSendStarted(occurred_at=self._clock.now(), campaign_id=campaign_id, run_id=run_id)
+                self._campaigns.save(started, campaign.version, events=[event])
             except Conflict:
                 return  # stale timer, or another start won the race and plans this run
-            self._events.publish(
-                [CampaignSendStarted(occurred_at=self._clock.now(), campaign_id=campaign_id, run_id=run_id)]
-            )
             campaign = started
         self.plan(campaign_id, run_id, first_stage(campaign), deadline)
 
@@ -232,13 +227,13 @@ class CampaignRuns:
             self._timers.set(Timer(schedule_name(campaign_id, "ab"), at, payload))
             return
         now = self._clock.now()
+        targeted = sum(s.targeted for s in self._stages(campaign_id, run_id))
+        sent = CampaignSent(occurred_at=now, campaign_id=campaign_id, run_id=run_id, targeted=targeted)
         try:
             finished = lifecycle.finish_run(campaign, run_id, now, more_runs=_more_runs(campaign, now))
-            self._campaigns.save(finished, campaign.version)
+            self._campaigns.save(finished, campaign.version, events=[sent])
         except Conflict:
             return  # the other caller closed it
-        targeted = sum(s.targeted for s in self._stages(campaign_id, run_id))
-        self._events.publish([CampaignSent(occurred_at=now, campaign_id=campaign_id, run_id=run_id, targeted=targeted)])
 
     def _stages(self, campaign_id: str, run_id: str) -> list[RunStage]:
         found = (self._runs.get(campaign_id, run_id, s) for s in ("all", "sample", "rest"))

@@ -33,7 +33,6 @@ from ecrm.campaigns.templates import CompiledTemplate
 from ecrm.campaigns.unsubscribe import LinkBase, links
 from ecrm.clock import Clock
 from ecrm.errors import Conflict, InvalidInput, NotFound
-from ecrm.events import EventPublisher
 from ecrm.timers import ARMING_MARGIN, Recurrence, RecurringTimers, Timer, Timers
 
 # A one-off time this far in the past is refused when scheduling (a typo, not "now").
@@ -188,7 +187,6 @@ class CampaignService(_Catalog[Campaign]):
         timers: Timers,
         recurring: RecurringTimers,
         stats: StatsStore,
-        events: EventPublisher,
         clock: Clock,
         ids: Callable[[], str] = new_id,
     ) -> None:
@@ -200,7 +198,6 @@ class CampaignService(_Catalog[Campaign]):
         self._timers = timers
         self._recurring = recurring
         self._stats = stats
-        self._events = events
         self._clock = clock
         self._ids = ids
 
@@ -240,12 +237,10 @@ class CampaignService(_Catalog[Campaign]):
         scheduled = lifecycle.schedule(current, self._clock.now())
         self._check_references(current)
         send_at = self._arm(current)
-        self._campaigns.save(scheduled, current.version)
-        self._fire_soon(scheduled, send_at)
         kind = current.schedule.kind
-        self._events.publish(
-            [CampaignScheduled(occurred_at=self._clock.now(), campaign_id=campaign_id, kind=kind, send_at=send_at)]
-        )
+        event = CampaignScheduled(occurred_at=self._clock.now(), campaign_id=campaign_id, kind=kind, send_at=send_at)
+        self._campaigns.save(scheduled, current.version, events=[event])
+        self._fire_soon(scheduled, send_at)
         return scheduled
 
     def _arm(self, campaign: Campaign) -> datetime | None:

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from ecrm.adapters.case_metrics import MeteredEvents
+from ecrm.adapters.case_metrics import CaseMetrics
 from ecrm.adapters.dynamo_case_config import DynamoPolicies, DynamoStaff
 from ecrm.adapters.dynamo_cases import DynamoCases
 from ecrm.adapters.dynamo_contacts import DynamoContacts
-from ecrm.adapters.eventbridge import EventBridgePublisher
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.secrets import SecretSigner
 from ecrm.adapters.ses import SesMailer
@@ -31,6 +30,7 @@ from ecrm.cases.staff import Staff, StaffAdmin
 from ecrm.cases.store import CaseStore
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.observability import metrics
+from ecrm.outbox import Outbox
 from ecrm.settings import (
     CaseErasureSettings,
     CaseIntakeSettings,
@@ -53,12 +53,11 @@ RECOMPUTE_MARGIN_SECONDS = 30
 
 @dataclass(frozen=True)
 class Writer:
-    """What every function that changes cases shares: the table, the store (timers, events, book)."""
+    """What every function that changes cases shares: the table, the store (timers, outbox, book)."""
 
     repo: DynamoCases
     store: CaseStore
     policies: DynamoPolicies
-    events: MeteredEvents
 
 
 def _signer(session: Session, secret_id: str) -> SecretSigner:
@@ -71,7 +70,7 @@ def _signer(session: Session, secret_id: str) -> SecretSigner:
 
 def _writer(session: Session, settings: CaseWriterSettings, cache_seconds: int | None = None) -> Writer:
     db = session.client("dynamodb")
-    repo = DynamoCases(db, settings.cases_table)
+    repo = DynamoCases(db, settings.cases_table, Outbox(settings.outbox_table))
     timers = SchedulerTimers(
         session.client("scheduler"),
         session.client("sqs"),
@@ -81,15 +80,14 @@ def _writer(session: Session, settings: CaseWriterSettings, cache_seconds: int |
         queue_arn=settings.timer_queue_arn,
         queue_url=settings.timer_queue_url,
     )
-    events = MeteredEvents(EventBridgePublisher(session.client("events"), settings.event_bus), metrics)
     ttl = settings.policy_cache_seconds if cache_seconds is None else cache_seconds
     policies = DynamoPolicies(db, settings.cases_table, ttl)
-    return Writer(repo, CaseStore(repo, timers, events, policies), policies, events)
+    return Writer(repo, CaseStore(repo, timers, policies, committed=CaseMetrics(metrics).record), policies)
 
 
 def _requesters(session: Session, settings: CaseIntakeSettings) -> ContactRequesters:
-    contacts = DynamoContacts(session.client("dynamodb"), settings.contacts_table)
-    return ContactRequesters(contacts, EventBridgePublisher(session.client("events"), settings.event_bus), SYSTEM_CLOCK)
+    contacts = DynamoContacts(session.client("dynamodb"), settings.contacts_table, Outbox(settings.outbox_table))
+    return ContactRequesters(contacts, SYSTEM_CLOCK)
 
 
 def intake_service(settings: CaseIntakeSettings) -> CaseIntake:
@@ -165,7 +163,7 @@ def admin_service(settings: CasesAdminSettings) -> Administration:
 def timer_service(settings: CaseTimerSettings) -> SlaTimerService:
     session = boto3.session.Session()
     writer = _writer(session, settings)
-    return SlaTimerService(writer.store, writer.repo, writer.events, SYSTEM_CLOCK)
+    return SlaTimerService(writer.store, writer.repo, SYSTEM_CLOCK)
 
 
 @dataclass(frozen=True)

@@ -1,34 +1,31 @@
 """SLA timers coming due: the consumer of the case timer queue.
 
-Exactly once per (case, milestone, cycle, step) for the case's state, at least once for the
-events: a step stored but not yet announced (the publish failed, the function stopped) is
-announced by the next delivery of any of its timers.
+Exactly once per (case, milestone, cycle, step) for the case's state; the step's events commit
+with it (the outbox), so a step applied is a step announced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from ecrm.cases.escalation import AlreadyApplied, Decision, Escalate, NotYetDue, Stale, announce, decide
+from ecrm.cases.escalation import AlreadyApplied, Decision, Escalate, NotYetDue, Stale, decide
 from ecrm.cases.models import Case
 from ecrm.cases.ports import CaseRepository
 from ecrm.cases.sla import SlaTimerPayload
 from ecrm.cases.store import CaseStore
 from ecrm.clock import Clock
 from ecrm.errors import AlreadyExists, Conflict
-from ecrm.events import EventPublisher
 
 Outcome = Literal["applied", "already_applied", "stale", "not_yet_due"]
 _ATTEMPTS = 3
 
 
 class SlaTimerService:
-    def __init__(self, store: CaseStore, repo: CaseRepository, events: EventPublisher, clock: Clock) -> None:
+    def __init__(self, store: CaseStore, repo: CaseRepository, clock: Clock) -> None:
         self._store = store
         self._repo = repo
-        self._events = events
         self._clock = clock
 
     def on_timer(self, payload: Mapping[str, Any]) -> Outcome:
@@ -54,7 +51,6 @@ class SlaTimerService:
             self._store.resync(case)  # sets the step's timer again, at its time now
             return "not_yet_due"
         if isinstance(decision, AlreadyApplied):
-            self._announce_pending(case, decision.keys, now)
             return "already_applied"
         return self._escalate(case, decision, now)
 
@@ -64,16 +60,5 @@ class SlaTimerService:
         except Conflict:
             return None  # somebody changed the case: decide again on what they wrote
         except AlreadyExists:
-            keys = tuple(record.key for record in decision.records)
-            self._announce_pending(case, keys, now)
             return "already_applied"
-        self._repo.mark_announced(case.id, [record.key for record in decision.records], now)
         return "applied"
-
-    def _announce_pending(self, case: Case, keys: Sequence[str], now: datetime) -> None:
-        """Announce applied steps whose events never got out (the writer stopped after its write)."""
-        pending = [r for r in self._repo.escalations(case.id) if r.key in keys and r.announced_at is None]
-        if not pending:
-            return
-        self._events.publish([event for record in pending for event in announce(record)])
-        self._repo.mark_announced(case.id, [record.key for record in pending], now)

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from ecrm.cases.models import AuditEntry, Case, Comment, EscalationRecord, Priority, Requester
 from ecrm.cases.policy import PolicyBook
+from ecrm.events import DomainEvent
 
 
 class CaseRepository(Protocol):
@@ -22,9 +23,11 @@ class CaseRepository(Protocol):
         audit: Sequence[AuditEntry],
         *,
         idempotency_key: str | None = None,
+        events: Sequence[DomainEvent] = (),
     ) -> None:
         """Write a new case and its first history lines, all or nothing. Raise AlreadyExists when
-        the id, or the idempotency key (a channel's message id), is taken already."""
+        the id, or the idempotency key (a channel's message id), is taken already. `events` (in
+        every write here) commit with the write or not at all: the transactional outbox."""
         ...
 
     def find_by_idempotency_key(self, key: str) -> str | None:
@@ -38,6 +41,7 @@ class CaseRepository(Protocol):
         audit: Sequence[AuditEntry],
         *,
         comments: Sequence[Comment] = (),
+        events: Sequence[DomainEvent] = (),
     ) -> None:
         """Write `case` (at its new version) with its history lines and comments, all or nothing,
         if the stored case is still at `expected_version`; else raise Conflict and write nothing."""
@@ -49,6 +53,8 @@ class CaseRepository(Protocol):
         expected_version: int,
         audit: Sequence[AuditEntry],
         records: Sequence[EscalationRecord],
+        *,
+        events: Sequence[DomainEvent] = (),
     ) -> None:
         """`save`, plus one record per applied SLA step, each written only if no record with its
         key exists for the case. All or nothing: Conflict if the version moved, AlreadyExists if a
@@ -57,10 +63,6 @@ class CaseRepository(Protocol):
 
     def escalations(self, case_id: str) -> list[EscalationRecord]:
         """Every SLA step applied to the case, in key order."""
-        ...
-
-    def mark_announced(self, case_id: str, keys: Sequence[str], at: datetime) -> None:
-        """Note that the events of these steps are on the bus."""
         ...
 
     def history(self, case_id: str, limit: int, cursor: str | None) -> tuple[list[AuditEntry], str | None]:

@@ -13,7 +13,6 @@ from ecrm.cases.models import Requester
 from ecrm.clock import Clock
 from ecrm.contacts.directory import ContactFinder
 from ecrm.contacts.ports import ContactRepository
-from ecrm.events import EventPublisher
 
 
 class ContactLookup:
@@ -33,12 +32,11 @@ class ContactRequesters(ContactLookup):
     def __init__(
         self,
         contacts: ContactRepository,
-        events: EventPublisher,
         clock: Clock,
         ids: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         super().__init__(contacts)
-        self._finder = ContactFinder(contacts, events, clock, ids)
+        self._finder = ContactFinder(contacts, clock, ids)
 
     def find_or_create(self, requester: Requester) -> str:
         return self._finder.find_or_create(requester.email, requester.first_name, requester.last_name)

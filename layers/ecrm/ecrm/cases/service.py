@@ -147,8 +147,7 @@ class CaseIntake:
         case = self._repo.get(case_id)
         if case is None:
             raise NotFound("case")
-        self._store.announce_created(case)
-        return CaseReceipt(id=case.id, created=False)
+        return CaseReceipt(id=case.id, created=False)  # its CaseCreated committed with it
 
 
 class CaseWork:

@@ -9,7 +9,8 @@ Order of effects, and why (docs/cases.md, "Timers and crashes"):
    If the write is refused, the timers just set are cancelled (they would only ever be stale);
 3. then the steps that are due now (or within SAFETY) are moved to their real time (a time
    already past goes straight to the timer queue), and the OLD plan's timers are cancelled;
-4. then the events (see decision 4 in docs/decisions.md on the publish-after-write gap).
+The events a change implies are part of the write in 2 (the transactional outbox, decision 52):
+they reach the bus if and only if the write happened.
 
 A crash before 2 leaves timers of a generation the case never had: when they fire they are stale
 and do nothing. A crash after 2 leaves the old plan's timers (stale when they fire: the case has
@@ -20,10 +21,10 @@ timer plan is lost and none is ever re-created from a stale timer.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from ecrm.cases import sla, workflow
+from ecrm.cases import sla
 from ecrm.cases.change import Change, audit, finish
 from ecrm.cases.escalation import Escalate
 from ecrm.cases.events import CaseEvent, CaseUpdated
@@ -31,7 +32,7 @@ from ecrm.cases.models import AuditEntry, Case
 from ecrm.cases.policy import PolicyBook
 from ecrm.cases.ports import CaseRepository, PolicySource
 from ecrm.errors import AlreadyExists, Conflict
-from ecrm.events import EventPublisher
+from ecrm.events import DomainEvent
 from ecrm.timers import ARMING_MARGIN, Timer, Timers
 
 # No timer is set, before a write, to fire sooner than this (ecrm.timers.ARMING_MARGIN).
@@ -65,18 +66,24 @@ class StaticPolicies:
         return self._book
 
 
+def _ignore(events: Sequence[DomainEvent]) -> None:
+    return None
+
+
 class CaseStore:
+    """`committed` hears of the events of every write that succeeded (the metrics)."""
+
     def __init__(
         self,
         repo: CaseRepository,
         timers: Timers,
-        events: EventPublisher,
         book: PolicyBook | PolicySource,
         generations: Callable[[], str] = sla.new_generation,
+        committed: Callable[[Sequence[DomainEvent]], None] = _ignore,
     ) -> None:
         self._repo = repo
         self._timers = timers
-        self._events = events
+        self._committed = committed
         self._books = StaticPolicies(book) if isinstance(book, PolicyBook) else book
         self._generations = generations
 
@@ -92,18 +99,23 @@ class CaseStore:
         now = change.case.created_at
         case = sla.replan(None, change.case, self.book, now, change.case.sla.generation)
         entries = audit(change, 1, now)
-        self._armed(None, case, now, lambda: self._repo.create(case, entries, idempotency_key=idempotency_key))
-        self._events.publish(change.events)
+        events = change.events
+        self._armed(
+            None, case, now, lambda: self._repo.create(case, entries, idempotency_key=idempotency_key, events=events)
+        )
+        self._committed(events)
         return case
-
-    def announce_created(self, case: Case) -> None:
-        """Announce a case again: a repeat delivery cannot tell whether the first one got this far."""
-        self._events.publish([workflow.created_event(case)])
 
     def save(self, before: Case, change: Change, now: datetime) -> Case:
         case, entries = self._settle(before, change, now)
-        self._armed(before, case, now, lambda: self._repo.save(case, before.version, entries, comments=change.comments))
-        self._publish(before, case, change.events)
+        events = _with_update(before, case, change.events)
+        self._armed(
+            before,
+            case,
+            now,
+            lambda: self._repo.save(case, before.version, entries, comments=change.comments, events=events),
+        )
+        self._committed(events)
         return case
 
     def escalate(self, before: Case, escalation: Escalate, now: datetime) -> Case:
@@ -112,10 +124,15 @@ class CaseStore:
         records = escalation.records
         # The applied steps' timers have fired (and deleted themselves): nothing to cancel for them.
         fired = {sla.sla_timer_name(case.id, r.milestone, r.step, before.sla.generation) for r in records}
+        events = _with_update(before, case, escalation.change.events)
         self._armed(
-            before, case, now, lambda: self._repo.apply_escalation(case, before.version, entries, records), fired
+            before,
+            case,
+            now,
+            lambda: self._repo.apply_escalation(case, before.version, entries, records, events=events),
+            fired,
         )
-        self._publish(before, case, escalation.change.events)
+        self._committed(events)
         return case
 
     def resync(self, case: Case) -> None:
@@ -156,9 +173,10 @@ class CaseStore:
         case = sla.replan(before, change.case, self.book, now, self._generations())
         return finish(case, version, now), audit(change, version, now)
 
-    def _publish(self, before: Case, case: Case, events: list[CaseEvent]) -> None:
-        updated = updated_event(before, case)
-        self._events.publish([*events, updated] if updated else events)
+
+def _with_update(before: Case, case: Case, events: list[CaseEvent]) -> list[CaseEvent]:
+    updated = updated_event(before, case)
+    return [*events, updated] if updated else events
 
 
 def _at(timer: Timer, at: datetime) -> Timer:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 import boto3
 
 from ecrm.adapters.dynamo_contacts import DynamoContacts
-from ecrm.adapters.eventbridge import EventBridgePublisher
 from ecrm.adapters.secrets import SecretSigner
 from ecrm.adapters.ses import SesMailer
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.consent_mail import ConfirmationMailer
 from ecrm.contacts.service import CaptureService, ContactDirectory
+from ecrm.outbox import Outbox
 from ecrm.settings import CaptureSettings, ConsentMailerSettings, ContactsApiSettings
 
 if TYPE_CHECKING:
@@ -32,11 +32,14 @@ def _signer(session: Session, secret_id: str) -> SecretSigner:
     return SecretSigner(fetch)
 
 
+def _writer(session: Session, settings: ContactsApiSettings) -> DynamoContacts:
+    return DynamoContacts(session.client("dynamodb"), settings.table_name, Outbox(settings.outbox_table))
+
+
 def capture_service(settings: CaptureSettings) -> CaptureService:
     session = boto3.session.Session()
     return CaptureService(
-        repo=DynamoContacts(session.client("dynamodb"), settings.table_name),
-        events=EventBridgePublisher(session.client("events"), settings.event_bus),
+        repo=_writer(session, settings),
         clock=SYSTEM_CLOCK,
         signer=_signer(session, settings.signing_secret_id),
         consent_text_version=settings.consent_text_version,
@@ -45,11 +48,7 @@ def capture_service(settings: CaptureSettings) -> CaptureService:
 
 def contact_directory(settings: ContactsApiSettings) -> ContactDirectory:
     session = boto3.session.Session()
-    return ContactDirectory(
-        repo=DynamoContacts(session.client("dynamodb"), settings.table_name),
-        events=EventBridgePublisher(session.client("events"), settings.event_bus),
-        clock=SYSTEM_CLOCK,
-    )
+    return ContactDirectory(repo=_writer(session, settings), clock=SYSTEM_CLOCK)
 
 
 def confirmation_mailer(settings: ConsentMailerSettings) -> ConfirmationMailer:

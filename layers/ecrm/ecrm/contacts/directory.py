@@ -11,7 +11,7 @@ from ecrm.clock import Clock
 from ecrm.contacts.models import Contact
 from ecrm.contacts.ports import ContactRepository
 from ecrm.errors import AlreadyExists, Conflict
-from ecrm.events import ContactCaptured, EventPublisher
+from ecrm.events import ContactCaptured
 
 _ATTEMPTS = 3
 
@@ -20,12 +20,10 @@ class ContactFinder:
     def __init__(
         self,
         contacts: ContactRepository,
-        events: EventPublisher,
         clock: Clock,
         ids: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         self._contacts = contacts
-        self._events = events
         self._clock = clock
         self._ids = ids
 
@@ -45,9 +43,8 @@ class ContactFinder:
                 updated_at=now,
             )
             try:
-                self._contacts.create(contact, ())
+                self._contacts.create(contact, (), events=[ContactCaptured(occurred_at=now, contact_id=contact.id)])
             except AlreadyExists:
                 continue  # the same new address arrived twice at once: the other writer's contact it is
-            self._events.publish([ContactCaptured(occurred_at=now, contact_id=contact.id)])
             return contact.id
         raise Conflict("the contact kept changing while it was being found or created")

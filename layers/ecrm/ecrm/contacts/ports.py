@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ecrm.contacts.models import ConsentRecord, Contact
+from ecrm.events import DomainEvent
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,9 @@ class Related:
 class ContactRepository(Protocol):
     def get(self, contact_id: str) -> Contact | None: ...
     def find_by_email(self, email: str) -> Contact | None: ...
-    def create(self, contact: Contact, consent: Sequence[ConsentRecord]) -> None:
-        """Raise AlreadyExists when the e-mail address (or id) is taken."""
+    def create(self, contact: Contact, consent: Sequence[ConsentRecord], events: Sequence[DomainEvent] = ()) -> None:
+        """Raise AlreadyExists when the e-mail address (or id) is taken. `events` (in every write
+        here) commit with the write, or neither does: the transactional outbox."""
         ...
 
     def save(
@@ -32,6 +34,7 @@ class ContactRepository(Protocol):
         added_tags: Sequence[str] = (),
         removed_tags: Sequence[str] = (),
         consent: Sequence[ConsentRecord] = (),
+        events: Sequence[DomainEvent] = (),
     ) -> None:
         """Write `contact` if its stored version is still `expected_version`, else raise Conflict."""
         ...
@@ -43,7 +46,11 @@ class ContactRepository(Protocol):
         ...
 
     def mark_mail_sent(self, contact_id: str, key: str, message_id: str, now: datetime) -> None: ...
-    def erase(self, contact: Contact, now: datetime) -> None: ...
+    def erase(self, contact: Contact, now: datetime, events: Sequence[DomainEvent] = ()) -> None: ...
+    def announce(self, events: Sequence[DomainEvent]) -> None:
+        """Commit events that go with no change."""
+        ...
+
     def is_erased(self, contact_id: str) -> bool: ...
 
 

@@ -23,7 +23,7 @@ from ecrm.contacts.models import (
 )
 from ecrm.contacts.ports import ContactRepository, TokenSigner
 from ecrm.errors import AlreadyExists, Conflict, InvalidToken, NotFound
-from ecrm.events import ConsentConfirmed, ContactCaptured, ContactErased, ContactUpdated, EventPublisher
+from ecrm.events import ConsentConfirmed, ContactCaptured, ContactErased, ContactUpdated
 
 # Each attempt re-reads the contact, so concurrent posts of one address converge on one contact
 # and every post's merge lands. Merges commute (fill-empty, tag union), so retrying is always right;
@@ -56,7 +56,6 @@ class CaptureService:
     def __init__(
         self,
         repo: ContactRepository,
-        events: EventPublisher,
         clock: Clock,
         signer: TokenSigner,
         consent_text_version: str,
@@ -65,7 +64,6 @@ class CaptureService:
     ) -> None:
         self._backoff = backoff
         self._repo = repo
-        self._events = events
         self._clock = clock
         self._signer = signer
         self._text_version = consent_text_version
@@ -85,28 +83,29 @@ class CaptureService:
 
     def _create(self, req: CaptureRequest, ctx: Context) -> CaptureResult:
         change = merge.new_contact(req, ctx)
-        self._repo.create(change.contact, change.consent)
-        self._events.publish(
-            [
-                ContactCaptured(
-                    occurred_at=ctx.now,
-                    contact_id=change.contact.id,
-                    form_id=req.form_id,
-                    tags=change.contact.tags,
-                    utm_source=req.utm_source,
-                    utm_campaign=req.utm_campaign,
-                    consent_requested=change.consent_request_id is not None,
-                    consent_request_id=change.consent_request_id,
-                )
-            ]
+        captured = ContactCaptured(
+            occurred_at=ctx.now,
+            contact_id=change.contact.id,
+            form_id=req.form_id,
+            tags=change.contact.tags,
+            utm_source=req.utm_source,
+            utm_campaign=req.utm_campaign,
+            consent_requested=change.consent_request_id is not None,
+            consent_request_id=change.consent_request_id,
         )
+        self._repo.create(change.contact, change.consent, events=[captured])
         return CaptureResult(id=change.contact.id, created=True)
 
     def _merge(self, existing: Contact, req: CaptureRequest, ctx: Context) -> CaptureResult:
         change = merge.merge(existing, req, ctx)
         if change is not None:
-            self._repo.save(change.contact, existing.version, added_tags=change.added_tags, consent=change.consent)
-            self._events.publish([_updated_event(change, ctx.now)])
+            self._repo.save(
+                change.contact,
+                existing.version,
+                added_tags=change.added_tags,
+                consent=change.consent,
+                events=[_updated_event(change, ctx.now)],
+            )
         return CaptureResult(id=existing.id, created=False)
 
     def confirm(self, token: str, ip: str | None) -> ConfirmResult:
@@ -117,19 +116,15 @@ class CaptureService:
             raise InvalidToken("the contact no longer exists")
         change = merge.confirm(contact, str(claims.get("r")), now, ip)
         if change is not None:
-            self._repo.save(change.contact, contact.version, consent=change.consent)
             consent = change.contact.consent
-            self._events.publish(
-                [
-                    ConsentConfirmed(
-                        occurred_at=now,
-                        contact_id=contact.id,
-                        request_id=consent.request_id or "",
-                        text_version=consent.text_version or "",
-                        form_id=consent.form_id,
-                    )
-                ]
+            confirmed = ConsentConfirmed(
+                occurred_at=now,
+                contact_id=contact.id,
+                request_id=consent.request_id or "",
+                text_version=consent.text_version or "",
+                form_id=consent.form_id,
             )
+            self._repo.save(change.contact, contact.version, consent=change.consent, events=[confirmed])
             contact = change.contact
         return ConfirmResult(
             contact_id=contact.id, status=contact.consent.status, confirmed_at=contact.consent.confirmed_at
@@ -139,9 +134,8 @@ class CaptureService:
 class ContactDirectory:
     """Signed-in side: look up, search, edit, export and erase contacts."""
 
-    def __init__(self, repo: ContactRepository, events: EventPublisher, clock: Clock) -> None:
+    def __init__(self, repo: ContactRepository, clock: Clock) -> None:
         self._repo = repo
-        self._events = events
         self._clock = clock
 
     def get(self, contact_id: str) -> Contact:
@@ -175,8 +169,8 @@ class ContactDirectory:
             return contact
         now = self._clock.now()
         updated = contact.model_copy(update={**updates, "updated_at": now, "version": contact.version + 1})
-        self._repo.save(updated, contact.version, added_tags=added, removed_tags=removed)
-        self._events.publish([ContactUpdated(occurred_at=now, contact_id=contact.id, changed=sorted(updates))])
+        event = ContactUpdated(occurred_at=now, contact_id=contact.id, changed=sorted(updates))
+        self._repo.save(updated, contact.version, added_tags=added, removed_tags=removed, events=[event])
         return updated
 
     def export(self, contact_id: str) -> ContactExport:
@@ -190,12 +184,14 @@ class ContactDirectory:
         )
 
     def erase(self, contact_id: str) -> None:
-        """Delete everything held about the contact, leaving an id-only tombstone. Repeating it is
-        harmless and re-announces the erasure, so a lost event is never final."""
+        """Delete everything held about the contact, leaving an id-only tombstone committed with
+        ContactErased. Repeating it is harmless and announces the erasure again."""
         now = self._clock.now()
+        erased = [ContactErased(occurred_at=now, contact_id=contact_id)]
         contact = self._repo.get(contact_id)
         if contact is not None:
-            self._repo.erase(contact, now)
-        elif not self._repo.is_erased(contact_id):
+            self._repo.erase(contact, now, events=erased)
+        elif self._repo.is_erased(contact_id):
+            self._repo.announce(erased)
+        else:
             raise NotFound("contact")
-        self._events.publish([ContactErased(occurred_at=now, contact_id=contact_id)])

@@ -65,7 +65,7 @@ class AccrualService:
             member = member or self._repo.get_member(member_id) or MemberState(member_id=member_id)
             plan = self._earn(member, order, record)
             try:
-                self._repo.apply(plan.write)
+                self._repo.apply(self._effects.write(plan))
             except AlreadyApplied:
                 return self._replay(member_id, entry_id("earn", order.order_id))
             except OrderChanged as changed:
@@ -181,7 +181,7 @@ class AccrualService:
             raise MalformedEvent("currency", f"the order was placed in {record.earned.currency}")
         plan = self._reversal(record, record.earned, member, refund)
         try:
-            self._repo.apply(plan.write)
+            self._repo.apply(self._effects.write(plan))
         except AlreadyApplied:  # the refund id was used for another order of this member
             return self._replay(record.earned.member_id, entry_id("reverse", refund.refund_id))
         self._effects.after(plan)

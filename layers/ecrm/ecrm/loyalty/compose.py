@@ -14,13 +14,13 @@ import boto3
 
 from ecrm.adapters.dynamo_contacts import DynamoContacts
 from ecrm.adapters.dynamo_loyalty import DynamoLedger, DynamoProgrammes
-from ecrm.adapters.eventbridge import EventBridgePublisher
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.ses import SesMailer
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.loyalty.members import ContactMembers
 from ecrm.loyalty.programmes import ProgrammeService
 from ecrm.loyalty.wiring import Loyalty
+from ecrm.outbox import Outbox
 from ecrm.settings import LoyaltyAccrualSettings, LoyaltyApiSettings, LoyaltyProgrammeSettings, LoyaltyUpkeepSettings
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 def _core(settings: LoyaltyApiSettings, session: Session) -> tuple[Loyalty, DynamoDBClient]:
     db = session.client("dynamodb")
-    ledger = DynamoLedger(db, settings.loyalty_table)
+    ledger = DynamoLedger(db, settings.loyalty_table, Outbox(settings.outbox_table))
     timers = SchedulerTimers(
         session.client("scheduler"),
         session.client("sqs"),
@@ -44,7 +44,6 @@ def _core(settings: LoyaltyApiSettings, session: Session) -> tuple[Loyalty, Dyna
         ledger=ledger,
         programmes=ProgrammeService(DynamoProgrammes(db, settings.loyalty_table), SYSTEM_CLOCK),
         timers=timers,
-        events=EventBridgePublisher(session.client("events"), settings.event_bus),
         clock=SYSTEM_CLOCK,
         erasure_port=ledger,
     )
@@ -63,7 +62,8 @@ def loyalty_api(settings: LoyaltyApiSettings) -> Loyalty:
 
 def loyalty_accrual(settings: LoyaltyAccrualSettings) -> Loyalty:
     loyalty, db = _core(settings, boto3.session.Session())
-    loyalty.members = ContactMembers(DynamoContacts(db, settings.contacts_table), loyalty.events, SYSTEM_CLOCK)
+    contacts = DynamoContacts(db, settings.contacts_table, Outbox(settings.outbox_table))
+    loyalty.members = ContactMembers(contacts, SYSTEM_CLOCK)
     return loyalty
 
 

@@ -1,18 +1,19 @@
-"""What follows a committed ledger write: its timers, then its events.
+"""What goes with a ledger write: its events, in the write itself (the transactional outbox,
+decision 52), and its timers, after it.
 
-Both come after the transaction, so a crash in between leaves the write without them. The
-message that caused the write is then redelivered, finds its entry (AlreadyApplied) and replays
-them from the stored entry: timers are set by name (setting twice moves, never duplicates) and
-events carry the entry id for consumers to de-duplicate.
+Timers come after the transaction, so a crash in between leaves the write without them. The
+message that caused the write is then redelivered, finds its entry (AlreadyApplied) and sets
+them again from the stored entry: timers are set by name (setting twice moves, never duplicates).
+Events need no replay: they committed with the entry.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ecrm.events import EventPublisher
 from ecrm.loyalty.deadlines import lot_timers, tier_review_timer
 from ecrm.loyalty.events import LoyaltyEvent, events_for
 from ecrm.loyalty.models import LedgerEntry
@@ -23,7 +24,7 @@ from ecrm.timers import Timers
 
 @dataclass(frozen=True)
 class Plan:
-    """A write, and what must follow it once it committed."""
+    """A write, the events it announces, and the timers that must follow it once it committed."""
 
     member_id: str
     write: LedgerWrite
@@ -33,21 +34,21 @@ class Plan:
 
 
 class Effects:
-    def __init__(self, timers: Timers, events: EventPublisher, programme: Programme) -> None:
+    def __init__(self, timers: Timers, programme: Programme) -> None:
         self._timers = timers
-        self._events = events
         self._programme = programme
         self.ranks = [t.name for t in programme.tiers.tiers]
+
+    def write(self, plan: Plan) -> LedgerWrite:
+        """The plan's write carrying the events of its entries and the plan's own."""
+        events = [event for entry in plan.write.entries for event in events_for(entry, self.ranks)]
+        return dataclasses.replace(plan.write, events=(*events, *plan.events))
 
     def after(self, plan: Plan) -> None:
         for lot in plan.new_lots:
             self.arm_lot(plan.member_id, lot)
         if plan.review_at is not None:
             self._timers.set(tier_review_timer(plan.member_id, plan.review_at))
-        events = [event for entry in plan.write.entries for event in events_for(entry, self.ranks)]
-        events.extend(plan.events)
-        if events:
-            self._events.publish(events)
 
     def arm_lot(self, member_id: str, lot: str) -> None:
         for timer in lot_timers(member_id, lot, self._programme):
@@ -57,7 +58,7 @@ class Effects:
         self._timers.set(tier_review_timer(member_id, at))
 
     def replay(self, entry: LedgerEntry, now: datetime) -> None:
-        """Redo the effects of a committed entry (its message came again)."""
+        """Set the timers of a committed entry again (its message came again)."""
         lots = tuple(lot for lot, points in entry.lots.items() if points > 0)
         review = now + self._programme.tier_review_delay if entry.tier_change or entry.kind == "reverse" else None
         write = LedgerWrite(member_id=entry.member_id, entries=(entry,))

@@ -64,7 +64,7 @@ class ExpiryService:
             )
             plan = Plan(timer.member_id, LedgerWrite(timer.member_id, (entry,), update))
             try:
-                self._repo.apply(plan.write)
+                self._repo.apply(self._effects.write(plan))
             except AlreadyApplied:
                 return self._replay(timer)
             except MemberChanged:

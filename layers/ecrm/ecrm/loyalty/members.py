@@ -17,7 +17,6 @@ from ecrm.clock import Clock
 from ecrm.contacts.directory import ContactFinder
 from ecrm.contacts.ports import ContactRepository
 from ecrm.errors import InvalidInput
-from ecrm.events import EventPublisher
 
 ADDRESS_TTL = timedelta(minutes=5)
 ADDRESS_CACHE = 10_000
@@ -30,11 +29,10 @@ class ContactMembers:
     def __init__(
         self,
         contacts: ContactRepository,
-        events: EventPublisher,
         clock: Clock,
         ids: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
-        self._finder = ContactFinder(contacts, events, clock, ids)
+        self._finder = ContactFinder(contacts, clock, ids)
         self._clock = clock
         self._known: dict[str, tuple[str, datetime]] = {}  # address -> (contact id, resolved at)
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ecrm.errors import DomainError
+from ecrm.events import DomainEvent
 from ecrm.loyalty.models import LedgerEntry
 from ecrm.loyalty.state import MemberState, OrderRecord
 
@@ -60,6 +61,7 @@ class LedgerWrite:
     entries: tuple[LedgerEntry, ...] = ()
     member: MemberChange | None = None
     order: OrderChange | None = None
+    events: tuple[DomainEvent, ...] = ()  # committed with the write, or not at all (the outbox)
 
 
 class AlreadyApplied(DomainError):

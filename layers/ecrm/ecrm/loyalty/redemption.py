@@ -77,7 +77,7 @@ class RedemptionService:
                     raise
                 return replayed
             try:
-                self._repo.apply(plan.write)
+                self._repo.apply(self._effects.write(plan))
             except AlreadyApplied:
                 replayed = self._replayed(member_id, kind, key, points, detail)
                 if replayed is None:  # the adapter reads entries strongly consistent: cannot happen

@@ -55,7 +55,7 @@ class TierReviewService:
                 member.member_id, LedgerWrite(member.member_id, (), update), review_at=next_review, events=[event]
             )
             try:
-                self._repo.apply(plan.write)
+                self._repo.apply(self._effects.write(plan))
             except MemberChanged:
                 continue
             self._effects.after(plan)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from ecrm.clock import Clock
 from ecrm.contacts.ports import ContactRepository
-from ecrm.events import ContactErased, EventPublisher
+from ecrm.events import ContactErased
 from ecrm.loyalty.accrual import AccrualService
 from ecrm.loyalty.deadlines import ExpiryWarning, LotExpiry, parse_timer
 from ecrm.loyalty.effects import Effects
@@ -58,7 +58,6 @@ class Loyalty:
     ledger: LedgerRepository
     programmes: ProgrammeService
     timers: Timers
-    events: EventPublisher
     clock: Clock
     members: MemberDirectory | None = None
     contacts: ContactRepository | None = None
@@ -66,7 +65,7 @@ class Loyalty:
     erasure_port: MemberErasure | None = None
 
     def effects(self) -> Effects:
-        return Effects(self.timers, self.events, self.programmes.programme())
+        return Effects(self.timers, self.programmes.programme())
 
     def accrual(self) -> AccrualService:
         members = _wired(self.members, "a member directory")
