@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
 from ecrm.api import build_resolver, current_caller
-from ecrm.cases import web
 from ecrm.cases.compose import Administration, admin_service
 from ecrm.cases.metrics import MetricsReport
 from ecrm.cases.recompute import PolicyBookUpdate, PolicyBookView
@@ -26,7 +26,11 @@ def service() -> Administration:
     return admin_service(CasesAdminSettings.from_env())
 
 
-web.remember_callers(app, lambda: service().staff)
+def _signed_in() -> access.Caller:
+    """The caller, remembered for SLA notices (docs/cases.md, "Staff directory")."""
+    caller = current_caller(app)
+    service().staff.remember(caller)
+    return caller
 
 
 @app.get("/cases/metrics", summary="SLA breach rate, median business times, CSAT of cases solved", security=SECURED)
@@ -35,28 +39,32 @@ def case_metrics(
     until: Annotated[datetime | None, Query(description="default: now")] = None,
 ) -> MetricsReport:
     end = until or SYSTEM_CLOCK.now()
+    _signed_in()
     return service().queries.metrics(since or end - DEFAULT_WINDOW, end)
 
 
 @app.get("/cases/policies", summary="The SLA policy book in force, with its version", security=SECURED)
 def get_policies() -> PolicyBookView:
+    _signed_in()
     return service().policies.get()
 
 
 @app.put("/cases/policies", summary="Replace the SLA policy book; active cases are replanned", security=SECURED)
 def put_policies(req: PolicyBookUpdate) -> PolicyBookView:
-    view = service().policies.update(req, current_caller(app))
+    view = service().policies.update(req, _signed_in())
     logger.info("policy book saved", version=view.version)
     return view
 
 
 @app.get("/cases/staff", summary="Team leads and management who get escalation notices", security=SECURED)
 def get_staff() -> StaffConfig:
+    _signed_in()
     return service().staff.get()
 
 
 @app.put("/cases/staff", summary="Set team leads and management (against the version read)", security=SECURED)
 def put_staff(req: StaffConfigUpdate) -> StaffConfig:
+    _signed_in()
     return service().staff.update(req)
 
 

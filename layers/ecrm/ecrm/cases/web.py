@@ -1,21 +1,12 @@
-"""The case API's HTTP parts: OpenAPI descriptions of the case routes (the public ones' bodies are
-decoded by ecrm.webforms), and the staff directory's middleware."""
+"""OpenAPI descriptions of the public case routes (their bodies are decoded by ecrm.webforms)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import BaseModel
 
-from ecrm.api import current_caller
 from ecrm.cases.models import CaseRequest, CsatRequest
-
-if TYPE_CHECKING:  # annotations only: the public form's function (no validation) never loads these
-    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-
-    from ecrm.cases.staff import StaffAdmin
 from ecrm.webforms import rejections, request_body
 
 CASE_FORM_OPENAPI: dict[str, Any] = request_body(CaseRequest)
@@ -42,14 +33,3 @@ API_ERRORS: dict[int, Any] = {
 
 def created(model: type[BaseModel], what: str) -> dict[int, Any]:
     return {201: {"description": what, "content": {"application/json": {"model": model}}}, **API_ERRORS}
-
-
-def remember_callers(app: APIGatewayRestResolver, staff: Callable[[], StaffAdmin]) -> None:
-    """Keep every admitted caller's address for SLA notices (docs/cases.md, "Staff directory"):
-    after the edge and validation, before the route runs."""
-
-    def remember(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        staff().remember(current_caller(app))
-        return next_middleware(app)
-
-    app.use(middlewares=[remember])
