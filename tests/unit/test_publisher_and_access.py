@@ -102,3 +102,11 @@ def test_every_route_is_declared_once():
     groups = [value for name, value in vars(access).items() if name.isupper() and isinstance(value, tuple)]
     declared = [r for group in groups if all(isinstance(r, access.Route) for r in group) and group for r in group]
     assert len(declared) == len(access.ROUTES) == len({(r.method, r.path) for r in declared})
+
+
+def test_the_topology_puts_on_the_api_exactly_the_routes_declared_here():
+    from ecrm_infra import topology
+
+    served = [route for route, _ in topology.routes()]
+    assert len(served) == len(access.ROUTES)
+    assert all(access.ROUTES[(r.method, r.path)] is r for r in served)  # the same objects: one declaration
