@@ -1,5 +1,8 @@
 """The REST API: one method per topology route, Cognito on every route that names roles.
 
+The API, its authorizer and its stage belong to the platform (root stack); each capability's
+resources and methods to the capability's nested stack.
+
 The authorizer proves who the caller is; which group may call a route is declared with the route
 (ecrm.access) and checked by each function's edge (ecrm.api.EdgeResolver) before anything else.
 Public routes are open, so they get a tighter throttle here and a WAF rate rule.
@@ -7,8 +10,11 @@ Public routes are open, so they get a tighter throttle here and a WAF rate rule.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
@@ -20,6 +26,7 @@ from ecrm_infra.nag import acknowledge
 from ecrm_infra.topology import Route
 
 STAGE = "prod"
+DESCRIPTION = "eCRM: public capture routes and the role-protected back office"
 _PUBLIC_REASON = (
     "Public by design (topology Route without roles): web-form capture and consent confirmation are "
     "called by anonymous visitors; throttled per method here and rate-limited per IP by the WAF."
@@ -64,6 +71,14 @@ _ACCESS_LOG = apigw.AccessLogFormat.json_with_standard_fields(
 
 
 class EcrmApi(Construct):
+    """The API itself, its authorizer and (once every capability added its routes) its stage.
+
+    Routes live in the capabilities' nested stacks (`CapabilityRoutes`), on the API imported by id
+    (CDK's "Breaking up Methods and Resources across Stacks"): the deployment is made here, last,
+    depends on those stacks, and its logical id carries a fingerprint of every route, so a change
+    of routes makes a new deployment.
+    """
+
     def __init__(
         self,
         scope: Construct,
@@ -74,31 +89,21 @@ class EcrmApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)
+        self.cors = apigw.CorsOptions(
+            allow_origins=list(cors_origins),
+            allow_methods=sorted({route.method for route, _ in topology.routes()}),
+            allow_headers=apigw.Cors.DEFAULT_HEADERS,
+        )
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            description="eCRM: public capture routes and the role-protected back office",
+            description=DESCRIPTION,
             binary_media_types=["multipart/form-data"],
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # The account-wide role API Gateway needs to write execution logs (logging_level below).
             cloud_watch_role=True,
-            default_cors_preflight_options=apigw.CorsOptions(
-                allow_origins=list(cors_origins),
-                allow_methods=sorted({route.method for route, _ in topology.routes()}),
-                allow_headers=apigw.Cors.DEFAULT_HEADERS,
-            ),
-            deploy_options=apigw.StageOptions(
-                stage_name=STAGE,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
-                access_log_format=_ACCESS_LOG,
-                tracing_enabled=True,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,  # full request logs would carry personal data
-                throttling_rate_limit=DEFAULT_THROTTLE.rate,
-                throttling_burst_limit=DEFAULT_THROTTLE.burst,
-                method_options=_public_method_options(),
-            ),
+            default_cors_preflight_options=self.cors,
+            deploy=False,  # deployed by `deploy` below, after the capabilities' stacks
         )
         acknowledge(
             self.rest_api,
@@ -112,23 +117,129 @@ class EcrmApi(Construct):
             "API Gateway's account-level logging role uses the policy AWS provides for exactly that purpose.",
             applies_to="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
         )
-        self.authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
+        # L1: the L2 authorizer binds itself to one RestApi object, and the nested stacks each hold
+        # their own (imported) one; methods name it by id. Path and name are the L2's, so a deployed
+        # authorizer stays as it is.
+        holder = Construct(self, "Authorizer")
+        self.authorizer = apigw.CfnAuthorizer(
+            holder,
+            "Resource",
+            rest_api_id=self.rest_api.rest_api_id,
+            name=cdk.Names.unique_id(holder),
+            type="COGNITO_USER_POOLS",
+            identity_source="method.request.header.Authorization",
+            provider_arns=[user_pool.user_pool_arn],
+        )
+        self._authorizer_fingerprint = {"id": self.authorizer.node.path, "pool": user_pool.user_pool_arn}
+        self._stage: apigw.Stage | None = None
 
     @property
     def stage(self) -> apigw.Stage:
-        return self.rest_api.deployment_stage
+        if self._stage is None:
+            raise RuntimeError("the API is not deployed yet: call deploy() after adding the capabilities")
+        return self._stage
 
-    def add_route(self, route: Route, handler: lambda_.IFunction) -> apigw.Method:
-        resource = self.rest_api.root.resource_for_path(route.path)
+    def deploy(self, routes: Sequence[CapabilityRoutes]) -> apigw.Stage:
+        owners: dict[str, str] = {}
+        for capability_routes in routes:
+            for top in capability_routes.top_paths:
+                owner = owners.setdefault(top, capability_routes.node.path)
+                if owner != capability_routes.node.path:
+                    # Two stacks would each make /<top> under the root: API Gateway refuses the second.
+                    raise ValueError(f"/{top} is routed by both {owner} and {capability_routes.node.path}")
+        # Under the RestApi, where `deploy=True` put them: the stage keeps its logical id (a new one
+        # would be created before the old is deleted, and two stages cannot share the name).
+        deployment = apigw.Deployment(self.rest_api, "Deployment", api=self.rest_api, description=DESCRIPTION)
+        deployment.add_to_logical_id(
+            {
+                "authorizer": self._authorizer_fingerprint,
+                "cors": {"origins": self.cors.allow_origins, "methods": self.cors.allow_methods},
+                "routes": {r.node.path: r.fingerprint for r in routes},
+            }
+        )
+        for capability_routes in routes:
+            deployment.node.add_dependency(cdk.Stack.of(capability_routes))
+        self._stage = apigw.Stage(
+            self.rest_api,
+            f"DeploymentStage.{STAGE}",
+            deployment=deployment,
+            stage_name=STAGE,
+            access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+            access_log_format=_ACCESS_LOG,
+            tracing_enabled=True,
+            metrics_enabled=True,
+            logging_level=apigw.MethodLoggingLevel.ERROR,
+            data_trace_enabled=False,  # full request logs would carry personal data
+            throttling_rate_limit=DEFAULT_THROTTLE.rate,
+            throttling_burst_limit=DEFAULT_THROTTLE.burst,
+            method_options=_public_method_options(),
+        )
+        self.rest_api.deployment_stage = self._stage
+        return self._stage
+
+
+@jsii.implements(apigw.IAuthorizer)
+class _AuthorizerById:
+    """The platform's Cognito authorizer as a method sees it from a nested stack: an id."""
+
+    def __init__(self, authorizer_id: str) -> None:
+        self._authorizer_id = authorizer_id
+
+    @property
+    def authorizer_id(self) -> str:
+        return self._authorizer_id
+
+    @property
+    def authorization_type(self) -> apigw.AuthorizationType:
+        return apigw.AuthorizationType.COGNITO
+
+
+class CapabilityRoutes(Construct):
+    """A capability's resources and methods, made in its own (nested) stack on the imported API."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, api: EcrmApi) -> None:
+        super().__init__(scope, construct_id)
+        self._api = apigw.RestApi.from_rest_api_attributes(
+            self,
+            "RestApi",
+            rest_api_id=api.rest_api.rest_api_id,
+            root_resource_id=api.rest_api.rest_api_root_resource_id,
+        )
+        self._cors = api.cors
+        self._authorizer = _AuthorizerById(api.authorizer.ref)
+        self._tops: dict[str, apigw.Resource] = {}
+        self.methods: list[apigw.Method] = []
+        self.fingerprint: list[dict[str, object]] = []  # what the deployment must follow
+
+    @property
+    def top_paths(self) -> list[str]:
+        """The first path segments this capability owns: its routes' resources hang below them."""
+        return list(self._tops)
+
+    def _resource(self, path: str) -> apigw.IResource:
+        top, _, rest = path.strip("/").partition("/")
+        if top not in self._tops:
+            # The imported root knows nothing of the API's CORS default: each top resource carries it
+            # and hands it down to the resources below it.
+            self._tops[top] = self._api.root.add_resource(top, default_cors_preflight_options=self._cors)
+        return self._tops[top].resource_for_path(rest) if rest else self._tops[top]
+
+    def add_route(self, route: Route, handler: lambda_.Function) -> apigw.Method:
+        resource = self._resource(route.path)
         integration = apigw.LambdaIntegration(handler, allow_test_invoke=False)
+        self.fingerprint.append(
+            {"method": route.method, "path": route.path, "roles": list(route.roles), "handler": handler.node.path}
+        )
         if route.public:
             method = resource.add_method(route.method, integration, authorization_type=apigw.AuthorizationType.NONE)
             for rule in ("APIG4", "COG4"):
                 acknowledge(method, rule, _PUBLIC_REASON)
-            return method
-        return resource.add_method(
-            route.method,
-            integration,
-            authorizer=self.authorizer,
-            authorization_type=apigw.AuthorizationType.COGNITO,
-        )
+        else:
+            method = resource.add_method(
+                route.method,
+                integration,
+                authorizer=self._authorizer,
+                authorization_type=apigw.AuthorizationType.COGNITO,
+            )
+        self.methods.append(method)
+        return method

@@ -29,6 +29,7 @@ _DYNAMO_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "
 _DYNAMO_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 _SES_SEND = ("ses:SendEmail", "ses:SendRawEmail")
 _SES_QUOTA = ("ses:GetSendQuota",)  # no resource-level permissions: granted on "*"
+_GROUP_PARAMETER = "ScheduleGroupName"
 _SCHEDULE = (
     "scheduler:CreateSchedule",
     "scheduler:UpdateSchedule",
@@ -170,27 +171,33 @@ class SchedulesBinding:
     """The stack's schedule group and the role Scheduler assumes to deliver to queues.
 
     Managing schedules means creating them with that role, so the grant includes passing it - to
-    Scheduler only."""
+    Scheduler only. A capability's nested stack receives the group's name as its parameter
+    `ScheduleGroupName` (declared here, so cdk-nag's finding on `<group>/*` can be named exactly)."""
 
-    group_name: str
-    group_arn_prefix: str  # arn:...:schedule/<group> - schedules are ARNs below it
+    group: scheduler.CfnScheduleGroup
     role: iam.IRole
-    nag_resource: str  # how cdk-nag spells `<group_arn_prefix>/*` in its IAM5 finding
 
     @classmethod
     def of(cls, group: scheduler.CfnScheduleGroup, role: iam.IRole) -> SchedulesBinding:
-        stack = cdk.Stack.of(group)
-        prefix = stack.format_arn(
-            service="scheduler",
-            resource="schedule",
-            resource_name=group.ref,
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
-        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
-        group_id = stack.resolve(stack.get_logical_id(group))
-        nag = f"Resource::arn:<AWS::Partition>:scheduler:{region}:{account}:schedule/<{group_id}>/*"
-        return cls(group_name=group.ref, group_arn_prefix=prefix, role=role, nag_resource=nag)
+        return cls(group=group, role=role)
+
+    @property
+    def group_name(self) -> str:
+        return self.group.ref
+
+    def _group_in(self, stack: cdk.Stack) -> tuple[str, str]:
+        """The group's name as `stack` refers to it, and the logical id cdk-nag shows for it."""
+        home = cdk.Stack.of(self.group)
+        if stack is home:
+            return self.group.ref, stack.resolve(stack.get_logical_id(self.group))
+        if not isinstance(stack, cdk.NestedStack) or stack.nested_stack_parent is not home:
+            raise ValueError(f"{stack.node.path}: schedules are granted in the platform's stack or its nested stacks")
+        parameter = stack.node.try_find_child(_GROUP_PARAMETER)
+        if parameter is None:
+            parameter = cdk.CfnParameter(stack, _GROUP_PARAMETER, description="The platform's schedule group")
+            stack.set_parameter(_GROUP_PARAMETER, self.group.ref)
+        assert isinstance(parameter, cdk.CfnParameter)
+        return parameter.value_as_string, _GROUP_PARAMETER
 
     def env_value(self, attribute: str | None = None) -> str:
         if attribute == "role":
@@ -202,16 +209,24 @@ class SchedulesBinding:
         if access is not Access.SCHEDULE:
             raise _unsupported("Schedules", access)
         principal = grantee.grant_principal
-        principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(_SCHEDULE), resources=[f"{self.group_arn_prefix}/*"])
+        stack = cdk.Stack.of(grantee) if isinstance(grantee, Construct) else cdk.Stack.of(self.group)
+        group_name, group_id = self._group_in(stack)
+        prefix = stack.format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=group_name,
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
         )
+        principal.add_to_principal_policy(iam.PolicyStatement(actions=list(_SCHEDULE), resources=[f"{prefix}/*"]))
         if isinstance(grantee, Construct):
+            region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+            account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
             acknowledge(
                 grantee,
                 "IAM5",
                 "Timers are schedules named per entity at run time (a case step, a campaign run); the grant "
                 "is scoped to this stack's own schedule group, never to other groups or to `schedule/*`.",
-                applies_to=self.nag_resource,
+                applies_to=f"Resource::arn:<AWS::Partition>:scheduler:{region}:{account}:schedule/<{group_id}>/*",
             )
         principal.add_to_principal_policy(
             iam.PolicyStatement(

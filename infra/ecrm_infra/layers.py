@@ -1,5 +1,8 @@
 """The three layers every function gets: Powertools (AWS's, by ARN), our `ecrm` package, our deps.
 
+Powertools' ARN comes from AWS's public SSM parameter for the pinned release (ecrm_infra.versions),
+resolved by CloudFormation at deploy time.
+
 Both of ours are built by local bundling (no Docker): a file copy for `ecrm`, pip with
 `--platform` for the dependencies. Synthesis skips bundling for stacks not listed in the context
 key `aws:cdk:bundling-stacks` (the infra tests set it to `[]`); the asset is then the source folder.
@@ -21,6 +24,7 @@ from typing import Any
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ecrm_infra import versions
@@ -96,8 +100,8 @@ class Layers(Construct):
         arch = architecture.name
         interpreter = runtime_interpreter()
         bytecode = "none" if interpreter is None else f"cpython-{RUNTIME_VERSION}"
-        stack = cdk.Stack.of(self)
-        arn = versions.powertools_layer_arn(partition=stack.partition, region=stack.region, architecture=arch)
+        # AWS's public parameter for the pinned release, resolved by CloudFormation at deploy time.
+        arn = ssm.StringParameter.value_for_string_parameter(self, versions.powertools_layer_parameter(arch))
         # Lambda extracts layers into /opt in the listed order, later ones overwriting. CDK sorts a
         # function's layers by construct path when @aws-cdk/aws-lambda:recognizeLayerVersion is on,
         # so the ids carry the order: Powertools, then our deps (our pinned pydantic wins), then ecrm.

@@ -1,9 +1,13 @@
-"""What every capability shares: tables, bus, signing key, schedules, layers, staff, API (+ WAF), SES.
+"""What every capability shares: bus, signing key, schedules, layers, staff, API (+ WAF), SES.
 
-`bindings` maps each resource name the topology uses to its environment value and its grants.
+The root stack holds it; each capability's stack (its tables, queues, functions, routes, alarms)
+reads it through nested-stack parameters. `bindings` maps each resource name the topology uses to
+its environment value and its grants; capabilities add their tables and queues to it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -15,11 +19,10 @@ from constructs import Construct
 from ecrm.names import Resource
 
 from ecrm_infra import topology
-from ecrm_infra.api import EcrmApi
+from ecrm_infra.api import CapabilityRoutes, EcrmApi
 from ecrm_infra.auth import StaffDirectory
-from ecrm_infra.bindings import Binding, BusBinding, MailBinding, SchedulesBinding, SecretBinding, TableBinding
+from ecrm_infra.bindings import Binding, BusBinding, MailBinding, SchedulesBinding, SecretBinding
 from ecrm_infra.context import DeployContext
-from ecrm_infra.data import table
 from ecrm_infra.layers import Layers
 from ecrm_infra.nag import acknowledge
 from ecrm_infra.waf import ApiFirewall
@@ -28,7 +31,6 @@ from ecrm_infra.waf import ApiFirewall
 class Platform(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, ctx: DeployContext) -> None:
         super().__init__(scope, construct_id)
-        self.tables = {spec.name: table(self, spec) for spec in topology.TABLES}
         self.bus = events.EventBus(self, Resource.EVENT_BUS, description="eCRM domain events")
         self.signing_secret = secretsmanager.Secret(
             self,
@@ -74,20 +76,10 @@ class Platform(Construct):
         self.staff = StaffDirectory(self, "Staff")
         self.api = EcrmApi(self, "Api", user_pool=self.staff.user_pool, cors_origins=ctx.cors_origins)
         self.firewall: ApiFirewall | None = None
-        if ctx.waf:
-            public = [route for route, _ in topology.routes() if route.public]
-            self.firewall = ApiFirewall(self, "Firewall", stage=self.api.stage, public_routes=public)
-        else:
-            acknowledge(
-                self.api.stage,
-                "APIG3",
-                "WAF switched off on purpose with context waf=false (e.g. a short-lived test stack); "
-                "the per-method throttles still apply.",
-            )
+        self._waf = ctx.waf
         self.schedule_group, self.scheduler_role = self._schedules()
-        # Capabilities add their queues here before making their functions.
+        # Capabilities add their tables and queues here before making their functions.
         self.bindings: dict[str, Binding] = {
-            **{spec.name: TableBinding(self.tables[spec.name], spec.indexes) for spec in topology.TABLES},
             Resource.EVENT_BUS: BusBinding(self.bus),
             Resource.SIGNING_SECRET: SecretBinding(self.signing_secret),
             Resource.SCHEDULES: SchedulesBinding.of(self.schedule_group, self.scheduler_role),
@@ -97,6 +89,20 @@ class Platform(Construct):
                 configuration_set=self.configuration_set.configuration_set_name,
             ),
         }
+
+    def deploy_api(self, routes: Sequence[CapabilityRoutes]) -> None:
+        """Once every capability has added its routes: the API's deployment and stage, and its WAF."""
+        stage = self.api.deploy(routes)
+        if self._waf:
+            public = [route for route, _ in topology.routes() if route.public]
+            self.firewall = ApiFirewall(self, "Firewall", stage=stage, public_routes=public)
+        else:
+            acknowledge(
+                stage,
+                "APIG3",
+                "WAF switched off on purpose with context waf=false (e.g. a short-lived test stack); "
+                "the per-method throttles still apply.",
+            )
 
     def _schedules(self) -> tuple[scheduler.CfnScheduleGroup, iam.Role]:
         """The group every per-entity timer lives in, and the role Scheduler assumes to deliver them

@@ -1,22 +1,35 @@
 """Pinned versions of what the functions run on in AWS. Plain data: no CDK import.
 
-Powertools: the same version locally (pyproject.toml pins aws-lambda-powertools==POWERTOOLS_VERSION)
-and in the cloud, where it comes from AWS's public layer
-    arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-{python}-{arch}:{layer version}
-
-The layer version is a sequence number AWS assigns per release, the same in every commercial region.
-Known pairs (Powertools GitHub issue #7689 and the project docs): 3.23.0 -> 27, 3.28.0 -> 32, one
-number per release since; 3.37.0 -> 41 follows from that. Confirm it before the first deploy, since AWS
-publishes the mapping as an SSM public parameter:
-    aws ssm get-parameter --name /aws/service/powertools/python/arm64/python3.12/3.37.0
-When bumping, change both numbers below together with pyproject.toml.
+Powertools: one pin, pyproject.toml's `aws-lambda-powertools==<version>`, read here. Locally it is
+the installed package (from the lock); in the cloud, AWS's public layer of the same release, whose
+ARN AWS publishes per region as a public SSM parameter:
+    /aws/service/powertools/python/{arch}/{python}/{version}
+    e.g. /aws/service/powertools/python/arm64/python3.12/3.37.0
+          -> arn:aws:lambda:<region>:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:<n>
+The stack reads it at deploy time (a CloudFormation SSM parameter), so no layer number is kept
+here. Bumping Powertools is `pyproject.toml` and `make lock`; a release AWS has not published the
+parameter for fails the deploy with ParameterNotFound, before anything changes.
 """
 
+import re
+import tomllib
+from pathlib import Path
 from typing import Final
 
-POWERTOOLS_VERSION: Final = "3.37.0"
-POWERTOOLS_LAYER_VERSION: Final = 41
-POWERTOOLS_LAYER_ACCOUNT: Final = "017000801446"  # AWS's publishing account, not ours
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+
+def _pinned(distribution: str) -> str:
+    dependencies: list[str] = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
+    for requirement in dependencies:
+        found = re.fullmatch(rf"{re.escape(distribution)}(\[[^\]]*\])?==([\w.]+)", requirement.replace(" ", ""))
+        if found:
+            return found.group(2)
+    raise LookupError(f"pyproject.toml pins no {distribution}==<version>")
+
+
+POWERTOOLS_VERSION: Final = _pinned("aws-lambda-powertools")
+POWERTOOLS_PARAMETER_PREFIX: Final = "/aws/service/powertools/python"
 
 PYTHON_RUNTIME: Final = "python3.12"  # Lambda runtime; the code is also 3.11-valid (CI runs 3.11)
 
@@ -24,9 +37,6 @@ PYTHON_RUNTIME: Final = "python3.12"  # Lambda runtime; the code is also 3.11-va
 PIP_PLATFORMS: Final = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 
 
-def powertools_layer_arn(*, partition: str, region: str, architecture: str) -> str:
-    python_tag = PYTHON_RUNTIME.replace(".", "")
-    return (
-        f"arn:{partition}:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-{python_tag}-{architecture}:{POWERTOOLS_LAYER_VERSION}"
-    )
+def powertools_layer_parameter(architecture: str) -> str:
+    """The public SSM parameter holding the ARN of AWS's Powertools layer for the pinned release."""
+    return f"{POWERTOOLS_PARAMETER_PREFIX}/{architecture}/{PYTHON_RUNTIME}/{POWERTOOLS_VERSION}"

@@ -82,7 +82,8 @@ def test_no_timer_setter_runs_longer_than_the_arming_margin(fn: topology.Functio
 
 
 def test_the_cases_table_has_the_four_sparse_indexes(synth: Synth) -> None:
-    (table,) = [t for k, t in synth.resources("AWS::DynamoDB::Table").items() if k.startswith("PlatformCases")]
+    (spec,) = [t for t in topology.TABLES if t.name == Resource.CASES_TABLE]
+    table = synth.template["Resources"][synth.table_id(spec)]
     assert [g["IndexName"] for g in table["Properties"]["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2", "gsi3", "gsi4"]
 
 

@@ -57,10 +57,10 @@ def test_layers_come_in_order_powertools_then_deps_then_ecrm(synth: Synth) -> No
     layer_ids = list(synth.resources("AWS::Lambda::LayerVersion"))
     for fn in topology.FUNCTIONS:
         powertools, deps, ecrm = synth.props(synth.function_id(fn))["Layers"]
-        arn = "".join(p if isinstance(p, str) else "" for p in powertools["Fn::Join"][1])
-        assert arn.endswith(
-            f":017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:{versions.POWERTOOLS_LAYER_VERSION}"
-        )
+        # AWS's public parameter for the pinned release, read by CloudFormation at deploy time.
+        parameter = synth.template["Parameters"][powertools["Ref"]]
+        assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+        assert parameter["Default"] == f"/aws/service/powertools/python/arm64/python3.12/{versions.POWERTOOLS_VERSION}"
         assert deps["Ref"] in layer_ids and ecrm["Ref"] in layer_ids
         assert "dependencies" in synth.props(deps["Ref"])["Description"]
         assert "ecrm package" in synth.props(ecrm["Ref"])["Description"]
@@ -69,4 +69,4 @@ def test_layers_come_in_order_powertools_then_deps_then_ecrm(synth: Synth) -> No
 def test_powertools_is_pinned_to_the_same_version_locally() -> None:
     from importlib.metadata import version
 
-    assert version("aws-lambda-powertools") == versions.POWERTOOLS_VERSION
+    assert version("aws-lambda-powertools") == versions.POWERTOOLS_VERSION  # read from pyproject.toml's pin

@@ -12,11 +12,8 @@ from tests.infra.synth import Synth
 
 
 def _table(synth: Synth, spec: topology.Table) -> dict[str, Any]:
-    (found,) = [
-        t
-        for logical_id, t in synth.resources("AWS::DynamoDB::Table").items()
-        if logical_id.startswith(f"Platform{spec.name}")
-    ]
+    found: dict[str, Any] = synth.template["Resources"][synth.table_id(spec)]
+    assert found["Type"] == "AWS::DynamoDB::Table"
     return found
 
 

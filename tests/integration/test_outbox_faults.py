@@ -10,19 +10,26 @@ committed state implies is on the bus, and every effect (contacts, consent mails
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
 import pytest
 from botocore.client import BaseClient
+from ecrm.clock import SYSTEM_CLOCK
+from ecrm.names import Resource
+from ecrm_local import pollers, schedules
 
 from tests.integration.test_contacts_api import confirm_token, sent_mail
-from tests.support import Stack
+from tests.loyalty_support import order, placed, publish
+from tests.support import LambdaContext, Stack
 
 CONSENT_QUEUE = "ConsentMailQueue"
 
@@ -136,8 +143,9 @@ PATHS = (
 )
 
 
-def _events_of(stack: Stack, contact_id: str) -> list[str]:
-    return [t for t, detail in stack.bus_events() if detail.get("contact_id") == contact_id]
+def _events_of(stack: Stack, entity_id: str) -> list[str]:
+    """The detail-types of the events whose detail names `entity_id` (contact, case, member)."""
+    return [t for t, detail in stack.bus_events() if entity_id in {str(v) for v in detail.values()}]
 
 
 def _consent_mails_sent(stack: Stack, contact_id: str) -> int:
@@ -173,3 +181,148 @@ def test_a_crash_at_any_step_loses_no_event_and_repeats_no_effect(stack: Stack, 
         missing = [t for t in path.expect if t not in seen]
         assert not missing, f"{where}: lost {missing}"
         assert _consent_mails_sent(stack, contact_id) <= 1, f"{where}: consent mail sent twice"
+
+
+# --- queue consumers and timers: the message is delivered again after the crash -----------------
+
+
+def _take(stack: Stack, queue: str) -> list[dict[str, Any]]:
+    """Every message waiting on a trigger queue, taken off it: the test delivers them itself, again
+    after a crash, as SQS would once the visibility timeout ran out."""
+    sqs: Any = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.env[f"_queue:{queue}"])["QueueUrl"]
+    taken: list[dict[str, Any]] = []
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages"):
+        taken += got
+        for m in got:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return taken
+
+
+def _deliver(function: str, messages: list[dict[str, Any]]) -> None:
+    event = pollers.sqs_event(messages, f"arn:aws:sqs:us-east-1:123456789012:{function}", "us-east-1")
+    answer = importlib.import_module(f"{function}.handler").lambda_handler(event, LambdaContext(function))
+    assert answer == {"batchItemFailures": []}, answer
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A queue consumer's path: `prepare` leaves its messages on `queue` and returns (the id its
+    events name, what `check` needs); `check` asserts its effects happened once."""
+
+    name: str
+    queue: str
+    function: str
+    prepare: Callable[[Stack], tuple[str, dict[str, Any]]]
+    expect: tuple[str, ...]
+    check: Callable[[Stack, dict[str, Any]], None]
+
+
+def _intake_message(stack: Stack) -> tuple[str, dict[str, Any]]:
+    tag = uuid.uuid4().hex[:12]
+    message = {
+        "schema_version": 1,
+        "channel": "email",
+        "message_id": f"<{tag}@mail.example.com>",
+        "requester": {"email": f"r-{tag}@example.com"},
+        "subject": "Invoice wrong",
+        "description": "Charged twice.",
+    }
+    sqs: Any = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.env[f"_queue:{Resource.CASE_INTAKE_QUEUE}"])["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(message))
+    return "", {"message_id": message["message_id"]}  # the case's id is known once it exists
+
+
+def _cases_for(stack: Stack, message_id: str) -> list[dict[str, Any]]:
+    return [i for i in stack.table_items("CASES_TABLE_NAME") if i["pk"] == f"MSG#email#{message_id}"]
+
+
+def _check_intake(stack: Stack, ctx: dict[str, Any]) -> None:
+    (ref,) = _cases_for(stack, ctx["message_id"])  # one case for the message, however often it came
+    ctx["id"] = ref["case_id"]
+
+
+def _order(stack: Stack) -> tuple[str, dict[str, Any]]:
+    member = uuid.uuid4().hex
+    publish(placed(order(f"O-{member[:8]}", 10_000, contact_id=member)))
+    return member, {"member": member}
+
+
+def _check_points(stack: Stack, ctx: dict[str, Any]) -> None:
+    answer = stack.call("GET", f"/loyalty/members/{ctx['member']}", roles="agent")
+    assert answer.json["balance"] == 100, answer.body  # 100.00 EUR earn 100 points, once
+
+
+def _urgent_case_due(stack: Stack) -> tuple[str, dict[str, Any]]:
+    tag = uuid.uuid4().hex[:12]
+    answer = stack.call("POST", "/cases/agent", {"requester_email": f"u-{tag}@example.com", "subject": "Down",
+                                                 "description": "x", "priority": "urgent"}, roles="agent")  # fmt: skip
+    assert answer.status == 201, answer.body
+    case_id = str(answer.json["id"])
+    steps = stack.call("GET", f"/cases/{case_id}", roles="agent").json["sla_steps"]
+    breach = min(s["at"] for s in steps if s["milestone"] == "first_response" and s["step"] == 1)
+    SYSTEM_CLOCK.advance((datetime.fromisoformat(breach) - SYSTEM_CLOCK.now()).total_seconds() + 1)
+    stack.relay()
+    schedules.Firing(boto3.session.Session(), SYSTEM_CLOCK).fire_due()  # due timers go to the timer queue
+    return case_id, {"id": case_id}
+
+
+def _check_escalated_once(stack: Stack, ctx: dict[str, Any]) -> None:
+    case = stack.call("GET", f"/cases/{ctx['id']}", roles="agent").json
+    breaches = [e for e in case["history"] if e["action"] == "escalated"]
+    assert case["escalation_level"] == 1 and len(breaches) == 1, (case["escalation_level"], breaches)
+
+
+CONSUMERS = (
+    Consumer(
+        "case intake (queue)",
+        Resource.CASE_INTAKE_QUEUE,
+        "cases_intake",
+        _intake_message,
+        ("CaseCreated.v1",),
+        _check_intake,
+    ),
+    Consumer(
+        "loyalty accrual (queue)",
+        Resource.LOYALTY_ACCRUAL_QUEUE,
+        "loyalty_accrual",
+        _order,
+        ("PointsEarned.v1",),
+        _check_points,
+    ),
+    Consumer(
+        "SLA breach (timer)",
+        Resource.CASE_TIMER_QUEUE,
+        "cases_timers",
+        _urgent_case_due,
+        ("SlaBreached.v1", "CaseEscalated.v1"),
+        _check_escalated_once,
+    ),
+)
+
+
+def _consume(stack: Stack, path: Consumer, step: int | None, after: bool) -> tuple[list[str], str, dict[str, Any]]:
+    entity_id, ctx = path.prepare(stack)
+    stack.relay()  # the rules feed the queue: what the test takes is the message(s) to deliver
+    messages = _take(stack, path.queue)
+    assert messages, f"{path.name}: nothing on {path.queue}"
+    with dying_at(step, after) as calls, suppress(Crash):
+        _deliver(path.function, messages)
+        stack.relay()
+    _deliver(path.function, messages)  # SQS delivers the message(s) again
+    stack.relay()
+    path.check(stack, ctx)
+    return calls, ctx.get("id", entity_id), ctx
+
+
+@pytest.mark.parametrize("path", CONSUMERS, ids=lambda p: p.name)
+def test_a_consumer_dying_at_any_step_loses_no_event_and_repeats_no_effect(stack: Stack, path: Consumer) -> None:
+    clean, _, _ = _consume(stack, path, step=None, after=False)
+    assert clean, "the path made no AWS call"
+    for step, after in itertools.product(range(len(clean)), (False, True)):
+        where = f"{path.name}, dying {'after' if after else 'before'} call {step} ({clean[step]})"
+        _, entity_id, _ = _consume(stack, path, step, after)
+        seen = _events_of(stack, entity_id)
+        missing = [t for t in path.expect if t not in seen]
+        assert not missing, f"{where}: lost {missing}"
