@@ -51,8 +51,13 @@ class Stack:
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         user: str = "u1",
+        claims: dict[str, Any] | None = None,
     ) -> Answer:
+        """`roles` signs the call in as `user` with those groups, as the Cognito authorizer passes
+        them; `claims` gives the authorizer's claims verbatim instead (forged or garbled ones)."""
         route, fn = _match(method, path)
+        if claims is None and roles:
+            claims = _claims(user, roles)
         if isinstance(body, dict):
             body = json.dumps(body)
         raw = body.encode() if isinstance(body, str) else body
@@ -75,7 +80,7 @@ class Stack:
                 "stage": "prod",
                 "requestId": str(uuid.uuid4()),
                 "identity": {"sourceIp": "203.0.113.10", "userAgent": "pytest"},
-                **({"authorizer": {"claims": _claims(user, roles)}} if roles else {}),
+                **({"authorizer": {"claims": claims}} if claims is not None else {}),
             },
             "body": (base64.b64encode(raw).decode() if b64 else raw.decode()) if raw is not None else None,
             "isBase64Encoded": b64,

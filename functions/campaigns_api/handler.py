@@ -24,4 +24,4 @@ routes.register(app, service)
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return routes.refusal(event) or app.resolve(event, context)
+    return app.resolve(event, context)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import access
-from ecrm.api import build_resolver
+from ecrm.api import build_resolver, current_caller
 from ecrm.cases.compose import Administration, admin_service
 from ecrm.cases.metrics import MetricsReport
 from ecrm.cases.recompute import PolicyBookUpdate, PolicyBookView
@@ -26,8 +26,9 @@ def service() -> Administration:
     return admin_service(CasesAdminSettings.from_env())
 
 
-def _caller() -> access.Caller:
-    caller = access.caller(app.current_event.raw_event.get("requestContext") or {})
+def _signed_in() -> access.Caller:
+    """The caller, remembered for SLA notices (docs/cases.md, "Staff directory")."""
+    caller = current_caller(app)
     service().staff.remember(caller)
     return caller
 
@@ -38,29 +39,33 @@ def case_metrics(
     until: Annotated[datetime | None, Query(description="default: now")] = None,
 ) -> MetricsReport:
     end = until or SYSTEM_CLOCK.now()
-    return service().queries.metrics(_caller(), since or end - DEFAULT_WINDOW, end)
+    _signed_in()
+    return service().queries.metrics(since or end - DEFAULT_WINDOW, end)
 
 
 @app.get("/cases/policies", summary="The SLA policy book in force, with its version", security=SECURED)
 def get_policies() -> PolicyBookView:
-    return service().policies.get(_caller())
+    _signed_in()
+    return service().policies.get()
 
 
 @app.put("/cases/policies", summary="Replace the SLA policy book; active cases are replanned", security=SECURED)
 def put_policies(req: PolicyBookUpdate) -> PolicyBookView:
-    view = service().policies.update(req, _caller())
+    view = service().policies.update(req, _signed_in())
     logger.info("policy book saved", version=view.version)
     return view
 
 
 @app.get("/cases/staff", summary="Team leads and management who get escalation notices", security=SECURED)
 def get_staff() -> StaffConfig:
-    return service().staff.get(_caller())
+    _signed_in()
+    return service().staff.get()
 
 
 @app.put("/cases/staff", summary="Set team leads and management (against the version read)", security=SECURED)
 def put_staff(req: StaffConfigUpdate) -> StaffConfig:
-    return service().staff.update(req, _caller())
+    _signed_in()
+    return service().staff.update(req)
 
 
 @logger.inject_lambda_context(clear_state=True)

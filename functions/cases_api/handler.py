@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import access
-from ecrm.api import build_resolver
+from ecrm.api import build_resolver, current_caller
 from ecrm.cases import web
 from ecrm.cases.compose import Desk, desk_service
 from ecrm.cases.models import (
@@ -39,9 +39,10 @@ def service() -> Desk:
     return desk_service(CasesApiSettings.from_env())
 
 
-def _caller() -> access.Caller:
-    caller = access.caller(app.current_event.raw_event.get("requestContext") or {})
-    service().staff.remember(caller)  # keeps the agent's address for SLA notices
+def _signed_in() -> access.Caller:
+    """The caller, remembered for SLA notices (docs/cases.md, "Staff directory")."""
+    caller = current_caller(app)
+    service().staff.remember(caller)
     return caller
 
 
@@ -56,7 +57,7 @@ def queue(
     limit: Limit = 25,
     cursor: Cursor = None,
 ) -> CasePage:
-    return service().queries.queue(queue, _caller(), team, limit, cursor)
+    return service().queries.queue(queue, _signed_in(), team, limit, cursor)
 
 
 @app.post(
@@ -66,27 +67,30 @@ def queue(
     responses=web.created(Case, "the case opened"),
 )
 def open_for_requester(req: AgentCaseRequest) -> Response[str]:
-    return _created(service().intake.open_for_agent(req, _caller()))
+    return _created(service().intake.open_for_agent(req, _signed_in()))
 
 
 @app.get("/cases/<case_id>", summary="A case, its SLA steps to come, history and comments", security=SECURED)
 def get_case(case_id: CaseId) -> CaseDetail:
-    return service().queries.detail(case_id, _caller())
+    _signed_in()
+    return service().queries.detail(case_id)
 
 
 @app.patch("/cases/<case_id>", summary="Change priority, status, assignee, team or tags", security=SECURED)
 def update_case(case_id: CaseId, patch: CasePatch) -> Case:
-    return service().work.update(case_id, patch, _caller())
+    return service().work.update(case_id, patch, _signed_in())
 
 
 @app.get("/cases/<case_id>/history", summary="The case's audit trail, oldest first", security=SECURED)
 def history(case_id: CaseId, limit: Limit = 50, cursor: Cursor = None) -> HistoryPage:
-    return service().queries.history(case_id, _caller(), limit, cursor)
+    _signed_in()
+    return service().queries.history(case_id, limit, cursor)
 
 
 @app.get("/cases/<case_id>/comments", summary="The case's comments, oldest first", security=SECURED)
 def comments(case_id: CaseId, limit: Limit = 50, cursor: Cursor = None) -> CommentPage:
-    return service().queries.comments(case_id, _caller(), limit, cursor)
+    _signed_in()
+    return service().queries.comments(case_id, limit, cursor)
 
 
 @app.post(
@@ -96,17 +100,17 @@ def comments(case_id: CaseId, limit: Limit = 50, cursor: Cursor = None) -> Comme
     responses=web.created(Comment, "the comment added"),
 )
 def comment(case_id: CaseId, req: CommentRequest) -> Response[str]:
-    return _created(service().work.comment(case_id, req, _caller()))
+    return _created(service().work.comment(case_id, req, _signed_in()))
 
 
 @app.post("/cases/<case_id>/solve", summary="Solve the case (a CSAT survey is mailed)", security=SECURED)
 def solve(case_id: CaseId, req: Transition) -> Case:
-    return service().work.solve(case_id, _caller(), req.expected_version)
+    return service().work.solve(case_id, _signed_in(), req.expected_version)
 
 
 @app.post("/cases/<case_id>/reopen", summary="Reopen a solved case with fresh SLA clocks", security=SECURED)
 def reopen(case_id: CaseId, req: Transition) -> Case:
-    return service().work.reopen(case_id, _caller(), req.expected_version)
+    return service().work.reopen(case_id, _signed_in(), req.expected_version)
 
 
 @logger.inject_lambda_context(clear_state=True)

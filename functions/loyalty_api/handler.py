@@ -6,11 +6,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ecrm import access
-from ecrm.api import build_resolver
+from ecrm.api import build_resolver, current_caller
 from ecrm.loyalty.compose import loyalty_api
 from ecrm.loyalty.models import AdjustmentRequest, EntryResult, LedgerPage, MemberView, RedemptionRequest
-from ecrm.loyalty.web import ENTRY_RESPONSES, SECURED, IdempotencyKey, caller, posted
+from ecrm.loyalty.web import ENTRY_RESPONSES, SECURED, IdempotencyKey, posted
 from ecrm.loyalty.wiring import Loyalty
 from ecrm.observability import logger, metrics
 from ecrm.settings import LoyaltyApiSettings
@@ -27,7 +26,6 @@ def service() -> Loyalty:
 
 @app.get(MEMBER, summary="A member's balance, tier and points expiring soon", security=SECURED)
 def get_member(member_id: ContactId) -> MemberView:
-    caller(app, access.LOYALTY_READ)
     return service().queries().member(member_id)
 
 
@@ -37,13 +35,12 @@ def get_history(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> LedgerPage:
-    caller(app, access.LOYALTY_READ)
     return service().queries().history(member_id, limit, cursor)
 
 
 @app.post(f"{MEMBER}/redemptions", summary="Redeem points", security=SECURED, responses=ENTRY_RESPONSES)
 def redeem(member_id: ContactId, request: RedemptionRequest, key: IdempotencyKey = None) -> Response[EntryResult]:
-    staff = caller(app, access.LOYALTY_REDEEM)
+    staff = current_caller(app)
     return posted(service().redemption().redeem(member_id, request, key, actor=staff.user_id))
 
 
@@ -54,7 +51,7 @@ def redeem(member_id: ContactId, request: RedemptionRequest, key: IdempotencyKey
     responses=ENTRY_RESPONSES,
 )
 def adjust(member_id: ContactId, request: AdjustmentRequest, key: IdempotencyKey = None) -> Response[EntryResult]:
-    staff = caller(app, access.LOYALTY_ADJUST)
+    staff = current_caller(app)
     return posted(service().redemption().adjust(member_id, request, key, actor=staff.user_id))
 
 

@@ -4,11 +4,10 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ecrm import access
-from ecrm.api import build_resolver
+from ecrm.api import build_resolver, current_caller
 from ecrm.loyalty.compose import loyalty_programme
 from ecrm.loyalty.programmes import ProgrammeService, ProgrammeUpdate, StoredProgramme
-from ecrm.loyalty.web import SECURED, caller
+from ecrm.loyalty.web import SECURED
 from ecrm.observability import logger, metrics
 from ecrm.settings import LoyaltyProgrammeSettings
 
@@ -22,13 +21,12 @@ def service() -> ProgrammeService:
 
 @app.get("/loyalty/programme", summary="The programme in force: earn rules, tiers, expiry", security=SECURED)
 def get_programme() -> StoredProgramme:
-    caller(app, access.LOYALTY_READ)
     return service().current()
 
 
 @app.put("/loyalty/programme", summary="Replace the programme (a new version)", security=SECURED)
 def replace_programme(update: ProgrammeUpdate) -> StoredProgramme:
-    admin = caller(app, access.LOYALTY_PROGRAMME)
+    admin = current_caller(app)
     stored = service().replace(update, admin.user_id)
     logger.info("loyalty programme replaced", version=stored.version, by=admin.user_id)
     return stored

@@ -3,8 +3,9 @@
 The API, its authorizer and its stage belong to the platform (root stack); each capability's
 resources and methods to the capability's nested stack.
 
-Which group may do what is decided in the handlers (ecrm.access); the authorizer proves who the
-caller is. Public routes are open, so they get a tighter throttle here and a WAF rate rule.
+The authorizer proves who the caller is; which group may call a route is declared with the route
+(ecrm.access) and checked by each function's edge (ecrm.api.EdgeResolver) before anything else.
+Public routes are open, so they get a tighter throttle here and a WAF rate rule.
 """
 
 from __future__ import annotations

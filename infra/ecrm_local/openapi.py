@@ -34,6 +34,9 @@ class Error(BaseModel):
 
     message: str
     errors: list[FieldError] | None = Field(default=None, description="one entry per field at fault")
+    allowed_roles: list[str] | None = Field(
+        default=None, description="403 from the role check: the roles that may call this route"
+    )
 
 
 _POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ResponseValidationError", "ValidationError")

@@ -61,6 +61,16 @@ def test_role_check_is_answered_by_the_handler(local: Local):
     assert local.call("DELETE", f"/contacts/{contact_id}", role="admin").status == 204
 
 
+def test_with_a_minted_token_the_role_is_checked_before_the_body(local: Local):
+    junk = {"Content-Type": "application/json"}
+    denied = local.call("POST", "/cases/agent", '{"subject": ', junk, role="marketer")
+    assert (denied.status, denied.json) == (
+        403,
+        {"message": "your role may not do this", "allowed_roles": ["admin", "agent"]},
+    )
+    assert local.call("POST", "/cases/agent", '{"subject": ', junk, role="agent").status == 422
+
+
 def test_unknown_route_answers_like_api_gateway(local: Local):
     assert local.call("GET", "/nothing-here").json == {"message": "Missing Authentication Token"}
 

@@ -75,4 +75,5 @@ def test_role_matrix(shared: Stack, method, template, role):
     allowed = role in MATRIX[(method, template)]
     assert (answer.status < 400) == allowed, (answer.status, answer.body)
     if not allowed:
-        assert answer.status == 403 and answer.json == {"message": "your role may not do this"}
+        assert answer.status == 403 and answer.json["message"] == "your role may not do this"
+        assert set(answer.json["allowed_roles"]) == MATRIX[(method, template)]

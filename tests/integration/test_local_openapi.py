@@ -67,16 +67,26 @@ def test_the_error_schema_reads_what_the_resolver_writes():
 
     app = api.build_resolver()
 
-    @app.get("/probe")
+    @app.get("/unsubscribe")  # a declared public route: the edge lets it through to validation
     def probe(limit: Annotated[int, Query(ge=1)]) -> dict[str, int]:
         return {"limit": limit}
 
-    event = {"httpMethod": "GET", "path": "/probe", "resource": "/probe", "queryStringParameters": {"limit": "x"}}
+    event = {
+        "httpMethod": "GET",
+        "path": "/unsubscribe",
+        "resource": "/unsubscribe",
+        "queryStringParameters": {"limit": "x"},
+    }
     answer = app.resolve({**event, "headers": {}, "requestContext": {"stage": "test"}}, LambdaContext("probe"))  # type: ignore[arg-type]
     assert answer["statusCode"] == 422
     body = openapi.Error.model_validate_json(answer["body"])
     assert body.errors and body.errors[0].field == "limit"
     assert set(json.loads(answer["body"])) <= set(openapi.Error.model_fields)
+    agent = {"authorizer": {"claims": {"sub": "u1", "cognito:groups": "agent"}}}
+    refused = api.edge_refusal({"httpMethod": "DELETE", "resource": "/contacts/{contact_id}", "requestContext": agent})
+    assert refused is not None and refused["statusCode"] == 403
+    assert openapi.Error.model_validate_json(refused["body"]).allowed_roles == ["admin"]
+    assert set(json.loads(refused["body"])) <= set(openapi.Error.model_fields)
 
 
 def test_the_document_is_valid_openapi():

@@ -1,11 +1,11 @@
-"""unit: the EventBridge publisher's batching and retries, and role parsing."""
+"""unit: the EventBridge publisher's batching and retries, role parsing, and the edge's verdicts."""
 
 from datetime import UTC, datetime
 
 import pytest
 from ecrm import access
 from ecrm.adapters.eventbridge import EventBridgePublisher
-from ecrm.errors import Forbidden, PublishFailed
+from ecrm.errors import PublishFailed
 from ecrm.events import ContactErased
 
 
@@ -57,7 +57,56 @@ def test_cognito_groups_claim_shapes(groups, roles):
     assert access.caller_roles({"authorizer": {"claims": {"cognito:groups": groups}}}) == roles
 
 
-def test_require_refuses_other_roles():
-    with pytest.raises(Forbidden):
-        access.require({"authorizer": {"claims": {"cognito:groups": "marketer"}}}, access.CONTACT_GDPR)
-    access.require({"authorizer": {"claims": {"cognito:groups": "admin"}}}, access.CONTACT_GDPR)
+def _signed_in(groups: object, sub: object = "u1") -> dict[str, object]:
+    return {"authorizer": {"claims": {"sub": sub, "cognito:groups": groups}}}
+
+
+def test_the_edge_lets_in_a_role_the_route_names_and_refuses_others_naming_the_allowed():
+    assert access.refusal("DELETE", "/contacts/{contact_id}", _signed_in("admin")) is None
+    assert access.refusal("DELETE", "/contacts/{contact_id}", _signed_in("marketer,agent")) == access.Refusal(
+        403, "your role may not do this", ("admin",)
+    )
+    refused = access.refusal("GET", "/cases/{case_id}", _signed_in("[marketer]"))
+    assert refused is not None and refused.allowed_roles == ("admin", "agent")
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {},
+        {"authorizer": None},
+        {"authorizer": "admin"},
+        {"authorizer": {"claims": "sub=u1,cognito:groups=admin"}},
+        {"authorizer": {"claims": {"cognito:groups": "admin"}}},  # groups, but no user: not from Cognito
+        _signed_in("admin", sub=""),
+    ],
+)
+def test_without_claims_naming_a_user_a_protected_route_is_401(context):
+    assert access.refusal("PUT", "/loyalty/programme", context) == access.UNAUTHORIZED
+
+
+def test_public_routes_are_open_and_undeclared_ones_closed():
+    assert access.refusal("POST", "/contacts", {}) is None
+    assert access.refusal("POST", "/contacts/{contact_id}", _signed_in("admin")) == access.UNKNOWN_ROUTE
+    assert access.refusal("GET", "", _signed_in("admin")) == access.UNKNOWN_ROUTE
+
+
+def test_a_route_naming_only_scopes_is_refused_until_machine_clients_exist():
+    route = access.Route("GET", "/exports", scopes=("ecrm/exports.read",))
+    assert not route.public
+    refused = access.refusal("GET", "/exports", _signed_in("admin"), routes={("GET", "/exports"): route})
+    assert refused is not None and refused.status == 403
+
+
+def test_every_route_is_declared_once():
+    groups = [value for name, value in vars(access).items() if name.isupper() and isinstance(value, tuple)]
+    declared = [r for group in groups if all(isinstance(r, access.Route) for r in group) and group for r in group]
+    assert len(declared) == len(access.ROUTES) == len({(r.method, r.path) for r in declared})
+
+
+def test_the_topology_puts_on_the_api_exactly_the_routes_declared_here():
+    from ecrm_infra import topology
+
+    served = [route for route, _ in topology.routes()]
+    assert len(served) == len(access.ROUTES)
+    assert all(access.ROUTES[(r.method, r.path)] is r for r in served)  # the same objects: one declaration

@@ -17,7 +17,6 @@ from ecrm_infra.topology.spec import (
     Function,
     MetricAlarm,
     QueueTrigger,
-    Route,
     Table,
     timer_env,
     timer_grants,
@@ -47,28 +46,7 @@ CAMPAIGNS = Capability(
             settings=settings.CampaignsApiSettings,
             env={**TABLES, **OUTBOX_ENV, **TIMERS, **LINKS},
             grants={**OWN_TABLE, **READ_CONTACTS, **OUTBOX_GRANT, **TIMER_GRANTS},
-            routes=(
-                Route("GET", "/templates", access.CAMPAIGN_READ),
-                Route("POST", "/templates", access.CAMPAIGN_EDIT),
-                Route("GET", "/templates/{template_id}", access.CAMPAIGN_READ),
-                Route("PUT", "/templates/{template_id}", access.CAMPAIGN_EDIT),
-                Route("GET", "/templates/{template_id}/preview", access.CAMPAIGN_READ),
-                Route("GET", "/segments", access.CAMPAIGN_READ),
-                Route("POST", "/segments", access.CAMPAIGN_EDIT),
-                Route("POST", "/segments/preview", access.CAMPAIGN_READ),
-                Route("GET", "/segments/{segment_id}", access.CAMPAIGN_READ),
-                Route("PUT", "/segments/{segment_id}", access.CAMPAIGN_EDIT),
-                Route("GET", "/segments/{segment_id}/count", access.CAMPAIGN_READ),
-                Route("GET", "/campaigns", access.CAMPAIGN_READ),
-                Route("POST", "/campaigns", access.CAMPAIGN_EDIT),
-                Route("GET", "/campaigns/{campaign_id}", access.CAMPAIGN_READ),
-                Route("PUT", "/campaigns/{campaign_id}", access.CAMPAIGN_EDIT),
-                Route("GET", "/campaigns/{campaign_id}/stats", access.CAMPAIGN_READ),
-                *(
-                    Route("POST", f"/campaigns/{{campaign_id}}/{action}", access.CAMPAIGN_EDIT)
-                    for action in ("schedule", "unschedule", "pause", "resume", "cancel")
-                ),
-            ),
+            routes=access.CAMPAIGNS_API,
             timeout_seconds=15,
         ),
         Function(
@@ -82,12 +60,7 @@ CAMPAIGNS = Capability(
                 Env.TOPICS: "context:campaignTopics",
             },
             grants={**OWN_TABLE, **READ_CONTACTS, **OUTBOX_GRANT, Resource.SIGNING_SECRET: Access.READ},
-            routes=(
-                Route("GET", "/unsubscribe"),
-                Route("POST", "/unsubscribe"),
-                Route("GET", "/preferences"),
-                Route("POST", "/preferences"),
-            ),
+            routes=access.CAMPAIGNS_UNSUBSCRIBE,
         ),
         Function(
             name="campaign_planner",

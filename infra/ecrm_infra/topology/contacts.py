@@ -6,7 +6,7 @@ from ecrm import access, settings
 from ecrm.names import DetailType, Env, Resource, Source
 
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
-from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, QueueTrigger, Route, Table
+from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, QueueTrigger, Table
 
 # Writers commit their events to the Outbox with the write; the relay puts them on the bus.
 TABLE_AND_OUTBOX = {Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, **OUTBOX_ENV}
@@ -31,11 +31,7 @@ CONTACTS = Capability(
                 **OUTBOX_GRANT,
                 Resource.SIGNING_SECRET: Access.READ,
             },
-            routes=(
-                Route("POST", "/contacts"),
-                Route("GET", "/contacts/confirm"),
-                Route("POST", "/contacts/confirm"),
-            ),
+            routes=access.CONTACTS_CAPTURE,
         ),
         Function(
             name="contacts_api",
@@ -43,13 +39,7 @@ CONTACTS = Capability(
             settings=settings.ContactsApiSettings,
             env=dict(TABLE_AND_OUTBOX),
             grants={Resource.CONTACTS_TABLE: Access.READ_WRITE, **OUTBOX_GRANT},
-            routes=(
-                Route("GET", "/contacts", access.CONTACT_READ),
-                Route("GET", "/contacts/{contact_id}", access.CONTACT_READ),
-                Route("PATCH", "/contacts/{contact_id}", access.CONTACT_EDIT),
-                Route("GET", "/contacts/{contact_id}/export", access.CONTACT_GDPR),
-                Route("DELETE", "/contacts/{contact_id}", access.CONTACT_GDPR),
-            ),
+            routes=access.CONTACTS_API,
         ),
         Function(
             name="consent_mailer",

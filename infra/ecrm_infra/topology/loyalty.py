@@ -13,7 +13,6 @@ from ecrm_infra.topology.spec import (
     Function,
     MetricAlarm,
     QueueTrigger,
-    Route,
     Table,
     timer_env,
     timer_grants,
@@ -30,7 +29,6 @@ LEDGER_GRANTS = {
     **OUTBOX_GRANT,
     **timer_grants(Resource.LOYALTY_TIMER_QUEUE),
 }
-MEMBER = "/loyalty/members/{member_id}"
 
 LOYALTY = Capability(
     name="Loyalty",
@@ -85,12 +83,7 @@ LOYALTY = Capability(
             settings=settings.LoyaltyApiSettings,
             env=dict(LEDGER_ENV),
             grants=dict(LEDGER_GRANTS),
-            routes=(
-                Route("GET", MEMBER, access.LOYALTY_READ),
-                Route("GET", f"{MEMBER}/history", access.LOYALTY_READ),
-                Route("POST", f"{MEMBER}/redemptions", access.LOYALTY_REDEEM),
-                Route("POST", f"{MEMBER}/adjustments", access.LOYALTY_ADJUST),
-            ),
+            routes=access.LOYALTY_API,
         ),
         Function(
             name="loyalty_programme",
@@ -98,10 +91,7 @@ LOYALTY = Capability(
             settings=settings.LoyaltyProgrammeSettings,
             env={Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE},
             grants={Resource.LOYALTY_TABLE: Access.READ_WRITE},  # no timers, no events: it only keeps the document
-            routes=(
-                Route("GET", "/loyalty/programme", access.LOYALTY_READ),
-                Route("PUT", "/loyalty/programme", access.LOYALTY_PROGRAMME),
-            ),
+            routes=access.LOYALTY_PROGRAMME_API,
         ),
     ),
     alarms=(

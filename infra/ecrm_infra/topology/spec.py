@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Literal
 
 from ecrm import settings
+from ecrm.access import Route as Route  # declared in the shipped package, where the edge checks it
 from ecrm.names import Env, Resource
 
 
@@ -54,17 +55,6 @@ def split_source(source: str) -> tuple[str, str | None]:
     """ "Queue.arn" -> ("Queue", "arn"); "Queue" -> ("Queue", None)."""
     name, _, attribute = source.partition(ATTRIBUTE_SEPARATOR)
     return name, attribute or None
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    roles: tuple[str, ...] = ()  # empty = public (throttled, WAF-protected, no authorizer)
-
-    @property
-    def public(self) -> bool:
-        return not self.roles
 
 
 @dataclass(frozen=True)

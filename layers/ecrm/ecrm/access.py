@@ -1,15 +1,17 @@
-"""The role matrix, declared once: the topology puts it on routes, handlers enforce it.
+"""Who may call which route, declared once: the topology puts these routes on the API (the Cognito
+authorizer on every protected one), and one check at the HTTP edge enforces them
+(`ecrm.api.build_resolver`, before the request is validated).
 
 In AWS the Cognito authorizer proves who the caller is; which group may do what is decided here.
+Plain data and a few functions: every API function imports this module at cold start.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm.errors import Forbidden
 from ecrm.names import Role
 
 CONTACT_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
@@ -30,6 +32,117 @@ LOYALTY_PROGRAMME = (Role.ADMIN,)  # replace the rules, tiers and expiry setting
 
 
 @dataclass(frozen=True)
+class Route:
+    """One API route: its method, its API Gateway resource path (`{param}`), and who may call it.
+
+    `roles`: Cognito groups of signed-in users. `scopes`: OAuth scopes of machine clients, for the
+    integrations to come; declared here, but no machine client is issued one yet, so a route that
+    names only scopes is refused to everyone. Neither: a public route (no authorizer; throttled
+    and rate-limited by the WAF).
+    """
+
+    method: str
+    path: str
+    roles: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+
+    @property
+    def public(self) -> bool:
+        return not (self.roles or self.scopes)
+
+
+# Every API route, per function (the topology gives each function its tuple).
+CONTACTS_CAPTURE = (
+    Route("POST", "/contacts"),
+    Route("GET", "/contacts/confirm"),
+    Route("POST", "/contacts/confirm"),
+)
+CONTACTS_API = (
+    Route("GET", "/contacts", CONTACT_READ),
+    Route("GET", "/contacts/{contact_id}", CONTACT_READ),
+    Route("PATCH", "/contacts/{contact_id}", CONTACT_EDIT),
+    Route("GET", "/contacts/{contact_id}/export", CONTACT_GDPR),
+    Route("DELETE", "/contacts/{contact_id}", CONTACT_GDPR),
+)
+CASES_FORM = (
+    Route("POST", "/cases"),
+    Route("GET", "/cases/csat"),
+    Route("POST", "/cases/csat"),
+)
+CASES_API = (
+    Route("GET", "/cases", CASE_READ),
+    Route("POST", "/cases/agent", CASE_WORK),
+    Route("GET", "/cases/{case_id}", CASE_READ),
+    Route("PATCH", "/cases/{case_id}", CASE_WORK),
+    Route("GET", "/cases/{case_id}/history", CASE_READ),
+    Route("GET", "/cases/{case_id}/comments", CASE_READ),
+    Route("POST", "/cases/{case_id}/comments", CASE_WORK),
+    Route("POST", "/cases/{case_id}/solve", CASE_WORK),
+    Route("POST", "/cases/{case_id}/reopen", CASE_WORK),
+)
+CASES_ADMIN = (
+    Route("GET", "/cases/metrics", CASE_READ),
+    Route("GET", "/cases/policies", CASE_READ),
+    Route("PUT", "/cases/policies", CASE_ADMIN),
+    Route("GET", "/cases/staff", CASE_ADMIN),
+    Route("PUT", "/cases/staff", CASE_ADMIN),
+)
+CAMPAIGN_ACTIONS = ("schedule", "unschedule", "pause", "resume", "cancel")
+CAMPAIGNS_API = (
+    Route("GET", "/templates", CAMPAIGN_READ),
+    Route("POST", "/templates", CAMPAIGN_EDIT),
+    Route("GET", "/templates/{template_id}", CAMPAIGN_READ),
+    Route("PUT", "/templates/{template_id}", CAMPAIGN_EDIT),
+    Route("GET", "/templates/{template_id}/preview", CAMPAIGN_READ),
+    Route("GET", "/segments", CAMPAIGN_READ),
+    Route("POST", "/segments", CAMPAIGN_EDIT),
+    Route("POST", "/segments/preview", CAMPAIGN_READ),
+    Route("GET", "/segments/{segment_id}", CAMPAIGN_READ),
+    Route("PUT", "/segments/{segment_id}", CAMPAIGN_EDIT),
+    Route("GET", "/segments/{segment_id}/count", CAMPAIGN_READ),
+    Route("GET", "/campaigns", CAMPAIGN_READ),
+    Route("POST", "/campaigns", CAMPAIGN_EDIT),
+    Route("GET", "/campaigns/{campaign_id}", CAMPAIGN_READ),
+    Route("PUT", "/campaigns/{campaign_id}", CAMPAIGN_EDIT),
+    Route("GET", "/campaigns/{campaign_id}/stats", CAMPAIGN_READ),
+    *(Route("POST", f"/campaigns/{{campaign_id}}/{action}", CAMPAIGN_EDIT) for action in CAMPAIGN_ACTIONS),
+)
+CAMPAIGNS_UNSUBSCRIBE = (
+    Route("GET", "/unsubscribe"),
+    Route("POST", "/unsubscribe"),
+    Route("GET", "/preferences"),
+    Route("POST", "/preferences"),
+)
+MEMBER = "/loyalty/members/{member_id}"
+LOYALTY_API = (
+    Route("GET", MEMBER, LOYALTY_READ),
+    Route("GET", f"{MEMBER}/history", LOYALTY_READ),
+    Route("POST", f"{MEMBER}/redemptions", LOYALTY_REDEEM),
+    Route("POST", f"{MEMBER}/adjustments", LOYALTY_ADJUST),
+)
+LOYALTY_PROGRAMME_API = (
+    Route("GET", "/loyalty/programme", LOYALTY_READ),
+    Route("PUT", "/loyalty/programme", LOYALTY_PROGRAMME),
+)
+
+ROUTES: Mapping[tuple[str, str], Route] = {
+    (route.method, route.path): route
+    for group in (
+        CONTACTS_CAPTURE,
+        CONTACTS_API,
+        CASES_FORM,
+        CASES_API,
+        CASES_ADMIN,
+        CAMPAIGNS_API,
+        CAMPAIGNS_UNSUBSCRIBE,
+        LOYALTY_API,
+        LOYALTY_PROGRAMME_API,
+    )
+    for route in group
+}
+
+
+@dataclass(frozen=True)
 class Caller:
     """Who is calling, from the authorizer's claims: the user's stable id (`sub`), e-mail and roles."""
 
@@ -38,12 +151,48 @@ class Caller:
     roles: frozenset[str]
 
 
-def _claims(request_context: dict[str, Any]) -> dict[str, Any]:
-    claims: dict[str, Any] = (request_context.get("authorizer") or {}).get("claims") or {}
-    return claims
+@dataclass(frozen=True)
+class Refusal:
+    """Why the edge turns a request away: 401 (identity not proven), 403 (no right to this route)."""
+
+    status: int
+    message: str
+    allowed_roles: tuple[str, ...] = ()
 
 
-def caller(request_context: dict[str, Any]) -> Caller:
+UNAUTHORIZED = Refusal(401, "Unauthorized")  # the words of API Gateway's authorizer
+UNKNOWN_ROUTE = Refusal(403, "Missing Authentication Token")  # API Gateway's answer to an undeclared route
+
+
+def refusal(
+    method: str, resource: str, request_context: Mapping[str, Any], routes: Mapping[tuple[str, str], Route] = ROUTES
+) -> Refusal | None:
+    """None if the route's declaration lets this caller in, else why not.
+
+    `resource` is the API Gateway resource path the request matched (`/cases/{case_id}`): the key
+    the authorizer was attached by. An undeclared route is refused (fail closed). A protected route
+    needs claims naming a user (`sub`): the Cognito authorizer always passes them, so their absence
+    means the authorizer did not run. Then the caller needs one of the route's roles.
+    """
+    route = routes.get((method, resource))
+    if route is None:
+        return UNKNOWN_ROUTE
+    if route.public:
+        return None
+    if not _claims(request_context).get("sub"):
+        return UNAUTHORIZED
+    if caller_roles(request_context) & set(route.roles):
+        return None
+    return Refusal(403, "your role may not do this", route.roles)
+
+
+def _claims(request_context: Mapping[str, Any]) -> dict[str, Any]:
+    authorizer = request_context.get("authorizer")
+    claims = authorizer.get("claims") if isinstance(authorizer, dict) else None
+    return claims if isinstance(claims, dict) else {}
+
+
+def caller(request_context: Mapping[str, Any]) -> Caller:
     claims = _claims(request_context)
     email = claims.get("email")
     return Caller(
@@ -51,15 +200,10 @@ def caller(request_context: dict[str, Any]) -> Caller:
     )
 
 
-def caller_roles(request_context: dict[str, Any]) -> frozenset[str]:
+def caller_roles(request_context: Mapping[str, Any]) -> frozenset[str]:
     """Groups from the claims a REST API Cognito authorizer passes (`cognito:groups` arrives as a
     string, comma- or space-separated, sometimes in brackets; a list is accepted too)."""
     groups = _claims(request_context).get("cognito:groups") or ""
     if isinstance(groups, str):
         groups = groups.strip("[]").replace(",", " ").split()
-    return frozenset(str(g) for g in groups)
-
-
-def require(request_context: dict[str, Any], allowed: Iterable[str]) -> None:
-    if not caller_roles(request_context) & set(allowed):
-        raise Forbidden("your role may not do this")
+    return frozenset(str(g) for g in groups) if isinstance(groups, list | tuple) else frozenset()

@@ -50,7 +50,7 @@ def test_the_ladder_warns_breaches_moves_and_raises_each_at_its_time(world):
     assert world.repo.audit[case.id][-1].detail["milestone"] == "resolution"
     assert [e.action for e in world.repo.audit[case.id]][:5] == ["created", "sla_warning"] + ["escalated"] * 3
     assert all(e.actor == "system:sla" for e in world.repo.audit[case.id][1:])
-    assert world.queries.breached(AGENT).items[0].id == case.id
+    assert world.queries.breached().items[0].id == case.id
 
 
 def test_a_timer_fired_twice_applies_its_level_once(world):

@@ -41,22 +41,22 @@ def test_team_queue_and_breached_list(world):
     world.advance(minutes=30)
     later = world.open(team="support", priority="high")  # due 10:00 too, but created later: by id
     world.open(team="sales")
-    assert [c.id for c in world.queries.team_queue("support", AGENT).items] == sorted([late.id, later.id])
-    assert world.queries.breached(AGENT).items == []
+    assert [c.id for c in world.queries.team_queue("support").items] == sorted([late.id, later.id])
+    assert world.queries.breached().items == []
     world.advance(minutes=31)
     world.fire_due()
-    breached = [c.id for c in world.queries.breached(AGENT).items]
+    breached = [c.id for c in world.queries.breached().items]
     assert set(breached) == {late.id, later.id}
     # Level 2 has not come yet: both are still in support's queue, in breach.
-    assert all(c.in_breach for c in world.queries.team_queue("support", AGENT).items)
+    assert all(c.in_breach for c in world.queries.team_queue("support").items)
 
 
 def test_history_pages_in_order(world):
     case = world.open()
     for n in range(4):
         world.work.update(case.id, CasePatch(add_tags=[f"t{n}"], expected_version=n + 1), AGENT)
-    pages = all_pages(lambda **kw: world.queries.history(case.id, AGENT, **kw), limit=2)
-    everything = world.queries.history(case.id, AGENT, limit=10).items
+    pages = all_pages(lambda **kw: world.queries.history(case.id, **kw), limit=2)
+    everything = world.queries.history(case.id, limit=10).items
     assert [len(p) for p in pages] == [2, 2, 1]
     assert [e for page in pages for e in page] == everything  # no gaps, no repeats
     assert [e.version for e in everything] == [1, 2, 3, 4, 5]
@@ -74,7 +74,7 @@ def test_detail_shows_the_steps_to_come_history_and_comments(world):
 
     case = world.open(priority="urgent")
     world.work.comment(case.id, CommentRequest(body="on it", visibility="public"), AGENT)
-    detail = world.queries.detail(case.id, AGENT)
+    detail = world.queries.detail(case.id)
     assert detail.escalation_level == 0 and detail.version == 2
     assert [(s.milestone, s.step) for s in detail.sla_steps] == [("resolution", n) for n in range(4)]
     assert [e.action for e in detail.history] == ["created", "commented", "first_response", "status_changed"]
@@ -90,9 +90,9 @@ def test_metrics_cover_the_cases_solved_in_the_window(world):
     world.advance(minutes=30)
     world.work.solve(quick.id, AGENT)  # solved in 30 business minutes
     world.open()  # still open: not counted
-    report = world.queries.metrics(AGENT, at(1, 0), at(2, 0))
+    report = world.queries.metrics(at(1, 0), at(2, 0))
     assert (report.cases, report.complete, report.median_resolution) == (1, True, timedelta(minutes=30))
-    assert world.queries.metrics(AGENT, at(2, 0), at(3, 0)).cases == 0
+    assert world.queries.metrics(at(2, 0), at(3, 0)).cases == 0
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_metrics_windows_are_checked(world, since, until, field):
     from tests.unit.cases.test_sla import at
 
     with pytest.raises(InvalidInput) as info:
-        world.queries.metrics(AGENT, at(*since), at(*until))
+        world.queries.metrics(at(*since), at(*until))
     assert info.value.field == field
 
 
@@ -113,7 +113,7 @@ def test_metrics_windows_are_bounded_and_aware(world):
     from tests.unit.cases.test_sla import at
 
     with pytest.raises(InvalidInput):
-        world.queries.metrics(AGENT, at(1, 0), at(1, 0) + timedelta(days=93))
+        world.queries.metrics(at(1, 0), at(1, 0) + timedelta(days=93))
     with pytest.raises(InvalidInput) as info:
-        world.queries.metrics(AGENT, datetime(2026, 6, 1), datetime(2026, 6, 2))
+        world.queries.metrics(datetime(2026, 6, 1), datetime(2026, 6, 2))
     assert info.value.field == "since"

@@ -1,22 +1,21 @@
 """The marketers' API routes (role marketer or admin), registered on the campaigns_api resolver.
 
-Kept out of the handler module so the handler stays a composition root and an entry point. The
-caller's role is checked first, before the request is validated (`refusal`), so a caller without
-the role learns nothing about a route but its 403. Bodies are pydantic models (`extra="forbid"`): an
+Kept out of the handler module so the handler stays a composition root and an entry point. Who may
+call each route is declared in `ecrm.access` (CAMPAIGNS_API) and checked at the edge before the
+request is validated (`ecrm.api.EdgeResolver`). Bodies are pydantic models (`extra="forbid"`): an
 unknown or invalid field is a 422 naming it, before any read or write.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
 
-from ecrm import access
+from ecrm.api import current_caller
 from ecrm.campaigns.models import (
     Campaign,
     CampaignDraft,
@@ -29,7 +28,6 @@ from ecrm.campaigns.models import (
 )
 from ecrm.campaigns.segments import SegmentRules
 from ecrm.campaigns.service import CampaignService, Preview, SegmentPreview, SegmentService, TemplateService
-from ecrm.errors import Forbidden
 from ecrm.types import ContactId
 from ecrm.versioning import Transition
 
@@ -71,40 +69,23 @@ class RulesPreview(BaseModel):
     rules: SegmentRules
 
 
-# (method, API Gateway resource path) -> the roles that may call it; filled as routes are added.
-ROUTE_ROLES: dict[tuple[str, str], tuple[str, ...]] = {}
-
-
-def refusal(event: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The 403 answer for a caller whose role may not call this route (or an unknown one), else
-    None. Checked before Powertools validates the request."""
-    roles = ROUTE_ROLES.get((str(event.get("httpMethod")), str(event.get("resource"))), ())
-    try:
-        access.require(event.get("requestContext") or {}, roles)
-    except Forbidden as exc:
-        body = json.dumps({"message": str(exc)})
-        return {"statusCode": 403, "headers": {"Content-Type": "application/json"}, "body": body}
-    return None
-
-
 def register(app: APIGatewayRestResolver, services: Callable[[], Services]) -> None:
     """Add every route to `app`; `services()` is the cached composition root."""
 
     def owner() -> str:
-        return access.caller(app.current_event.raw_event.get("requestContext") or {}).user_id
+        return current_caller(app).user_id
 
     _templates(app, services)
     _segments(app, services)
     _campaigns(app, services, owner)
 
 
-def _route(app: APIGatewayRestResolver, method: str, path: str, roles: tuple[str, ...], **options: Any) -> Any:
-    ROUTE_ROLES[(method, path.replace("<", "{").replace(">", "}"))] = roles
+def _route(app: APIGatewayRestResolver, method: str, path: str, **options: Any) -> Any:
     return app.route(path, method, security=SECURED, **options)
 
 
 def _templates(app: APIGatewayRestResolver, services: Callable[[], Services]) -> None:
-    @_route(app, "GET", "/templates", access.CAMPAIGN_READ, summary="List templates, newest first")
+    @_route(app, "GET", "/templates", summary="List templates, newest first")
     def list_templates(limit: Limit = 25, cursor: Cursor = None) -> ItemPage[Template]:
         page = services().templates.list(limit, cursor)
         return ItemPage[Template](items=page.items, next_cursor=page.next_cursor)
@@ -113,18 +94,17 @@ def _templates(app: APIGatewayRestResolver, services: Callable[[], Services]) ->
         app,
         "POST",
         "/templates",
-        access.CAMPAIGN_EDIT,
         summary="Create a template (checked when saved)",
         status_code=201,
     )
     def create_template(draft: Annotated[TemplateDraft, Body()]) -> Template:
         return services().templates.create(draft)
 
-    @_route(app, "GET", "/templates/<template_id>", access.CAMPAIGN_READ, summary="Get a template")
+    @_route(app, "GET", "/templates/<template_id>", summary="Get a template")
     def get_template(template_id: EntityId) -> Template:
         return services().templates.get(template_id)
 
-    @_route(app, "PUT", "/templates/<template_id>", access.CAMPAIGN_EDIT, summary="Replace a template")
+    @_route(app, "PUT", "/templates/<template_id>", summary="Replace a template")
     def update_template(template_id: EntityId, update: Annotated[TemplateUpdate, Body()]) -> Template:
         return services().templates.update(template_id, update, update.expected_version)
 
@@ -132,7 +112,6 @@ def _templates(app: APIGatewayRestResolver, services: Callable[[], Services]) ->
         app,
         "GET",
         "/templates/<template_id>/preview",
-        access.CAMPAIGN_READ,
         summary="Render the template for a contact (HTML escaped, links inert)",
     )
     def preview_template(template_id: EntityId, contact_id: Annotated[ContactId, Query()]) -> Preview:
@@ -140,24 +119,24 @@ def _templates(app: APIGatewayRestResolver, services: Callable[[], Services]) ->
 
 
 def _segments(app: APIGatewayRestResolver, services: Callable[[], Services]) -> None:
-    @_route(app, "GET", "/segments", access.CAMPAIGN_READ, summary="List segments, newest first")
+    @_route(app, "GET", "/segments", summary="List segments, newest first")
     def list_segments(limit: Limit = 25, cursor: Cursor = None) -> ItemPage[Segment]:
         page = services().segments.list(limit, cursor)
         return ItemPage[Segment](items=page.items, next_cursor=page.next_cursor)
 
-    @_route(app, "POST", "/segments", access.CAMPAIGN_EDIT, summary="Create a segment", status_code=201)
+    @_route(app, "POST", "/segments", summary="Create a segment", status_code=201)
     def create_segment(draft: Annotated[SegmentDraft, Body()]) -> Segment:
         return services().segments.create(draft)
 
-    @_route(app, "POST", "/segments/preview", access.CAMPAIGN_READ, summary="Count the contacts unsaved rules select")
+    @_route(app, "POST", "/segments/preview", summary="Count the contacts unsaved rules select")
     def preview_rules(request: Annotated[RulesPreview, Body()]) -> SegmentPreview:
         return services().segments.preview(request.rules)
 
-    @_route(app, "GET", "/segments/<segment_id>", access.CAMPAIGN_READ, summary="Get a segment")
+    @_route(app, "GET", "/segments/<segment_id>", summary="Get a segment")
     def get_segment(segment_id: EntityId) -> Segment:
         return services().segments.get(segment_id)
 
-    @_route(app, "PUT", "/segments/<segment_id>", access.CAMPAIGN_EDIT, summary="Replace a segment's name and rules")
+    @_route(app, "PUT", "/segments/<segment_id>", summary="Replace a segment's name and rules")
     def update_segment(segment_id: EntityId, update: Annotated[SegmentUpdate, Body()]) -> Segment:
         return services().segments.update(segment_id, update, update.expected_version)
 
@@ -165,7 +144,6 @@ def _segments(app: APIGatewayRestResolver, services: Callable[[], Services]) -> 
         app,
         "GET",
         "/segments/<segment_id>/count",
-        access.CAMPAIGN_READ,
         summary="Count the contacts a segment selects now",
     )
     def count_segment(segment_id: EntityId) -> SegmentPreview:
@@ -173,20 +151,20 @@ def _segments(app: APIGatewayRestResolver, services: Callable[[], Services]) -> 
 
 
 def _campaigns(app: APIGatewayRestResolver, services: Callable[[], Services], owner: Callable[[], str]) -> None:
-    @_route(app, "GET", "/campaigns", access.CAMPAIGN_READ, summary="List campaigns, newest first")
+    @_route(app, "GET", "/campaigns", summary="List campaigns, newest first")
     def list_campaigns(limit: Limit = 25, cursor: Cursor = None) -> ItemPage[Campaign]:
         page = services().campaigns.list(limit, cursor)
         return ItemPage[Campaign](items=page.items, next_cursor=page.next_cursor)
 
-    @_route(app, "POST", "/campaigns", access.CAMPAIGN_EDIT, summary="Create a campaign (a draft)", status_code=201)
+    @_route(app, "POST", "/campaigns", summary="Create a campaign (a draft)", status_code=201)
     def create_campaign(draft: Annotated[CampaignDraft, Body()]) -> Campaign:
         return services().campaigns.create(draft, owner=owner())
 
-    @_route(app, "GET", "/campaigns/<campaign_id>", access.CAMPAIGN_READ, summary="Get a campaign")
+    @_route(app, "GET", "/campaigns/<campaign_id>", summary="Get a campaign")
     def get_campaign(campaign_id: EntityId) -> Campaign:
         return services().campaigns.get(campaign_id)
 
-    @_route(app, "PUT", "/campaigns/<campaign_id>", access.CAMPAIGN_EDIT, summary="Replace a draft campaign")
+    @_route(app, "PUT", "/campaigns/<campaign_id>", summary="Replace a draft campaign")
     def update_campaign(campaign_id: EntityId, update: Annotated[CampaignUpdate, Body()]) -> Campaign:
         return services().campaigns.update(campaign_id, update, update.expected_version)
 
@@ -194,7 +172,6 @@ def _campaigns(app: APIGatewayRestResolver, services: Callable[[], Services], ow
         app,
         "GET",
         "/campaigns/<campaign_id>/stats",
-        access.CAMPAIGN_READ,
         summary="Targeted, sent, delivered, ... per campaign",
     )
     def campaign_stats(campaign_id: EntityId) -> CampaignStats:
@@ -220,4 +197,4 @@ def _action(app: APIGatewayRestResolver, services: Callable[[], Services], actio
         return perform(campaign_id, expected)
 
     move.__name__ = f"{action}_campaign"
-    _route(app, "POST", f"/campaigns/<campaign_id>/{action}", access.CAMPAIGN_EDIT, summary=summary)(move)
+    _route(app, "POST", f"/campaigns/<campaign_id>/{action}", summary=summary)(move)

@@ -1,16 +1,15 @@
-"""The loyalty API's HTTP edge, shared by its handlers: who calls, the Idempotency-Key header, and
-how a posted entry is answered."""
+"""The loyalty API's HTTP parts, shared by its handlers: the Idempotency-Key header, and how a
+posted entry is answered (who may call is checked at the edge: ecrm.api, ecrm.access)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ecrm import access
 from ecrm.loyalty.models import EntryResult
 from ecrm.observability import metrics
 
@@ -24,13 +23,6 @@ ENTRY_RESPONSES: dict[int, OpenAPIResponse] = {
     200: {"description": "a repeat of the Idempotency-Key: the first answer, `replayed: true`"},
 }
 _POSTED = {"redeem": "PointsRedeemed", "adjust": "PointsAdjusted"}
-
-
-def caller(app: APIGatewayRestResolver, roles: tuple[str, ...]) -> access.Caller:
-    """The signed-in caller, if one of `roles` may do this (else Forbidden: 403)."""
-    context = app.current_event.raw_event.get("requestContext") or {}
-    access.require(context, roles)
-    return access.caller(context)
 
 
 def posted(result: EntryResult) -> Response[EntryResult]:

@@ -1,0 +1,117 @@
+"""integration: the role matrix of every protected route, generated from the topology.
+
+Each route is called with no claims, with forged or garbled claims, and signed in with each role;
+once with a valid request (the route's sample event, events/apigw) and once with junk (ids,
+query and body that fail validation). Whatever was sent: no claims naming a user is 401, a role
+the route does not name is 403 naming the roles it does, and a role it names is never 401 or 403.
+One moto stack serves the whole matrix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ecrm.names import Role
+from ecrm_infra import topology
+
+from tests.support import Answer, Stack, moto_stack
+
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "apigw"
+PROTECTED = [route for route, _ in topology.routes() if not route.public]
+NOT_SIGNED_IN: dict[str, Any] = {
+    "no token": None,
+    "claims without a user": {"cognito:groups": "admin", "email": "admin@example.com"},  # not Cognito's
+    "empty claims": {},
+    "garbled claims": "sub=u1;cognito:groups=admin",
+}
+JUNK_BODY = '{"expected_version": "soon", "junk": [1, {"deeper": '  # cut short: not even JSON
+# GET routes without path or query parameters: nothing of the junk is theirs to judge.
+READS_WITHOUT_INPUT = {("GET", "/cases/policies"), ("GET", "/cases/staff"), ("GET", "/loyalty/programme")}
+JUNK_QUERY = {"limit": "lots", "cursor": "x" * 3000, "queue": "nope", "since": "yesterday", "contact_id": "me"}
+
+
+def _sample(method: str, resource: str) -> dict[str, Any]:
+    for path in sorted(SAMPLES.glob("*.json")):
+        event: dict[str, Any] = json.loads(path.read_text())
+        if (event["httpMethod"], event["resource"]) == (method, resource) and "invalid" not in path.stem:
+            return event
+    raise AssertionError(f"no sample event for {method} {resource} in {SAMPLES}")
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    return next((v for k, v in (event.get("headers") or {}).items() if k.lower() == name), None)
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[Stack]:
+    with moto_stack() as stack:
+        yield stack
+
+
+def _requests(route: topology.Route) -> dict[str, dict[str, Any]]:
+    sample = _sample(route.method, route.path)
+    junk_path = re.sub(r"\{\w+\}", "not-an-id", route.path)
+    return {
+        "valid": {
+            "path": sample["path"],
+            "body": sample.get("body"),
+            "query": sample.get("queryStringParameters"),
+            "content_type": _header(sample, "content-type") or "application/json",
+            "headers": {"Idempotency-Key": key} if (key := _header(sample, "idempotency-key")) else {},
+        },
+        "junk": {
+            "path": junk_path,
+            "body": JUNK_BODY,
+            "query": JUNK_QUERY,
+            "content_type": "application/json",
+            "headers": {"Idempotency-Key": "!"},
+        },
+    }
+
+
+def _call(stack: Stack, route: topology.Route, request: dict[str, Any], **who: Any) -> Answer:
+    return stack.call(
+        route.method,
+        request["path"],
+        request["body"],
+        content_type=request["content_type"],
+        query=request["query"],
+        headers=request["headers"],
+        **who,
+    )
+
+
+def test_the_matrix_covers_every_protected_route_of_every_api():
+    assert len(PROTECTED) == 46
+    assert {role for route in PROTECTED for role in route.roles} == set(Role.ALL)
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=lambda r: f"{r.method} {r.path}")
+def test_only_the_roles_a_route_names_get_past_the_edge(shared: Stack, route: topology.Route):
+    for kind, request in _requests(route).items():
+        for who, claims in NOT_SIGNED_IN.items():
+            answer = _call(shared, route, request, claims=claims)
+            assert (answer.status, answer.json) == (401, {"message": "Unauthorized"}), (kind, who, answer.body)
+        for role in Role.ALL:
+            answer = _call(shared, route, request, roles=role, user=f"{role}-1")
+            if role in route.roles:
+                assert answer.status not in (401, 403), (kind, role, answer.status, answer.body)
+                assert answer.status < 500, (kind, role, answer.status, answer.body)
+                if kind == "junk" and (route.method, route.path) not in READS_WITHOUT_INPUT:
+                    # judged, and turned away, by validation
+                    assert answer.status in (400, 404, 413, 415, 422), (role, answer.status, answer.body)
+            else:
+                expected = {"message": "your role may not do this", "allowed_roles": list(route.roles)}
+                assert (answer.status, answer.json) == (403, expected), (kind, role, answer.body)
+
+
+def test_a_role_not_named_is_refused_even_beside_one_that_is(shared: Stack):
+    route = next(r for r in PROTECTED if (r.method, r.path) == ("POST", "/cases/agent"))
+    junk = _requests(route)["junk"]
+    assert _call(shared, route, junk, roles="marketer,agent").status == 422  # agent may: the junk is judged
+    assert _call(shared, route, junk, roles="marketer nobody").status == 403
