@@ -9,12 +9,13 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.client import BaseClient
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm_infra import topology
 from ecrm_local import pollers, resources, schedules, streams
@@ -244,6 +245,31 @@ def atomic_moto_requests() -> Iterator[None]:
         yield
     finally:
         BotocoreStubber.process_request = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def aws_calls(hook: Callable[[int, str, bool], None] | None = None) -> Iterator[list[str]]:
+    """Every AWS request made meanwhile, by any client, listed by operation; `hook(n, operation,
+    answered)` runs before each request is sent (answered False) and after its answer came back
+    (True): the fault-injection tests raise from it, the bench only counts."""
+    calls: list[str] = []
+    real = getattr(BaseClient, "_make_api_call")  # noqa: B009 - a private botocore method, patched on purpose
+
+    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        n = len(calls)
+        calls.append(operation)
+        if hook:
+            hook(n, operation, False)
+        answer = real(self, operation, params)
+        if hook:
+            hook(n, operation, True)
+        return answer
+
+    setattr(BaseClient, "_make_api_call", call)  # noqa: B010
+    try:
+        yield calls
+    finally:
+        setattr(BaseClient, "_make_api_call", real)  # noqa: B010
 
 
 @contextmanager

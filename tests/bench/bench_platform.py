@@ -11,13 +11,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from botocore.client import BaseClient
-
 from tests.bench.sink import quiet
-from tests.support import Stack, moto_stack
+from tests.support import Stack, aws_calls, moto_stack
 
 CAPTURES = 200
 
@@ -25,18 +24,10 @@ CAPTURES = 200
 @contextmanager
 def counting() -> Iterator[Counter[str]]:
     """Every AWS request made meanwhile, by operation."""
-    calls: Counter[str] = Counter()
-    real = BaseClient._make_api_call
-
-    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        calls[operation] += 1
-        return real(self, operation, params)
-
-    BaseClient._make_api_call = call  # type: ignore[method-assign]
-    try:
-        yield calls
-    finally:
-        BaseClient._make_api_call = real  # type: ignore[method-assign]
+    counted: Counter[str] = Counter()
+    with aws_calls() as calls:
+        yield counted
+    counted.update(calls)
 
 
 def _pct(samples: list[float], p: int) -> float:
@@ -86,12 +77,12 @@ def crash_sweep() -> None:
         for path in faults.PATHS:
             with moto_stack() as stack:
                 clean, _, _ = faults._run(stack, path, None, False)
-                n, gone, twice = _sweep(stack, clean, lambda s, a, p=path, st=stack: _request(faults, st, p, s, a))
+                n, gone, twice = _sweep(clean, partial(_request, faults, stack, path))
             rows.append((path.name, len(clean), n, gone, twice))
         for consumer in faults.CONSUMERS:
             with moto_stack() as stack:
                 clean, _, _ = faults._consume(stack, consumer, None, False)
-                n, gone, twice = _sweep(stack, clean, lambda s, a, c=consumer, st=stack: _message(faults, st, c, s, a))
+                n, gone, twice = _sweep(clean, partial(_message, faults, stack, consumer))
             rows.append((consumer.name, len(clean), n, gone, twice))
     print("\n== events lost under injected crashes: each path dies before and after each of its AWS calls, then")
     print("   the caller retries (or SQS redelivers) and the relay reads the stream")
@@ -102,7 +93,7 @@ def crash_sweep() -> None:
     print(f"{'all':36} {'':6} {scenarios:8d} {lost:12d} {repeated:14d}   ({time.perf_counter() - started:.0f} s)")
 
 
-def _sweep(stack: Stack, clean: list[str], one: Callable[[int, bool], tuple[int, int]]) -> tuple[int, int, int]:
+def _sweep(clean: list[str], one: Callable[[int, bool], tuple[int, int]]) -> tuple[int, int, int]:
     crashes = gone = twice = 0
     for step, after in itertools.product(range(len(clean)), (False, True)):
         lost, repeated = one(step, after)

@@ -22,14 +22,13 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.client import BaseClient
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.names import DetailType, Resource
 from ecrm_local import pollers, schedules
 
 from tests.integration.test_contacts_api import confirm_token, sent_mail
 from tests.loyalty_support import order, publish
-from tests.support import LambdaContext, Stack
+from tests.support import LambdaContext, Stack, aws_calls
 
 CONSENT_QUEUE = "ConsentMailQueue"
 
@@ -42,25 +41,13 @@ class Crash(BaseException):
 def dying_at(step: int | None, after: bool) -> Iterator[list[str]]:
     """Every AWS call counted (its operation names listed); at call number `step` the process dies
     before the call is sent, or after its answer came back (`after`): the change made, unanswered."""
-    calls: list[str] = []
-    counter = itertools.count()
-    real = BaseClient._make_api_call
 
-    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        n = next(counter)
-        calls.append(operation)
-        if n == step and not after:
-            raise Crash(f"before {operation}")
-        answer = real(self, operation, params)
-        if n == step and after:
-            raise Crash(f"after {operation}")
-        return answer
+    def die(n: int, operation: str, answered: bool) -> None:
+        if n == step and answered == after:
+            raise Crash(f"{'after' if after else 'before'} {operation}")
 
-    BaseClient._make_api_call = call  # type: ignore[method-assign]
-    try:
+    with aws_calls(die) as calls:
         yield calls
-    finally:
-        BaseClient._make_api_call = real  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
