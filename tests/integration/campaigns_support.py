@@ -146,7 +146,8 @@ class Campaigns:
         moved. `until_quiet=False`: just `rounds` rounds."""
         total = 0
         for _ in range(rounds):
-            moved = self.mail_events.flush() + len(self.firing.fire_due())
+            # the outbox's stream, as the relay reads it: committed events reach the bus and its rules
+            moved = self.mail_events.flush() + self.stack.relay() + len(self.firing.fire_due())
             for trigger, fn in topology.queue_triggers():
                 if only is None or fn.name in only:
                     moved += self.drain(fn, trigger)
