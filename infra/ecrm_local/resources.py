@@ -131,6 +131,7 @@ def known_resources() -> set[str]:
     return {
         *topology.PLATFORM_RESOURCES,
         *(t.name for t in topology.TABLES),
+        *topology.SCHEDULE_GROUPS,
         *(trigger.queue for trigger, _ in topology.queue_triggers()),
     }
 

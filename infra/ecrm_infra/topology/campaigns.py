@@ -23,7 +23,13 @@ from ecrm_infra.topology.spec import (
 )
 
 TABLES = {Env.CAMPAIGNS_TABLE: Resource.CAMPAIGNS_TABLE, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}
-TIMERS = timer_env(Resource.CAMPAIGN_SCHEDULES, Resource.CAMPAIGN_PLAN_QUEUE, Env.PLAN_QUEUE_URL, Env.PLAN_QUEUE_ARN)
+TIMERS = timer_env(
+    Resource.CAMPAIGN_SCHEDULES,
+    Env.CAMPAIGN_SCHEDULE_GROUP,
+    Resource.CAMPAIGN_PLAN_QUEUE,
+    Env.PLAN_QUEUE_URL,
+    Env.PLAN_QUEUE_ARN,
+)
 TIMER_GRANTS = timer_grants(Resource.CAMPAIGN_SCHEDULES, Resource.CAMPAIGN_PLAN_QUEUE)
 LINKS = {
     Env.UNSUBSCRIBE_URL: "context:unsubscribeUrl",

@@ -23,7 +23,13 @@ from ecrm_infra.topology.spec import (
 WRITER_ENV = {
     Env.CASES_TABLE: Resource.CASES_TABLE,
     **OUTBOX_ENV,
-    **timer_env(Resource.CASE_SCHEDULES, Resource.CASE_TIMER_QUEUE, Env.CASE_TIMER_QUEUE_URL, Env.CASE_TIMER_QUEUE_ARN),
+    **timer_env(
+        Resource.CASE_SCHEDULES,
+        Env.CASE_SCHEDULE_GROUP,
+        Resource.CASE_TIMER_QUEUE,
+        Env.CASE_TIMER_QUEUE_URL,
+        Env.CASE_TIMER_QUEUE_ARN,
+    ),
     Env.CASE_POLICY_CACHE_SECONDS: "context:casePolicyCacheSeconds",
 }
 WRITER_GRANTS = {

@@ -22,7 +22,11 @@ from ecrm_infra.topology.spec import (
 # schedule group, the role Scheduler delivers with, and the queue it delivers to (a due timer is
 # sent to that queue directly).
 TIMERS_ENV = timer_env(
-    Resource.LOYALTY_SCHEDULES, Resource.LOYALTY_TIMER_QUEUE, Env.LOYALTY_TIMER_QUEUE_URL, Env.LOYALTY_TIMER_QUEUE_ARN
+    Resource.LOYALTY_SCHEDULES,
+    Env.LOYALTY_SCHEDULE_GROUP,
+    Resource.LOYALTY_TIMER_QUEUE,
+    Env.LOYALTY_TIMER_QUEUE_URL,
+    Env.LOYALTY_TIMER_QUEUE_ARN,
 )
 # Ledger writers: the table, the outbox their events commit to, the expiry and review timers.
 LEDGER_ENV = {Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE, **OUTBOX_ENV, **TIMERS_ENV}

@@ -34,11 +34,11 @@ def arn_of(resource: str) -> str:
     return f"{resource}{ATTRIBUTE_SEPARATOR}arn"
 
 
-def timer_env(group: str, queue: str, url_var: str, arn_var: str) -> dict[str, str]:
+def timer_env(group: str, group_var: str, queue: str, url_var: str, arn_var: str) -> dict[str, str]:
     """Env of a function that sets Scheduler timers delivered to `queue`: its capability's schedule
-    `group`, the role Scheduler delivers with, and the queue's URL and ARN."""
+    `group` (in `group_var`), the role Scheduler delivers with, and the queue's URL and ARN."""
     return {
-        Env.SCHEDULE_GROUP: group,
+        group_var: group,
         Env.SCHEDULER_ROLE: f"{group}{ATTRIBUTE_SEPARATOR}role",
         url_var: queue,
         arn_var: arn_of(queue),
