@@ -7,12 +7,13 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ecrm_infra import topology
 from ecrm_infra.api import CapabilityRoutes
-from ecrm_infra.bindings import Binding, QueueBinding, TableBinding
+from ecrm_infra.bindings import Binding, QueueBinding, SchedulesBinding, TableBinding
 from ecrm_infra.context import DeployContext
 from ecrm_infra.data import table
 from ecrm_infra.function import PythonFunction
@@ -37,6 +38,9 @@ class CapabilityConstruct(Construct):
         self.streams: dict[str, TableStreamTrigger] = {}
         # The platform's Scheduler role as this stack sees it: what it may send to is granted here.
         scheduler_role = iam.Role.from_role_name(self, "SchedulerRole", platform.scheduler_role.role_name)
+        if spec.schedule_group:  # its timers' own group: no other capability's role reaches it
+            group = scheduler.CfnScheduleGroup(self, spec.schedule_group)
+            platform.bindings[spec.schedule_group] = SchedulesBinding.of(group, platform.scheduler_role)
         for fn in spec.functions:
             if fn.queue:
                 queue = TriggerQueue(

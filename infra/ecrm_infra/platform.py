@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from constructs import Construct
@@ -21,7 +20,7 @@ from ecrm.names import Resource
 from ecrm_infra import topology
 from ecrm_infra.api import CapabilityRoutes, EcrmApi
 from ecrm_infra.auth import StaffDirectory
-from ecrm_infra.bindings import Binding, BusBinding, MailBinding, SchedulesBinding, SecretBinding
+from ecrm_infra.bindings import Binding, BusBinding, MailBinding, SecretBinding
 from ecrm_infra.context import DeployContext
 from ecrm_infra.layers import Layers
 from ecrm_infra.nag import acknowledge
@@ -77,12 +76,11 @@ class Platform(Construct):
         self.api = EcrmApi(self, "Api", user_pool=self.staff.user_pool, cors_origins=ctx.cors_origins)
         self.firewall: ApiFirewall | None = None
         self._waf = ctx.waf
-        self.schedule_group, self.scheduler_role = self._schedules()
+        self.scheduler_role = self._scheduler_role()
         # Capabilities add their tables and queues here before making their functions.
         self.bindings: dict[str, Binding] = {
             Resource.EVENT_BUS: BusBinding(self.bus),
             Resource.SIGNING_SECRET: SecretBinding(self.signing_secret),
-            Resource.SCHEDULES: SchedulesBinding.of(self.schedule_group, self.scheduler_role),
             Resource.MAIL: MailBinding.of(
                 cdk.Stack.of(self),
                 sender=ctx.values["senderAddress"],
@@ -104,12 +102,11 @@ class Platform(Construct):
                 "the per-method throttles still apply.",
             )
 
-    def _schedules(self) -> tuple[scheduler.CfnScheduleGroup, iam.Role]:
-        """The group every per-entity timer lives in, and the role Scheduler assumes to deliver them
-        (queues that are schedule targets grant it SendMessage)."""
-        group = scheduler.CfnScheduleGroup(self, "ScheduleGroup")
+    def _scheduler_role(self) -> iam.Role:
+        """The role Scheduler assumes to deliver every capability's timers (queues that are schedule
+        targets grant it SendMessage; the groups are the capabilities' own)."""
         stack = cdk.Stack.of(self)
-        role = iam.Role(
+        return iam.Role(
             self,
             "SchedulerRole",
             description="EventBridge Scheduler delivering this stack's timers to their queues",
@@ -117,4 +114,3 @@ class Platform(Construct):
                 "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
         )
-        return group, role

@@ -92,8 +92,8 @@ def _secret(session: Session) -> dict[str | None, str]:
     return {None: answer["ARN"]}  # functions get the ARN, as in AWS (ecrm_infra.bindings)
 
 
-def _schedules(session: Session) -> dict[str | None, str]:
-    name = physical_name(Resource.SCHEDULES)
+def _schedules(session: Session, group: str) -> dict[str | None, str]:
+    name = physical_name(group)
     session.client("scheduler").create_schedule_group(Name=name)
     # moto keeps the role ARN on each schedule and checks nothing; the ARN has the shape AWS's has.
     return {None: name, "role": f"arn:aws:iam::{ACCOUNT}:role/{SCHEDULER_ROLE_NAME}"}
@@ -131,6 +131,7 @@ def known_resources() -> set[str]:
     return {
         *topology.PLATFORM_RESOURCES,
         *(t.name for t in topology.TABLES),
+        *topology.SCHEDULE_GROUPS,
         *(trigger.queue for trigger, _ in topology.queue_triggers()),
     }
 
@@ -222,7 +223,7 @@ def create_all(session: Session, base_url: str = DEFAULT_BASE_URL) -> dict[str, 
     values: Values = {
         Resource.EVENT_BUS: _bus(session),  # before the queues: their rules live on it
         Resource.SIGNING_SECRET: _secret(session),
-        Resource.SCHEDULES: _schedules(session),
+        **{group: _schedules(session, group) for group in topology.SCHEDULE_GROUPS},
         **{spec.name: _table(session, spec) for spec in topology.TABLES},
         **{trigger.queue: _queue(session, trigger) for trigger, _ in topology.queue_triggers()},
     }

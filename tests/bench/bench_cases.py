@@ -150,7 +150,7 @@ def seed(env: dict[str, str], count: int, now: datetime) -> None:
                 description="",
                 end_date="",
                 flexible_time_window={"Mode": "OFF"},
-                group_name=env["SCHEDULE_GROUP_NAME"],
+                group_name=env["CASE_SCHEDULE_GROUP_NAME"],
                 kms_key_arn="",
                 name=timer.name,
                 schedule_expression=f"at({timer.at:%Y-%m-%dT%H:%M:%S})",

@@ -14,7 +14,7 @@ from ecrm_infra.topology import Access
 
 from tests.infra.synth import Synth, ref_id
 
-SETTERS = [f for f in topology.FUNCTIONS if f.grants.get(Resource.SCHEDULES) is Access.SCHEDULE]
+SETTERS = [f for f in topology.FUNCTIONS if f.grants.get(Resource.CASE_SCHEDULES) is Access.SCHEDULE]
 CASES_SETTERS = [f for f in SETTERS if f.name.startswith("cases_")]
 
 
@@ -72,7 +72,7 @@ def test_timer_setters_point_at_the_timer_queue_and_pass_only_the_scheduler_role
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
     assert "SchedulerRole" in ref_id(pass_role["Resource"])
     (schedule,) = [s for s in _statements_of_role(synth, role_id) if "scheduler:CreateSchedule" in s["Action"]]
-    assert ":schedule/" in str(schedule["Resource"]) and "ScheduleGroup" in str(schedule["Resource"])
+    assert ":schedule/" in str(schedule["Resource"]) and Resource.CASE_SCHEDULES in str(schedule["Resource"])
 
 
 @pytest.mark.parametrize("fn", SETTERS, ids=lambda f: f.name)

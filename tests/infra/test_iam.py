@@ -26,7 +26,7 @@ BY_KIND = {
     (Resource.SIGNING_SECRET, Access.READ): {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
     (Resource.MAIL, Access.SEND_MAIL): SES_SEND,
     (Resource.MAIL, Access.SEND_BULK_MAIL): SES_SEND | UNSCOPED_READS,
-    (Resource.SCHEDULES, Access.SCHEDULE): {
+    ("schedules", Access.SCHEDULE): {
         "scheduler:CreateSchedule",
         "scheduler:UpdateSchedule",
         "scheduler:DeleteSchedule",
@@ -39,7 +39,9 @@ QUEUES = {trigger.queue for trigger, _ in topology.queue_triggers()}
 
 
 def allowed(resource: str, access: Access) -> set[str]:
-    kind = "table" if resource in TABLES else "queue" if resource in QUEUES else resource
+    kinds = {**dict.fromkeys(TABLES, "table"), **dict.fromkeys(QUEUES, "queue")}
+    kinds |= dict.fromkeys(topology.SCHEDULE_GROUPS, "schedules")
+    kind = kinds.get(resource, resource)
     return BY_KIND[(kind, access)]
 
 
@@ -136,3 +138,19 @@ def test_mail_is_sendable_only_from_the_sender_with_the_configuration_set(synth:
     assert not any(r.endswith(("/*", "'*'")) for r in resources)
     assert any(f"identity/{sender}" in r for r in resources)
     assert any("configuration-set/" in r for r in resources)
+
+
+SCHEDULERS = [fn for fn in topology.FUNCTIONS if Access.SCHEDULE in fn.grants.values()]
+
+
+@pytest.mark.parametrize("fn", SCHEDULERS, ids=lambda f: f.name)
+def test_a_timer_setter_reaches_its_own_capabilitys_schedule_group_and_no_other(
+    synth: Synth, fn: topology.Function
+) -> None:
+    (capability,) = [c for c in topology.CAPABILITIES if fn in c.functions]
+    groups = set(synth.resources("AWS::Scheduler::ScheduleGroup"))
+    assert len(groups) == len(topology.SCHEDULE_GROUPS) >= 3  # one per capability with timers
+    (own,) = [g for g in groups if capability.schedule_group and capability.schedule_group in g]
+    statements = [s for s in _statements(synth, _role_id(synth, fn)) if "scheduler:CreateSchedule" in s["Action"]]
+    named = {ref_id(part) for s in statements for part in s["Resource"]["Fn::Join"][1] if isinstance(part, dict)}
+    assert named & groups == {own}

@@ -12,7 +12,7 @@ from tests.infra.synth import Synth, ref_id
 ACCRUAL = topology.function("loyalty_accrual")
 UPKEEP = topology.function("loyalty_upkeep")
 LOYALTY = [fn for cap in topology.CAPABILITIES if cap.name == "Loyalty" for fn in cap.functions]
-TIMED = [fn for fn in LOYALTY if Resource.SCHEDULES in fn.grants]  # those that set timers
+TIMED = [fn for fn in LOYALTY if Resource.LOYALTY_SCHEDULES in fn.grants]  # those that set timers
 
 
 def _consumed_queue(synth: Synth, fn: topology.Function) -> str:
@@ -92,7 +92,7 @@ def test_the_scheduler_role_may_send_to_the_upkeep_queue_and_only_to_timer_queue
 def test_loyalty_functions_manage_schedules_only_in_the_stacks_group_and_pass_only_the_scheduler_role(
     synth: Synth,
 ) -> None:
-    group = next(iter(synth.resources("AWS::Scheduler::ScheduleGroup")))
+    (group,) = [g for g in synth.resources("AWS::Scheduler::ScheduleGroup") if Resource.LOYALTY_SCHEDULES in g]
     for fn in TIMED:
         role = ref_id(synth.props(synth.function_id(fn))["Role"])
         statements = [

@@ -200,7 +200,7 @@ def test_recurring_campaign_owns_a_cron_schedule_in_its_zone_and_cancel_removes_
     cid = campaigns.campaign(schedule, segment)
     campaigns.action(cid, "schedule")
     scheduler = boto3.client("scheduler")
-    group = resources.physical_name(Resource.SCHEDULES)
+    group = resources.physical_name(Resource.CAMPAIGN_SCHEDULES)
     found = scheduler.get_schedule(Name=f"campaign-{cid}-run", GroupName=group)
     assert (found["ScheduleExpression"], found["ScheduleExpressionTimezone"]) == (
         "cron(0 9 ? * TUE *)",
@@ -222,7 +222,7 @@ def test_cancel_removes_a_one_off_schedule_and_nothing_is_sent(campaigns: Campai
     campaigns.pump()
     cid = campaigns.campaign(campaigns.one_off_in(2), campaigns.segment([{"kind": "tag", "any_of": ["vip"]}]))
     campaigns.action(cid, "schedule")
-    group = resources.physical_name(Resource.SCHEDULES)
+    group = resources.physical_name(Resource.CAMPAIGN_SCHEDULES)
     found = boto3.client("scheduler").get_schedule(Name=f"campaign-{cid}-run", GroupName=group)
     at = datetime.fromisoformat(found["ScheduleExpression"].removeprefix("at(").removesuffix(")")).replace(tzinfo=UTC)
     assert abs(at - (SYSTEM_CLOCK.now() + timedelta(hours=2))) < timedelta(seconds=5)

@@ -58,7 +58,7 @@ def _due_times(until: datetime) -> list[datetime]:
 def resources_group() -> str:
     from ecrm_local import resources
 
-    return resources.physical_name(Resource.SCHEDULES)
+    return resources.physical_name(Resource.LOYALTY_SCHEDULES)
 
 
 def member_view(stack: Stack, member: str = MEMBER) -> dict[str, Any]:

@@ -9,12 +9,13 @@ import boto3
 import pytest
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.clock import FixedClock
+from ecrm.names import Resource
 from ecrm.timers import Recurrence, Timer, timer_name
 from ecrm_local import resources, schedules
 
 from tests.support import Stack
 
-GROUP = resources.physical_name("Schedules")
+GROUP = resources.physical_name(Resource.CASE_SCHEDULES)
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ __all__ = [
     "CONTEXT_PREFIX",
     "FUNCTIONS",
     "PLATFORM_RESOURCES",
+    "SCHEDULE_GROUPS",
     "TABLES",
     "Access",
     "Capability",
@@ -57,9 +58,10 @@ CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYA
 
 FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
 TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)
+SCHEDULE_GROUPS: tuple[str, ...] = tuple(cap.schedule_group for cap in CAPABILITIES if cap.schedule_group)
 
 # Shared by every capability, made once by the platform.
-PLATFORM_RESOURCES = (Resource.EVENT_BUS, Resource.SIGNING_SECRET, Resource.SCHEDULES, Resource.MAIL)
+PLATFORM_RESOURCES = (Resource.EVENT_BUS, Resource.SIGNING_SECRET, Resource.MAIL)
 
 # Defaults for "context:<key>" values; `cdk -c key=value` (or cdk.json) overrides them in AWS,
 # and the local runner uses them with its own URL.

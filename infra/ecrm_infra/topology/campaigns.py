@@ -23,8 +23,14 @@ from ecrm_infra.topology.spec import (
 )
 
 TABLES = {Env.CAMPAIGNS_TABLE: Resource.CAMPAIGNS_TABLE, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}
-TIMERS = timer_env(Resource.CAMPAIGN_PLAN_QUEUE, Env.PLAN_QUEUE_URL, Env.PLAN_QUEUE_ARN)
-TIMER_GRANTS = timer_grants(Resource.CAMPAIGN_PLAN_QUEUE)
+TIMERS = timer_env(
+    Resource.CAMPAIGN_SCHEDULES,
+    Env.CAMPAIGN_SCHEDULE_GROUP,
+    Resource.CAMPAIGN_PLAN_QUEUE,
+    Env.PLAN_QUEUE_URL,
+    Env.PLAN_QUEUE_ARN,
+)
+TIMER_GRANTS = timer_grants(Resource.CAMPAIGN_SCHEDULES, Resource.CAMPAIGN_PLAN_QUEUE)
 LINKS = {
     Env.UNSUBSCRIBE_URL: "context:unsubscribeUrl",
     Env.PREFERENCES_URL: "context:preferencesUrl",
@@ -38,6 +44,7 @@ SENDER_CONCURRENCY = 10
 
 CAMPAIGNS = Capability(
     name="Campaigns",
+    schedule_group=Resource.CAMPAIGN_SCHEDULES,
     tables=(Table(Resource.CAMPAIGNS_TABLE, indexes=("gsi1",)),),
     functions=(
         Function(

@@ -23,13 +23,19 @@ from ecrm_infra.topology.spec import (
 WRITER_ENV = {
     Env.CASES_TABLE: Resource.CASES_TABLE,
     **OUTBOX_ENV,
-    **timer_env(Resource.CASE_TIMER_QUEUE, Env.CASE_TIMER_QUEUE_URL, Env.CASE_TIMER_QUEUE_ARN),
+    **timer_env(
+        Resource.CASE_SCHEDULES,
+        Env.CASE_SCHEDULE_GROUP,
+        Resource.CASE_TIMER_QUEUE,
+        Env.CASE_TIMER_QUEUE_URL,
+        Env.CASE_TIMER_QUEUE_ARN,
+    ),
     Env.CASE_POLICY_CACHE_SECONDS: "context:casePolicyCacheSeconds",
 }
 WRITER_GRANTS = {
     Resource.CASES_TABLE: Access.READ_WRITE,
     **OUTBOX_GRANT,
-    **timer_grants(Resource.CASE_TIMER_QUEUE),
+    **timer_grants(Resource.CASE_SCHEDULES, Resource.CASE_TIMER_QUEUE),
 }
 # ... and those that open cases: requesters become contacts (announced through the outbox too).
 INTAKE_ENV = {**WRITER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}
@@ -37,6 +43,7 @@ INTAKE_GRANTS = {**WRITER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE}
 
 CASES = Capability(
     name="Cases",
+    schedule_group=Resource.CASE_SCHEDULES,
     tables=(Table(Resource.CASES_TABLE, indexes=("gsi1", "gsi2", "gsi3", "gsi4")),),
     functions=(
         Function(

@@ -21,17 +21,24 @@ from ecrm_infra.topology.spec import (
 # Every loyalty function may set timers (lots that get their first points, tier reviews): the
 # schedule group, the role Scheduler delivers with, and the queue it delivers to (a due timer is
 # sent to that queue directly).
-TIMERS_ENV = timer_env(Resource.LOYALTY_TIMER_QUEUE, Env.LOYALTY_TIMER_QUEUE_URL, Env.LOYALTY_TIMER_QUEUE_ARN)
+TIMERS_ENV = timer_env(
+    Resource.LOYALTY_SCHEDULES,
+    Env.LOYALTY_SCHEDULE_GROUP,
+    Resource.LOYALTY_TIMER_QUEUE,
+    Env.LOYALTY_TIMER_QUEUE_URL,
+    Env.LOYALTY_TIMER_QUEUE_ARN,
+)
 # Ledger writers: the table, the outbox their events commit to, the expiry and review timers.
 LEDGER_ENV = {Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE, **OUTBOX_ENV, **TIMERS_ENV}
 LEDGER_GRANTS = {
     Resource.LOYALTY_TABLE: Access.READ_WRITE,
     **OUTBOX_GRANT,
-    **timer_grants(Resource.LOYALTY_TIMER_QUEUE),
+    **timer_grants(Resource.LOYALTY_SCHEDULES, Resource.LOYALTY_TIMER_QUEUE),
 }
 
 LOYALTY = Capability(
     name="Loyalty",
+    schedule_group=Resource.LOYALTY_SCHEDULES,
     # gsi1: a member's history newest first (gsi1pk = MEMBER#<id>, gsi1sk = <time>#<entry id>);
     # the base table keys entries by business key, which is what makes each happen once.
     tables=(Table(Resource.LOYALTY_TABLE, indexes=("gsi1",)),),

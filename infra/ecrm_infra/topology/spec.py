@@ -11,7 +11,7 @@ from typing import Literal
 
 from ecrm import settings
 from ecrm.access import Route as Route  # declared in the shipped package, where the edge checks it
-from ecrm.names import Env, Resource
+from ecrm.names import Env
 
 
 class Access(StrEnum):
@@ -34,21 +34,22 @@ def arn_of(resource: str) -> str:
     return f"{resource}{ATTRIBUTE_SEPARATOR}arn"
 
 
-def timer_env(queue: str, url_var: str, arn_var: str) -> dict[str, str]:
-    """Env of a function that sets Scheduler timers delivered to `queue`: the stack's schedule
-    group, the role Scheduler delivers with, and the queue's URL and ARN."""
+def timer_env(group: str, group_var: str, queue: str, url_var: str, arn_var: str) -> dict[str, str]:
+    """Env of a function that sets Scheduler timers delivered to `queue`: its capability's schedule
+    `group` (in `group_var`), the role Scheduler delivers with, and the queue's URL and ARN."""
     return {
-        Env.SCHEDULE_GROUP: Resource.SCHEDULES,
-        Env.SCHEDULER_ROLE: f"{Resource.SCHEDULES}{ATTRIBUTE_SEPARATOR}role",
+        group_var: group,
+        Env.SCHEDULER_ROLE: f"{group}{ATTRIBUTE_SEPARATOR}role",
         url_var: queue,
         arn_var: arn_of(queue),
     }
 
 
-def timer_grants(queue: str) -> dict[str, Access]:
-    """Grants to set timers delivered to `queue`: schedules in the group (passing Scheduler's role),
-    and sending to the queue itself, where a timer already due goes straight away."""
-    return {Resource.SCHEDULES: Access.SCHEDULE, queue: Access.SEND}
+def timer_grants(group: str, queue: str) -> dict[str, Access]:
+    """Grants to set timers delivered to `queue`: schedules in its capability's `group` only
+    (passing Scheduler's role), and sending to the queue itself, where a timer already due goes
+    straight away."""
+    return {group: Access.SCHEDULE, queue: Access.SEND}
 
 
 def split_source(source: str) -> tuple[str, str | None]:
@@ -156,3 +157,4 @@ class Capability:
     tables: tuple[Table, ...] = ()
     context_defaults: dict[str, str] = field(default_factory=dict)
     alarms: tuple[MetricAlarm, ...] = ()
+    schedule_group: str | None = None  # the Scheduler group its timers live in, its own

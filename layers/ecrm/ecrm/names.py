@@ -35,7 +35,10 @@ class Env:
     ALLOWED_ORIGINS: Final = "ALLOWED_ORIGINS"
     CONSENT_TEXT_VERSION: Final = "CONSENT_TEXT_VERSION"
     CONFIRM_TTL_HOURS: Final = "CONFIRM_TOKEN_TTL_HOURS"
-    SCHEDULE_GROUP: Final = "SCHEDULE_GROUP_NAME"
+    # each capability's own schedule group (one process runs every function locally: one name each)
+    CASE_SCHEDULE_GROUP: Final = "CASE_SCHEDULE_GROUP_NAME"
+    CAMPAIGN_SCHEDULE_GROUP: Final = "CAMPAIGN_SCHEDULE_GROUP_NAME"
+    LOYALTY_SCHEDULE_GROUP: Final = "LOYALTY_SCHEDULE_GROUP_NAME"
     SCHEDULER_ROLE: Final = "SCHEDULER_ROLE_ARN"
     # cases
     CASES_TABLE: Final = "CASES_TABLE_NAME"
@@ -72,7 +75,8 @@ class Resource:
     OUTBOX_TABLE: Final = "Outbox"  # events committed with the writes they announce; its stream feeds the bus
     SIGNING_SECRET: Final = "LinkSigningKey"  # noqa: S105 - a resource name
     CONSENT_MAIL_QUEUE: Final = "ConsentMailQueue"
-    SCHEDULES: Final = "Schedules"  # the stack's Scheduler schedule group (and the role Scheduler uses)
+    # Each capability's timers live in a Scheduler schedule group of its own (the role Scheduler
+    # delivers with is the platform's): a role that sets one capability's timers reaches no other's.
     MAIL: Final = "ses"  # sending mail: the sender identity and configuration set, not a stack resource
     # cases
     CASES_TABLE: Final = "Cases"
@@ -81,6 +85,7 @@ class Resource:
     CASE_RECOMPUTE_QUEUE: Final = "CaseRecomputeQueue"  # timer plans to redo after a policy edit
     CASE_MAIL_QUEUE: Final = "CaseMailQueue"
     CASE_ERASURE_QUEUE: Final = "CaseErasureQueue"
+    CASE_SCHEDULES: Final = "CaseSchedules"
     # campaigns
     CAMPAIGNS_TABLE: Final = "Campaigns"
     CAMPAIGN_PLAN_QUEUE: Final = "CampaignPlanQueue"
@@ -88,10 +93,12 @@ class Resource:
     CAMPAIGN_TRIGGER_QUEUE: Final = "CampaignTriggerQueue"
     SES_FEEDBACK_QUEUE: Final = "SesFeedbackQueue"
     SEGMENT_INDEX_QUEUE: Final = "SegmentIndexQueue"
+    CAMPAIGN_SCHEDULES: Final = "CampaignSchedules"
     # loyalty
     LOYALTY_TABLE: Final = "Loyalty"
     LOYALTY_ACCRUAL_QUEUE: Final = "LoyaltyAccrualQueue"
     LOYALTY_TIMER_QUEUE: Final = "LoyaltyTimerQueue"  # Scheduler's timers and ContactErased.v1
+    LOYALTY_SCHEDULES: Final = "LoyaltySchedules"
 
 
 class DetailType:

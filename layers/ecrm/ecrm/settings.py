@@ -66,7 +66,7 @@ class CaseWriterSettings(_CasesTable):
     timer queue) and the policy cache."""
 
     outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
-    schedule_group: str = Field(alias=Env.SCHEDULE_GROUP)
+    schedule_group: str = Field(alias=Env.CASE_SCHEDULE_GROUP)
     scheduler_role_arn: str = Field(alias=Env.SCHEDULER_ROLE)
     timer_queue_url: str = Field(alias=Env.CASE_TIMER_QUEUE_URL)
     timer_queue_arn: str = Field(alias=Env.CASE_TIMER_QUEUE_ARN)
@@ -150,7 +150,7 @@ class CampaignTables(_FromEnv):
 class CampaignTimers(_FromEnv):
     """Timers on EventBridge Scheduler, delivered to the campaign plan queue."""
 
-    schedule_group: str = Field(alias=Env.SCHEDULE_GROUP)
+    schedule_group: str = Field(alias=Env.CAMPAIGN_SCHEDULE_GROUP)
     scheduler_role_arn: str = Field(alias=Env.SCHEDULER_ROLE)
     plan_queue_url: str = Field(alias=Env.PLAN_QUEUE_URL)
     plan_queue_arn: str = Field(alias=Env.PLAN_QUEUE_ARN)
@@ -229,7 +229,7 @@ class LoyaltyApiSettings(_FromEnv):
 
     loyalty_table: str = Field(alias=Env.LOYALTY_TABLE)
     outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
-    schedule_group: str = Field(alias=Env.SCHEDULE_GROUP)
+    schedule_group: str = Field(alias=Env.LOYALTY_SCHEDULE_GROUP)
     scheduler_role_arn: str = Field(alias=Env.SCHEDULER_ROLE)
     timer_queue_url: str = Field(alias=Env.LOYALTY_TIMER_QUEUE_URL)
     timer_queue_arn: str = Field(alias=Env.LOYALTY_TIMER_QUEUE_ARN)
