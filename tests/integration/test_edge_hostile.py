@@ -3,7 +3,8 @@ topology), handlers in-process under moto. Whatever arrives, the answer is a 4xx
 machine-readable error body naming the field, never a 5xx or an exception out of the handler."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from ecrm_infra import topology
@@ -93,7 +94,7 @@ def test_a_hostile_body_on_a_route_without_one_is_never_a_server_error(stack, ro
 # acts), so they verify nothing and answer the page.
 FORMS = {("POST", "/contacts"), ("POST", "/cases")}
 BUTTON_PAGES = {("GET", "/contacts/confirm"), ("GET", "/cases/csat")}
-SIGNED_LINK = {
+SIGNED_LINK: dict[tuple[str, str], Callable[[str], dict[str, Any]]] = {
     ("POST", "/contacts/confirm"): lambda t: {"body": {"token": t}},
     ("POST", "/cases/csat"): lambda t: {"body": {"token": t, "rating": 5}},
     ("GET", "/unsubscribe"): lambda t: {"query": {"token": t}},
