@@ -33,7 +33,7 @@ def header_safe(value: str) -> str:
     """The value, or ValueError naming the first character a mail header cannot hold."""
     for ch in value:
         if header_unsafe(ch):
-            raise ValueError(f"must not contain line breaks or control characters (found U+{ord(ch):04X})")
+            raise ValueError(f"must be one line, without line breaks or control characters (found U+{ord(ch):04X})")
     return value
 
 
