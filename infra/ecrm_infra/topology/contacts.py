@@ -5,7 +5,16 @@ from __future__ import annotations
 from ecrm import access, settings
 from ecrm.names import DetailType, Env, Resource, Source
 
-from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, QueueTrigger, Route, Table
+from ecrm_infra.topology.spec import (
+    Access,
+    Capability,
+    EventRule,
+    Function,
+    MetricAlarm,
+    QueueTrigger,
+    Route,
+    Table,
+)
 
 TABLE_AND_BUS = {Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, Env.EVENT_BUS: Resource.EVENT_BUS}
 
@@ -84,4 +93,9 @@ CONTACTS = Capability(
         "confirmPageUrl": "http://localhost:3000/contacts/confirm",
         "confirmTokenTtlHours": "72",
     },
+    alarms=(
+        # Emitted by ecrm.mail.send_once for consent, case and loyalty mail alike (one metric, one
+        # alarm): a mail that can never be sent, its claim settled `failed` with the reason.
+        MetricAlarm("MailFailed", 0, "a consent, case or loyalty mail could not be sent: see its MAIL# claim's reason"),
+    ),
 )
