@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -260,3 +261,28 @@ def test_a_loyalty_expiry_warning_to_an_address_no_header_can_hold_is_recorded_f
         assert claims[member]["status"] == "failed" and "address" in claims[member]["reason"], name(ch)
     assert claims[clean]["status"] == "sent"
     assert [m["To"] for m in sent()] == ["clean@example.com"]
+
+
+def test_a_template_stored_with_any_of_them_in_its_subject_still_reads_and_sends_a_safe_subject(
+    campaigns: Campaigns,
+):
+    contact = campaigns.contact(1, tags=("vip",))
+    campaigns.pump()
+    segment = campaigns.segment([{"kind": "tag", "any_of": ["vip"]}])
+    template = campaigns.template()
+    table = boto3.resource("dynamodb").Table(campaigns.stack.env[Env.CAMPAIGNS_TABLE])
+    (row,) = [i for i in campaigns.items() if str(i["pk"]).endswith(template) and i["sk"] == "TEMPLATE"]
+    doc = json.loads(row["doc"])
+    # What the template rule let through before HeaderText (it refused C0 controls, CR, LF and DEL).
+    legacy = "".join(ch for ch in UNSAFE if not any(c <= "\x1f" or c == "\x7f" for c in ch))
+    assert {"\x85", "\u2028", "\u2029", "\u202e"} <= set(legacy)
+    doc["subject"] = "News" + legacy + "for {{ first_name }}"
+    table.put_item(Item={**row, "doc": json.dumps(doc)})
+    assert campaigns.stack.call("GET", f"/templates/{template}", roles="marketer").status == 200
+    cid = campaigns.campaign(campaigns.one_off_in(1), segment, template_id=template)
+    campaigns.action(cid, "schedule")
+    campaigns.advance(3601)
+    campaigns.pump()
+    (mail,) = campaigns.mail(contact.email)
+    assert safe_header(mail["subject"]) and " ".join(mail["subject"].split()) == "News for Ann"
+    assert campaigns.stats(cid)["sent"] == 1

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"^[^@\s<>()\[\]\\,;:\"]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
@@ -35,6 +35,18 @@ def header_safe(value: str) -> str:
         if header_unsafe(ch):
             raise ValueError(f"must be one line, without line breaks or control characters (found U+{ord(ch):04X})")
     return value
+
+
+# Validation context for documents read back from our own store: they were judged when written,
+# and a rule added since (header safety) must not make an old row unreadable. The mail adapter
+# makes such text safe when it reaches a header (ecrm.adapters.ses.mime).
+STORED: dict[str, bool] = {"stored": True}
+
+
+def _header_safe_input(value: str, info: ValidationInfo) -> str:
+    if isinstance(info.context, dict) and info.context.get("stored"):
+        return value
+    return header_safe(value)
 
 
 def sanitize_header(value: str) -> str:
@@ -76,12 +88,12 @@ Email = Annotated[str, AfterValidator(normalize_email)]
 StoredEmail = str
 ContactId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 # One line of text that may go into a mail header: subjects, names, anything a template puts there.
-HeaderText = Annotated[str, AfterValidator(header_safe)]
+HeaderText = Annotated[str, AfterValidator(_header_safe_input)]
 # A name, a company, a subject: header-safe, trimmed, no markup.
 PlainText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=200),
-    AfterValidator(header_safe),
+    AfterValidator(_header_safe_input),
     AfterValidator(_no_markup),
 ]
 Tag = Annotated[str, BeforeValidator(_lower), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]

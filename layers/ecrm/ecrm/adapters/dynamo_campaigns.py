@@ -18,6 +18,7 @@ from ecrm.campaigns.models import Campaign, CampaignStats, Counts, RunStage, Seg
 from ecrm.campaigns.ports import BatchProgress
 from ecrm.clock import SYSTEM_CLOCK, Clock
 from ecrm.errors import AlreadyExists, Conflict
+from ecrm.types import STORED
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -191,7 +192,7 @@ class DynamoRepository(Generic[E]):
         return {"Put": put}
 
     def _entity(self, stored: dict[str, Any]) -> E:
-        return self._model.model_validate_json(stored["doc"])
+        return self._model.model_validate_json(stored["doc"], context=STORED)
 
 
 class DynamoCampaigns(DynamoRepository[Campaign]):
