@@ -79,6 +79,12 @@ def _merge_paths(merged: dict[str, Any], fn: topology.Function, paths: dict[str,
         raise ValueError(f"{fn.name} does not serve topology route(s): {missing}")
 
 
+UNREADABLE_BODY = (
+    "the body cannot be read: not valid JSON (the position is in the message), nested too deeply, a number "
+    "too long, not UTF-8, or multipart without a boundary; `errors[].field` names `body` or `Content-Type`"
+)
+
+
 def _document_errors(operation: dict[str, Any], route: topology.Route, path: str) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if not route.public:
@@ -90,6 +96,8 @@ def _document_errors(operation: dict[str, Any], route: topology.Route, path: str
     if not route.public and (route.method in ("PUT", "PATCH") or (route.method == "POST" and "{" in path)):
         conflict = "changed since the `expected_version` sent, or its state does not allow this (nothing is written)"
         responses.setdefault("409", {"description": conflict})
+    if route.method in ("POST", "PUT", "PATCH"):  # every body is decoded before validation (ecrm.api)
+        responses.setdefault("400", {"description": UNREADABLE_BODY})
     if "422" in responses and responses["422"].get("description") == "Validation Error":
         responses["422"] = {"description": "a field is not valid; `errors[].field` names it"}
     for status, answer in responses.items():

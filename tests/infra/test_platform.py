@@ -68,3 +68,13 @@ def test_alarms_notify_an_encrypted_topic(synth: Synth) -> None:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
     (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
     assert "ApproximateNumberOfMessagesVisible" in json.dumps(dashboard["Properties"]["DashboardBody"])
+
+
+def test_any_mail_that_cannot_be_sent_raises_an_alarm(synth: Synth) -> None:
+    (alarm,) = _alarmed(synth, "MailFailed")  # ecrm.mail.send_once: consent, case and loyalty mail
+    assert (alarm["Namespace"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "eCRM",
+        0,
+        "GreaterThanThreshold",
+    )
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "ecrm"}]

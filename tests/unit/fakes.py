@@ -88,6 +88,13 @@ class MemoryContacts:
     def mark_mail_sent(self, contact_id: str, key: str, message_id: str, now: datetime) -> None:
         self.mail[(contact_id, key)] = {"status": "sent", "message_id": message_id}
 
+    def mark_mail_failed(self, contact_id: str, key: str, reason: str, now: datetime) -> None:
+        self.mail[(contact_id, key)] = {"status": "failed", "reason": reason}
+
+    def release_mail(self, contact_id: str, key: str, claimed_at: datetime) -> None:
+        if self.mail.get((contact_id, key), {}).get("status") == "sending":
+            del self.mail[(contact_id, key)]
+
     def erase(self, contact: Contact, now: datetime, events: Sequence[DomainEvent] = ()) -> None:
         self.events.publish(events)
         self.erased.add(contact.id)

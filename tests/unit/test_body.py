@@ -60,3 +60,22 @@ def test_bad_bodies_name_the_field(evt, field, status):
     with pytest.raises(InvalidInput) as caught:
         read_body(evt)
     assert (caught.value.field, caught.value.status) == (field, status)
+
+
+def test_powertools_json_errors_name_the_body_with_the_position_in_the_message():
+    from ecrm.api import field_errors
+
+    err = {"type": "json_invalid", "loc": ("body", 5), "msg": "JSON decode error", "ctx": {"error": "Expecting value"}}
+    assert field_errors([err]) == [{"field": "body", "message": "invalid JSON: Expecting value at position 5"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("[" * 100_000 + "]" * 100_000, "nested too deeply"), ('{"n": ' + "9" * 5000 + "}", "number is too long")],
+)
+def test_parse_json_turns_every_refusal_into_invalid_input(text, reason):
+    from ecrm.api import parse_json
+
+    with pytest.raises(InvalidInput, match=reason) as caught:
+        parse_json(text)
+    assert caught.value.field == "body" and caught.value.status == 400

@@ -41,3 +41,17 @@ def test_expired_and_wrong_purpose_tokens_are_rejected():
 def test_short_keys_are_refused():
     with pytest.raises(ValueError, match="32 bytes"):
         Signer(b"short")
+
+
+@pytest.mark.parametrize(
+    "token", ["abcdefghijk.\u00e9", "\u00e9.abc", "abc.def\u2028", "\u0430bc.def", "abc\x00.d\u00e9f"]
+)
+def test_non_ascii_tokens_are_malformed_not_a_crash(token):
+    with pytest.raises(InvalidToken, match="malformed"):
+        signer.verify("confirm", token, NOW)
+
+
+def test_a_valid_token_with_one_non_ascii_character_appended_is_refused():
+    token = signer.sign("confirm", {"c": "1"}, NOW + timedelta(hours=1))
+    with pytest.raises(InvalidToken):
+        signer.verify("confirm", token + "\u00e9", NOW)

@@ -6,7 +6,15 @@ from ecrm import access, settings
 from ecrm.names import DetailType, Env, Resource, Source
 
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
-from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, QueueTrigger, Table
+from ecrm_infra.topology.spec import (
+    Access,
+    Capability,
+    EventRule,
+    Function,
+    MetricAlarm,
+    QueueTrigger,
+    Table,
+)
 
 # Writers commit their events to the Outbox with the write; the relay puts them on the bus.
 TABLE_AND_OUTBOX = {Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, **OUTBOX_ENV}
@@ -76,4 +84,9 @@ CONTACTS = Capability(
         "confirmPageUrl": "http://localhost:3000/contacts/confirm",
         "confirmTokenTtlHours": "72",
     },
+    alarms=(
+        # Emitted by ecrm.mail.send_once for consent, case and loyalty mail alike (one metric, one
+        # alarm): a mail that can never be sent, its claim settled `failed` with the reason.
+        MetricAlarm("MailFailed", 0, "a consent, case or loyalty mail could not be sent: see its MAIL# claim's reason"),
+    ),
 )

@@ -35,6 +35,10 @@ class Signer:
         return f"{encoded}.{self._mac(encoded)}"
 
     def verify(self, purpose: str, token: str, now: datetime) -> dict[str, Any]:
+        # Tokens are base64url: anything else is a forgery or a mangled link, and compare_digest
+        # raises TypeError on non-ASCII str instead of answering False.
+        if not token.isascii():
+            raise InvalidToken("malformed token")
         encoded, _, mac = token.partition(".")
         if not encoded or not mac or not hmac.compare_digest(mac, self._mac(encoded)):
             raise InvalidToken("signature does not match")

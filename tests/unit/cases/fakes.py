@@ -164,13 +164,21 @@ class MemoryCases:
 
     def claim_mail(self, case_id: str, key: str, now: datetime) -> bool:
         held = self.mail.get((case_id, key))
-        if held is not None and (held["status"] == "sent" or now - held["claimed_at"] < MAIL_LEASE):  # type: ignore[operator]
+        if held is not None and (held["status"] != "sending" or now - held["claimed_at"] < MAIL_LEASE):  # type: ignore[operator]
             return False
         self.mail[(case_id, key)] = {"status": "sending", "claimed_at": now}
         return True
 
     def mark_mail_sent(self, case_id: str, key: str, message_id: str, now: datetime) -> None:
         self.mail[(case_id, key)] = {"status": "sent", "message_id": message_id, "sent_at": now}
+
+    def mark_mail_failed(self, case_id: str, key: str, reason: str, now: datetime) -> None:
+        self.mail[(case_id, key)] = {"status": "failed", "reason": reason, "failed_at": now}
+
+    def release_mail(self, case_id: str, key: str, claimed_at: datetime) -> None:
+        held = self.mail.get((case_id, key))
+        if held is not None and held["status"] == "sending" and held["claimed_at"] == claimed_at:
+            del self.mail[(case_id, key)]
 
 
 class FakeTimers:

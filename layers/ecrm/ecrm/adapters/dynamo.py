@@ -236,6 +236,38 @@ def claim_mail(client: DynamoDBClient, table: str, pk: str, mail_key: str, now: 
     return True
 
 
+def mark_mail_failed(client: DynamoDBClient, table: str, pk: str, mail_key: str, reason: str, now: datetime) -> None:
+    """Settle a claim whose mail can never be sent: `failed`, with its reason. A failed claim is
+    never taken again (claim_mail only takes a missing or a stale `sending` one)."""
+    client.update_item(
+        TableName=table,
+        Key=key(pk, f"MAIL#{mail_key}"),
+        UpdateExpression="SET #s = :failed, reason = :r, failed_at = :t",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":failed": {"S": "failed"},
+            ":r": {"S": reason[:1000]},
+            ":t": {"S": now.isoformat()},
+        },
+    )
+
+
+def release_mail(client: DynamoDBClient, table: str, pk: str, mail_key: str, claimed_at: datetime) -> None:
+    """Give up our own claim after a transient failure, so the redelivery may send at once. Only
+    our claim (same claimed_at, still `sending`): a newer claimer's stays."""
+    try:
+        client.delete_item(
+            TableName=table,
+            Key=key(pk, f"MAIL#{mail_key}"),
+            ConditionExpression="#s = :sending AND claimed_at = :at",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":sending": {"S": "sending"}, ":at": {"S": claimed_at.isoformat()}},
+        )
+    except ClientError as exc:
+        if not condition_failed(exc):
+            raise
+
+
 def mark_mail_sent(client: DynamoDBClient, table: str, pk: str, mail_key: str, message_id: str, now: datetime) -> None:
     client.update_item(
         TableName=table,

@@ -20,6 +20,7 @@ from ecrm.clock import SYSTEM_CLOCK, Clock
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.events import DomainEvent
 from ecrm.outbox import Outbox
+from ecrm.types import STORED
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -204,7 +205,7 @@ class DynamoRepository(Generic[E]):
         return {"Put": put}
 
     def _entity(self, stored: dict[str, Any]) -> E:
-        return self._model.model_validate_json(stored["doc"])
+        return self._model.model_validate_json(stored["doc"], context=STORED)
 
 
 class DynamoCampaigns(DynamoRepository[Campaign]):

@@ -255,6 +255,12 @@ class DynamoCases:
     def mark_mail_sent(self, case_id: str, mail_key: str, message_id: str, now: datetime) -> None:
         dynamo.mark_mail_sent(self._db, self._table, case_pk(case_id), mail_key, message_id, now)
 
+    def mark_mail_failed(self, case_id: str, mail_key: str, reason: str, now: datetime) -> None:
+        dynamo.mark_mail_failed(self._db, self._table, case_pk(case_id), mail_key, reason, now)
+
+    def release_mail(self, case_id: str, mail_key: str, claimed_at: datetime) -> None:
+        dynamo.release_mail(self._db, self._table, case_pk(case_id), mail_key, claimed_at)
+
     # -- helpers -----------------------------------------------------------------------------
     def _change(
         self, case: Case, expected_version: int, audit: Sequence[AuditEntry], comments: Sequence[Comment]

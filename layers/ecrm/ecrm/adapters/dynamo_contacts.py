@@ -136,6 +136,12 @@ class DynamoContacts:
     def mark_mail_sent(self, contact_id: str, key: str, message_id: str, now: datetime) -> None:
         dynamo.mark_mail_sent(self._db, self._table, contact_pk(contact_id), key, message_id, now)
 
+    def mark_mail_failed(self, contact_id: str, mail_key: str, reason: str, now: datetime) -> None:
+        dynamo.mark_mail_failed(self._db, self._table, contact_pk(contact_id), mail_key, reason, now)
+
+    def release_mail(self, contact_id: str, mail_key: str, claimed_at: datetime) -> None:
+        dynamo.release_mail(self._db, self._table, contact_pk(contact_id), mail_key, claimed_at)
+
     def erase(self, contact: Contact, now: datetime, events: Sequence[DomainEvent] = ()) -> None:
         """Tombstone (with the events announcing the erasure) first, profile last: a crash part-way
         leaves the profile, so a retried erase finds the contact and finishes the job."""

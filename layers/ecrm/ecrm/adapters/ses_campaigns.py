@@ -21,9 +21,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from ecrm.adapters.ses import mime
+from ecrm.adapters.ses import PERMANENT, raw_message
 from ecrm.campaigns.errors import MailOutcomeUnknown, MailRejected, MailThrottled, SendingPaused
-from ecrm.mail import Mail
+from ecrm.mail import Mail, Undeliverable
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -41,7 +41,7 @@ _ACCOUNT = frozenset(
         "AccessDeniedException",
     }
 )
-_REJECTED = frozenset({"MessageRejected", "BadRequestException", "InvalidParameterValue"})
+_REJECTED = PERMANENT
 
 
 def tags_header(tags: Mapping[str, str]) -> str:
@@ -82,10 +82,14 @@ class SesCampaignMailer:
             html=mail.html,
             headers={**mail.headers, TAGS_HEADER: tags_header(tags)},
         )
+        try:
+            data = raw_message(tagged, self._sender)
+        except Undeliverable as exc:  # never leaves: the record is settled failed, with the reason
+            raise MailRejected(str(exc)) from exc
         request: dict[str, Any] = {
             "FromEmailAddress": self._sender,
             "Destination": {"ToAddresses": [mail.to]},
-            "Content": {"Raw": {"Data": mime(tagged, self._sender).as_bytes()}},
+            "Content": {"Raw": {"Data": data}},
             "ConfigurationSetName": self._configuration_set,
         }
         try:

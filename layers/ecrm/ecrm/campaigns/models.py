@@ -23,7 +23,7 @@ from pydantic import (
 from ecrm.campaigns.segments import SegmentRules
 from ecrm.campaigns.templates import Part, TemplateError, compile_part
 from ecrm.names import DetailType
-from ecrm.types import ContactId, PlainText, Tag, normalize_email
+from ecrm.types import ContactId, HeaderText, PlainText, Tag
 
 EntityId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 Name = Annotated[PlainText, StringConstraints(min_length=1, max_length=100)]
@@ -56,7 +56,7 @@ def _template_part(part: Part) -> AfterValidator:
     return AfterValidator(check)
 
 
-SubjectSource = Annotated[str, StringConstraints(min_length=1, max_length=500), _template_part("subject")]
+SubjectSource = Annotated[HeaderText, StringConstraints(min_length=1, max_length=500), _template_part("subject")]
 HtmlSource = Annotated[str, StringConstraints(min_length=1, max_length=256 * 1024), _template_part("html")]
 TextSource = Annotated[str, StringConstraints(min_length=1, max_length=128 * 1024), _template_part("text")]
 
@@ -388,8 +388,10 @@ SuppressionReason = Literal["bounced", "complained"]
 
 def address_key(email: str) -> str:
     """The suppression key of an address: a SHA-256 of the normalized address, so the list can
-    outlive an erased contact without keeping the address in clear."""
-    return hashlib.sha256(normalize_email(email).encode()).hexdigest()
+    outlive an erased contact without keeping the address in clear. Normalized as normalize_email
+    does, without judging it: a stored address a newer rule refuses must still be looked up (its
+    mail is then refused by the mail adapter and recorded failed, not crashed on)."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 class Suppression(BaseModel):

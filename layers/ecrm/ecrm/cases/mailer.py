@@ -4,7 +4,8 @@ SLA notices).
 It runs off the bus (rule -> queue -> function), like the consent mailer: the API answers without
 waiting for SES, and SES throttling becomes a retry. Each mail is claimed under a business key
 before it is sent and marked sent after, so a redelivered event sends nothing twice (a crash
-between SES accepting and the mark re-sends once: at least once, never lost).
+between SES accepting and the mark re-sends once: at least once, never lost). A mail that can
+never be sent is marked failed with its reason (ecrm.mail.send_once).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ecrm.cases.ports import CaseRepository, RequesterLookup, StaffDirectory
 from ecrm.cases.service import survey_token
 from ecrm.clock import Clock
 from ecrm.contacts.ports import TokenSigner
-from ecrm.mail import Mail, Mailer
+from ecrm.mail import Mail, Mailer, send_once
 
 
 class CaseMailer:
@@ -138,8 +139,4 @@ class CaseMailer:
         return list(self._staff.management())
 
     def _send(self, case_id: str, key: str, render: Callable[[], Mail]) -> int:
-        if not self._repo.claim_mail(case_id, key, self._clock.now()):
-            return 0
-        message_id = self._mailer.send(render())
-        self._repo.mark_mail_sent(case_id, key, message_id, self._clock.now())
-        return 1
+        return int(send_once(self._repo, self._mailer, self._clock, case_id, key, render) == "sent")

@@ -36,8 +36,8 @@ def _no_control(value: str) -> str:
 
 
 CaseId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
-# A subject becomes a mail subject line: one line, no markup.
-Subject = Annotated[PlainText, StringConstraints(min_length=1, pattern=r"^[^\r\n]*$")]
+# A subject becomes a mail subject line: header-safe (PlainText), no markup.
+Subject = Annotated[PlainText, StringConstraints(min_length=1)]
 Description = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000), AfterValidator(_no_control)
 ]

@@ -109,6 +109,14 @@ class CaseRepository(Protocol):
 
     def mark_mail_sent(self, case_id: str, key: str, message_id: str, now: datetime) -> None: ...
 
+    def mark_mail_failed(self, case_id: str, key: str, reason: str, now: datetime) -> None:
+        """Settle the claim as `failed` with its reason: the mail can never be sent."""
+        ...
+
+    def release_mail(self, case_id: str, key: str, claimed_at: datetime) -> None:
+        """Drop our own open claim after a transient failure, so the retry may send."""
+        ...
+
 
 class RequesterLookup(Protocol):
     def get(self, contact_id: str) -> Requester | None:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from ecrm.clock import Clock
 from ecrm.contacts.models import Contact
 from ecrm.contacts.ports import ContactRepository, TokenSigner
-from ecrm.mail import Mail, Mailer
+from ecrm.mail import Mail, Mailer, send_once
 
 CONFIRM_PURPOSE = "consent-confirm"
 
@@ -57,12 +57,11 @@ class ConfirmationMailer:
         contact = self._repo.get(contact_id)
         if contact is None or contact.consent.status != "pending" or contact.consent.request_id != request_id:
             return False  # erased, confirmed meanwhile, or superseded by a newer request
-        now = self._clock.now()
         key = f"consent-confirm#{request_id}"
-        if not self._repo.claim_mail(contact_id, key, now):
-            return False
-        token = self._signer.sign(CONFIRM_PURPOSE, {"c": contact_id, "r": request_id}, now + self._ttl)
-        link = f"{self._confirm_url}?{urlencode({'token': token})}"
-        message_id = self._mailer.send(render(contact, link, self._ttl))
-        self._repo.mark_mail_sent(contact_id, key, message_id, self._clock.now())
-        return True
+
+        def mail() -> Mail:
+            expires = self._clock.now() + self._ttl
+            token = self._signer.sign(CONFIRM_PURPOSE, {"c": contact_id, "r": request_id}, expires)
+            return render(contact, f"{self._confirm_url}?{urlencode({'token': token})}", self._ttl)
+
+        return send_once(self._repo, self._mailer, self._clock, contact_id, key, mail) == "sent"

@@ -7,12 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from ecrm.types import ContactId, Email, Phone, PlainText, Tags, Url, UtmValue
+from ecrm.types import ContactId, Email, HeaderText, Phone, PlainText, StoredEmail, Tags, Url, UtmValue
 
 MAX_CUSTOM_FIELDS = 20
 
 CustomKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-CustomValue = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+# A template may put a custom value (`country`) into a subject line: header-safe.
+CustomValue = Annotated[HeaderText, StringConstraints(strip_whitespace=True, max_length=500)]
 FormId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Message = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 
@@ -130,7 +131,7 @@ class ConsentRecord(BaseModel):
 
 class Contact(BaseModel):
     id: ContactId
-    email: Email
+    email: StoredEmail
     first_name: str | None = None
     last_name: str | None = None
     phone: str | None = None

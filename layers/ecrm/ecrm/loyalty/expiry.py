@@ -8,6 +8,8 @@ lot still holding it, so a redemption racing the expiry makes the expiry re-read
 
 from __future__ import annotations
 
+from functools import partial
+
 from ecrm.clock import Clock
 from ecrm.contacts.ports import ContactRepository
 from ecrm.errors import Conflict
@@ -19,7 +21,7 @@ from ecrm.loyalty.ledger import expires_at
 from ecrm.loyalty.models import LedgerEntry, Outcome, entry_id
 from ecrm.loyalty.ports import AlreadyApplied, LedgerRepository, LedgerWrite, MemberChange, MemberChanged, MemberGuard
 from ecrm.loyalty.programme import Programme
-from ecrm.mail import Mailer
+from ecrm.mail import Mailer, send_once
 
 
 def warning_key(lot: str) -> str:
@@ -88,8 +90,6 @@ class ExpiryService:
         contact = self._contacts.get(timer.member_id) if left > 0 and now < due else None
         if contact is None:
             return Outcome.STALE  # nothing left to lose, too late, or the contact was erased
-        if not self._contacts.claim_mail(timer.member_id, warning_key(timer.lot), now):
-            return Outcome.DUPLICATE
-        message_id = self._mailer.send(expiry_mail.render(contact, left, due))
-        self._contacts.mark_mail_sent(timer.member_id, warning_key(timer.lot), message_id, self._clock.now())
-        return Outcome.APPLIED
+        mail = partial(expiry_mail.render, contact, left, due)
+        sent = send_once(self._contacts, self._mailer, self._clock, timer.member_id, warning_key(timer.lot), mail)
+        return {"sent": Outcome.APPLIED, "skipped": Outcome.DUPLICATE, "failed": Outcome.FAILED}[sent]

@@ -18,6 +18,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # its business key was applied before: nothing changed
     PARKED = "parked"  # a refund before its order: kept for when the order comes
     STALE = "stale"  # a timer for something gone (consumed, expired, moved): nothing to do
+    FAILED = "failed"  # a mail that can never be sent: its claim is settled failed, with the reason
 
 
 EntryKind = Literal["earn", "reverse", "redeem", "expire", "adjust"]
