@@ -16,6 +16,8 @@ from types import FrameType
 
 from ecrm.names import Role
 
+from ecrm_local import ses_quota
+
 
 def _local(args: argparse.Namespace) -> int:
     from ecrm_local.stack import LocalStack
@@ -24,7 +26,7 @@ def _local(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     started = time.monotonic()
-    stack = LocalStack(host=args.host, port=args.port)
+    stack = LocalStack(host=args.host, port=args.port, ses_send_rate=args.ses_send_rate)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -94,6 +96,12 @@ def parser() -> argparse.ArgumentParser:
     local = commands.add_parser("local", help="serve the API, pollers, schedules and outbox on localhost")
     local.add_argument("--port", type=int, default=3000)
     local.add_argument("--host", default="127.0.0.1")
+    local.add_argument(
+        "--ses-send-rate",
+        type=int,
+        default=ses_quota.MAX_SEND_RATE,
+        help="mails per second moto's SES allows (its GetSendQuota MaxSendRate, which the campaign sender paces at)",
+    )
     local.set_defaults(run=_local)
 
     invoke = commands.add_parser("invoke", help="run one function on a sample event against fresh moto")

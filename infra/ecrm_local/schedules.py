@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from ecrm.clock import MovableClock
 
-from ecrm_local import lambdas
+from ecrm_local import LOG_NAME, lambdas
 from ecrm_local.cron import Cron, rate_seconds
 
 if TYPE_CHECKING:
     from boto3.session import Session
 
-log = logging.getLogger("ecrm_local.schedules")
+log = logging.getLogger(f"{LOG_NAME}.schedules")
 
 
 def at_time(expression: str, timezone: str | None) -> datetime | None:

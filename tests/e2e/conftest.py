@@ -21,6 +21,9 @@ import pytest
 from ecrm_local import auth_tokens
 
 STARTUP_TIMEOUT_S = 30
+# Low enough that a campaign of a few dozen mails takes seconds (the e2e tests watch the API answer
+# meanwhile), high enough not to slow the other tests' few mails.
+SES_SEND_RATE = 10
 
 
 @dataclass
@@ -132,7 +135,16 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ecrm_local.cli", "local", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "ecrm_local.cli",
+                "local",
+                "--port",
+                str(port),
+                "--ses-send-rate",
+                str(SES_SEND_RATE),
+            ],
             cwd=workdir,
             env=env,
             stdout=out,
