@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 from ecrm.clock import SystemClock
 
-from ecrm_local import apigw, auth_tokens, lambdas, outbox
+from ecrm_local import LOG_NAME, apigw, auth_tokens, lambdas, outbox
 from ecrm_local.schedules import Firing
-from ecrm_local.ses_events import SesEventPublisher
+from ecrm_local.ses_events import SesEventPublisher, UnknownMail
 
-log = logging.getLogger("ecrm_local.server")
+log = logging.getLogger(f"{LOG_NAME}.server")
 DRAIN_LIMIT = 64 * 1024 * 1024
 STATIC = Path(__file__).parent / "static"  # package data (pyproject: ecrm_local = ["static/*"])
 JSON = "application/json"
@@ -187,6 +187,10 @@ def _outbox_html(app: LocalApp, body: bytes) -> Reply:
     return Reply(200, outbox.render_html(outbox.messages()).encode(), HTML)
 
 
+def _outbox_js(app: LocalApp, body: bytes) -> Reply:
+    return Reply(200, static("outbox.js"), "text/javascript")
+
+
 def _openapi(app: LocalApp, body: bytes) -> Reply:
     return Reply(200, app.openapi_json().encode())
 
@@ -241,6 +245,25 @@ def _events(app: LocalApp, body: bytes) -> Reply:
     return json_reply(200, app.put_events(entry))
 
 
+def _engage(app: LocalApp, body: bytes) -> Reply:
+    """A recipient opens a mail, or clicks one of its links: SES's Open / Click event, on demand."""
+    request = _json_object(body)
+    if request is None:
+        return bad_request("body", "must be a JSON object")
+    message_id, kind, link = request.get("message_id"), request.get("kind"), request.get("link")
+    if not isinstance(message_id, str) or not message_id:
+        return bad_request("message_id", "the SES message id of a mail in the outbox is required")
+    if kind not in ("open", "click"):
+        return bad_request("kind", "must be 'open' or 'click'")
+    if kind == "click" and (not isinstance(link, str) or not link.startswith(("http://", "https://"))):
+        return bad_request("link", "the http(s) link clicked is required")
+    try:
+        answer = app.mail_events.engage(message_id, kind.capitalize(), link if kind == "click" else None)
+    except UnknownMail:
+        return json_reply(404, {"message": "no mail with that message_id in the outbox"})
+    return json_reply(200, answer)
+
+
 LOCAL_ROUTES: dict[tuple[str, str], Callable[[LocalApp, bytes], Reply]] = {
     ("GET", "/"): _form,
     ("GET", "/form"): _form,
@@ -248,8 +271,10 @@ LOCAL_ROUTES: dict[tuple[str, str], Callable[[LocalApp, bytes], Reply]] = {
     ("GET", "/_local/health"): _health,
     ("GET", "/_local/outbox"): _outbox,
     ("GET", "/_local/outbox.html"): _outbox_html,
+    ("GET", "/_local/outbox.js"): _outbox_js,
     ("POST", "/_local/clock"): _clock,
     ("POST", "/_local/events"): _events,
+    ("POST", "/_local/outbox/engage"): _engage,
     ("GET", "/openapi.json"): _openapi,
     ("GET", "/docs"): _docs,
 }
@@ -259,6 +284,9 @@ class LocalServer(ThreadingHTTPServer):
     """Bound first (so the real port is known when resources are created), given its app after."""
 
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of clients (50 at once from a test or a fuzzer)
+    # overflowed it and the kernel reset the connections it could not queue.
+    request_queue_size = 128
     app: LocalApp
 
     def __init__(self, address: tuple[str, int]) -> None:
