@@ -121,7 +121,7 @@ def test_consent_mail_lands_in_the_outbox_with_its_shape(local: Local):
     mail = local.wait_for(lambda: local.mail_to(email), what="the confirmation mail")
     assert len(mail) == 1
     item = mail[0]
-    assert set(item) == {"to", "from", "subject", "text", "html", "headers", "sent_at"}
+    assert set(item) == {"to", "from", "subject", "text", "html", "headers", "sent_at", "message_id"}
     assert item["to"] == [email] and "Confirm" in item["subject"]
     assert f"{local.base}/contacts/confirm?token=" in item["text"]
     assert item["headers"]["To"] == email and datetime.fromisoformat(item["sent_at"])
