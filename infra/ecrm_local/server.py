@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import math
@@ -25,6 +26,12 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 STATIC = Path(__file__).parent / "static"  # package data (pyproject: ecrm_local = ["static/*"])
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
+# Local control routes (POST /_local/...) need this header. A web page on another origin can POST
+# to localhost with a "simple" request (text/plain, no preflight); a custom header forces a CORS
+# preflight, which the local routes never grant, so a page a developer visits cannot move the
+# clock, put events or fake opens. Tools (curl, the tests) just send it.
+CONTROL_HEADER = ("X-Ecrm-Local", "1")
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass
@@ -93,12 +100,38 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         local = LOCAL_ROUTES.get((self.command, url.path))
-        if local is not None:
+        refused = self._local_refusal() if url.path.startswith("/_local/") else None
+        if refused is not None:
+            self._send(refused)
+        elif local is not None:
             self._send(local(self.server.app, body))
         elif self.command == "GET" and url.path.startswith("/docs/"):
             self._send(self._asset(url.path.removeprefix("/docs/")))
         else:
             self._send(self._api(url.path, url.query, body))
+
+    def _local_refusal(self) -> Reply | None:
+        """/_local/* is for this machine: a loopback client, a loopback Host (a DNS-rebound name is
+        not), no foreign Origin, and for anything but GET the control header."""
+        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+            return json_reply(403, {"message": "local routes answer this machine only"})
+        host = urlsplit(f"//{self.headers.get('Host') or ''}").hostname
+        if host not in LOOPBACK_NAMES:
+            return json_reply(403, {"message": "local routes answer localhost, 127.0.0.1 or [::1] only"})
+        origin = self.headers.get("Origin")
+        if origin is not None and not self._own_origin(origin):
+            return json_reply(403, {"message": "local routes refuse other origins"})
+        name, value = CONTROL_HEADER
+        if self.command not in ("GET", "HEAD") and self.headers.get(name) != value:
+            return json_reply(403, {"message": f"local control routes need the header {name}: {value}"})
+        return None
+
+    def _own_origin(self, origin: str) -> bool:
+        try:
+            parts = urlsplit(origin)
+            return parts.hostname in LOOPBACK_NAMES and parts.port == self.server.server_address[1]
+        except ValueError:
+            return False
 
     def _discard(self, length: int) -> None:
         """Read (and drop) an oversized body, so the client gets our 413 rather than a broken pipe."""

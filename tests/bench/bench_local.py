@@ -208,6 +208,7 @@ def soak(api: Api, out: list[str]) -> None:
 
 def main() -> None:
     from ecrm_local import auth_tokens
+    from ecrm_local.server import CONTROL_HEADER
     from ecrm_local.stack import LocalStack
 
     from tests.bench.sink import quiet
@@ -218,7 +219,7 @@ def main() -> None:
     with quiet():
         stack.start()
         try:
-            api = Api(stack.base_url, auth_tokens.load_key(root), control_headers(stack))
+            api = Api(stack.base_url, auth_tokens.load_key(root), dict([CONTROL_HEADER]))
             env = dict(os.environ)
             campaign(api, env, out)
             soak(api, out)
@@ -227,9 +228,3 @@ def main() -> None:
             stack.stop()
             out.append(f"the stack stopped in {time.perf_counter() - stopping:.1f} s")
     print("\n".join(out))
-
-
-def control_headers(stack: Any) -> dict[str, str]:
-    """What the local control routes ask of a caller (none before they asked anything)."""
-    header = getattr(stack, "control_header", None)
-    return dict([header]) if header else {}

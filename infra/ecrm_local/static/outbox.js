@@ -9,7 +9,7 @@ document.addEventListener("click", async (event) => {
   try {
     const answer = await fetch("/_local/outbox/engage", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-Ecrm-Local": "1" },
       body: JSON.stringify(body),
     });
     output.textContent = answer.ok ? `${body.kind} sent to the bus` : `refused (${answer.status})`;
