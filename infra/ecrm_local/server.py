@@ -23,6 +23,7 @@ from ecrm_local.ses_events import SesEventPublisher, UnknownMail
 
 log = logging.getLogger(f"{LOG_NAME}.server")
 DRAIN_LIMIT = 64 * 1024 * 1024
+IDLE_SECONDS = 15
 STATIC = Path(__file__).parent / "static"  # package data (pyproject: ecrm_local = ["static/*"])
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -81,6 +82,9 @@ def swagger_asset(name: str) -> bytes | None:
 class Handler(BaseHTTPRequestHandler):
     server: LocalServer
     protocol_version = "HTTP/1.1"
+    # An idle keep-alive connection (a browser tab, a fuzzer that never closes) held its thread
+    # forever: threads piled up, and stopping waited for each client to hang up.
+    timeout = IDLE_SECONDS
 
     # --- plumbing --------------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -320,6 +324,8 @@ class LocalServer(ThreadingHTTPServer):
     # socketserver's default backlog is 5: a burst of clients (50 at once from a test or a fuzzer)
     # overflowed it and the kernel reset the connections it could not queue.
     request_queue_size = 128
+    # server_close() joined every connection's thread: SIGTERM waited for idle keep-alive clients.
+    block_on_close = False
     app: LocalApp
 
     def __init__(self, address: tuple[str, int]) -> None:

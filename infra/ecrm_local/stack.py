@@ -61,6 +61,7 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
         _one_request_at_a_time(self._moto)
+        self._moto._server.block_on_close = False  # stopping must not wait for pooled boto connections
         moto_dynamodb.install()
         moto_host, moto_port = self._moto.get_host_and_port()
         self.moto_endpoint = f"http://{moto_host}:{moto_port}"
