@@ -1,20 +1,18 @@
 """`make bench ONLY=local`: a campaign on the local stack (`ecrm local`, in this process), printed
 as figures; nothing is asserted.
 
-1. Mail: a campaign to BENCH_LOCAL_RECIPIENTS contacts (written straight to the Contacts table
+A campaign to BENCH_LOCAL_RECIPIENTS contacts (written straight to the Contacts table
    and announced, as capture would) is scheduled, the local clock moves past its start, and the
    bench counts the mail moto's SES accepts. Meanwhile a client keeps asking the API for the
    campaign (GET /campaigns/{id}, one DynamoDB read): the latency it sees is what a developer's
    page sees while a campaign sends.
-2. Soak (BENCH_SOAK_MINUTES, 0 skips it): requests for N minutes, the process's RSS sampled every
-   few seconds, and the slope of a least-squares line through the samples.
+The soak (requests for minutes, RSS sampled) is tests/bench/bench_soak.py (`make bench ONLY=soak`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
 import tempfile
 import threading
 import time
@@ -26,8 +24,6 @@ from typing import Any
 
 RECIPIENTS = int(os.environ.get("BENCH_LOCAL_RECIPIENTS", "1000"))
 TIMEOUT_S = float(os.environ.get("BENCH_LOCAL_TIMEOUT_S", "600"))
-SOAK_MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "2"))
-SOAK_SAMPLE_S = 5.0
 HTML = '<p>Hi {{ first_name | default("there") }}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
 
 
@@ -169,43 +165,6 @@ def campaign(api: Api, env: dict[str, str], out: list[str]) -> None:
         )
 
 
-def _rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # macOS: bytes, and the peak
-
-
-def soak(api: Api, out: list[str]) -> None:
-    """Contacts captured, pages read and events put for SOAK_MINUTES; RSS sampled."""
-    if SOAK_MINUTES <= 0:
-        return
-    started = time.perf_counter()
-    samples: list[tuple[float, float]] = [(0.0, _rss_mib())]
-    requests = i = 0
-    next_sample = started + SOAK_SAMPLE_S
-    while (now := time.perf_counter()) - started < SOAK_MINUTES * 60:
-        i += 1
-        api.call("POST", "/contacts", {"email": f"soak{i}@example.org", "marketing_consent": True}, role=None)
-        api.call("GET", "/_local/outbox", role=None)
-        api.call("GET", "/nowhere", role=None)
-        event = {"Source": "bench.soak", "DetailType": "Soak", "Detail": {"i": i}}
-        api.call("POST", "/_local/events", event, role=None)
-        requests += 4
-        if now >= next_sample:
-            samples.append((now - started, _rss_mib()))
-            next_sample += SOAK_SAMPLE_S
-    xs, ys = [s[0] for s in samples], [s[1] for s in samples]
-    slope = statistics.linear_regression(xs, ys).slope if len(samples) > 2 else float("nan")
-    half = len(samples) // 2
-    late = statistics.linear_regression(xs[half:], ys[half:]).slope if len(samples) - half > 2 else float("nan")
-    out.append(f"\n== soak: {requests} requests in {SOAK_MINUTES:g} min, RSS sampled every {SOAK_SAMPLE_S:g} s")
-    out.append(f"RSS {ys[0]:.0f} MiB -> {ys[-1]:.0f} MiB (max {max(ys):.0f} MiB)")
-    out.append(f"slope {slope * 60:.2f} MiB/min over the run, {late * 60:.2f} MiB/min over its second half")
-
-
 def main() -> None:
     from ecrm_local import auth_tokens
     from ecrm_local.server import CONTROL_HEADER
@@ -222,7 +181,6 @@ def main() -> None:
             api = Api(stack.base_url, auth_tokens.load_key(root), dict([CONTROL_HEADER]))
             env = dict(os.environ)
             campaign(api, env, out)
-            soak(api, out)
         finally:
             stopping = time.perf_counter()
             stack.stop()
