@@ -191,6 +191,8 @@ class Firing:
         name, group = schedule.name, schedule.group_name
         if schedule.action_after_completion == "DELETE":
             self._scheduler.delete_schedule(Name=name, GroupName=group)
+            # Gone, so it cannot fire again: remembering it only grew the set with every timer fired.
+            self._done.discard(_identity(schedule))
             return
         self._scheduler.update_schedule(
             Name=name,
