@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import json
 import logging
 import signal
@@ -17,6 +18,8 @@ from types import FrameType
 from ecrm.names import Role
 
 from ecrm_local import ses_quota
+
+STOP_LIMIT_SECONDS = 10
 
 
 def _local(args: argparse.Namespace) -> int:
@@ -46,7 +49,11 @@ def _local(args: argparse.Namespace) -> int:
         print("Ctrl-C stops it.", flush=True)
         stopping.wait()
     finally:
+        # A stop that hangs must neither keep the developer waiting nor hide why: past the limit
+        # every thread's stack goes to stderr and the process ends (exit 1).
+        faulthandler.dump_traceback_later(STOP_LIMIT_SECONDS, exit=True)
         stack.stop()
+        faulthandler.cancel_dump_traceback_later()
     print("ecrm local stopped", flush=True)
     return 0
 
