@@ -13,7 +13,7 @@ from typing import Any
 
 from ecrm.names import Resource
 
-from ecrm_local import LOG_NAME, moto_dynamodb, resources, ses_quota
+from ecrm_local import LOG_NAME, moto_dynamodb, moto_events, resources, ses_quota
 
 log = logging.getLogger(LOG_NAME)
 TICK_SECONDS = 1.0
@@ -63,6 +63,7 @@ class LocalStack:
         _one_request_at_a_time(self._moto)
         self._moto._server.block_on_close = False  # stopping must not wait for pooled boto connections
         moto_dynamodb.install()
+        moto_events.install()
         moto_host, moto_port = self._moto.get_host_and_port()
         self.moto_endpoint = f"http://{moto_host}:{moto_port}"
         use_local_aws(self.moto_endpoint)
