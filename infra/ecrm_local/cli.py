@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import json
 import logging
 import signal
@@ -16,6 +17,10 @@ from types import FrameType
 
 from ecrm.names import Role
 
+from ecrm_local import ses_quota
+
+STOP_LIMIT_SECONDS = 10
+
 
 def _local(args: argparse.Namespace) -> int:
     from ecrm_local.stack import LocalStack
@@ -24,7 +29,7 @@ def _local(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     started = time.monotonic()
-    stack = LocalStack(host=args.host, port=args.port)
+    stack = LocalStack(host=args.host, port=args.port, ses_send_rate=args.ses_send_rate)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -44,7 +49,11 @@ def _local(args: argparse.Namespace) -> int:
         print("Ctrl-C stops it.", flush=True)
         stopping.wait()
     finally:
+        # A stop that hangs must neither keep the developer waiting nor hide why: past the limit
+        # every thread's stack goes to stderr and the process ends (exit 1).
+        faulthandler.dump_traceback_later(STOP_LIMIT_SECONDS, exit=True)
         stack.stop()
+        faulthandler.cancel_dump_traceback_later()
     print("ecrm local stopped", flush=True)
     return 0
 
@@ -94,6 +103,12 @@ def parser() -> argparse.ArgumentParser:
     local = commands.add_parser("local", help="serve the API, pollers, schedules and outbox on localhost")
     local.add_argument("--port", type=int, default=3000)
     local.add_argument("--host", default="127.0.0.1")
+    local.add_argument(
+        "--ses-send-rate",
+        type=int,
+        default=ses_quota.MAX_SEND_RATE,
+        help="mails per second moto's SES allows (its GetSendQuota MaxSendRate, which the campaign sender paces at)",
+    )
     local.set_defaults(run=_local)
 
     invoke = commands.add_parser("invoke", help="run one function on a sample event against fresh moto")

@@ -6,16 +6,18 @@ import importlib
 import threading
 import time
 import uuid
+from functools import cache
 from typing import Any
 
 from ecrm_infra import topology
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
-# Lambda runs one request at a time per execution environment, and handlers hold per-invocation
-# state in module globals (the resolver's current event, the Logger's keys, buffered metrics):
-# concurrent HTTP requests and queue pollers therefore take turns.
-_INVOKE_LOCK = threading.RLock()
+# Lambda runs one request at a time per execution environment, and a handler holds per-invocation
+# state in its module globals (the resolver's current event): one function's invocations take
+# turns. Different functions run side by side, as in AWS: a campaign sending for minutes must not
+# hold up the API (one lock for all once made every request wait for the sender's whole batch).
+_LOCKS = {fn.name: threading.RLock() for fn in topology.FUNCTIONS}
 
 
 class LambdaContext:
@@ -42,8 +44,36 @@ def handler_module(name: str) -> Any:
 def invoke(name: str, event: dict[str, Any]) -> Any:
     fn = function(name)
     module = handler_module(name)
-    with _INVOKE_LOCK:
+    _metrics_per_thread()
+    with _LOCKS[name]:
         return module.lambda_handler(event, LambdaContext(fn))
+
+
+@cache
+def _metrics_per_thread() -> None:
+    """Every function shares one Powertools `Metrics` (ecrm.observability), whose buffered metrics
+    live in one process-wide dict: in AWS each execution environment has its own process, here two
+    functions running at once would add to and flush (iterate, clear) the same dict. Each invoking
+    thread gets its own buffers instead."""
+    from ecrm.observability import metrics
+
+    provider: Any = metrics.provider
+    state = threading.local()
+
+    def per_thread(name: str, empty: type) -> property:
+        def get(self: Any) -> Any:
+            if not hasattr(state, name):
+                setattr(state, name, empty())
+            return getattr(state, name)
+
+        def put(self: Any, value: Any) -> None:
+            setattr(state, name, value)
+
+        return property(get, put)
+
+    buffers = {"metric_set": dict, "dimension_set": dict, "metadata_set": dict, "dimension_sets": list}
+    base = type(provider)
+    provider.__class__ = type(f"PerThread{base.__name__}", (base,), {n: per_thread(n, e) for n, e in buffers.items()})
 
 
 def function(name: str) -> topology.Function:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from ecrm_infra import topology
 
-from ecrm_local import lambdas, resources
+from ecrm_local import LOG_NAME, lambdas, resources
 
 if TYPE_CHECKING:
     from boto3.session import Session
 
-log = logging.getLogger("ecrm_local.pollers")
+log = logging.getLogger(f"{LOG_NAME}.pollers")
 WAIT_SECONDS = 1  # long poll, short enough that stopping never waits long
 
 

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from ecrm.clock import MovableClock
 
-from ecrm_local import lambdas
+from ecrm_local import LOG_NAME, lambdas
 from ecrm_local.cron import Cron, rate_seconds
 
 if TYPE_CHECKING:
     from boto3.session import Session
 
-log = logging.getLogger("ecrm_local.schedules")
+log = logging.getLogger(f"{LOG_NAME}.schedules")
 
 
 def at_time(expression: str, timezone: str | None) -> datetime | None:
@@ -191,6 +191,8 @@ class Firing:
         name, group = schedule.name, schedule.group_name
         if schedule.action_after_completion == "DELETE":
             self._scheduler.delete_schedule(Name=name, GroupName=group)
+            # Gone, so it cannot fire again: remembering it only grew the set with every timer fired.
+            self._done.discard(_identity(schedule))
             return
         self._scheduler.update_schedule(
             Name=name,

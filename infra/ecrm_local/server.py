@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import math
@@ -16,15 +17,22 @@ from urllib.parse import urlsplit
 
 from ecrm.clock import SystemClock
 
-from ecrm_local import apigw, auth_tokens, lambdas, outbox
+from ecrm_local import LOG_NAME, apigw, auth_tokens, lambdas, outbox
 from ecrm_local.schedules import Firing
-from ecrm_local.ses_events import SesEventPublisher
+from ecrm_local.ses_events import SesEventPublisher, UnknownMail
 
-log = logging.getLogger("ecrm_local.server")
+log = logging.getLogger(f"{LOG_NAME}.server")
 DRAIN_LIMIT = 64 * 1024 * 1024
+IDLE_SECONDS = 15
 STATIC = Path(__file__).parent / "static"  # package data (pyproject: ecrm_local = ["static/*"])
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
+# Local control routes (POST /_local/...) need this header. A web page on another origin can POST
+# to localhost with a "simple" request (text/plain, no preflight); a custom header forces a CORS
+# preflight, which the local routes never grant, so a page a developer visits cannot move the
+# clock, put events or fake opens. Tools (curl, the tests) just send it.
+CONTROL_HEADER = ("X-Ecrm-Local", "1")
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass
@@ -74,6 +82,9 @@ def swagger_asset(name: str) -> bytes | None:
 class Handler(BaseHTTPRequestHandler):
     server: LocalServer
     protocol_version = "HTTP/1.1"
+    # An idle keep-alive connection (a browser tab, a fuzzer that never closes) held its thread
+    # forever: threads piled up, and stopping waited for each client to hang up.
+    timeout = IDLE_SECONDS
 
     # --- plumbing --------------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -93,12 +104,38 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         local = LOCAL_ROUTES.get((self.command, url.path))
-        if local is not None:
+        refused = self._local_refusal() if url.path.startswith("/_local/") else None
+        if refused is not None:
+            self._send(refused)
+        elif local is not None:
             self._send(local(self.server.app, body))
         elif self.command == "GET" and url.path.startswith("/docs/"):
             self._send(self._asset(url.path.removeprefix("/docs/")))
         else:
             self._send(self._api(url.path, url.query, body))
+
+    def _local_refusal(self) -> Reply | None:
+        """/_local/* is for this machine: a loopback client, a loopback Host (a DNS-rebound name is
+        not), no foreign Origin, and for anything but GET the control header."""
+        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+            return json_reply(403, {"message": "local routes answer this machine only"})
+        host = urlsplit(f"//{self.headers.get('Host') or ''}").hostname
+        if host not in LOOPBACK_NAMES:
+            return json_reply(403, {"message": "local routes answer localhost, 127.0.0.1 or [::1] only"})
+        origin = self.headers.get("Origin")
+        if origin is not None and not self._own_origin(origin):
+            return json_reply(403, {"message": "local routes refuse other origins"})
+        name, value = CONTROL_HEADER
+        if self.command not in ("GET", "HEAD") and self.headers.get(name) != value:
+            return json_reply(403, {"message": f"local control routes need the header {name}: {value}"})
+        return None
+
+    def _own_origin(self, origin: str) -> bool:
+        try:
+            parts = urlsplit(origin)
+            return parts.hostname in LOOPBACK_NAMES and parts.port == self.server.server_address[1]
+        except ValueError:
+            return False
 
     def _discard(self, length: int) -> None:
         """Read (and drop) an oversized body, so the client gets our 413 rather than a broken pipe."""
@@ -187,6 +224,10 @@ def _outbox_html(app: LocalApp, body: bytes) -> Reply:
     return Reply(200, outbox.render_html(outbox.messages()).encode(), HTML)
 
 
+def _outbox_js(app: LocalApp, body: bytes) -> Reply:
+    return Reply(200, static("outbox.js"), "text/javascript")
+
+
 def _openapi(app: LocalApp, body: bytes) -> Reply:
     return Reply(200, app.openapi_json().encode())
 
@@ -241,6 +282,25 @@ def _events(app: LocalApp, body: bytes) -> Reply:
     return json_reply(200, app.put_events(entry))
 
 
+def _engage(app: LocalApp, body: bytes) -> Reply:
+    """A recipient opens a mail, or clicks one of its links: SES's Open / Click event, on demand."""
+    request = _json_object(body)
+    if request is None:
+        return bad_request("body", "must be a JSON object")
+    message_id, kind, link = request.get("message_id"), request.get("kind"), request.get("link")
+    if not isinstance(message_id, str) or not message_id:
+        return bad_request("message_id", "the SES message id of a mail in the outbox is required")
+    if kind not in ("open", "click"):
+        return bad_request("kind", "must be 'open' or 'click'")
+    if kind == "click" and (not isinstance(link, str) or not link.startswith(("http://", "https://"))):
+        return bad_request("link", "the http(s) link clicked is required")
+    try:
+        answer = app.mail_events.engage(message_id, kind.capitalize(), link if kind == "click" else None)
+    except UnknownMail:
+        return json_reply(404, {"message": "no mail with that message_id in the outbox"})
+    return json_reply(200, answer)
+
+
 LOCAL_ROUTES: dict[tuple[str, str], Callable[[LocalApp, bytes], Reply]] = {
     ("GET", "/"): _form,
     ("GET", "/form"): _form,
@@ -248,8 +308,10 @@ LOCAL_ROUTES: dict[tuple[str, str], Callable[[LocalApp, bytes], Reply]] = {
     ("GET", "/_local/health"): _health,
     ("GET", "/_local/outbox"): _outbox,
     ("GET", "/_local/outbox.html"): _outbox_html,
+    ("GET", "/_local/outbox.js"): _outbox_js,
     ("POST", "/_local/clock"): _clock,
     ("POST", "/_local/events"): _events,
+    ("POST", "/_local/outbox/engage"): _engage,
     ("GET", "/openapi.json"): _openapi,
     ("GET", "/docs"): _docs,
 }
@@ -259,6 +321,11 @@ class LocalServer(ThreadingHTTPServer):
     """Bound first (so the real port is known when resources are created), given its app after."""
 
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of clients (50 at once from a test or a fuzzer)
+    # overflowed it and the kernel reset the connections it could not queue.
+    request_queue_size = 128
+    # server_close() joined every connection's thread: SIGTERM waited for idle keep-alive clients.
+    block_on_close = False
     app: LocalApp
 
     def __init__(self, address: tuple[str, int]) -> None:

@@ -3,8 +3,9 @@ set with an EventBridge destination would put on the account's default bus (sour
 
 SES's mailbox simulator decides the outcome, as it does in AWS: bounce@ hard-bounces,
 complaint@ is delivered and then complained about, suppressionlist@ bounces as suppressed; every
-other address (success@ included) is delivered. Only the event kinds SES sends without tracking
-pixels or link rewriting are made: Send, Delivery, Bounce, Complaint.
+other address (success@ included) is delivered. Those are made as mail arrives: Send, Delivery,
+Bounce, Complaint. Opens and clicks (SES's tracking pixel and rewritten links) need a person: the
+outbox page's buttons (`POST /_local/outbox/engage`) make them, one at a time (`engagement`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ DETAIL_TYPES = {
     "Delivery": "Email Delivered",
     "Bounce": "Email Bounced",
     "Complaint": "Email Complaint Received",
+    "Open": "Email Opened",
+    "Click": "Email Clicked",
 }
+ENGAGEMENTS = ("Open", "Click")
+LOCAL_IP = "127.0.0.1"
+LOCAL_USER_AGENT = "ecrm-local outbox"
 _BOUNCES = {
     "bounce": ("General", "5.1.1", "smtp; 550 5.1.1 user unknown"),
     "suppressionlist": ("OnAccountSuppressionList", "5.1.1", "Amazon SES did not send the message to this address"),
@@ -139,6 +145,25 @@ def events_for(
     ]
 
 
+def engagement(
+    kind: str, entry: dict[str, Any], message_id: str, at: datetime, configuration_set: str, link: str | None = None
+) -> dict[str, Any]:
+    """The PutEvents entry (default bus) SES publishes when a recipient opens the mail or clicks `link`."""
+    if kind not in ENGAGEMENTS:
+        raise ValueError(f"kind must be one of {ENGAGEMENTS}")
+    sent_at = datetime.fromisoformat(entry["sent_at"]) if entry.get("sent_at") else at
+    mail = mail_object(entry, message_id, sent_at, configuration_set)
+    block: dict[str, Any] = {"ipAddress": LOCAL_IP, "timestamp": _iso(at), "userAgent": LOCAL_USER_AGENT}
+    if kind == "Click":
+        block |= {"link": link or "", "linkTags": {}}
+    detail = {"eventType": kind, "mail": mail, kind.lower(): block}
+    return {"Source": SOURCE, "DetailType": DETAIL_TYPES[kind], "Detail": json.dumps(detail), "EventBusName": "default"}
+
+
+class UnknownMail(LookupError):
+    """No mail in the outbox has that SES message id (never sent, or dropped as the oldest)."""
+
+
 class SesEventPublisher:
     """Turns mail accepted since the last flush into SES events on the default bus. Called from the
     local stack's ticker (not from inside moto's send call, which must not call back into moto)."""
@@ -152,12 +177,24 @@ class SesEventPublisher:
 
     def flush(self) -> int:
         with self._lock:
-            sent = outbox.raw_messages()
-            fresh, self._seen = sent[self._seen :], len(sent)
+            sent = outbox.fresh(self._seen)  # parses only mail not seen before
+            if sent:
+                self._seen = sent[-1][0]
             entries: list[dict[str, Any]] = []
-            for entry, message_id in fresh:
+            for _, entry, message_id in sent:
                 sent_at = datetime.fromisoformat(entry["sent_at"]) if entry.get("sent_at") else self._clock.now()
                 entries += events_for(entry, message_id, sent_at, self._configuration_set)
             for start in range(0, len(entries), 10):
                 self._events.put_events(Entries=entries[start : start + 10])  # type: ignore[arg-type]
-            return len(fresh)
+            return len(sent)
+
+    def engage(self, message_id: str, kind: str, link: str | None = None) -> dict[str, Any]:
+        """Publish the Open or Click event of the kept mail `message_id`; answers PutEvents' reply."""
+        found = next((entry for _, entry, mid in outbox.fresh() if mid == message_id), None)
+        if found is None:
+            raise UnknownMail(message_id)
+        entry = engagement(kind, found, message_id, self._clock.now(), self._configuration_set, link)
+        self.flush()  # the mail's own Send and Delivery go first, as in SES
+        answer: dict[str, Any] = dict(self._events.put_events(Entries=[entry]))  # type: ignore[list-item]
+        answer.pop("ResponseMetadata", None)
+        return answer

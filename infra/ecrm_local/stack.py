@@ -13,9 +13,9 @@ from typing import Any
 
 from ecrm.names import Resource
 
-from ecrm_local import resources
+from ecrm_local import LOG_NAME, moto_dynamodb, moto_events, resources, ses_quota
 
-log = logging.getLogger("ecrm_local")
+log = logging.getLogger(LOG_NAME)
 TICK_SECONDS = 1.0
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 _REAL_AWS_VARS = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE")
@@ -38,6 +38,7 @@ def _url_host(host: str) -> str:
 class LocalStack:
     host: str = "127.0.0.1"
     port: int = 3000
+    ses_send_rate: int = ses_quota.MAX_SEND_RATE
     root: Path = field(default_factory=Path.cwd)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -59,6 +60,10 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
+        _one_request_at_a_time(self._moto)
+        self._moto._server.block_on_close = False  # stopping must not wait for pooled boto connections
+        moto_dynamodb.install()
+        moto_events.install()
         moto_host, moto_port = self._moto.get_host_and_port()
         self.moto_endpoint = f"http://{moto_host}:{moto_port}"
         use_local_aws(self.moto_endpoint)
@@ -90,6 +95,7 @@ class LocalStack:
         for fn in topology.FUNCTIONS:  # import errors surface now, not on the first request
             lambdas.handler_module(fn.name)
         outbox.install(SYSTEM_CLOCK)
+        ses_quota.install(self.ses_send_rate)
         firing = schedules.Firing(session, SYSTEM_CLOCK)
         mail_events = ses_events.SesEventPublisher(session, SYSTEM_CLOCK, context["sesConfigurationSet"])
         events = session.client("events")
@@ -153,6 +159,28 @@ class LocalStack:
             os.environ.clear()
             os.environ.update(environ)
             SYSTEM_CLOCK.offset = offset
+
+
+def _one_request_at_a_time(moto: Any) -> None:
+    """Serve each DynamoDB request to moto whole before the next, as DynamoDB applies each request
+    atomically.
+
+    moto's DynamoDB backend takes no lock, and with functions now running side by side
+    (lambdas._LOCKS) two of them can reach it at once: a TransactWriteItems deep-copies the table
+    (its rollback) while another request writes to it, and a cancelled one restores that copy over
+    the other's write (decision 38: the tests serialize moto the same way). Only DynamoDB: a lock
+    over every service would also be held through each poller's SQS long poll.
+    """
+    server = moto._server
+    app, lock = server.app, threading.Lock()
+
+    def serialized(environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return app(environ, start_response)
+        with lock:
+            return list(app(environ, start_response))
+
+    server.app = serialized
 
 
 def _put_events(client: Any, bus: str, entry: dict[str, Any]) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 from ecrm_infra import topology
 
-from ecrm_local import lambdas, resources
+from ecrm_local import LOG_NAME, lambdas, resources
 
 if TYPE_CHECKING:
     from boto3.session import Session
 
-log = logging.getLogger("ecrm_local.streams")
+log = logging.getLogger(f"{LOG_NAME}.streams")
 POLL_SECONDS = 0.2
 Invoke = Callable[[str, dict[str, Any]], Any]
 

@@ -19,8 +19,12 @@ from typing import Any
 
 import pytest
 from ecrm_local import auth_tokens
+from ecrm_local.server import CONTROL_HEADER
 
 STARTUP_TIMEOUT_S = 30
+# Low enough that a campaign of a few dozen mails takes seconds (the e2e tests watch the API answer
+# meanwhile), high enough not to slow the other tests' few mails.
+SES_SEND_RATE = 10
 
 
 @dataclass
@@ -63,8 +67,12 @@ class Local:
         body: bytes | str | dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         role: str | None = None,
+        control: bool = True,
     ) -> Answer:
+        """`control`: send the header local control routes require (tests of the refusal turn it off)."""
         headers = dict(headers or {})
+        if control and path.startswith("/_local/"):
+            headers.setdefault(*CONTROL_HEADER)
         if isinstance(body, dict):
             body = json.dumps(body)
             headers.setdefault("Content-Type", "application/json")
@@ -132,7 +140,16 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ecrm_local.cli", "local", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "ecrm_local.cli",
+                "local",
+                "--port",
+                str(port),
+                "--ses-send-rate",
+                str(SES_SEND_RATE),
+            ],
             cwd=workdir,
             env=env,
             stdout=out,

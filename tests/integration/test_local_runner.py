@@ -231,6 +231,9 @@ def test_at_schedule_fires_once_when_due_then_is_deleted_or_disabled(stack: Stac
     assert bodies == ["del", "keep"]
     left = {s["Name"]: s["State"] for s in scheduler.list_schedules()["Schedules"]}
     assert left == {"keep": "DISABLED"}
+    # What the firing remembers stays bounded: a deleted timer leaves nothing behind (the disabled
+    # one is remembered, in case it is enabled again unchanged).
+    assert len(firing._done) == 1
 
 
 def test_at_schedule_in_a_timezone_and_a_lambda_target(stack: Stack, monkeypatch):

@@ -73,3 +73,29 @@ def test_simulator_addresses_bounce_complain_or_deliver_once(stack: Stack):
     assert bounce["mail"]["tags"]["c"] == ["42"]
     assert bounce["mail"]["tags"]["ses:configuration-set"] == [context["sesConfigurationSet"]]
     assert all(e["source"] == "aws.ses" for e in events)
+
+
+def test_a_simulated_open_and_click_are_the_events_campaign_feedback_reads(stack: Stack):
+    from ecrm.campaigns.feedback import Mark, SesEvent, effects
+    from ecrm.campaigns.models import SendKey
+
+    clock = FixedClock(datetime(2030, 5, 1, 8, 0, tzinfo=UTC))
+    outbox.install(clock)
+    tap = _tap_default_bus()
+    context = resources.local_context()
+    mailer = SesMailer(boto3.client("sesv2"), context["senderAddress"], context["sesConfigurationSet"])
+    tags = "ecrm_campaign=c1,ecrm_contact=k1,ecrm_run=r1"
+    message_id = mailer.send(
+        Mail(to="ann@example.com", subject="Hi", text="t", html="<p>h</p>", headers={"X-SES-MESSAGE-TAGS": tags})
+    )
+    publisher = ses_events.SesEventPublisher(boto3.session.Session(), clock, context["sesConfigurationSet"])
+    publisher.engage(message_id, "Open")
+    publisher.engage(message_id, "Click", "https://shop.example.org/sale")
+    events = [e for e in _drain(tap) if e["detail-type"] in ("Email Opened", "Email Clicked")]
+    assert [e["detail-type"] for e in events] == ["Email Opened", "Email Clicked"]
+    assert events[1]["detail"]["click"]["link"] == "https://shop.example.org/sale"
+    parsed = [SesEvent.model_validate(e) for e in events]
+    assert all(p.detail.mail.message_id == message_id for p in parsed)
+    marks = [effect for p in parsed for effect in effects(p)]
+    assert [m.engagement for m in marks if isinstance(m, Mark)] == ["opened", "clicked"]
+    assert all(isinstance(m, Mark) and isinstance(m.key, SendKey) for m in marks)

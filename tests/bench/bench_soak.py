@@ -1,0 +1,76 @@
+"""`make bench ONLY=soak`: the local stack (in this process) under steady requests for
+BENCH_SOAK_MINUTES (default 3): contacts captured (each sends a consent mail), the outbox read,
+an unknown route, events put on the bus. The process's RSS is sampled every few seconds and the
+slope of a least-squares line through the samples printed, for the whole run and its second half
+(warm-up allocations land in the first). Nothing is asserted."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench.bench_local import Api
+
+SOAK_MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "3"))
+SOAK_SAMPLE_S = 5.0
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # macOS: bytes, and the peak
+
+
+def soak(api: Api, out: list[str]) -> None:
+    """Contacts captured, pages read and events put for SOAK_MINUTES; RSS sampled."""
+    if SOAK_MINUTES <= 0:
+        return
+    started = time.perf_counter()
+    samples: list[tuple[float, float]] = [(0.0, _rss_mib())]
+    requests = i = 0
+    next_sample = started + SOAK_SAMPLE_S
+    while (now := time.perf_counter()) - started < SOAK_MINUTES * 60:
+        i += 1
+        api.call("POST", "/contacts", {"email": f"soak{i}@example.org", "marketing_consent": True}, role=None)
+        api.call("GET", "/_local/outbox", role=None)
+        api.call("GET", "/nowhere", role=None)
+        event = {"Source": "bench.soak", "DetailType": "Soak", "Detail": {"i": i}}
+        api.call("POST", "/_local/events", event, role=None)
+        requests += 4
+        if now >= next_sample:
+            samples.append((now - started, _rss_mib()))
+            next_sample += SOAK_SAMPLE_S
+    xs, ys = [s[0] for s in samples], [s[1] for s in samples]
+    slope = statistics.linear_regression(xs, ys).slope if len(samples) > 2 else float("nan")
+    half = len(samples) // 2
+    late = statistics.linear_regression(xs[half:], ys[half:]).slope if len(samples) - half > 2 else float("nan")
+    out.append(f"\n== soak: {requests} requests in {SOAK_MINUTES:g} min, RSS sampled every {SOAK_SAMPLE_S:g} s")
+    out.append(f"RSS {ys[0]:.0f} MiB -> {ys[-1]:.0f} MiB (max {max(ys):.0f} MiB)")
+    out.append(f"slope {slope * 60:.2f} MiB/min over the run, {late * 60:.2f} MiB/min over its second half")
+
+
+def main() -> None:
+    from ecrm_local import auth_tokens
+    from ecrm_local.server import CONTROL_HEADER
+    from ecrm_local.stack import LocalStack
+
+    from tests.bench.sink import quiet
+
+    root = Path(tempfile.mkdtemp(prefix="bench-soak-"))
+    stack = LocalStack(port=0, root=root)
+    out: list[str] = []  # printed after: the handlers' output is silenced meanwhile
+    with quiet():
+        stack.start()
+        try:
+            soak(Api(stack.base_url, auth_tokens.load_key(root), dict([CONTROL_HEADER])), out)
+        finally:
+            stopping = time.perf_counter()
+            stack.stop()
+            out.append(f"the stack stopped in {time.perf_counter() - stopping:.1f} s")
+    print("\n".join(out))
