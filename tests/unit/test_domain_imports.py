@@ -90,9 +90,12 @@ def violations(name: str, capability: str) -> Iterator[list[str]]:
     stack: list[list[str]] = [[name]]
     while stack:
         chain = stack.pop()
+        reported: list[str] = []
         for imported in sorted(direct_imports(chain[-1])):
             if forbidden(imported, capability):
-                yield [*chain, imported]
+                if not any(imported.startswith(r + ".") for r in reported):  # `from x import a, b`: x once
+                    reported.append(imported)
+                    yield [*chain, imported]
             elif imported.startswith("ecrm.") and imported not in seen and module_path(imported) is not None:
                 seen.add(imported)
                 stack.append([*chain, imported])
