@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.errors import Conflict
 from ecrm.loyalty.compose import loyalty_accrual
 from ecrm.loyalty.errors import MalformedEvent
-from ecrm.loyalty.wiring import Loyalty, message_body
+from ecrm.loyalty.service import LoyaltyAccrual, message_body
 from ecrm.observability import logger, metrics
 from ecrm.settings import LoyaltyAccrualSettings
 
@@ -27,7 +27,7 @@ OUTCOME_METRICS = {"applied": "ShopEventApplied", "duplicate": "ShopEventDuplica
 
 
 @cache
-def service() -> Loyalty:
+def service() -> LoyaltyAccrual:
     return loyalty_accrual(LoyaltyAccrualSettings.from_env())
 
 

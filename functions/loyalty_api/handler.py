@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.api import build_resolver, current_caller
 from ecrm.loyalty.compose import loyalty_api
 from ecrm.loyalty.models import AdjustmentRequest, EntryResult, LedgerPage, MemberView, RedemptionRequest
+from ecrm.loyalty.service import LoyaltyApi
 from ecrm.loyalty.web import ENTRY_RESPONSES, SECURED, IdempotencyKey, posted
-from ecrm.loyalty.wiring import Loyalty
 from ecrm.observability import logger, metrics
 from ecrm.settings import LoyaltyApiSettings
 from ecrm.types import ContactId
@@ -20,7 +20,7 @@ MEMBER = "/loyalty/members/<member_id>"
 
 
 @cache
-def service() -> Loyalty:
+def service() -> LoyaltyApi:
     return loyalty_api(LoyaltyApiSettings.from_env())
 
 

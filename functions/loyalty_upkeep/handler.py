@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.errors import Conflict
 from ecrm.loyalty.compose import loyalty_upkeep
 from ecrm.loyalty.errors import MalformedEvent
-from ecrm.loyalty.wiring import Loyalty, message_body
+from ecrm.loyalty.service import LoyaltyUpkeep, message_body
 from ecrm.observability import logger, metrics
 from ecrm.settings import LoyaltyUpkeepSettings
 
@@ -23,7 +23,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 @cache
-def service() -> Loyalty:
+def service() -> LoyaltyUpkeep:
     return loyalty_upkeep(LoyaltyUpkeepSettings.from_env())
 
 

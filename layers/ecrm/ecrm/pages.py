@@ -2,34 +2,21 @@
 capability that mails such a link: one document shape, one problem page, and one way of answering
 a link: a page for a person, JSON for a JSON client, a 4xx page when the link cannot be used.
 
-Renderers escape what they put in a body; no page carries script.
+The documents themselves (pure HTML strings) are ecrm.documents, which capabilities' domain-side
+page renderers use without importing the HTTP resolver's Response.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel
 
+from ecrm.documents import problem
 from ecrm.errors import Conflict, InvalidToken
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer">{robots}<title>{title}</title></head>
-<body><main><h1>{title}</h1>{body}</main></body></html>"""
-_NOINDEX = '<meta name="robots" content="noindex">'
 _MIN_TOKEN_LENGTH = 10  # shorter is a link cut off by a mail client, not a token worth verifying
-
-
-def document(title: str, body: str, *, noindex: bool = False) -> str:
-    """A whole page; `title` is fixed text, `body` HTML its caller escaped."""
-    return _PAGE.format(title=title, body=body, robots=_NOINDEX if noindex else "")
-
-
-def problem(message: str, *, noindex: bool = False) -> str:
-    return document("This link does not work", f"<p>{html.escape(message, quote=True)}</p>", noindex=noindex)
 
 
 def html_answer(status: int, page: str) -> Response[str]:

@@ -7,14 +7,12 @@ first invocation), so moto and the local stack can point them elsewhere before t
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
-from pydantic import BaseModel
 
 from ecrm.adapters.dynamo_campaigns import DynamoCampaigns, DynamoRepository, DynamoRuns, DynamoStats
 from ecrm.adapters.dynamo_contacts import DynamoContacts
@@ -30,7 +28,7 @@ from ecrm.campaigns.models import Segment, Template
 from ecrm.campaigns.ports import SendQueue
 from ecrm.campaigns.preferences import PreferenceCenter
 from ecrm.campaigns.ratelimit import RateLimiter
-from ecrm.campaigns.runs import CampaignRuns
+from ecrm.campaigns.runs import CampaignRuns, RunControl
 from ecrm.campaigns.sending import Sender
 from ecrm.campaigns.service import CampaignService, SegmentService, TemplateService
 from ecrm.campaigns.triggers import TriggerService
@@ -92,17 +90,17 @@ def _segments(db: DynamoDBClient, table: str) -> DynamoRepository[Segment]:
     return DynamoRepository(db, table, Segment, "SEGMENT")
 
 
-class _NoSendQueue:
-    """For CampaignRuns outside the planner (the API resumes runs, the sender closes stages):
-    they never enqueue a batch; only the planner does."""
+def _control(session: Session, settings: SenderSettings | CampaignsApiSettings) -> RunControl:
+    db = session.client("dynamodb")
+    return RunControl(
+        campaigns=DynamoCampaigns(db, settings.table_name, Outbox(settings.outbox_table)),
+        runs=DynamoRuns(db, settings.table_name),
+        timers=_timers(session, settings),
+        clock=SYSTEM_CLOCK,
+    )
 
-    def enqueue(self, batches: Sequence[BaseModel]) -> None:
-        raise RuntimeError("only the campaign planner puts batches on the send queue")
 
-
-def _runs(
-    session: Session, settings: PlannerSettings | SenderSettings | CampaignsApiSettings, queue: SendQueue
-) -> CampaignRuns:
+def _runs(session: Session, settings: PlannerSettings, queue: SendQueue) -> CampaignRuns:
     db = session.client("dynamodb")
     return CampaignRuns(
         campaigns=DynamoCampaigns(db, settings.table_name, Outbox(settings.outbox_table)),
@@ -138,7 +136,7 @@ def campaigns_api(settings: CampaignsApiSettings) -> CampaignsApi:
             campaigns=DynamoCampaigns(db, table, Outbox(settings.outbox_table)),
             templates=_templates(db, table),
             segments=_segments(db, table),
-            runs=_runs(session, settings, _NoSendQueue()),
+            runs=_control(session, settings),
             timers=timers,
             recurring=timers,
             stats=DynamoStats(db, table),
@@ -185,7 +183,7 @@ def sender(settings: SenderSettings) -> Sender:
         clock=SYSTEM_CLOCK,
         signer=_signer(session, settings.signing_secret_id),
         link_base=_links(settings),
-        finisher=_runs(session, settings, _NoSendQueue()),
+        finisher=_control(session, settings),
     )
 
 

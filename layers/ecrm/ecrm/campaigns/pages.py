@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ecrm.campaigns.preferences import PreferencesView
-from ecrm.pages import document
+from ecrm.documents import document
 
 
 def _e(text: str) -> str:

@@ -73,7 +73,58 @@ def first_stage(campaign: Campaign) -> Stage:
     return "sample" if campaign.ab_winner is None else "rest"
 
 
-class CampaignRuns:
+class RunControl:
+    """What the API (resume) and the sender (the last batch of a stage) do to a run: close a
+    stage, plan a resumed one again. No send queue: only the planner (CampaignRuns) enqueues."""
+
+    def __init__(self, *, campaigns: CampaignRepository, runs: RunStore, timers: Timers, clock: Clock) -> None:
+        self._campaigns = campaigns
+        self._runs = runs
+        self._timers = timers
+        self._clock = clock
+
+    # -- the end of a stage ----------------------------------------------------------------------
+    def stage_finished(self, campaign_id: str, run_id: str, stage: Stage) -> None:
+        """Every batch of the stage is done. Called by the sender that completed the last batch and
+        by the planner; both may, so it is idempotent."""
+        campaign = self._campaigns.get(campaign_id)
+        if campaign is None or campaign.current_run != run_id or campaign.status != "sending":
+            return
+        if stage == "sample" and campaign.ab is not None:
+            at = self._clock.now() + timedelta(hours=campaign.ab.window_hours)
+            payload = {"action": "pick_winner", "campaign_id": campaign_id, "run_id": run_id}
+            self._timers.set(Timer(schedule_name(campaign_id, "ab"), at, payload))
+            return
+        now = self._clock.now()
+        targeted = sum(s.targeted for s in self._stages(campaign_id, run_id))
+        sent = CampaignSent(occurred_at=now, campaign_id=campaign_id, run_id=run_id, targeted=targeted)
+        try:
+            finished = lifecycle.finish_run(campaign, run_id, now, more_runs=_more_runs(campaign, now))
+            self._campaigns.save(finished, campaign.version, events=[sent])
+        except Conflict:
+            return  # the other caller closed it
+
+    def _stages(self, campaign_id: str, run_id: str) -> list[RunStage]:
+        found = (self._runs.get(campaign_id, run_id, s) for s in ("all", "sample", "rest"))
+        return [s for s in found if s is not None]
+
+    # -- pause / resume --------------------------------------------------------------------------
+    def replan(self, campaign: Campaign) -> None:
+        """After a resume: batches were dropped while paused, so the open stage is planned again
+        from the start (a new epoch). Recipients who got mail are skipped by their send records."""
+        if campaign.current_run is None:
+            return
+        stage = first_stage(campaign)
+        state = self._runs.get(campaign.id, campaign.current_run, stage)
+        if state is not None:
+            self._runs.restart(state, state.version)
+        payload = {"action": "plan", "campaign_id": campaign.id, "run_id": campaign.current_run, "stage": stage}
+        self._timers.set(Timer(schedule_name(campaign.id, "plan"), self._clock.now(), payload))
+
+
+class CampaignRuns(RunControl):
+    """The planner: starts runs, pages segments onto the send queue, picks A/B winners."""
+
     def __init__(
         self,
         *,
@@ -87,14 +138,11 @@ class CampaignRuns:
         clock: Clock,
         page_size: int = PAGE_SIZE,
     ) -> None:
-        self._campaigns = campaigns
+        super().__init__(campaigns=campaigns, runs=runs, timers=timers, clock=clock)
         self._segments = segments
         self._index = index
-        self._runs = runs
         self._queue = queue
         self._stats = stats
-        self._timers = timers
-        self._clock = clock
         self._page_size = page_size
 
     def handle(self, command: PlanCommand, deadline: datetime) -> None:
@@ -214,31 +262,6 @@ class CampaignRuns:
         self._runs.advance(advanced, state.version, len(ids))
         return advanced
 
-    # -- the end of a stage ----------------------------------------------------------------------
-    def stage_finished(self, campaign_id: str, run_id: str, stage: Stage) -> None:
-        """Every batch of the stage is done. Called by the sender that completed the last batch and
-        by the planner; both may, so it is idempotent."""
-        campaign = self._campaigns.get(campaign_id)
-        if campaign is None or campaign.current_run != run_id or campaign.status != "sending":
-            return
-        if stage == "sample" and campaign.ab is not None:
-            at = self._clock.now() + timedelta(hours=campaign.ab.window_hours)
-            payload = {"action": "pick_winner", "campaign_id": campaign_id, "run_id": run_id}
-            self._timers.set(Timer(schedule_name(campaign_id, "ab"), at, payload))
-            return
-        now = self._clock.now()
-        targeted = sum(s.targeted for s in self._stages(campaign_id, run_id))
-        sent = CampaignSent(occurred_at=now, campaign_id=campaign_id, run_id=run_id, targeted=targeted)
-        try:
-            finished = lifecycle.finish_run(campaign, run_id, now, more_runs=_more_runs(campaign, now))
-            self._campaigns.save(finished, campaign.version, events=[sent])
-        except Conflict:
-            return  # the other caller closed it
-
-    def _stages(self, campaign_id: str, run_id: str) -> list[RunStage]:
-        found = (self._runs.get(campaign_id, run_id, s) for s in ("all", "sample", "rest"))
-        return [s for s in found if s is not None]
-
     def pick_winner(self, campaign_id: str, run_id: str, deadline: datetime) -> None:
         """The A/B window closed: choose the winner from the sample's numbers, then send the rest."""
         campaign = self._campaigns.get(campaign_id)
@@ -252,19 +275,6 @@ class CampaignRuns:
             except Conflict:
                 return  # a concurrent pick saved first; it plans the rest
         self.plan(campaign_id, run_id, "rest", deadline)
-
-    # -- pause / resume --------------------------------------------------------------------------
-    def replan(self, campaign: Campaign) -> None:
-        """After a resume: batches were dropped while paused, so the open stage is planned again
-        from the start (a new epoch). Recipients who got mail are skipped by their send records."""
-        if campaign.current_run is None:
-            return
-        stage = first_stage(campaign)
-        state = self._runs.get(campaign.id, campaign.current_run, stage)
-        if state is not None:
-            self._runs.restart(state, state.version)
-        payload = {"action": "plan", "campaign_id": campaign.id, "run_id": campaign.current_run, "stage": stage}
-        self._timers.set(Timer(schedule_name(campaign.id, "plan"), self._clock.now(), payload))
 
 
 def _more_runs(campaign: Campaign, now: datetime) -> bool:

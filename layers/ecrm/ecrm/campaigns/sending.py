@@ -159,7 +159,7 @@ class Sender:
         clock: Clock,
         signer: TokenSigner,
         link_base: LinkBase,
-        finisher: StageFinisher | None = None,
+        finisher: StageFinisher,
         config: SenderConfig = SenderConfig(),
         rng: random.Random | None = None,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
@@ -238,7 +238,7 @@ class Sender:
 
     def _batch_done(self, batch: SendBatch) -> None:
         progress = self._runs.complete_batch(batch.campaign_id, batch.run_id, batch.stage, batch.epoch, batch.batch)
-        if progress.finished and self._finisher is not None:
+        if progress.finished:
             self._finisher.stage_finished(batch.campaign_id, batch.run_id, batch.stage)
 
     @staticmethod

@@ -26,7 +26,7 @@ from ecrm.campaigns.models import (
     local_to_utc,
 )
 from ecrm.campaigns.ports import CampaignRepository, ContactReader, Repository, SegmentIndex, StatsStore
-from ecrm.campaigns.runs import CampaignRuns, schedule_name, start_payload
+from ecrm.campaigns.runs import RunControl, schedule_name, start_payload
 from ecrm.campaigns.segments import SegmentRules, candidate_partitions, count, plan
 from ecrm.campaigns.sending import personalization
 from ecrm.campaigns.templates import CompiledTemplate
@@ -183,7 +183,7 @@ class CampaignService(_Catalog[Campaign]):
         campaigns: CampaignRepository,
         templates: Repository[Template],
         segments: Repository[Segment],
-        runs: CampaignRuns,
+        runs: RunControl,
         timers: Timers,
         recurring: RecurringTimers,
         stats: StatsStore,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from ecrm.pages import document
+from ecrm.documents import document
 
 _LABELS = {1: "1 - very poor", 2: "2 - poor", 3: "3 - okay", 4: "4 - good", 5: "5 - excellent"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from ecrm.pages import document
+from ecrm.documents import document
 
 
 def confirm_form(token: str, action: str) -> str:

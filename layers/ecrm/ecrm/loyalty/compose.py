@@ -1,9 +1,10 @@
-"""Composition roots of the loyalty functions: settings in, the wired capability out.
+"""Composition root of the loyalty functions: settings and adapters in, one frozen bundle out.
 
 boto3 is imported here, not in the domain; clients are made when a function first builds its
 service (the first invocation), so moto and the local stack can point them elsewhere before that.
 One DynamoDB client serves the ledger, the programme and the contacts, so everything a function
-asks of DynamoDB goes through (and can be counted on) that one client.
+asks of DynamoDB goes through (and can be counted on) that one client. Each bundle
+(ecrm.loyalty.service) is built whole here, with every port its function uses; none is added later.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ecrm.adapters.ses import SesMailer
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.loyalty.members import ContactMembers
 from ecrm.loyalty.programmes import ProgrammeService
-from ecrm.loyalty.wiring import Loyalty
+from ecrm.loyalty.service import LoyaltyAccrual, LoyaltyApi, LoyaltyUpkeep
 from ecrm.outbox import Outbox
 from ecrm.settings import LoyaltyAccrualSettings, LoyaltyApiSettings, LoyaltyProgrammeSettings, LoyaltyUpkeepSettings
 
@@ -28,10 +29,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-def _core(settings: LoyaltyApiSettings, session: Session) -> tuple[Loyalty, DynamoDBClient]:
-    db = session.client("dynamodb")
-    ledger = DynamoLedger(db, settings.loyalty_table, Outbox(settings.outbox_table))
-    timers = SchedulerTimers(
+def _db(session: Session) -> DynamoDBClient:
+    return session.client("dynamodb")
+
+
+def _timers(session: Session, settings: LoyaltyApiSettings) -> SchedulerTimers:
+    return SchedulerTimers(
         session.client("scheduler"),
         session.client("sqs"),
         SYSTEM_CLOCK,
@@ -40,36 +43,54 @@ def _core(settings: LoyaltyApiSettings, session: Session) -> tuple[Loyalty, Dyna
         queue_arn=settings.timer_queue_arn,
         queue_url=settings.timer_queue_url,
     )
-    loyalty = Loyalty(
-        ledger=ledger,
-        programmes=ProgrammeService(DynamoProgrammes(db, settings.loyalty_table), SYSTEM_CLOCK),
-        timers=timers,
-        clock=SYSTEM_CLOCK,
-        erasure_port=ledger,
-    )
-    return loyalty, db
+
+
+def _ledger(db: DynamoDBClient, settings: LoyaltyApiSettings) -> DynamoLedger:
+    return DynamoLedger(db, settings.loyalty_table, Outbox(settings.outbox_table))
+
+
+def _programmes(db: DynamoDBClient, table: str) -> ProgrammeService:
+    return ProgrammeService(DynamoProgrammes(db, table), SYSTEM_CLOCK)
 
 
 def loyalty_programme(settings: LoyaltyProgrammeSettings) -> ProgrammeService:
-    db = boto3.session.Session().client("dynamodb")
-    return ProgrammeService(DynamoProgrammes(db, settings.loyalty_table), SYSTEM_CLOCK)
+    return _programmes(_db(boto3.session.Session()), settings.loyalty_table)
 
 
-def loyalty_api(settings: LoyaltyApiSettings) -> Loyalty:
-    loyalty, _ = _core(settings, boto3.session.Session())
-    return loyalty
-
-
-def loyalty_accrual(settings: LoyaltyAccrualSettings) -> Loyalty:
-    loyalty, db = _core(settings, boto3.session.Session())
-    contacts = DynamoContacts(db, settings.contacts_table, Outbox(settings.outbox_table))
-    loyalty.members = ContactMembers(contacts, SYSTEM_CLOCK)
-    return loyalty
-
-
-def loyalty_upkeep(settings: LoyaltyUpkeepSettings) -> Loyalty:
+def loyalty_api(settings: LoyaltyApiSettings) -> LoyaltyApi:
     session = boto3.session.Session()
-    loyalty, db = _core(settings, session)
-    loyalty.contacts = DynamoContacts(db, settings.contacts_table)
-    loyalty.mailer = SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set)
-    return loyalty
+    db = _db(session)
+    return LoyaltyApi(
+        ledger=_ledger(db, settings),
+        programmes=_programmes(db, settings.loyalty_table),
+        timers=_timers(session, settings),
+        clock=SYSTEM_CLOCK,
+    )
+
+
+def loyalty_accrual(settings: LoyaltyAccrualSettings) -> LoyaltyAccrual:
+    session = boto3.session.Session()
+    db = _db(session)
+    contacts = DynamoContacts(db, settings.contacts_table, Outbox(settings.outbox_table))
+    return LoyaltyAccrual(
+        ledger=_ledger(db, settings),
+        programmes=_programmes(db, settings.loyalty_table),
+        timers=_timers(session, settings),
+        clock=SYSTEM_CLOCK,
+        members=ContactMembers(contacts, SYSTEM_CLOCK),
+    )
+
+
+def loyalty_upkeep(settings: LoyaltyUpkeepSettings) -> LoyaltyUpkeep:
+    session = boto3.session.Session()
+    db = _db(session)
+    ledger = _ledger(db, settings)
+    return LoyaltyUpkeep(
+        ledger=ledger,
+        programmes=_programmes(db, settings.loyalty_table),
+        timers=_timers(session, settings),
+        clock=SYSTEM_CLOCK,
+        contacts=DynamoContacts(db, settings.contacts_table),
+        mailer=SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set),
+        erasure_port=ledger,
+    )

@@ -1,8 +1,14 @@
-"""The loyalty capability wired for one function: its ports, and its services built per call.
+"""What each loyalty function can do: one frozen bundle per function kind, built whole by compose.py.
 
-Services are plain objects over the ports and one `Programme`; building them per call with the
-programme in force (cached per container, see programmes.py) is what lets an admin's replacement
-reach warm containers without a redeploy. No boto3 here: compose.py makes the adapters.
+`LoyaltyApi` (member queries, redemptions, adjustments), `LoyaltyAccrual` (the shop's events) and
+`LoyaltyUpkeep` (timers and erasure) each hold exactly the ports their function needs, all of them
+given at construction: a function cannot call what it was not built with (mypy says so, not a
+runtime error), and nothing is filled in later.
+
+The services themselves are built per call over the programme in force: `ProgrammeService` caches
+the programme per container for a short while (programmes.py), so building with it per call is
+what lets an admin's replacement reach warm containers without a redeploy. No boto3 here:
+compose.py makes the adapters.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,8 +39,6 @@ from ecrm.loyalty.tier_review import TierReviewService
 from ecrm.mail import Mailer
 from ecrm.timers import Timers
 
-T = TypeVar("T")
-
 
 def message_body(body: str) -> dict[str, Any]:
     """An SQS record's body as the JSON object it must be, or MalformedEvent."""
@@ -47,47 +51,38 @@ def message_body(body: str) -> dict[str, Any]:
     return value
 
 
-def _wired(port: T | None, name: str) -> T:
-    if port is None:
-        raise RuntimeError(f"this function was not wired with {name}")
-    return port
+@dataclass(frozen=True)
+class _Ledger:
+    """What every loyalty function shares: the ledger, the programme in force, timers, the clock."""
 
-
-@dataclass
-class Loyalty:
     ledger: LedgerRepository
     programmes: ProgrammeService
     timers: Timers
     clock: Clock
-    members: MemberDirectory | None = None
-    contacts: ContactRepository | None = None
-    mailer: Mailer | None = None
-    erasure_port: MemberErasure | None = None
 
     def effects(self) -> Effects:
         return Effects(self.timers, self.programmes.programme())
 
-    def accrual(self) -> AccrualService:
-        members = _wired(self.members, "a member directory")
-        return AccrualService(self.ledger, members, self.effects(), self.clock, self.programmes.programme())
 
-    def redemption(self) -> RedemptionService:
-        return RedemptionService(self.ledger, self.effects(), self.clock, self.programmes.programme())
-
-    def expiry(self) -> ExpiryService:
-        contacts, mailer = _wired(self.contacts, "contacts"), _wired(self.mailer, "a mailer")
-        return ExpiryService(self.ledger, self.effects(), self.clock, self.programmes.programme(), contacts, mailer)
-
-    def tier_review(self) -> TierReviewService:
-        return TierReviewService(self.ledger, self.effects(), self.clock, self.programmes.programme())
+@dataclass(frozen=True)
+class LoyaltyApi(_Ledger):
+    """The role-protected member API: balance and history, redemptions, adjustments."""
 
     def queries(self) -> MemberQueries:
         return MemberQueries(self.ledger, self.clock, self.programmes.programme())
 
-    def erasure(self) -> ErasureService:
-        return ErasureService(_wired(self.erasure_port, "member erasure"), self.clock)
+    def redemption(self) -> RedemptionService:
+        return RedemptionService(self.ledger, self.effects(), self.clock, self.programmes.programme())
 
-    # --- what the queue consumers hand over ---------------------------------------------------
+
+@dataclass(frozen=True)
+class LoyaltyAccrual(_Ledger):
+    """The shop's OrderPlaced.v1 / OrderRefunded.v1 into the ledger; members are contacts."""
+
+    members: MemberDirectory
+
+    def accrual(self) -> AccrualService:
+        return AccrualService(self.ledger, self.members, self.effects(), self.clock, self.programmes.programme())
 
     def on_shop_event(self, detail_type: Any, detail: Any) -> Outcome:
         """An OrderPlaced.v1 or OrderRefunded.v1 `detail`; MalformedEvent (naming the field) if it
@@ -98,6 +93,26 @@ class Loyalty:
         if isinstance(event, OrderPlaced):
             return self.accrual().on_order_placed(event)
         return self.accrual().on_order_refunded(event)
+
+
+@dataclass(frozen=True)
+class LoyaltyUpkeep(_Ledger):
+    """Timers (lot expiry, the expiry warning mail, tier reviews) and ContactErased.v1."""
+
+    contacts: ContactRepository
+    mailer: Mailer
+    erasure_port: MemberErasure
+
+    def expiry(self) -> ExpiryService:
+        return ExpiryService(
+            self.ledger, self.effects(), self.clock, self.programmes.programme(), self.contacts, self.mailer
+        )
+
+    def tier_review(self) -> TierReviewService:
+        return TierReviewService(self.ledger, self.effects(), self.clock, self.programmes.programme())
+
+    def erasure(self) -> ErasureService:
+        return ErasureService(self.erasure_port, self.clock)
 
     def on_upkeep(self, body: Mapping[str, Any]) -> Outcome:
         """A timer's payload (lot expiry, expiry warning, tier review), or ContactErased.v1 from the bus."""
