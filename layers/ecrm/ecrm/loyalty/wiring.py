@@ -7,7 +7,6 @@ reach warm containers without a redeploy. No boto3 here: compose.py makes the ad
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -34,17 +33,6 @@ from ecrm.mail import Mailer
 from ecrm.timers import Timers
 
 T = TypeVar("T")
-
-
-def message_body(body: str) -> dict[str, Any]:
-    """An SQS record's body as the JSON object it must be, or MalformedEvent."""
-    try:
-        value = json.loads(body)
-    except json.JSONDecodeError:
-        value = None
-    if not isinstance(value, dict):
-        raise MalformedEvent("body", "not a JSON object")
-    return value
 
 
 def _wired(port: T | None, name: str) -> T:
