@@ -21,7 +21,7 @@ def service() -> Replanning:
 def replan(request: RecomputeRequest, _: LambdaContext) -> str:
     following = service().recompute.run(request)
     if following is not None:  # the next page, as a message of its own (bounded work per message)
-        service().queue.send([following], first=False)
+        service().queue.enqueue([following])
     logger.info("cases replanned", priority=request.priority, team=request.team, more=following is not None)
     return "Paged" if following is not None else "Done"
 
