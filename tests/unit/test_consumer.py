@@ -118,6 +118,7 @@ def test_a_body_that_never_parses_is_named_by_field_without_its_value(caplog: py
     assert (malformed["field"], malformed["reason"], malformed["message_id"]) == ("n", "int_parsing", "m0")
     (failed,) = [vars(r) for r in caplog.records if r.getMessage() == "ping failed"]
     assert (failed["error"], failed["outcome"]) == ("KeyError", "Failed")
+    assert "in outcomes_by_n" in failed["at"]
     assert "secret@example.com" not in str([vars(r) for r in caplog.records])
 
 
@@ -155,3 +156,16 @@ def test_the_decorator_passes_the_parsed_message_and_the_lambda_context(counted:
     assert handle.batch(sqs_event(bridged("X.v1", {})), Context()) == {"batchItemFailures": []}  # type: ignore[arg-type]
     assert [(m.detail_type, ms) for m, ms in seen] == [("X.v1", 10_000)]
     assert counts(counted) == {"SomeEventAlreadyApplied": 1}
+
+
+def test_a_consumer_names_its_own_failures_before_the_defaults(counted: dict[str, Any]) -> None:
+    class Paused(Unavailable):
+        pass
+
+    def pause(_: Ping, __: Any) -> None:
+        raise Paused("account paused")
+
+    named = QueueConsumer(pause, model(Ping), name="Ping", failures={Paused: "Paused"})
+    assert named.outcome_of(Paused()) == "Paused" and named.outcome_of(Unavailable()) == "Unavailable"
+    assert named.batch(sqs_event(json.dumps({"n": 1})), Context()) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}  # type: ignore[arg-type]
+    assert counts(counted) == {"PingPaused": 1}

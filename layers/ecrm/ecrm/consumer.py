@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -151,7 +152,8 @@ class QueueConsumer(Generic[M]):
         self._parse = parse
         self.name = name
         self._label = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()  # "ShopEvent" -> "shop event"
-        self._failures = {**(failures or {}), **{k: v for k, v in FAILURES.items() if k not in (failures or {})}}
+        extra = dict(failures or {})  # looked up first: a consumer's own names win
+        self._failures = extra | {kind: name for kind, name in FAILURES.items() if kind not in extra}
         self._processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def batch(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
@@ -179,8 +181,12 @@ class QueueConsumer(Generic[M]):
             logger.warning(f"malformed {self._label}", field=exc.field, reason=exc.message, message_id=message_id)
         elif isinstance(exc, RetryLater):
             logger.info(f"{self._label} comes again", reason=str(exc), message_id=message_id)
-        else:  # the type only: an unexpected error's text may carry a value
-            logger.warning(f"{self._label} failed", outcome=outcome, error=type(exc).__name__, message_id=message_id)
+        else:  # the type and where it was raised: an unexpected error's text may carry a value
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+            logger.warning(
+                f"{self._label} failed", outcome=outcome, error=type(exc).__name__, at=where, message_id=message_id
+            )
 
     def _count(self, outcome: str) -> None:
         metrics.add_metric(name=f"{self.name}{_pascal(outcome)}", unit=MetricUnit.Count, value=1)
