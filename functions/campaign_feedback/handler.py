@@ -1,19 +1,17 @@
 """SES events (configuration set -> default bus) -> suppression, and delivery/open/click per recipient."""
 
-import json
 from functools import cache
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.campaigns.compose import feedback
 from ecrm.campaigns.feedback import Effect, FeedbackService, Mark, Suppress
+from ecrm.consumer import consumer, json_object
 from ecrm.observability import logger, metrics
 from ecrm.settings import FeedbackSettings
 
-processor = BatchProcessor(event_type=EventType.SQS)
 SUPPRESSION_METRICS = {"bounced": "MailHardBounce", "complained": "MailComplaint"}
 
 
@@ -31,15 +29,16 @@ def _metric(effect: Effect) -> str | None:
     return None
 
 
-def apply(record: SQSRecord) -> None:
-    envelope = json.loads(record.body)
+@consumer(json_object, name="SesEvent")  # the service reads SES's own envelope (SesEvent)
+def apply(envelope: dict[str, Any], _: LambdaContext) -> str:
     applied = service().handle(envelope)
     for metric in filter(None, map(_metric, applied)):
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     logger.info("ses event", detail_type=envelope.get("detail-type"), event_id=envelope.get("id"), applied=len(applied))
+    return "Applied" if applied else "Unchanged"
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=apply, processor=processor, context=context)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return apply.batch(event, context)

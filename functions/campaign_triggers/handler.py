@@ -1,20 +1,17 @@
 """Trigger queue (ConsentConfirmed, ContactCaptured, TierChanged) -> mail of the live triggered campaigns."""
 
-import json
-from datetime import datetime
+from datetime import UTC
 from functools import cache
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.campaigns.compose import triggers
 from ecrm.campaigns.triggers import TriggerService
+from ecrm.consumer import Envelope, Unprocessable, consumer, envelope
 from ecrm.observability import logger, metrics
 from ecrm.settings import TriggerSettings
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @cache
@@ -22,16 +19,18 @@ def service() -> TriggerService:
     return triggers(TriggerSettings.from_env())
 
 
-def trigger(record: SQSRecord) -> None:
-    envelope = json.loads(record.body)
-    detail_type, event_id = str(envelope["detail-type"]), str(envelope["id"])
-    at = datetime.fromisoformat(str(envelope["time"]).replace("Z", "+00:00"))
-    addressed = service().on_event(detail_type, envelope["detail"], event_id, at)
+@consumer(envelope, name="TriggerEvent")
+def trigger(event: Envelope, _: LambdaContext) -> str:
+    if not event.id or event.time is None:
+        raise Unprocessable("id" if not event.id else "time", "missing from the envelope")
+    at = event.time if event.time.tzinfo else event.time.replace(tzinfo=UTC)
+    addressed = service().on_event(event.detail_type, event.detail, event.id, at)
     metrics.add_metric(name="TriggeredMailQueued", unit=MetricUnit.Count, value=len(addressed))
-    logger.info("trigger", detail_type=detail_type, event_id=event_id, campaigns=addressed)
+    logger.info("trigger", detail_type=event.detail_type, event_id=event.id, campaigns=addressed)
+    return "Queued" if addressed else "Ignored"
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=trigger, processor=processor, context=context)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return trigger.batch(event, context)

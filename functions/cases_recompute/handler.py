@@ -3,16 +3,13 @@
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.cases.compose import Replanning, recompute_service
 from ecrm.cases.recompute import RecomputeRequest
+from ecrm.consumer import consumer, model
 from ecrm.observability import logger, metrics
 from ecrm.settings import CaseRecomputeSettings
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @cache
@@ -20,15 +17,16 @@ def service() -> Replanning:
     return recompute_service(CaseRecomputeSettings.from_env())
 
 
-def replan(record: SQSRecord) -> None:
-    request = RecomputeRequest.model_validate_json(record.body)
+@consumer(model(RecomputeRequest), name="Recompute")
+def replan(request: RecomputeRequest, _: LambdaContext) -> str:
     following = service().recompute.run(request)
     if following is not None:  # the next page, as a message of its own (bounded work per message)
-        service().queue.send([following], first=False)
+        service().queue.enqueue([following])
     logger.info("cases replanned", priority=request.priority, team=request.team, more=following is not None)
+    return "Paged" if following is not None else "Done"
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=replan, processor=processor, context=context)
+    return replan.batch(event, context)

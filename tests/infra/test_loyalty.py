@@ -123,7 +123,7 @@ def test_every_loyalty_route_needs_a_signed_in_caller(synth: Synth) -> None:
 
 def test_loyalty_alarms_watch_malformed_shop_events(synth: Synth) -> None:
     alarms = [a["Properties"] for a in synth.resources("AWS::CloudWatch::Alarm").values()]
-    (malformed,) = [a for a in alarms if a["MetricName"] == "MalformedShopEvent"]
+    (malformed,) = [a for a in alarms if a["MetricName"] == "ShopEventMalformed"]
     assert (malformed["Threshold"], malformed["Namespace"]) == (0, "eCRM")
 
 

@@ -102,15 +102,21 @@ LOYALTY = Capability(
         ),
     ),
     alarms=(
+        # Record outcomes of the queue consumers (ecrm.consumer: <name><Outcome>, one per record).
         MetricAlarm(
-            metric="MalformedShopEvent",
+            metric="ShopEventMalformed",
             threshold=0,
             description="Loyalty: the shop sent an order event that cannot be read (it ends in the accrual DLQ)",
         ),
         MetricAlarm(
-            metric="LoyaltyContention",
+            metric="ShopEventConflict",
             threshold=10,
-            description="Loyalty: writes kept losing to concurrent changes of one member (retried by the queue)",
+            description="Loyalty: accrual kept losing to concurrent changes of one member (retried by the queue)",
+        ),
+        MetricAlarm(
+            metric="LoyaltyUpkeepConflict",
+            threshold=10,
+            description="Loyalty: upkeep kept losing to concurrent changes of one member (retried by the queue)",
         ),
     ),
 )

@@ -63,10 +63,10 @@ class MemoryPolicies:
 
 class Queue:
     def __init__(self) -> None:
-        self.sent: list[tuple[RecomputeRequest, bool]] = []
+        self.sent: list[RecomputeRequest] = []
 
-    def send(self, requests, first):
-        self.sent += [(r, first) for r in requests]
+    def enqueue(self, requests):
+        self.sent += requests
 
 
 # --- staff ----------------------------------------------------------------------------------------
@@ -155,7 +155,7 @@ def test_an_admin_edit_is_stored_against_its_version_and_queues_the_replanning()
     new = _edited(BOOK, "standard", targets={**BOOK.policies[0].targets, "low": targets(8, 40)})
     view = admin.update(PolicyBookUpdate(book=new, expected_version=0), ADMIN)
     assert (view.version, view.updated_by, store.view.book) == (1, "admin-1", new)
-    assert [(r.priority, first) for r, first in queue.sent] == [("low", True)]
+    assert [r.priority for r in queue.sent] == ["low"]
     with pytest.raises(Conflict):
         admin.update(PolicyBookUpdate(book=BOOK, expected_version=0), ADMIN)
     assert len(queue.sent) == 1 and admin.get().version == 1

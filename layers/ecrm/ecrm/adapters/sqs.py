@@ -1,4 +1,5 @@
-"""Send batches onto an SQS queue, ten per SendMessageBatch, failed entries sent again."""
+"""Any queue of pydantic messages: bodies are the models' JSON, ten per SendMessageBatch, entries
+that failed on SQS's side sent again with backoff, then a clear error (PublishFailed)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,27 @@ from ecrm.errors import PublishFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 MAX_BATCH = 10
+MAX_DELAY_SECONDS = 900  # SQS's maximum
 
 
 class SqsQueue:
-    """The SendQueue port (and any queue of pydantic messages): bodies are the models' JSON."""
+    """The campaigns' SendQueue and the cases' RecomputeQueue. `delay_seconds` holds every message
+    back that long (the cases' first recompute pages wait out the policy cache)."""
 
     def __init__(
-        self, client: SQSClient, url: str, attempts: int = 4, sleep: Callable[[float], None] = time.sleep
+        self,
+        client: SQSClient,
+        url: str,
+        delay_seconds: int = 0,
+        attempts: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._sqs = client
         self._url = url
+        self._delay = max(0, min(delay_seconds, MAX_DELAY_SECONDS))
         self._attempts = attempts
         self._sleep = sleep
 
@@ -31,17 +41,24 @@ class SqsQueue:
         for start in range(0, len(messages), MAX_BATCH):
             self._send([m.model_dump_json() for m in messages[start : start + MAX_BATCH]])
 
+    def _entry(self, entry_id: str, body: str) -> SendMessageBatchRequestEntryTypeDef:
+        if self._delay:
+            return {"Id": entry_id, "MessageBody": body, "DelaySeconds": self._delay}
+        return {"Id": entry_id, "MessageBody": body}
+
     def _send(self, bodies: list[str]) -> None:
         pending = {str(i): body for i, body in enumerate(bodies)}
         for attempt in range(self._attempts):
             answer = self._sqs.send_message_batch(
-                QueueUrl=self._url, Entries=[{"Id": i, "MessageBody": b} for i, b in pending.items()]
+                QueueUrl=self._url, Entries=[self._entry(i, b) for i, b in pending.items()]
             )
-            pending = {f["Id"]: pending[f["Id"]] for f in answer.get("Failed", []) if not f.get("SenderFault")}
-            failed_by_us = [f for f in answer.get("Failed", []) if f.get("SenderFault")]
-            if failed_by_us:
-                raise PublishFailed(f"SQS refused {len(failed_by_us)} message(s): {failed_by_us[0].get('Code')}")
+            failed = answer.get("Failed", [])
+            refused = [f for f in failed if f.get("SenderFault")]  # ours: sending it again cannot help
+            if refused:
+                raise PublishFailed(f"SQS refused {len(refused)} message(s): {refused[0].get('Code')}")
+            pending = {f["Id"]: pending[f["Id"]] for f in failed}
             if not pending:
                 return
-            self._sleep(0.05 * 2**attempt)
+            if attempt + 1 < self._attempts:
+                self._sleep(0.05 * 2**attempt)
         raise PublishFailed(f"{len(pending)} message(s) still not on the queue after {self._attempts} attempts")

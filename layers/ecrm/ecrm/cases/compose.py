@@ -19,7 +19,7 @@ from ecrm.adapters.dynamo_contacts import DynamoContacts
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.secrets import SecretSigner
 from ecrm.adapters.ses import SesMailer
-from ecrm.adapters.sqs_recompute import SqsRecomputeQueue
+from ecrm.adapters.sqs import SqsQueue
 from ecrm.cases.erasure import CaseErasure
 from ecrm.cases.firing import SlaTimerService
 from ecrm.cases.mailer import CaseMailer
@@ -148,10 +148,11 @@ def admin_service(settings: CasesAdminSettings) -> Administration:
     db = session.client("dynamodb")
     repo = DynamoCases(db, settings.cases_table)
     policies = DynamoPolicies(db, settings.cases_table, settings.policy_cache_seconds)
-    queue = SqsRecomputeQueue(
+    # the first pages wait until every container's policy cache holds the new book
+    queue = SqsQueue(
         session.client("sqs"),
         settings.recompute_queue_url,
-        first_delay_seconds=settings.policy_cache_seconds + RECOMPUTE_MARGIN_SECONDS,
+        delay_seconds=settings.policy_cache_seconds + RECOMPUTE_MARGIN_SECONDS,
     )
     return Administration(
         queries=CaseQueries(repo, policies),
@@ -169,7 +170,7 @@ def timer_service(settings: CaseTimerSettings) -> SlaTimerService:
 @dataclass(frozen=True)
 class Replanning:
     recompute: Recompute
-    queue: SqsRecomputeQueue
+    queue: SqsQueue  # continuations: no delay
 
 
 def recompute_service(settings: CaseRecomputeSettings) -> Replanning:
@@ -177,7 +178,7 @@ def recompute_service(settings: CaseRecomputeSettings) -> Replanning:
     writer = _writer(session, settings, cache_seconds=0)  # always the book just saved
     return Replanning(
         recompute=Recompute(writer.repo, CaseWork(writer.store, writer.repo, SYSTEM_CLOCK)),
-        queue=SqsRecomputeQueue(session.client("sqs"), settings.recompute_queue_url, first_delay_seconds=0),
+        queue=SqsQueue(session.client("sqs"), settings.recompute_queue_url),
     )
 
 

@@ -72,8 +72,9 @@ class PolicyStore(Protocol):
 
 
 class RecomputeQueue(Protocol):
-    def send(self, requests: Sequence[RecomputeRequest], first: bool) -> None:
-        """Queue the requests; `first` ones wait out the policy cache (continuations do not)."""
+    def enqueue(self, requests: Sequence[RecomputeRequest]) -> None:
+        """Queue the requests (the admin's queue delays them until the policy cache has the new
+        book; the recompute function's continuations go at once)."""
         ...
 
 
@@ -123,7 +124,7 @@ class PolicyAdmin:
             version=req.expected_version + 1, book=req.book, updated_at=self._clock.now(), updated_by=caller.user_id
         )
         self._store.save(view, req.expected_version)  # Conflict if `old` was not what the admin saw
-        self._queue.send(scopes(old.book, req.book, view.version), first=True)
+        self._queue.enqueue(scopes(old.book, req.book, view.version))
         return view
 
 

@@ -13,7 +13,6 @@ compose.py makes the adapters.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,17 +37,6 @@ from ecrm.loyalty.shop import OrderPlaced, parse_shop_event
 from ecrm.loyalty.tier_review import TierReviewService
 from ecrm.mail import Mailer
 from ecrm.timers import Timers
-
-
-def message_body(body: str) -> dict[str, Any]:
-    """An SQS record's body as the JSON object it must be, or MalformedEvent."""
-    try:
-        value = json.loads(body)
-    except json.JSONDecodeError:
-        value = None
-    if not isinstance(value, dict):
-        raise MalformedEvent("body", "not a JSON object")
-    return value
 
 
 @dataclass(frozen=True)
