@@ -44,13 +44,17 @@ def handler_module(name: str) -> Any:
 def invoke(name: str, event: dict[str, Any]) -> Any:
     fn = function(name)
     module = handler_module(name)
-    _metrics_per_thread()
     with _LOCKS[name]:
         return module.lambda_handler(event, LambdaContext(fn))
 
 
+def metrics_per_thread() -> None:
+    """For the local stack's lifetime (it runs functions on several threads): see below."""
+    _metrics_per_thread()
+
+
 @cache
-def _metrics_per_thread() -> None:
+def _metrics_per_thread() -> type:
     """Every function shares one Powertools `Metrics` (ecrm.observability), whose buffered metrics
     live in one process-wide dict: in AWS each execution environment has its own process, here two
     functions running at once would add to and flush (iterate, clear) the same dict. Each invoking
@@ -74,6 +78,18 @@ def _metrics_per_thread() -> None:
     buffers = {"metric_set": dict, "dimension_set": dict, "metadata_set": dict, "dimension_sets": list}
     base = type(provider)
     provider.__class__ = type(f"PerThread{base.__name__}", (base,), {n: per_thread(n, e) for n, e in buffers.items()})
+    return base
+
+
+def metrics_shared_again() -> None:
+    """Undo `_metrics_per_thread` (a stopped stack leaves the process's Metrics as it found them:
+    tests that run a stack and then read the buffers directly would read a thread's copy)."""
+    if _metrics_per_thread.cache_info().currsize:
+        from ecrm.observability import metrics
+
+        provider: Any = metrics.provider
+        provider.__class__ = _metrics_per_thread()
+        _metrics_per_thread.cache_clear()
 
 
 def function(name: str) -> topology.Function:

@@ -95,6 +95,7 @@ class LocalStack:
         for fn in topology.FUNCTIONS:  # import errors surface now, not on the first request
             lambdas.handler_module(fn.name)
         outbox.install(SYSTEM_CLOCK)
+        lambdas.metrics_per_thread()  # undone by stop()
         ses_quota.install(self.ses_send_rate)
         firing = schedules.Firing(session, SYSTEM_CLOCK)
         mail_events = ses_events.SesEventPublisher(session, SYSTEM_CLOCK, context["sesConfigurationSet"])
@@ -152,6 +153,9 @@ class LocalStack:
             thread.join(max(0.0, deadline - time.monotonic()))
         if self._moto is not None:
             self._moto.stop()
+        from ecrm_local import lambdas
+
+        lambdas.metrics_shared_again()
         if self._saved is not None:
             from ecrm.clock import SYSTEM_CLOCK
 

@@ -54,6 +54,17 @@ class Outbox:
         }
 
 
+def puts(outbox: Outbox | None, events: Sequence[DomainEvent], owner: str) -> list[dict[str, Any]]:
+    """The Put entries for `events`, for a writer that may have been built without the outbox
+    (readers are): none for no events, a ValueError naming `owner` if there are events to commit
+    and nowhere to commit them."""
+    if not events:
+        return []
+    if outbox is None:
+        raise ValueError(f"{owner} was built without the outbox: it cannot announce its writes")
+    return outbox.puts(events)
+
+
 def _epoch(at: datetime) -> int:
     return int(at.timestamp())
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from botocore.exceptions import ClientError
 
+from ecrm import outbox
 from ecrm.adapters import dynamo
 from ecrm.adapters.dynamo import Item
 from ecrm.campaigns.models import Campaign, CampaignStats, Counts, RunStage, Segment, Stage, Template
@@ -175,11 +176,7 @@ class DynamoRepository(Generic[E]):
             self._db.put_item(**put)
 
     def _events(self, events: Sequence[DomainEvent]) -> builtins.list[Item]:
-        if not events:
-            return []
-        if self._outbox is None:
-            raise ValueError(f"the {self._kind.lower()} repository was built without the outbox: it cannot announce")
-        return self._outbox.puts(events)
+        return outbox.puts(self._outbox, events, f"the {self._kind.lower()} repository")
 
     def _alongside(self, entity: E) -> builtins.list[Item]:
         """Items written in the same transaction as the entity (campaigns: their trigger item)."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ecrm import outbox
 from ecrm.adapters import dynamo
 from ecrm.adapters.dynamo import (
     cancellation_codes,
@@ -234,11 +235,7 @@ class DynamoCases:
             raise Conflict(f"case {case.id} is no longer at version {expected_version}") from exc
 
     def _events(self, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
-        if not events:
-            return []
-        if self._outbox is None:
-            raise ValueError("this cases repository was built without the outbox: it cannot announce writes")
-        return self._outbox.puts(events)
+        return outbox.puts(self._outbox, events, "the cases repository")
 
     def rewrite_trail(self, case_id: str, comments: Sequence[Comment], audit: Sequence[AuditEntry]) -> None:
         puts = [_comment_values(c) for c in comments] + [_audit_values(e) for e in audit]

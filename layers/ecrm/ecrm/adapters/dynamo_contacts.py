@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ecrm import outbox
 from ecrm.adapters import dynamo
 from ecrm.contacts.models import ConsentRecord, Contact
 from ecrm.contacts.ports import Related
@@ -154,11 +155,7 @@ class DynamoContacts:
 
     # -- helpers -----------------------------------------------------------------------------
     def _events(self, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
-        if not events:
-            return []
-        if self._outbox is None:
-            raise ValueError("this contacts repository was built without the outbox: it cannot announce writes")
-        return self._outbox.puts(events)
+        return outbox.puts(self._outbox, events, "the contacts repository")
 
     def _write_with_events(self, values: dict[str, Any], events: Sequence[DomainEvent]) -> None:
         if events:

@@ -19,6 +19,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from ecrm import outbox
 from ecrm.errors import Conflict, InvalidInput, Unavailable
 from ecrm.loyalty.models import LedgerEntry
 from ecrm.loyalty.ports import (
@@ -259,10 +260,7 @@ class DynamoLedger:
         if write.member is not None and write.member_id is not None:
             member_at = len(items)
             items.append(self._member_update(write.member_id, write.member))
-        if write.events:  # last: the cancellation reasons above are read by position
-            if self._outbox is None:
-                raise ValueError("this ledger was built without the outbox: it cannot announce writes")
-            items += self._outbox.puts(write.events)
+        items += outbox.puts(self._outbox, write.events, "the ledger")  # last: reasons above are read by position
         try:
             self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import ClientError
 
+from ecrm import outbox
 from ecrm.adapters import dynamo
 from ecrm.adapters.dynamo import Item
 from ecrm.adapters.dynamo_contacts import PROFILE, contact_from_item, contact_pk
@@ -206,9 +207,7 @@ class DynamoPreferences:
         )
         put = _versioned_put(self._table, stored, expected_version)
         try:
-            if events and self._outbox is None:
-                raise ValueError("the preferences store was built without the outbox: it cannot announce")
-            announced = self._outbox.puts(events) if self._outbox and events else []
+            announced = outbox.puts(self._outbox, events, "the preferences store")
             check = _profile_check(self._contacts_table, preferences.contact_id)
             dynamo.transact(self._db, [{"Put": put}, check, *announced])
         except ClientError as exc:

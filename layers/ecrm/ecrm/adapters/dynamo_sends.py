@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
+from ecrm import outbox
 from ecrm.adapters import dynamo
 from ecrm.adapters.dynamo import Item
 from ecrm.adapters.dynamo_campaigns import shard_of, stats_update
@@ -291,9 +292,7 @@ class DynamoSuppressions:
             put["ExpressionAttributeValues"] = dynamo.values(vals)
         try:
             if events:
-                if self._outbox is None:
-                    raise ValueError("the suppression list was built without the outbox: it cannot announce")
-                dynamo.transact(self._db, [{"Put": put}, *self._outbox.puts(events)])
+                dynamo.transact(self._db, [{"Put": put}, *outbox.puts(self._outbox, events, "the suppression list")])
             else:
                 self._db.put_item(**put)
         except ClientError as exc:
