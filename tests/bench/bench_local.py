@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
@@ -165,24 +166,28 @@ def campaign(api: Api, env: dict[str, str], out: list[str]) -> None:
         )
 
 
-def main() -> None:
+def on_a_local_stack(name: str, run: Callable[[Api, list[str]], None]) -> None:
+    """Start `ecrm local` in this process, run `run(api, out)` against it, stop it; then print
+    `out` (the handlers' output is silenced meanwhile) and how long stopping took."""
     from ecrm_local import auth_tokens
     from ecrm_local.server import CONTROL_HEADER
     from ecrm_local.stack import LocalStack
 
     from tests.bench.sink import quiet
 
-    root = Path(tempfile.mkdtemp(prefix="bench-local-"))
+    root = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     stack = LocalStack(port=0, root=root)
-    out: list[str] = []  # printed after: the handlers' output is silenced meanwhile
+    out: list[str] = []
     with quiet():
         stack.start()
         try:
-            api = Api(stack.base_url, auth_tokens.load_key(root), dict([CONTROL_HEADER]))
-            env = dict(os.environ)
-            campaign(api, env, out)
+            run(Api(stack.base_url, auth_tokens.load_key(root), dict([CONTROL_HEADER])), out)
         finally:
             stopping = time.perf_counter()
             stack.stop()
             out.append(f"the stack stopped in {time.perf_counter() - stopping:.1f} s")
     print("\n".join(out))
+
+
+def main() -> None:
+    on_a_local_stack("local", lambda api, out: campaign(api, dict(os.environ), out))

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from tests.bench.bench_local import Api
+from tests.bench.bench_local import Api, on_a_local_stack
 
 SOAK_MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "3"))
 SOAK_SAMPLE_S = 5.0
@@ -56,21 +55,4 @@ def soak(api: Api, out: list[str]) -> None:
 
 
 def main() -> None:
-    from ecrm_local import auth_tokens
-    from ecrm_local.server import CONTROL_HEADER
-    from ecrm_local.stack import LocalStack
-
-    from tests.bench.sink import quiet
-
-    root = Path(tempfile.mkdtemp(prefix="bench-soak-"))
-    stack = LocalStack(port=0, root=root)
-    out: list[str] = []  # printed after: the handlers' output is silenced meanwhile
-    with quiet():
-        stack.start()
-        try:
-            soak(Api(stack.base_url, auth_tokens.load_key(root), dict([CONTROL_HEADER])), out)
-        finally:
-            stopping = time.perf_counter()
-            stack.stop()
-            out.append(f"the stack stopped in {time.perf_counter() - stopping:.1f} s")
-    print("\n".join(out))
+    on_a_local_stack("soak", soak)
