@@ -130,6 +130,18 @@ PATHS = (
 )
 
 
+def crash_points(name: str, clean: list[str]) -> Iterator[tuple[int, bool, str]]:
+    """Every step boundary of a path's clean run: (call number, dying after it?, how to say so)."""
+    for step, after in itertools.product(range(len(clean)), (False, True)):
+        yield step, after, f"{name}, dying {'after' if after else 'before'} call {step} ({clean[step]})"
+
+
+def lost(stack: Stack, entity_id: str, expect: tuple[str, ...]) -> list[str]:
+    """The expected detail-types that never reached the bus for `entity_id`."""
+    seen = _events_of(stack, entity_id)
+    return [t for t in expect if t not in seen]
+
+
 def _events_of(stack: Stack, entity_id: str) -> list[str]:
     """The detail-types of the events whose detail names `entity_id` (contact, case, member)."""
     return [t for t, detail in stack.bus_events() if entity_id in {str(v) for v in detail.values()}]
@@ -159,13 +171,11 @@ def _run(stack: Stack, path: Path, step: int | None, after: bool) -> tuple[list[
 def test_a_crash_at_any_step_loses_no_event_and_repeats_no_effect(stack: Stack, path: Path) -> None:
     clean, _, _ = _run(stack, path, step=None, after=False)
     assert clean, "the path made no AWS call"
-    for step, after in itertools.product(range(len(clean)), (False, True)):
-        where = f"{path.name}, dying {'after' if after else 'before'} call {step} ({clean[step]})"
+    for step, after, where in crash_points(path.name, clean):
         _, email, ctx = _run(stack, path, step, after)
         contact_id = ctx.get("id") or _contact_id(stack, email)
         assert contact_id, f"{where}: no contact"
-        seen = _events_of(stack, contact_id)
-        missing = [t for t in path.expect if t not in seen]
+        missing = lost(stack, contact_id, path.expect)
         assert not missing, f"{where}: lost {missing}"
         assert _consent_mails_sent(stack, contact_id) <= 1, f"{where}: consent mail sent twice"
 
@@ -307,9 +317,7 @@ def _consume(stack: Stack, path: Consumer, step: int | None, after: bool) -> tup
 def test_a_consumer_dying_at_any_step_loses_no_event_and_repeats_no_effect(stack: Stack, path: Consumer) -> None:
     clean, _, _ = _consume(stack, path, step=None, after=False)
     assert clean, "the path made no AWS call"
-    for step, after in itertools.product(range(len(clean)), (False, True)):
-        where = f"{path.name}, dying {'after' if after else 'before'} call {step} ({clean[step]})"
+    for step, after, where in crash_points(path.name, clean):
         _, entity_id, _ = _consume(stack, path, step, after)
-        seen = _events_of(stack, entity_id)
-        missing = [t for t in path.expect if t not in seen]
+        missing = lost(stack, entity_id, path.expect)
         assert not missing, f"{where}: lost {missing}"
