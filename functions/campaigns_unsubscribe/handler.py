@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.api import build_resolver, read_body
-from ecrm.campaigns import pages, web
+from ecrm.campaigns import pages, unsubscribe_routes
 from ecrm.campaigns.compose import preference_center
 from ecrm.campaigns.preferences import PreferenceCenter
 from ecrm.observability import logger, metrics
@@ -23,7 +23,7 @@ def service() -> PreferenceCenter:
 
 
 def _token() -> str:
-    return web.token_of(app.current_event.get_query_string_value("token"))
+    return unsubscribe_routes.token_of(app.current_event.get_query_string_value("token"))
 
 
 def _path() -> str:
@@ -36,36 +36,43 @@ def _json() -> bool:
 
 @app.get("/unsubscribe", summary="Page behind the unsubscribe link: asks, changes nothing", tags=PUBLIC)
 def confirm_page() -> Response[str]:
-    return web.confirm_page(service(), _token(), _path())
+    return unsubscribe_routes.confirm_page(service(), _token(), _path())
 
 
 @app.post(
     "/unsubscribe",
     summary="RFC 8058 one-click unsubscribe from the token's topic",
     tags=PUBLIC,
-    openapi_extensions=web.ONE_CLICK_OPENAPI,
-    responses=web.RESPONSES,
+    openapi_extensions=unsubscribe_routes.ONE_CLICK_OPENAPI,
+    responses=unsubscribe_routes.RESPONSES,
 )
 def one_click() -> Response[str]:
-    answer, changed = web.one_click(service(), _token(), read_body(app.current_event.raw_event), _path(), _json())
+    answer, changed = unsubscribe_routes.one_click(
+        service(), _token(), read_body(app.current_event.raw_event), _path(), _json()
+    )
     metrics.add_metric(name="Unsubscribed", unit=MetricUnit.Count, value=int(changed))
     return answer
 
 
-@app.get("/preferences", summary="Per-topic preferences page (signed link)", tags=PUBLIC, responses=web.RESPONSES)
+@app.get(
+    "/preferences",
+    summary="Per-topic preferences page (signed link)",
+    tags=PUBLIC,
+    responses=unsubscribe_routes.RESPONSES,
+)
 def preferences_page() -> Response[str]:
-    return web.preferences_page(service(), _token(), _path(), _json())
+    return unsubscribe_routes.preferences_page(service(), _token(), _path(), _json())
 
 
 @app.post(
     "/preferences",
     summary="Save per-topic preferences (signed link)",
     tags=PUBLIC,
-    openapi_extensions=web.PREFERENCES_OPENAPI,
-    responses=web.RESPONSES,
+    openapi_extensions=unsubscribe_routes.PREFERENCES_OPENAPI,
+    responses=unsubscribe_routes.RESPONSES,
 )
 def save_preferences() -> Response[str]:
-    return web.save_preferences(service(), read_body(app.current_event.raw_event), _path(), _json())
+    return unsubscribe_routes.save_preferences(service(), read_body(app.current_event.raw_event), _path(), _json())
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import access
 from ecrm.api import build_resolver, current_caller
-from ecrm.cases import web
+from ecrm.cases import openapi
 from ecrm.cases.compose import Desk, desk_service
 from ecrm.cases.models import (
     AgentCaseRequest,
@@ -64,7 +64,7 @@ def queue(
     "/cases/agent",
     summary="Open a case on a requester's behalf",
     security=SECURED,
-    responses=web.created(Case, "the case opened"),
+    responses=openapi.created(Case, "the case opened"),
 )
 def open_for_requester(req: AgentCaseRequest) -> Response[str]:
     return _created(service().intake.open_for_agent(req, _signed_in()))
@@ -97,7 +97,7 @@ def comments(case_id: CaseId, limit: Limit = 50, cursor: Cursor = None) -> Comme
     "/cases/<case_id>/comments",
     summary="Public reply (mailed) or internal note",
     security=SECURED,
-    responses=web.created(Comment, "the comment added"),
+    responses=openapi.created(Comment, "the comment added"),
 )
 def comment(case_id: CaseId, req: CommentRequest) -> Response[str]:
     return _created(service().work.comment(case_id, req, _signed_in()))

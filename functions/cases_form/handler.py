@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import pages as links
 from ecrm import webforms
 from ecrm.api import build_resolver, header, read_body
-from ecrm.cases import pages, web
+from ecrm.cases import openapi, pages
 from ecrm.cases.compose import PublicCases, public_service
 from ecrm.cases.models import CaseRequest, CsatRequest
 from ecrm.observability import logger, metrics
@@ -31,8 +31,8 @@ def service() -> PublicCases:
     "/cases",
     summary="Open a support case from the public form",
     tags=["public"],
-    openapi_extensions=web.CASE_FORM_OPENAPI,
-    responses=web.CASE_FORM_RESPONSES,
+    openapi_extensions=openapi.CASE_FORM_OPENAPI,
+    responses=openapi.CASE_FORM_RESPONSES,
 )
 def open_case() -> Response[str]:
     body = read_body(app.current_event.raw_event)
@@ -53,8 +53,8 @@ def survey_page() -> Response[str]:
     "/cases/csat",
     summary="Rate the support received (1-5), once per case",
     tags=["public"],
-    openapi_extensions=web.CSAT_OPENAPI,
-    responses=web.CSAT_RESPONSES,
+    openapi_extensions=openapi.CSAT_OPENAPI,
+    responses=openapi.CSAT_RESPONSES,
 )
 def rate() -> Response[str]:
     body = read_body(app.current_event.raw_event)

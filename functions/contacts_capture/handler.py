@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import pages as links
 from ecrm import webforms
 from ecrm.api import build_resolver, header, read_body
-from ecrm.contacts import pages, web
+from ecrm.contacts import openapi, pages
 from ecrm.contacts.compose import capture_service
 from ecrm.contacts.models import CaptureRequest, CaptureResult, ConfirmRequest
 from ecrm.contacts.service import CaptureService, new_id
@@ -33,8 +33,8 @@ def service() -> CaptureService:
     "/contacts",
     summary="Capture a contact from a web form",
     tags=["public"],
-    openapi_extensions=web.CAPTURE_OPENAPI,
-    responses=web.CAPTURE_RESPONSES,
+    openapi_extensions=openapi.CAPTURE_OPENAPI,
+    responses=openapi.CAPTURE_RESPONSES,
 )
 def capture() -> Response[str]:
     body = read_body(app.current_event.raw_event)
@@ -61,7 +61,7 @@ def confirm_page() -> Response[str]:
     "/contacts/confirm",
     summary="Confirm marketing consent with the signed link's token",
     tags=["public"],
-    openapi_extensions=web.CONFIRM_OPENAPI,
+    openapi_extensions=openapi.CONFIRM_OPENAPI,
     responses={200: {"description": "confirmed"}},
 )
 def confirm() -> Response[str]:

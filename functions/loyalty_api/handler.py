@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.api import build_resolver, current_caller
 from ecrm.loyalty.compose import loyalty_api
 from ecrm.loyalty.models import AdjustmentRequest, EntryResult, LedgerPage, MemberView, RedemptionRequest
+from ecrm.loyalty.routes import ENTRY_RESPONSES, SECURED, IdempotencyKey, posted
 from ecrm.loyalty.service import LoyaltyApi
-from ecrm.loyalty.web import ENTRY_RESPONSES, SECURED, IdempotencyKey, posted
 from ecrm.observability import logger, metrics
 from ecrm.settings import LoyaltyApiSettings
 from ecrm.types import ContactId

@@ -6,8 +6,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.api import build_resolver, current_caller
 from ecrm.loyalty.compose import loyalty_programme
-from ecrm.loyalty.programmes import ProgrammeService, ProgrammeUpdate, StoredProgramme
-from ecrm.loyalty.web import SECURED
+from ecrm.loyalty.programme_versions import ProgrammeService, ProgrammeUpdate, StoredProgramme
+from ecrm.loyalty.routes import SECURED
 from ecrm.observability import logger, metrics
 from ecrm.settings import LoyaltyProgrammeSettings
 

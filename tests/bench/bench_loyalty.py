@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 from ecrm.loyalty.ledger import Delivery, expected_balance
-from ecrm.loyalty.programmes import DEFAULT
+from ecrm.loyalty.programme_versions import DEFAULT
 from ecrm.loyalty.shop import OrderPlaced, OrderRefunded
 from loyalty_accrual import handler
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ecrm.cases.store import SAFETY
+from ecrm.cases.writer import SAFETY
 from ecrm.names import Env, Resource
 from ecrm_infra import topology
 from ecrm_infra.topology import Access

@@ -14,7 +14,7 @@ from ecrm.clock import SYSTEM_CLOCK
 from ecrm.errors import Conflict
 from ecrm.loyalty.errors import InsufficientPoints
 from ecrm.loyalty.models import RedemptionRequest
-from ecrm.loyalty.programmes import DEFAULT
+from ecrm.loyalty.programme_versions import DEFAULT
 from ecrm_infra import topology
 from loyalty_accrual import handler as accrual
 from loyalty_api import handler as api

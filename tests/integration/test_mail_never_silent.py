@@ -244,7 +244,7 @@ def test_campaign_send_sanitises_stored_names_and_counts_undeliverable_addresses
 
 def test_a_loyalty_expiry_warning_to_an_address_no_header_can_hold_is_recorded_failed(stack):
     from ecrm.loyalty.ledger import expires_at, lot_for
-    from ecrm.loyalty.programmes import DEFAULT
+    from ecrm.loyalty.programme_versions import DEFAULT
 
     from tests.integration.test_loyalty_upkeep import customer, travel
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 from ecrm.cases.models import CasePatch, IntakeMessage
-from ecrm.cases.store import SAFETY
+from ecrm.cases.writer import SAFETY
 from ecrm.errors import Conflict
 
 from tests.unit.cases.test_sla import at

@@ -14,7 +14,7 @@ from ecrm.cases.mailer import CaseMailer
 from ecrm.cases.models import AgentCaseRequest, Case
 from ecrm.cases.policy import PolicyBook, SlaPolicy, Targets
 from ecrm.cases.service import CaseIntake, CaseQueries, CaseWork, CsatSurvey
-from ecrm.cases.store import CaseStore
+from ecrm.cases.writer import CaseStore
 from ecrm.clock import FixedClock
 from ecrm.signing import Signer
 

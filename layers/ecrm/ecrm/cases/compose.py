@@ -27,7 +27,7 @@ from ecrm.cases.recompute import PolicyAdmin, Recompute
 from ecrm.cases.requesters import ContactLookup, ContactRequesters
 from ecrm.cases.service import CaseIntake, CaseQueries, CaseWork, CsatSurvey
 from ecrm.cases.staff import Staff, StaffAdmin
-from ecrm.cases.store import CaseStore
+from ecrm.cases.writer import CaseStore
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.observability import metrics
 from ecrm.outbox import Outbox

@@ -14,7 +14,7 @@ from ecrm.cases.escalation import AlreadyApplied, Decision, Escalate, NotYetDue,
 from ecrm.cases.models import Case
 from ecrm.cases.ports import CaseRepository
 from ecrm.cases.sla import SlaTimerPayload
-from ecrm.cases.store import CaseStore
+from ecrm.cases.writer import CaseStore
 from ecrm.clock import Clock
 from ecrm.errors import AlreadyExists, Conflict
 

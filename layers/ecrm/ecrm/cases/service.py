@@ -32,8 +32,8 @@ from ecrm.cases.models import (
     SlaStep,
 )
 from ecrm.cases.ports import CaseRepository, PolicySource, RequesterDirectory
-from ecrm.cases.store import CaseStore
 from ecrm.cases.workflow import Ctx, NewCase
+from ecrm.cases.writer import CaseStore
 from ecrm.clock import Clock
 from ecrm.contacts.ports import TokenSigner
 from ecrm.errors import AlreadyExists, Conflict, InvalidInput, InvalidToken, NotFound

@@ -19,7 +19,7 @@ from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.ses import SesMailer
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.loyalty.members import ContactMembers
-from ecrm.loyalty.programmes import ProgrammeService
+from ecrm.loyalty.programme_versions import ProgrammeService
 from ecrm.loyalty.service import LoyaltyAccrual, LoyaltyApi, LoyaltyUpkeep
 from ecrm.outbox import Outbox
 from ecrm.settings import LoyaltyAccrualSettings, LoyaltyApiSettings, LoyaltyProgrammeSettings, LoyaltyUpkeepSettings

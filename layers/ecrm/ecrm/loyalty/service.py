@@ -30,7 +30,7 @@ from ecrm.loyalty.errors import MalformedEvent, first_field_error
 from ecrm.loyalty.expiry import ExpiryService
 from ecrm.loyalty.models import Outcome
 from ecrm.loyalty.ports import LedgerRepository, MemberDirectory, MemberErasure
-from ecrm.loyalty.programmes import ProgrammeService
+from ecrm.loyalty.programme_versions import ProgrammeService
 from ecrm.loyalty.queries import MemberQueries
 from ecrm.loyalty.redemption import RedemptionService
 from ecrm.loyalty.shop import OrderPlaced, parse_shop_event
