@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
-from ecrm.adapters.dynamo_loyalty import DynamoLedger
+from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger
 from ecrm.names import DetailType, Source
 from ecrm_local import lambdas, pollers, resources
 

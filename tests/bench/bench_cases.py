@@ -103,7 +103,7 @@ class Escalations:
 
     @contextmanager
     def watched(self) -> Iterator[None]:
-        from ecrm.adapters import dynamo_cases
+        from ecrm.cases.adapters import dynamo_cases
 
         repo_class: Any = dynamo_cases.DynamoCases
         original = repo_class.apply_escalation
@@ -127,8 +127,8 @@ def seed(env: dict[str, str], count: int, now: datetime) -> None:
     """`count` open low-priority cases, written as the adapter writes them, with their timer plans."""
     import boto3
     from ecrm.adapters import dynamo
-    from ecrm.adapters.dynamo_cases import _case_values
     from ecrm.cases import sla, workflow
+    from ecrm.cases.adapters.dynamo_cases import _case_values
     from ecrm.cases.policy import standard_book
     from ecrm.cases.workflow import Ctx, NewCase
     from ecrm_local import lambdas
@@ -243,8 +243,8 @@ def _drain_mail(deadline: float) -> None:
 
 def _first_step(case_id: str) -> datetime:
     import boto3
-    from ecrm.adapters.dynamo_cases import DynamoCases
     from ecrm.cases import sla
+    from ecrm.cases.adapters.dynamo_cases import DynamoCases
     from ecrm.cases.policy import standard_book
 
     repo = DynamoCases(boto3.client("dynamodb"), os.environ["CASES_TABLE_NAME"])

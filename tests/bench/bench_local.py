@@ -56,8 +56,8 @@ class Api:
 def seed(env: dict[str, str], n: int, tag: str) -> None:
     """`n` consented contacts with `tag`, written as capture writes them and announced on the bus."""
     import boto3
-    from ecrm.adapters.dynamo_contacts import DynamoContacts
     from ecrm.clock import SYSTEM_CLOCK
+    from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
     from ecrm.events import ContactCaptured
     from ecrm.names import Env
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from ecrm.adapters.dynamo_contacts import DynamoContacts
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.events import ContactCaptured
 from ecrm.names import Resource
 from ecrm_local import resources

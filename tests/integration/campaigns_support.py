@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from ecrm.adapters.dynamo_contacts import DynamoContacts
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.contacts.models import Contact
 from ecrm.events import ContactCaptured, ContactErased
 from ecrm.names import Env, Resource

@@ -11,7 +11,7 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from botocore.stub import Stubber
-from ecrm.adapters.ses_campaigns import SesCampaignMailer, send_rate_from_quota
+from ecrm.campaigns.adapters.ses_campaigns import SesCampaignMailer, send_rate_from_quota
 from ecrm.campaigns.compose import SES_SEND_CONFIG
 from ecrm.campaigns.errors import MailOutcomeUnknown, MailRejected, MailThrottled, SendingPaused
 from ecrm.campaigns.feedback import SesMail

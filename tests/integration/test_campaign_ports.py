@@ -13,10 +13,14 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from ecrm.adapters.dynamo_campaigns import DynamoCampaigns, DynamoRepository, DynamoRuns, DynamoStats
-from ecrm.adapters.dynamo_contacts import DynamoContacts
-from ecrm.adapters.dynamo_segments import DynamoPreferences, DynamoRecipients, DynamoSegmentIndex
-from ecrm.adapters.dynamo_sends import DynamoFeedbackLog, DynamoRateSlots, DynamoSendRecords, DynamoSuppressions
+from ecrm.campaigns.adapters.dynamo_campaigns import DynamoCampaigns, DynamoRepository, DynamoRuns, DynamoStats
+from ecrm.campaigns.adapters.dynamo_segments import DynamoPreferences, DynamoRecipients, DynamoSegmentIndex
+from ecrm.campaigns.adapters.dynamo_sends import (
+    DynamoFeedbackLog,
+    DynamoRateSlots,
+    DynamoSendRecords,
+    DynamoSuppressions,
+)
 from ecrm.campaigns.models import (
     Campaign,
     CampaignDraft,
@@ -29,6 +33,7 @@ from ecrm.campaigns.models import (
     address_key,
 )
 from ecrm.campaigns.segments import IndexQuery, KeyRange, Member, SegmentRules, index_keys, partition
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from ecrm.names import Env, Resource
 from ecrm_infra import topology

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from ecrm.adapters.dynamo_sends import DynamoSendRecords
+from ecrm.campaigns.adapters.dynamo_sends import DynamoSendRecords
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.names import Resource
 from ecrm_local import resources

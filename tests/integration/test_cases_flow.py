@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
-from ecrm.adapters.dynamo_cases import DynamoCases
 from ecrm.adapters.scheduler import SchedulerTimers
+from ecrm.cases.adapters.dynamo_cases import DynamoCases
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.names import Resource
 from ecrm_local import pollers

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from ecrm.adapters.dynamo_cases import DynamoCases
 from ecrm.cases import sla, workflow
+from ecrm.cases.adapters.dynamo_cases import DynamoCases
 from ecrm.cases.change import audit, finish
 from ecrm.cases.models import Case, EscalationRecord
 from ecrm.cases.policy import standard_book

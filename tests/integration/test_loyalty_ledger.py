@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from ecrm.adapters.dynamo_loyalty import DynamoLedger, DynamoProgrammes
 from ecrm.errors import Conflict, InvalidInput, Unavailable
+from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger, DynamoProgrammes
 from ecrm.loyalty.models import LedgerEntry
 from ecrm.loyalty.ports import (
     AlreadyApplied,

@@ -13,10 +13,10 @@ from contextlib import suppress
 from typing import Any
 
 import boto3
-from ecrm.adapters.dynamo_loyalty import DynamoLedger
 from ecrm.clock import FixedClock
 from ecrm.errors import NotFound, Unavailable
 from ecrm.loyalty.accrual import AccrualService
+from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger
 from ecrm.loyalty.effects import Effects
 from ecrm.loyalty.errors import InsufficientPoints
 from ecrm.loyalty.ledger import Delivery, expected_balance

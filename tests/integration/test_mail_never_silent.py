@@ -16,8 +16,8 @@ from typing import Any, cast
 
 import boto3
 import pytest
-from ecrm.adapters.dynamo_contacts import DynamoContacts
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.events import ContactCaptured
 from ecrm.names import Env, Resource
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from ecrm.adapters.case_metrics import CaseMetrics
+from ecrm.cases.adapters.case_metrics import CaseMetrics
 from ecrm.cases.events import CaseCommented, CaseRated, CaseSolved, CaseUpdated, SlaBreached
 
 AT = datetime(2026, 6, 1, 10, tzinfo=UTC)

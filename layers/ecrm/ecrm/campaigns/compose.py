@@ -14,14 +14,18 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
-from ecrm.adapters.dynamo_campaigns import DynamoCampaigns, DynamoRepository, DynamoRuns, DynamoStats
-from ecrm.adapters.dynamo_contacts import DynamoContacts
-from ecrm.adapters.dynamo_segments import DynamoPreferences, DynamoRecipients, DynamoSegmentIndex
-from ecrm.adapters.dynamo_sends import DynamoFeedbackLog, DynamoRateSlots, DynamoSendRecords, DynamoSuppressions
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.secrets import SecretSigner
-from ecrm.adapters.ses_campaigns import SesCampaignMailer, send_rate_from_quota
 from ecrm.adapters.sqs import SqsQueue
+from ecrm.campaigns.adapters.dynamo_campaigns import DynamoCampaigns, DynamoRepository, DynamoRuns, DynamoStats
+from ecrm.campaigns.adapters.dynamo_segments import DynamoPreferences, DynamoRecipients, DynamoSegmentIndex
+from ecrm.campaigns.adapters.dynamo_sends import (
+    DynamoFeedbackLog,
+    DynamoRateSlots,
+    DynamoSendRecords,
+    DynamoSuppressions,
+)
+from ecrm.campaigns.adapters.ses_campaigns import SesCampaignMailer, send_rate_from_quota
 from ecrm.campaigns.feedback import FeedbackService
 from ecrm.campaigns.membership import MembershipService
 from ecrm.campaigns.models import Segment, Template
@@ -34,6 +38,7 @@ from ecrm.campaigns.service import CampaignService, SegmentService, TemplateServ
 from ecrm.campaigns.triggers import TriggerService
 from ecrm.campaigns.unsubscribe import LinkBase
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.outbox import Outbox
 from ecrm.settings import (
     CampaignsApiSettings,

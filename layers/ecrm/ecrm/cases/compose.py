@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from ecrm.adapters.case_metrics import CaseMetrics
-from ecrm.adapters.dynamo_case_config import DynamoPolicies, DynamoStaff
-from ecrm.adapters.dynamo_cases import DynamoCases
-from ecrm.adapters.dynamo_contacts import DynamoContacts
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.secrets import SecretSigner
 from ecrm.adapters.ses import SesMailer
 from ecrm.adapters.sqs import SqsQueue
+from ecrm.cases.adapters.case_metrics import CaseMetrics
+from ecrm.cases.adapters.dynamo_case_config import DynamoPolicies, DynamoStaff
+from ecrm.cases.adapters.dynamo_cases import DynamoCases
 from ecrm.cases.erasure import CaseErasure
 from ecrm.cases.firing import SlaTimerService
 from ecrm.cases.mailer import CaseMailer
@@ -29,6 +28,7 @@ from ecrm.cases.service import CaseIntake, CaseQueries, CaseWork, CsatSurvey
 from ecrm.cases.staff import Staff, StaffAdmin
 from ecrm.cases.writer import CaseStore
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.observability import metrics
 from ecrm.outbox import Outbox
 from ecrm.settings import (

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from ecrm.adapters.dynamo_contacts import DynamoContacts
 from ecrm.adapters.secrets import SecretSigner
 from ecrm.adapters.ses import SesMailer
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.contacts.consent_mail import ConfirmationMailer
 from ecrm.contacts.service import CaptureService, ContactDirectory
 from ecrm.outbox import Outbox

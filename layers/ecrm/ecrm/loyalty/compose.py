@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from ecrm.adapters.dynamo_contacts import DynamoContacts
-from ecrm.adapters.dynamo_loyalty import DynamoLedger, DynamoProgrammes
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.ses import SesMailer
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
+from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger, DynamoProgrammes
 from ecrm.loyalty.members import ContactMembers
 from ecrm.loyalty.programme_versions import ProgrammeService
 from ecrm.loyalty.service import LoyaltyAccrual, LoyaltyApi, LoyaltyUpkeep

@@ -16,11 +16,11 @@ from botocore.exceptions import ClientError
 from ecrm import outbox
 from ecrm.adapters import dynamo
 from ecrm.adapters.dynamo import Item
-from ecrm.adapters.dynamo_contacts import PROFILE, contact_from_item, contact_pk
-from ecrm.adapters.dynamo_sends import DynamoSuppressions
+from ecrm.campaigns.adapters.dynamo_sends import DynamoSuppressions
 from ecrm.campaigns.models import Preferences, Suppression, address_key
 from ecrm.campaigns.ports import MemberPage, Membership, Recipient
 from ecrm.campaigns.segments import IndexQuery, Member, sort_key
+from ecrm.contacts.adapters.dynamo_contacts import PROFILE, contact_from_item, contact_pk
 from ecrm.contacts.models import Contact
 from ecrm.errors import Conflict, NotFound
 from ecrm.events import DomainEvent

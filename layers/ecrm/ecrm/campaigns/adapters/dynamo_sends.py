@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from ecrm import outbox
 from ecrm.adapters import dynamo
 from ecrm.adapters.dynamo import Item
-from ecrm.adapters.dynamo_campaigns import shard_of, stats_update
+from ecrm.campaigns.adapters.dynamo_campaigns import shard_of, stats_update
 from ecrm.campaigns.models import SendKey, SendRecord, Suppression, address_key
 from ecrm.campaigns.ports import Engagement
 from ecrm.campaigns.ratelimit import SlotTake

@@ -1,0 +1,1 @@
+"""The cases capability's adapters: boto3 behind its ports (imported by compose.py, never by the domain)."""
