@@ -8,9 +8,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.campaigns.compose import feedback
 from ecrm.campaigns.feedback import Effect, FeedbackService, Mark, Suppress
+from ecrm.campaigns.settings import FeedbackSettings
 from ecrm.consumer import consumer, json_object
 from ecrm.observability import logger, metrics
-from ecrm.settings import FeedbackSettings
 
 SUPPRESSION_METRICS = {"bounced": "MailHardBounce", "complained": "MailComplaint"}
 

@@ -7,9 +7,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.campaigns.compose import deadline, planner
 from ecrm.campaigns.runs import CampaignRuns, PlanCommand
+from ecrm.campaigns.settings import PlannerSettings
 from ecrm.consumer import consumer, model
 from ecrm.observability import logger, metrics
-from ecrm.settings import PlannerSettings
 
 
 @cache

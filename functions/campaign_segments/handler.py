@@ -7,9 +7,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.campaigns.compose import membership
 from ecrm.campaigns.membership import MembershipService
+from ecrm.campaigns.settings import MembershipSettings
 from ecrm.consumer import Envelope, consumer, envelope
 from ecrm.observability import logger, metrics
-from ecrm.settings import MembershipSettings
 
 
 @cache

@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.campaigns.compose import deadline, sender
 from ecrm.campaigns.models import SendBatch
 from ecrm.campaigns.sending import Outcome, Sender
+from ecrm.campaigns.settings import SenderSettings
 from ecrm.consumer import RetryLater, consumer, model
 from ecrm.observability import logger, metrics
-from ecrm.settings import SenderSettings
 
 METRICS: dict[Outcome, str] = {
     "sent": "MailSent",

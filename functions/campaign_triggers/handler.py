@@ -8,10 +8,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.campaigns.compose import triggers
+from ecrm.campaigns.settings import TriggerSettings
 from ecrm.campaigns.triggers import TriggerService
 from ecrm.consumer import Envelope, Unprocessable, consumer, envelope
 from ecrm.observability import logger, metrics
-from ecrm.settings import TriggerSettings
 
 
 @cache

@@ -7,8 +7,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.api import build_resolver
 from ecrm.campaigns import routes
 from ecrm.campaigns.compose import CampaignsApi, campaigns_api
+from ecrm.campaigns.settings import CampaignsApiSettings
 from ecrm.observability import logger, metrics
-from ecrm.settings import CampaignsApiSettings
 
 app = build_resolver()
 

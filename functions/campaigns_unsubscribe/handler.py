@@ -10,8 +10,8 @@ from ecrm.api import build_resolver, read_body
 from ecrm.campaigns import pages, unsubscribe_routes
 from ecrm.campaigns.compose import preference_center
 from ecrm.campaigns.preferences import PreferenceCenter
+from ecrm.campaigns.settings import UnsubscribeSettings
 from ecrm.observability import logger, metrics
-from ecrm.settings import UnsubscribeSettings
 
 app = build_resolver(validation=False)  # bodies arrive form-encoded: read_body + pydantic check them
 PUBLIC = ["public"]

@@ -11,10 +11,10 @@ from ecrm.api import build_resolver, current_caller
 from ecrm.cases.compose import Administration, admin_service
 from ecrm.cases.metrics import MetricsReport
 from ecrm.cases.recompute import PolicyBookUpdate, PolicyBookView
+from ecrm.cases.settings import CasesAdminSettings
 from ecrm.cases.staff import StaffConfig, StaffConfigUpdate
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.observability import logger, metrics
-from ecrm.settings import CasesAdminSettings
 
 app = build_resolver()
 SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]

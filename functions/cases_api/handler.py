@@ -24,8 +24,8 @@ from ecrm.cases.models import (
     Team,
 )
 from ecrm.cases.service import QueueName
+from ecrm.cases.settings import CasesApiSettings
 from ecrm.observability import logger, metrics
-from ecrm.settings import CasesApiSettings
 from ecrm.versioning import Transition
 
 app = build_resolver()

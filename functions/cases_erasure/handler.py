@@ -7,10 +7,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.cases.compose import erasure_service
 from ecrm.cases.erasure import CaseErasure
+from ecrm.cases.settings import CaseErasureSettings
 from ecrm.consumer import consumer, event
 from ecrm.events import ContactErased
 from ecrm.observability import logger, metrics
-from ecrm.settings import CaseErasureSettings
 
 
 @cache

@@ -11,8 +11,8 @@ from ecrm.api import build_resolver, header, read_body
 from ecrm.cases import openapi, pages
 from ecrm.cases.compose import PublicCases, public_service
 from ecrm.cases.models import CaseRequest, CsatRequest
+from ecrm.cases.settings import CasesFormSettings
 from ecrm.observability import logger, metrics
-from ecrm.settings import CasesFormSettings
 
 app = build_resolver(validation=False)  # bodies are decoded and validated by read_body + pydantic
 

@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.cases.compose import intake_service
 from ecrm.cases.models import IntakeMessage
 from ecrm.cases.service import CaseIntake
+from ecrm.cases.settings import CaseIntakeSettings
 from ecrm.consumer import consumer, model
 from ecrm.observability import logger, metrics
-from ecrm.settings import CaseIntakeSettings
 
 
 @cache

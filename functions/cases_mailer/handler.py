@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.cases.compose import mailer_service
 from ecrm.cases.events import CASE_EVENT_TYPES, CaseEvent
 from ecrm.cases.mailer import CaseMailer
+from ecrm.cases.settings import CaseMailerSettings
 from ecrm.consumer import consumer, event
 from ecrm.observability import logger, metrics
-from ecrm.settings import CaseMailerSettings
 
 
 @cache

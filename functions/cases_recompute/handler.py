@@ -7,9 +7,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.cases.compose import Replanning, recompute_service
 from ecrm.cases.recompute import RecomputeRequest
+from ecrm.cases.settings import CaseRecomputeSettings
 from ecrm.consumer import consumer, model
 from ecrm.observability import logger, metrics
-from ecrm.settings import CaseRecomputeSettings
 
 
 @cache

@@ -8,10 +8,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.cases.compose import timer_service
 from ecrm.cases.firing import SlaTimerService
+from ecrm.cases.settings import CaseTimerSettings
 from ecrm.cases.sla import TIMER_KIND
 from ecrm.consumer import Unprocessable, consumer, json_object
 from ecrm.observability import logger, metrics
-from ecrm.settings import CaseTimerSettings
 
 
 @cache

@@ -8,9 +8,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.consumer import consumer, event
 from ecrm.contacts.compose import confirmation_mailer
 from ecrm.contacts.consent_mail import ConfirmationMailer
+from ecrm.contacts.settings import ConsentMailerSettings
 from ecrm.events import EVENT_TYPES, ContactCaptured, ContactUpdated, DomainEvent
 from ecrm.observability import logger, metrics
-from ecrm.settings import ConsentMailerSettings
 
 
 @cache

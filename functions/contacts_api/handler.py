@@ -10,9 +10,9 @@ from ecrm.api import build_resolver
 from ecrm.contacts.compose import contact_directory
 from ecrm.contacts.models import Contact, ContactExport, ContactPage, ContactPatch
 from ecrm.contacts.service import ContactDirectory
+from ecrm.contacts.settings import ContactsApiSettings
 from ecrm.errors import InvalidInput
 from ecrm.observability import logger, metrics
-from ecrm.settings import ContactsApiSettings
 from ecrm.types import ContactId, Email, Tag
 
 app = build_resolver()

@@ -13,8 +13,8 @@ from ecrm.contacts import openapi, pages
 from ecrm.contacts.compose import capture_service
 from ecrm.contacts.models import CaptureRequest, CaptureResult, ConfirmRequest
 from ecrm.contacts.service import CaptureService, new_id
+from ecrm.contacts.settings import CaptureSettings
 from ecrm.observability import logger, metrics
-from ecrm.settings import CaptureSettings
 
 app = build_resolver(validation=False)  # bodies are decoded and validated by read_body + pydantic
 

@@ -14,8 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.consumer import consumer, json_object
 from ecrm.loyalty.compose import loyalty_accrual
 from ecrm.loyalty.service import LoyaltyAccrual
+from ecrm.loyalty.settings import LoyaltyAccrualSettings
 from ecrm.observability import logger, metrics
-from ecrm.settings import LoyaltyAccrualSettings
 
 
 @cache

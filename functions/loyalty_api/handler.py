@@ -11,8 +11,8 @@ from ecrm.loyalty.compose import loyalty_api
 from ecrm.loyalty.models import AdjustmentRequest, EntryResult, LedgerPage, MemberView, RedemptionRequest
 from ecrm.loyalty.routes import ENTRY_RESPONSES, SECURED, IdempotencyKey, posted
 from ecrm.loyalty.service import LoyaltyApi
+from ecrm.loyalty.settings import LoyaltyApiSettings
 from ecrm.observability import logger, metrics
-from ecrm.settings import LoyaltyApiSettings
 from ecrm.types import ContactId
 
 app = build_resolver()

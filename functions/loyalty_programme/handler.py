@@ -8,8 +8,8 @@ from ecrm.api import build_resolver, current_caller
 from ecrm.loyalty.compose import loyalty_programme
 from ecrm.loyalty.programme_versions import ProgrammeService, ProgrammeUpdate, StoredProgramme
 from ecrm.loyalty.routes import SECURED
+from ecrm.loyalty.settings import LoyaltyProgrammeSettings
 from ecrm.observability import logger, metrics
-from ecrm.settings import LoyaltyProgrammeSettings
 
 app = build_resolver()
 

@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.consumer import consumer, json_object
 from ecrm.loyalty.compose import loyalty_upkeep
 from ecrm.loyalty.service import LoyaltyUpkeep
+from ecrm.loyalty.settings import LoyaltyUpkeepSettings
 from ecrm.observability import logger, metrics
-from ecrm.settings import LoyaltyUpkeepSettings
 
 
 @cache

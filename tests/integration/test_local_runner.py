@@ -12,8 +12,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from ecrm import settings
 from ecrm.clock import FixedClock
+from ecrm.contacts import settings
 from ecrm.names import Resource
 from ecrm_infra import topology
 from ecrm_infra.topology.contacts import CONTACTS

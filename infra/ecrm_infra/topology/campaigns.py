@@ -3,7 +3,8 @@ mail, the segment index, and SES feedback from the default bus."""
 
 from __future__ import annotations
 
-from ecrm import access, settings
+from ecrm import access
+from ecrm.campaigns import settings
 from ecrm.campaigns.feedback import DETAIL_TYPES as SES_DETAIL_TYPES
 from ecrm.campaigns.feedback import SOURCE as SES_SOURCE
 from ecrm.campaigns.models import TIER_CHANGED

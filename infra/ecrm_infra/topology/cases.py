@@ -3,7 +3,8 @@ SLA timers, replanning after policy edits, case mail, and redaction on a request
 
 from __future__ import annotations
 
-from ecrm import access, settings
+from ecrm import access
+from ecrm.cases import settings
 from ecrm.names import DetailType, Env, Resource, Source
 
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT

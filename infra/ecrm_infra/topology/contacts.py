@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ecrm import access, settings
+from ecrm import access
+from ecrm.contacts import settings
 from ecrm.names import DetailType, Env, Resource, Source
 
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT

@@ -121,7 +121,7 @@ class StreamTrigger:
 class Function:
     name: str  # folder under functions/, and the handler package Lambda imports
     description: str
-    settings: type[settings._FromEnv]
+    settings: type[settings.FromEnv]
     env: dict[str, str]  # env var -> resource name (or "<name>.arn"), or a "context:<key>" value
     grants: dict[str, Access]  # resource name -> access
     routes: tuple[Route, ...] = ()

@@ -1,7 +1,8 @@
 """Resource names and environment-variable names: the one plain module both CDK and runtime read.
 
 No CDK and no boto3 here. The topology (infra/ecrm_infra/topology/) wires these names to
-resources; each function's settings model (ecrm.settings) reads them back from its environment.
+resources; each function's settings model (`ecrm.<capability>.settings`) reads them back from its
+environment.
 """
 
 from typing import Final

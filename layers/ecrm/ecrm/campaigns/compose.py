@@ -35,12 +35,7 @@ from ecrm.campaigns.ratelimit import RateLimiter
 from ecrm.campaigns.runs import CampaignRuns, RunControl
 from ecrm.campaigns.sending import Sender
 from ecrm.campaigns.service import CampaignService, SegmentService, TemplateService
-from ecrm.campaigns.triggers import TriggerService
-from ecrm.campaigns.unsubscribe import LinkBase
-from ecrm.clock import SYSTEM_CLOCK
-from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
-from ecrm.outbox import Outbox
-from ecrm.settings import (
+from ecrm.campaigns.settings import (
     CampaignsApiSettings,
     CampaignTimers,
     FeedbackSettings,
@@ -51,6 +46,11 @@ from ecrm.settings import (
     UnsubscribeLinks,
     UnsubscribeSettings,
 )
+from ecrm.campaigns.triggers import TriggerService
+from ecrm.campaigns.unsubscribe import LinkBase
+from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
+from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from boto3.session import Session

@@ -25,13 +25,7 @@ from ecrm.cases.mailer import CaseMailer
 from ecrm.cases.recompute import PolicyAdmin, Recompute
 from ecrm.cases.requesters import ContactLookup, ContactRequesters
 from ecrm.cases.service import CaseIntake, CaseQueries, CaseWork, CsatSurvey
-from ecrm.cases.staff import Staff, StaffAdmin
-from ecrm.cases.writer import CaseStore
-from ecrm.clock import SYSTEM_CLOCK
-from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
-from ecrm.observability import metrics
-from ecrm.outbox import Outbox
-from ecrm.settings import (
+from ecrm.cases.settings import (
     CaseErasureSettings,
     CaseIntakeSettings,
     CaseMailerSettings,
@@ -42,6 +36,12 @@ from ecrm.settings import (
     CaseTimerSettings,
     CaseWriterSettings,
 )
+from ecrm.cases.staff import Staff, StaffAdmin
+from ecrm.cases.writer import CaseStore
+from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
+from ecrm.observability import metrics
+from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from boto3.session import Session

@@ -17,8 +17,8 @@ from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.contacts.consent_mail import ConfirmationMailer
 from ecrm.contacts.service import CaptureService, ContactDirectory
+from ecrm.contacts.settings import CaptureSettings, ConsentMailerSettings, ContactsApiSettings
 from ecrm.outbox import Outbox
-from ecrm.settings import CaptureSettings, ConsentMailerSettings, ContactsApiSettings
 
 if TYPE_CHECKING:
     from boto3.session import Session

@@ -21,8 +21,13 @@ from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger, DynamoProgrammes
 from ecrm.loyalty.members import ContactMembers
 from ecrm.loyalty.programme_versions import ProgrammeService
 from ecrm.loyalty.service import LoyaltyAccrual, LoyaltyApi, LoyaltyUpkeep
+from ecrm.loyalty.settings import (
+    LoyaltyAccrualSettings,
+    LoyaltyApiSettings,
+    LoyaltyProgrammeSettings,
+    LoyaltyUpkeepSettings,
+)
 from ecrm.outbox import Outbox
-from ecrm.settings import LoyaltyAccrualSettings, LoyaltyApiSettings, LoyaltyProgrammeSettings, LoyaltyUpkeepSettings
 
 if TYPE_CHECKING:
     from boto3.session import Session
