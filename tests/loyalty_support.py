@@ -13,7 +13,8 @@ import boto3
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger
-from ecrm.names import DetailType, Source
+from ecrm.loyalty.names import DetailType
+from ecrm.names import Source
 from ecrm_local import lambdas, pollers, resources
 
 MEMBER = "a" * 32

@@ -228,7 +228,7 @@ class Local:
 def _drain_mail(deadline: float) -> None:
     """Wait until the case mailer has taken every notice off its queue (or the deadline passed)."""
     import boto3
-    from ecrm.names import Resource
+    from ecrm.cases.names import Resource
     from ecrm_local import resources
 
     sqs = boto3.client("sqs")

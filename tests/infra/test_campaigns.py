@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ecrm.campaigns.feedback import DETAIL_TYPES, SOURCE
+from ecrm.campaigns.names import Resource
 from ecrm.campaigns.sending import SenderConfig
-from ecrm.names import Resource
 from ecrm_infra import topology
 from ecrm_infra.topology.campaigns import CAMPAIGNS, SENDER_CONCURRENCY
 

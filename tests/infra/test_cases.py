@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ecrm.cases.names import Env, Resource
 from ecrm.cases.writer import SAFETY
-from ecrm.names import Env, Resource
 from ecrm_infra import topology
 from ecrm_infra.topology import Access
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecrm.names import DetailType, Env, Resource, Source
+from ecrm.loyalty.names import DetailType, Env, Resource
+from ecrm.names import Source
 from ecrm_infra import topology
 
 from tests.infra.synth import Synth, ref_id

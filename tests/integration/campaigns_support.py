@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+from ecrm.campaigns.names import Env, Resource
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.contacts.models import Contact
 from ecrm.events import ContactCaptured, ContactErased
-from ecrm.names import Env, Resource
 from ecrm_infra import topology
 from ecrm_local import lambdas, outbox, pollers, resources, schedules, ses_events
 

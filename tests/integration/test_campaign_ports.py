@@ -32,10 +32,10 @@ from ecrm.campaigns.models import (
     Template,
     address_key,
 )
+from ecrm.campaigns.names import Env, Resource
 from ecrm.campaigns.segments import IndexQuery, KeyRange, Member, SegmentRules, index_keys, partition
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.errors import AlreadyExists, Conflict, InvalidInput, NotFound
-from ecrm.names import Env, Resource
 from ecrm_infra import topology
 from ecrm_local import resources
 from moto import mock_aws

@@ -11,8 +11,8 @@ from typing import Any
 
 import boto3
 from ecrm.campaigns.adapters.dynamo_sends import DynamoSendRecords
+from ecrm.campaigns.names import Resource
 from ecrm.clock import SYSTEM_CLOCK
-from ecrm.names import Resource
 from ecrm_local import resources
 
 from tests.integration.campaigns_support import SEND_QUEUE, Campaigns

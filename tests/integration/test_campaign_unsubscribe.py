@@ -7,7 +7,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from ecrm.names import Env
+from ecrm.campaigns.names import Env
 
 from tests.integration.campaigns_support import Campaigns
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ecrm.names import Env
+from ecrm.campaigns.names import Env
 from ecrm_infra import topology
 from ecrm_infra.topology.campaigns import CAMPAIGNS
 

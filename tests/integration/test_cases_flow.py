@@ -15,8 +15,8 @@ import boto3
 import pytest
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.cases.adapters.dynamo_cases import DynamoCases
+from ecrm.cases.names import Resource
 from ecrm.clock import SYSTEM_CLOCK
-from ecrm.names import Resource
 from ecrm_local import pollers
 
 from tests.support import LambdaContext, Stack

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from ecrm.names import DetailType, Resource, Source
+from ecrm.loyalty.names import DetailType, Resource
+from ecrm.names import Source
 from loyalty_accrual import handler
 
 from tests.loyalty_support import (

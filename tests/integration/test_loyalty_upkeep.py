@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.loyalty.ledger import expires_at, lot_for
+from ecrm.loyalty.names import DetailType, Resource
 from ecrm.loyalty.programme_versions import DEFAULT
-from ecrm.names import DetailType, Resource
 from ecrm_local import schedules
 from loyalty_upkeep import handler as upkeep
 

@@ -16,10 +16,13 @@ from typing import Any, cast
 
 import boto3
 import pytest
+from ecrm.campaigns import names as campaign_names
+from ecrm.cases.names import Resource as CaseResource
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
+from ecrm.contacts.names import Resource as ContactResource
 from ecrm.events import ContactCaptured
-from ecrm.names import Env, Resource
+from ecrm.names import Env
 
 from tests.integration.campaigns_support import Campaigns
 from tests.support import Stack
@@ -150,7 +153,7 @@ def test_consent_mail_to_an_address_no_header_can_hold_is_recorded_failed_not_lo
         ids[ch] = created.json["id"]
         rewrite(stack, "CONTACTS_TABLE_NAME", f"CONTACT#{ids[ch]}", "PROFILE", "contact", email=f"c{n}{ch}@example.com")
     clean = stack.call("POST", "/contacts", {"email": "clean@example.com", "marketing_consent": True}).json["id"]
-    delivered_cleanly(stack.deliver(Resource.CONSENT_MAIL_QUEUE))
+    delivered_cleanly(stack.deliver(ContactResource.CONSENT_MAIL_QUEUE))
     claims = {i["pk"].removeprefix("CONTACT#"): i for i in mail_claims(stack, "CONTACTS_TABLE_NAME")}
     assert_settled(list(claims.values()))
     for ch, contact_id in ids.items():
@@ -158,7 +161,7 @@ def test_consent_mail_to_an_address_no_header_can_hold_is_recorded_failed_not_lo
         assert "address" in claims[contact_id]["reason"]
     assert claims[clean]["status"] == "sent"
     assert [m["To"] for m in sent()] == ["clean@example.com"]
-    delivered = stack.deliver(Resource.CONSENT_MAIL_QUEUE)
+    delivered = stack.deliver(ContactResource.CONSENT_MAIL_QUEUE)
     assert delivered == []  # nothing left to retry: the failures are settled, not looping
 
 
@@ -170,11 +173,11 @@ def _open_case(stack: Stack, n: int, ch: str) -> str:
 
 def test_case_mail_with_a_stored_subject_holding_any_of_them_goes_out_with_a_safe_subject(stack):
     cases = {ch: _open_case(stack, n, ch) for n, ch in enumerate(UNSAFE)}
-    delivered_cleanly(stack.deliver(Resource.CASE_MAIL_QUEUE))  # acknowledgements
+    delivered_cleanly(stack.deliver(CaseResource.CASE_MAIL_QUEUE))  # acknowledgements
     for cid in cases.values():
         reply = {"body": "We are on it.", "visibility": "public"}
         assert stack.call("POST", f"/cases/{cid}/comments", reply, roles="agent").status == 201
-    delivered_cleanly(stack.deliver(Resource.CASE_MAIL_QUEUE))  # public replies
+    delivered_cleanly(stack.deliver(CaseResource.CASE_MAIL_QUEUE))  # public replies
     warnings = [
         min(s["at"] for s in stack.call("GET", f"/cases/{cid}", roles="agent").json["sla_steps"])
         for cid in cases.values()
@@ -183,7 +186,7 @@ def test_case_mail_with_a_stored_subject_holding_any_of_them_goes_out_with_a_saf
     stack.pump()  # SLA warnings (escalation notices), each through the mail queue
     for cid in cases.values():
         assert stack.call("POST", f"/cases/{cid}/solve", {}, roles="agent").status == 200
-    delivered_cleanly(stack.deliver(Resource.CASE_MAIL_QUEUE))  # surveys
+    delivered_cleanly(stack.deliver(CaseResource.CASE_MAIL_QUEUE))  # surveys
     by_case: dict[str, list[str]] = {}
     for mail in sent():
         assert all(safe_header(str(mail[h])) for h in ("To", "Subject", "X-Case-Reference")), mail["Subject"]
@@ -208,13 +211,13 @@ def test_case_mail_to_a_stored_address_no_header_can_hold_is_recorded_failed(sta
         rewrite(
             stack, "CONTACTS_TABLE_NAME", f"CONTACT#{requester}", "PROFILE", "contact", email=f"r{n}{ch}@example.com"
         )
-    delivered_cleanly(stack.deliver(Resource.CASE_MAIL_QUEUE))
+    delivered_cleanly(stack.deliver(CaseResource.CASE_MAIL_QUEUE))
     claims = {c["pk"].removeprefix("CASE#"): c for c in mail_claims(stack, "CASES_TABLE_NAME")}
     assert_settled(list(claims.values()))
     for ch, cid in cases.items():
         assert (claims[cid]["sk"], claims[cid]["status"]) == ("MAIL#ack", "failed"), name(ch)
     assert sent() == []
-    assert stack.deliver(Resource.CASE_MAIL_QUEUE) == []  # settled: nothing comes back
+    assert stack.deliver(CaseResource.CASE_MAIL_QUEUE) == []  # settled: nothing comes back
 
 
 def test_campaign_send_sanitises_stored_names_and_counts_undeliverable_addresses_as_failed(campaigns: Campaigns):
@@ -239,7 +242,7 @@ def test_campaign_send_sanitises_stored_names_and_counts_undeliverable_addresses
     stats = campaigns.stats(cid)
     assert (stats["targeted"], stats["sent"], stats["failed"]) == (len(named) + 3, len(named), 3)
     assert all(r["batchItemFailures"] == [] for fn, r in campaigns.invocations if fn == "campaign_sender")
-    assert campaigns.queued(Resource.CAMPAIGN_SEND_QUEUE) == []
+    assert campaigns.queued(campaign_names.Resource.CAMPAIGN_SEND_QUEUE) == []
 
 
 def test_a_loyalty_expiry_warning_to_an_address_no_header_can_hold_is_recorded_failed(stack):
@@ -270,7 +273,7 @@ def test_a_template_stored_with_any_of_them_in_its_subject_still_reads_and_sends
     campaigns.pump()
     segment = campaigns.segment([{"kind": "tag", "any_of": ["vip"]}])
     template = campaigns.template()
-    table = boto3.resource("dynamodb").Table(campaigns.stack.env[Env.CAMPAIGNS_TABLE])
+    table = boto3.resource("dynamodb").Table(campaigns.stack.env[campaign_names.Env.CAMPAIGNS_TABLE])
     (row,) = [i for i in campaigns.items() if str(i["pk"]).endswith(template) and i["sk"] == "TEMPLATE"]
     doc = json.loads(row["doc"])
     # What the template rule let through before HeaderText (it refused C0 controls, CR, LF and DEL).

@@ -22,8 +22,9 @@ from typing import Any
 
 import boto3
 import pytest
+from ecrm.cases.names import Resource
 from ecrm.clock import SYSTEM_CLOCK
-from ecrm.names import DetailType, Resource
+from ecrm.loyalty import names as loyalty
 from ecrm_local import pollers, schedules
 
 from tests.integration.test_contacts_api import confirm_token, sent_mail
@@ -242,7 +243,7 @@ def _check_intake(stack: Stack, ctx: dict[str, Any]) -> None:
 
 def _order(stack: Stack) -> tuple[str, dict[str, Any]]:
     member = uuid.uuid4().hex
-    publish((DetailType.ORDER_PLACED, order(f"O-{member[:8]}", 10_000, contact_id=member)))
+    publish((loyalty.DetailType.ORDER_PLACED, order(f"O-{member[:8]}", 10_000, contact_id=member)))
     return member, {"member": member}
 
 
@@ -282,7 +283,7 @@ CONSUMERS = (
     ),
     Consumer(
         "loyalty accrual (queue)",
-        Resource.LOYALTY_ACCRUAL_QUEUE,
+        loyalty.Resource.LOYALTY_ACCRUAL_QUEUE,
         "loyalty_accrual",
         _order,
         ("PointsEarned.v1",),

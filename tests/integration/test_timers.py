@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from ecrm.adapters.scheduler import SchedulerTimers
+from ecrm.cases.names import Resource
 from ecrm.clock import FixedClock
-from ecrm.names import Resource
 from ecrm.timers import Recurrence, Timer, timer_name
 from ecrm_local import resources, schedules
 

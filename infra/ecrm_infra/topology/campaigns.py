@@ -8,7 +8,8 @@ from ecrm.campaigns import settings
 from ecrm.campaigns.feedback import DETAIL_TYPES as SES_DETAIL_TYPES
 from ecrm.campaigns.feedback import SOURCE as SES_SOURCE
 from ecrm.campaigns.models import TIER_CHANGED
-from ecrm.names import DetailType, Env, Resource, Source
+from ecrm.campaigns.names import DetailType, Env, Resource
+from ecrm.names import Source
 
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (

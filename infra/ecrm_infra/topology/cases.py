@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ecrm import access
 from ecrm.cases import settings
-from ecrm.names import DetailType, Env, Resource, Source
+from ecrm.cases.names import DetailType, Env, Resource
+from ecrm.names import Source
 
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ecrm import access
 from ecrm.contacts import settings
-from ecrm.names import DetailType, Env, Resource, Source
+from ecrm.contacts.names import Env, Resource
+from ecrm.names import DetailType, Source
 
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from ecrm.cases.models import IntakeMessage
+from ecrm.cases.names import Resource
 from ecrm.cases.recompute import RecomputeRequest
 from ecrm.cases.sla import SlaTimerPayload
-from ecrm.names import Resource
 from ecrm_infra import topology
 from pydantic import BaseModel
 

@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 
 from ecrm.loyalty.events import LOYALTY_EVENT_TYPES, events_for
 from ecrm.loyalty.models import LedgerEntry, TierChange
+from ecrm.loyalty.names import DetailType
 from ecrm.loyalty.state import MemberState, OrderRecord
-from ecrm.names import DetailType, Source
+from ecrm.names import Source
 
 from tests.unit.loyalty.world import MEMBER, World, order, refund
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from ecrm.campaigns.names import DetailType
 from ecrm.events import DomainEvent
-from ecrm.names import DetailType, Source
+from ecrm.names import Source
 
 
 class CampaignEvent(DomainEvent):

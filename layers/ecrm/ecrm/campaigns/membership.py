@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from ecrm.campaigns.models import TIER_CHANGED
+from ecrm.campaigns.names import DetailType
 from ecrm.campaigns.ports import ContactReader, MembershipStore
 from ecrm.campaigns.segments import Member, index_keys, member_from_contact
 from ecrm.errors import Conflict, NotFound
-from ecrm.names import DetailType
 
 _ATTEMPTS = 3
 _CONTACT_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import ClassVar
 
 from ecrm.cases.models import Channel, Milestone, Priority, Status, Visibility
+from ecrm.cases.names import DetailType
 from ecrm.events import DomainEvent
-from ecrm.names import DetailType, Source
+from ecrm.names import Source
 
 
 class CaseEvent(DomainEvent):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ecrm.names import Env
+from ecrm.cases.names import Env
 from ecrm.settings import FromEnv
 
 

@@ -11,8 +11,9 @@ from typing import ClassVar, Literal
 
 from ecrm.events import DomainEvent
 from ecrm.loyalty.models import EntryKind, LedgerEntry, TierChange
+from ecrm.loyalty.names import DetailType
 from ecrm.loyalty.shop import SHOP_EVENT_TYPES
-from ecrm.names import DetailType, Source
+from ecrm.names import Source
 
 
 class LoyaltyEvent(DomainEvent):

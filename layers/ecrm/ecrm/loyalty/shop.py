@@ -24,7 +24,8 @@ from pydantic import (
 
 from ecrm.loyalty.errors import MalformedEvent, first_field_error
 from ecrm.loyalty.money import Currency, MinorUnits, Money
-from ecrm.names import DetailType, Source
+from ecrm.loyalty.names import DetailType
+from ecrm.names import Source
 from ecrm.types import ContactId, Email
 
 # Order and refund ids become parts of DynamoDB keys and timer names: a safe alphabet, bounded.
