@@ -179,8 +179,8 @@ def test_reopen_only_from_solved_and_unknown_cases_are_not_found(world):
 def test_after_a_policy_edit_recompute_sets_a_new_plan_and_old_timers_go_stale(world):
     case = world.open()  # first response due 10:00 under the old policy
     old = next(t.payload for t in world.timers.for_case(case.id) if t.payload["step"] == 1)
-    edited = world.store.book.policies[0].model_copy(update={"targets": {"normal": targets(2, 8)}})
-    world.books.book = PolicyBook(policies=(edited, *world.store.book.policies[1:]))
+    edited = world.writer.book.policies[0].model_copy(update={"targets": {"normal": targets(2, 8)}})
+    world.books.book = PolicyBook(policies=(edited, *world.writer.book.policies[1:]))
     renewed = world.work.recompute(case.id)
     assert renewed.next_deadline == at(1, 11) and renewed.sla.generation != case.sla.generation
     assert {t.payload["generation"] for t in world.timers.for_case(case.id)} == {renewed.sla.generation}

@@ -14,7 +14,7 @@ from ecrm.cases.mailer import CaseMailer
 from ecrm.cases.models import AgentCaseRequest, Case
 from ecrm.cases.policy import PolicyBook, SlaPolicy, Targets
 from ecrm.cases.service import CaseIntake, CaseQueries, CaseWork, CsatSurvey
-from ecrm.cases.writer import CaseStore
+from ecrm.cases.writer import CaseWriter
 from ecrm.clock import FixedClock
 from ecrm.signing import Signer
 
@@ -92,12 +92,12 @@ class World:
         ids = counter_ids(10_000 if twin_of else 1)
         generations = itertools.count(10_000 if twin_of else 1)
         self.books: Books = twin_of.books if twin_of else Books(book)
-        self.store = CaseStore(self.repo, self.timers, self.books, lambda: f"{next(generations):08x}")
-        self.intake = CaseIntake(self.store, self.repo, self.requesters, self.clock, ids)
-        self.work = CaseWork(self.store, self.repo, self.clock, ids, backoff=lambda attempt: None)
-        self.survey = CsatSurvey(self.store, self.repo, self.signer, self.clock)
+        self.writer = CaseWriter(self.repo, self.timers, self.books, lambda: f"{next(generations):08x}")
+        self.intake = CaseIntake(self.writer, self.repo, self.requesters, self.clock, ids)
+        self.work = CaseWork(self.writer, self.repo, self.clock, ids, backoff=lambda attempt: None)
+        self.survey = CsatSurvey(self.writer, self.repo, self.signer, self.clock)
         self.queries = CaseQueries(self.repo, self.books)
-        self.firing = SlaTimerService(self.store, self.repo, self.clock)
+        self.firing = SlaTimerService(self.writer, self.repo, self.clock)
         self.mailer = CaseMailer(
             self.repo,
             self.requesters,

@@ -37,7 +37,7 @@ from ecrm.cases.settings import (
     CaseWriterSettings,
 )
 from ecrm.cases.staff import Staff, StaffAdmin
-from ecrm.cases.writer import CaseStore
+from ecrm.cases.writer import CaseWriter
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.observability import metrics
@@ -52,11 +52,11 @@ RECOMPUTE_MARGIN_SECONDS = 30
 
 
 @dataclass(frozen=True)
-class Writer:
-    """What every function that changes cases shares: the table, the store (timers, outbox, book)."""
+class Writing:
+    """What every function that changes cases shares: the table, the writer (timers, outbox, book)."""
 
     repo: DynamoCases
-    store: CaseStore
+    writer: CaseWriter
     policies: DynamoPolicies
 
 
@@ -68,7 +68,7 @@ def _signer(session: Session, secret_id: str) -> SecretSigner:
     return SecretSigner(fetch)
 
 
-def _writer(session: Session, settings: CaseWriterSettings, cache_seconds: int | None = None) -> Writer:
+def _writing(session: Session, settings: CaseWriterSettings, cache_seconds: int | None = None) -> Writing:
     db = session.client("dynamodb")
     repo = DynamoCases(db, settings.cases_table, Outbox(settings.outbox_table))
     timers = SchedulerTimers(
@@ -82,7 +82,7 @@ def _writer(session: Session, settings: CaseWriterSettings, cache_seconds: int |
     )
     ttl = settings.policy_cache_seconds if cache_seconds is None else cache_seconds
     policies = DynamoPolicies(db, settings.cases_table, ttl)
-    return Writer(repo, CaseStore(repo, timers, policies, committed=CaseMetrics(metrics).record), policies)
+    return Writing(repo, CaseWriter(repo, timers, policies, committed=CaseMetrics(metrics).record), policies)
 
 
 def _requesters(session: Session, settings: CaseIntakeSettings) -> ContactRequesters:
@@ -92,8 +92,8 @@ def _requesters(session: Session, settings: CaseIntakeSettings) -> ContactReques
 
 def intake_service(settings: CaseIntakeSettings) -> CaseIntake:
     session = boto3.session.Session()
-    writer = _writer(session, settings)
-    return CaseIntake(writer.store, writer.repo, _requesters(session, settings), SYSTEM_CLOCK)
+    writing = _writing(session, settings)
+    return CaseIntake(writing.writer, writing.repo, _requesters(session, settings), SYSTEM_CLOCK)
 
 
 @dataclass(frozen=True)
@@ -106,10 +106,10 @@ class PublicCases:
 
 def public_service(settings: CasesFormSettings) -> PublicCases:
     session = boto3.session.Session()
-    writer = _writer(session, settings)
+    writing = _writing(session, settings)
     return PublicCases(
-        intake=CaseIntake(writer.store, writer.repo, _requesters(session, settings), SYSTEM_CLOCK),
-        survey=CsatSurvey(writer.store, writer.repo, _signer(session, settings.signing_secret_id), SYSTEM_CLOCK),
+        intake=CaseIntake(writing.writer, writing.repo, _requesters(session, settings), SYSTEM_CLOCK),
+        survey=CsatSurvey(writing.writer, writing.repo, _signer(session, settings.signing_secret_id), SYSTEM_CLOCK),
     )
 
 
@@ -125,11 +125,11 @@ class Desk:
 
 def desk_service(settings: CasesApiSettings) -> Desk:
     session = boto3.session.Session()
-    writer = _writer(session, settings)
+    writing = _writing(session, settings)
     return Desk(
-        intake=CaseIntake(writer.store, writer.repo, _requesters(session, settings), SYSTEM_CLOCK),
-        work=CaseWork(writer.store, writer.repo, SYSTEM_CLOCK),
-        queries=CaseQueries(writer.repo, writer.policies),
+        intake=CaseIntake(writing.writer, writing.repo, _requesters(session, settings), SYSTEM_CLOCK),
+        work=CaseWork(writing.writer, writing.repo, SYSTEM_CLOCK),
+        queries=CaseQueries(writing.repo, writing.policies),
         staff=StaffAdmin(DynamoStaff(session.client("dynamodb"), settings.cases_table), SYSTEM_CLOCK),
     )
 
@@ -163,8 +163,8 @@ def admin_service(settings: CasesAdminSettings) -> Administration:
 
 def timer_service(settings: CaseTimerSettings) -> SlaTimerService:
     session = boto3.session.Session()
-    writer = _writer(session, settings)
-    return SlaTimerService(writer.store, writer.repo, SYSTEM_CLOCK)
+    writing = _writing(session, settings)
+    return SlaTimerService(writing.writer, writing.repo, SYSTEM_CLOCK)
 
 
 @dataclass(frozen=True)
@@ -175,9 +175,9 @@ class Replanning:
 
 def recompute_service(settings: CaseRecomputeSettings) -> Replanning:
     session = boto3.session.Session()
-    writer = _writer(session, settings, cache_seconds=0)  # always the book just saved
+    writing = _writing(session, settings, cache_seconds=0)  # always the book just saved
     return Replanning(
-        recompute=Recompute(writer.repo, CaseWork(writer.store, writer.repo, SYSTEM_CLOCK)),
+        recompute=Recompute(writing.repo, CaseWork(writing.writer, writing.repo, SYSTEM_CLOCK)),
         queue=SqsQueue(session.client("sqs"), settings.recompute_queue_url),
     )
 

@@ -14,7 +14,7 @@ from ecrm.cases.escalation import AlreadyApplied, Decision, Escalate, NotYetDue,
 from ecrm.cases.models import Case
 from ecrm.cases.ports import CaseRepository
 from ecrm.cases.sla import SlaTimerPayload
-from ecrm.cases.writer import CaseStore
+from ecrm.cases.writer import CaseWriter
 from ecrm.clock import Clock
 from ecrm.errors import AlreadyExists, Conflict
 
@@ -23,8 +23,8 @@ _ATTEMPTS = 3
 
 
 class SlaTimerService:
-    def __init__(self, store: CaseStore, repo: CaseRepository, clock: Clock) -> None:
-        self._store = store
+    def __init__(self, writer: CaseWriter, repo: CaseRepository, clock: Clock) -> None:
+        self._writer = writer
         self._repo = repo
         self._clock = clock
 
@@ -39,7 +39,7 @@ class SlaTimerService:
                 # to re-create; the timers delete themselves as they fire.
                 return "stale"
             now = self._clock.now()
-            outcome = self._act(case, decide(case, self._store.book.governing(case), fired, now), now)
+            outcome = self._act(case, decide(case, self._writer.book.governing(case), fired, now), now)
             if outcome is not None:
                 return outcome
         raise Conflict("case kept changing while its timer was handled")
@@ -48,7 +48,7 @@ class SlaTimerService:
         if isinstance(decision, Stale):
             return "stale"
         if isinstance(decision, NotYetDue):
-            self._store.resync(case)  # sets the step's timer again, at its time now
+            self._writer.resync(case)  # sets the step's timer again, at its time now
             return "not_yet_due"
         if isinstance(decision, AlreadyApplied):
             return "already_applied"
@@ -56,7 +56,7 @@ class SlaTimerService:
 
     def _escalate(self, case: Case, decision: Escalate, now: datetime) -> Outcome | None:
         try:
-            self._store.escalate(case, decision, now)
+            self._writer.escalate(case, decision, now)
         except Conflict:
             return None  # somebody changed the case: decide again on what they wrote
         except AlreadyExists:

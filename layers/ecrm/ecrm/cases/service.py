@@ -33,7 +33,7 @@ from ecrm.cases.models import (
 )
 from ecrm.cases.ports import CaseRepository, PolicySource, RequesterDirectory
 from ecrm.cases.workflow import Ctx, NewCase
-from ecrm.cases.writer import CaseStore
+from ecrm.cases.writer import CaseWriter
 from ecrm.clock import Clock
 from ecrm.contacts.ports import TokenSigner
 from ecrm.errors import AlreadyExists, Conflict, InvalidInput, InvalidToken, NotFound
@@ -74,13 +74,13 @@ class CaseIntake:
 
     def __init__(
         self,
-        store: CaseStore,
+        writer: CaseWriter,
         repo: CaseRepository,
         requesters: RequesterDirectory,
         clock: Clock,
         ids: Callable[[], str] = new_id,
     ) -> None:
-        self._store = store
+        self._writer = writer
         self._repo = repo
         self._requesters = requesters
         self._clock = clock
@@ -139,9 +139,9 @@ class CaseIntake:
 
     def _open(self, new: NewCase, actor: str, idempotency_key: str | None = None) -> Case:
         now = self._clock.now()
-        ctx = Ctx(now=now, actor=actor, policy=self._store.book.select(new.team, new.tags))
-        change = workflow.open_case(new, self._ids(), self._store.new_generation(), ctx)
-        return self._store.create(change, idempotency_key)
+        ctx = Ctx(now=now, actor=actor, policy=self._writer.book.select(new.team, new.tags))
+        change = workflow.open_case(new, self._ids(), self._writer.new_generation(), ctx)
+        return self._writer.create(change, idempotency_key)
 
     def _repeat(self, case_id: str) -> CaseReceipt:
         case = self._repo.get(case_id)
@@ -155,13 +155,13 @@ class CaseWork:
 
     def __init__(
         self,
-        store: CaseStore,
+        writer: CaseWriter,
         repo: CaseRepository,
         clock: Clock,
         ids: Callable[[], str] = new_id,
         backoff: Callable[[int], None] = jittered_backoff,
     ) -> None:
-        self._store = store
+        self._writer = writer
         self._repo = repo
         self._clock = clock
         self._ids = ids
@@ -199,13 +199,13 @@ class CaseWork:
         """A new timer plan under the policies as they are now, for a case whose SLA policy was
         edited (phase 2 fans this out over the active cases of the policy's team or tag). The new
         generation makes timers set under the old policy stale, and the plan is set afresh."""
-        generation = self._store.new_generation()
+        generation = self._writer.new_generation()
 
         def renew(case: Case, ctx: Ctx) -> Change | None:
             if not case.active:
                 return None
             renewed = case.model_copy(update={"sla": case.sla.model_copy(update={"generation": generation})})
-            policy = self._store.book.for_case(case).id
+            policy = self._writer.book.for_case(case).id
             edit = Edit("sla_recomputed", {"policy_id": case.sla.policy_id}, {"policy_id": policy})
             return Change(renewed, SYSTEM_SLA, [edit])
 
@@ -219,11 +219,11 @@ class CaseWork:
             if expected is not None and case.version != expected:
                 raise Conflict(f"case is at version {case.version}, not {expected}")
             now = self._clock.now()
-            change = rule(case, Ctx(now=now, actor=actor, policy=self._store.book.governing(case)))
+            change = rule(case, Ctx(now=now, actor=actor, policy=self._writer.book.governing(case)))
             if change is None:
                 return case
             try:
-                return self._store.save(case, change, now)
+                return self._writer.save(case, change, now)
             except Conflict:
                 if expected is not None:
                     raise
@@ -234,8 +234,8 @@ class CaseWork:
 class CsatSurvey:
     """The requester's answer to the survey mailed on solve: a signed link, one answer per case."""
 
-    def __init__(self, store: CaseStore, repo: CaseRepository, signer: TokenSigner, clock: Clock) -> None:
-        self._store = store
+    def __init__(self, writer: CaseWriter, repo: CaseRepository, signer: TokenSigner, clock: Clock) -> None:
+        self._writer = writer
         self._repo = repo
         self._signer = signer
         self._clock = clock
@@ -248,10 +248,10 @@ class CsatSurvey:
             if case is None:
                 raise InvalidToken("the case no longer exists")
             now = self._clock.now()
-            ctx = Ctx(now=now, actor=REQUESTER, policy=self._store.book.governing(case))
+            ctx = Ctx(now=now, actor=REQUESTER, policy=self._writer.book.governing(case))
             change = workflow.rate(case, req.rating, req.comment, ctx)
             try:
-                self._store.save(case, change, now)
+                self._writer.save(case, change, now)
             except Conflict:
                 continue  # an agent's edit raced the answer: re-read; a second answer is refused there
             return CsatResult(case_id=case.id, rating=req.rating)

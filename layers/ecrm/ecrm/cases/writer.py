@@ -70,7 +70,7 @@ def _ignore(events: Sequence[DomainEvent]) -> None:
     return None
 
 
-class CaseStore:
+class CaseWriter:
     """`committed` hears of the events of every write that succeeded (the metrics)."""
 
     def __init__(
