@@ -88,7 +88,7 @@ class MemoryCampaigns(MemoryRepo[Campaign]):
 
 
 class MemoryContacts:
-    """ContactReader."""
+    """ContactDirectory."""
 
     def __init__(self) -> None:
         self.contacts: dict[str, Contact] = {}

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ecrm.campaigns.events import MailSuppressed
 from ecrm.campaigns.models import SendKey, Suppression, SuppressionReason, address_key
-from ecrm.campaigns.ports import ContactReader, Engagement, FeedbackLog, SendRecords, SuppressionList
+from ecrm.campaigns.ports import ContactDirectory, Engagement, FeedbackLog, SendStore, SuppressionStore
 from ecrm.campaigns.sending import key_from_tags
 from ecrm.clock import Clock
 from ecrm.types import normalize_email
@@ -189,9 +189,9 @@ class FeedbackService:
     def __init__(
         self,
         *,
-        records: SendRecords,
-        suppressions: SuppressionList,
-        contacts: ContactReader,
+        records: SendStore,
+        suppressions: SuppressionStore,
+        contacts: ContactDirectory,
         log: FeedbackLog,
         clock: Clock,
         ignore_clicks_on: Sequence[str] = (),

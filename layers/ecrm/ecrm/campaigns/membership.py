@@ -17,7 +17,7 @@ from typing import Any
 
 from ecrm.campaigns.models import TIER_CHANGED
 from ecrm.campaigns.names import DetailType
-from ecrm.campaigns.ports import ContactReader, MembershipStore
+from ecrm.campaigns.ports import ContactDirectory, MembershipStore
 from ecrm.campaigns.segments import Member, index_keys, member_from_contact
 from ecrm.errors import Conflict, NotFound
 
@@ -46,7 +46,7 @@ def _keep(carried: _Carried) -> _Carried:
 
 
 class MembershipService:
-    def __init__(self, contacts: ContactReader, store: MembershipStore) -> None:
+    def __init__(self, contacts: ContactDirectory, store: MembershipStore) -> None:
         self._contacts = contacts
         self._store = store
 

@@ -25,7 +25,7 @@ from ecrm.campaigns.models import (
     Stage,
     Suppression,
 )
-from ecrm.campaigns.ratelimit import RateSlots, Sleeper
+from ecrm.campaigns.ratelimit import RateSlotStore, Sleeper
 from ecrm.campaigns.segments import IndexQuery, Member
 from ecrm.contacts.models import Contact
 from ecrm.events import DomainEvent
@@ -35,24 +35,24 @@ __all__ = [
     "BatchProgress",
     "CampaignMailer",
     "CampaignRepository",
-    "ContactReader",
+    "ContactDirectory",
     "Engagement",
     "FeedbackLog",
     "MemberPage",
     "Membership",
     "MembershipStore",
     "PreferencesStore",
-    "RateSlots",
+    "RateSlotStore",
     "Recipient",
     "RecipientDirectory",
     "Repository",
     "RunStore",
     "SegmentIndex",
     "SendQueue",
-    "SendRecords",
+    "SendStore",
     "Sleeper",
     "StatsStore",
-    "SuppressionList",
+    "SuppressionStore",
 ]
 
 T = TypeVar("T")
@@ -134,7 +134,7 @@ class MembershipStore(Protocol):
 # -- contacts as the sender sees them ----------------------------------------------------------
 
 
-class ContactReader(Protocol):
+class ContactDirectory(Protocol):
     """The part of the contacts repository campaigns read (DynamoContacts satisfies it)."""
 
     def get(self, contact_id: str) -> Contact | None: ...
@@ -157,7 +157,7 @@ class RecipientDirectory(Protocol):
         ...
 
 
-class SuppressionList(Protocol):
+class SuppressionStore(Protocol):
     """Keyed by a hash of the normalized address (`SUPPRESS#<sha256>`): it outlives the contact."""
 
     def get(self, email: str) -> Suppression | None: ...
@@ -184,7 +184,7 @@ class PreferencesStore(Protocol):
 Engagement = Literal["delivered", "opened", "clicked", "bounced", "soft_bounced", "complained", "unsubscribed"]
 
 
-class SendRecords(Protocol):
+class SendStore(Protocol):
     """`CONTACT#<contact>` / `MAIL#campaign#<campaign>#<run>`: beside the contact, so a GDPR export
     lists it and an erasure deletes it. Every transition that changes a count updates the campaign's
     stats item (total and variant) in the same transaction, so counts are exact under retries."""

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from ecrm.campaigns import unsubscribe
 from ecrm.campaigns.events import ContactUnsubscribed
 from ecrm.campaigns.models import ALL_TOPICS, Preferences, PreferencesUpdate, SendKey
-from ecrm.campaigns.ports import ContactReader, PreferencesStore, SendRecords
+from ecrm.campaigns.ports import ContactDirectory, PreferencesStore, SendStore
 from ecrm.campaigns.unsubscribe import UnsubscribeClaims
 from ecrm.clock import Clock
 from ecrm.contacts.ports import TokenSigner
@@ -38,8 +38,8 @@ class PreferenceCenter:
         *,
         signer: TokenSigner,
         preferences: PreferencesStore,
-        records: SendRecords,
-        contacts: ContactReader,
+        records: SendStore,
+        contacts: ContactDirectory,
         clock: Clock,
         topics: Sequence[str],
     ) -> None:

@@ -25,7 +25,7 @@ class SlotTake:
     used: int  # the slot's count after the take, or as found when it was refused
 
 
-class RateSlots(Protocol):
+class RateSlotStore(Protocol):
     def take(self, slot: int, count: int, limit: int) -> SlotTake:
         """Atomically add `count` to slot `slot` if the result stays within `limit`; else change
         nothing and report the count found."""
@@ -53,7 +53,7 @@ class Grant:
 
 
 class RateLimiter:
-    def __init__(self, slots: RateSlots, clock: Clock, rate: int, chunk: int = 5) -> None:
+    def __init__(self, slots: RateSlotStore, clock: Clock, rate: int, chunk: int = 5) -> None:
         if rate < 1 or chunk < 1:
             raise ValueError("rate and chunk must be at least 1")
         self._slots = slots

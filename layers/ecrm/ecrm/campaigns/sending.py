@@ -37,7 +37,7 @@ from ecrm.campaigns.ports import (
     RecipientDirectory,
     Repository,
     RunStore,
-    SendRecords,
+    SendStore,
 )
 from ecrm.campaigns.ratelimit import Backoff, Grant, RateLimiter, Sleeper
 from ecrm.campaigns.templates import CompiledTemplate, Parsed, compile_part
@@ -151,7 +151,7 @@ class Sender:
         campaigns: CampaignRepository,
         templates: Repository[Template],
         recipients: RecipientDirectory,
-        records: SendRecords,
+        records: SendStore,
         runs: RunStore,
         mailer: CampaignMailer,
         limiter: RateLimiter,

@@ -25,7 +25,7 @@ from ecrm.campaigns.models import (
     TemplateDraft,
     local_to_utc,
 )
-from ecrm.campaigns.ports import CampaignRepository, ContactReader, Repository, SegmentIndex, StatsStore
+from ecrm.campaigns.ports import CampaignRepository, ContactDirectory, Repository, SegmentIndex, StatsStore
 from ecrm.campaigns.runs import RunControl, schedule_name, start_payload
 from ecrm.campaigns.segments import SegmentRules, candidate_partitions, count, plan
 from ecrm.campaigns.sending import personalization
@@ -95,7 +95,7 @@ class TemplateService(_Catalog[Template]):
     def __init__(
         self,
         templates: Repository[Template],
-        contacts: ContactReader,
+        contacts: ContactDirectory,
         link_base: LinkBase,
         clock: Clock,
         ids: Callable[[], str] = new_id,

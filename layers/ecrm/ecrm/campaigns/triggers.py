@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ecrm.campaigns.models import ONCE, TRIGGERS, Campaign, Segment, SendBatch, TriggeredSchedule
-from ecrm.campaigns.ports import CampaignRepository, ContactReader, MembershipStore, Repository, SendQueue
+from ecrm.campaigns.ports import CampaignRepository, ContactDirectory, MembershipStore, Repository, SendQueue
 from ecrm.campaigns.segments import member_from_contact, plan
 from ecrm.clock import Clock
 from ecrm.timers import Timer, Timers, timer_name
@@ -38,7 +38,7 @@ class TriggerService:
         *,
         campaigns: CampaignRepository,
         segments: Repository[Segment],
-        contacts: ContactReader,
+        contacts: ContactDirectory,
         memberships: MembershipStore,
         queue: SendQueue,
         timers: Timers,

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from ecrm.cases import notifications
 from ecrm.cases.events import CaseCommented, CaseCreated, CaseEscalated, CaseEvent, CaseSolved, SlaWarning
 from ecrm.cases.models import Case, EscalationRecord, Milestone, escalation_key
-from ecrm.cases.ports import CaseRepository, RequesterLookup, StaffDirectory
+from ecrm.cases.ports import CaseRepository, ReadOnlyRequesterDirectory, StaffDirectory
 from ecrm.cases.service import survey_token
 from ecrm.clock import Clock
 from ecrm.contacts.ports import TokenSigner
@@ -30,7 +30,7 @@ class CaseMailer:
     def __init__(
         self,
         repo: CaseRepository,
-        requesters: RequesterLookup,
+        requesters: ReadOnlyRequesterDirectory,
         staff: StaffDirectory,
         mailer: Mailer,
         signer: TokenSigner,

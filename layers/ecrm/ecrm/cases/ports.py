@@ -118,13 +118,15 @@ class CaseRepository(Protocol):
         ...
 
 
-class RequesterLookup(Protocol):
+class ReadOnlyRequesterDirectory(Protocol):
+    """Requesters read by id: what the case mailer gets (it never creates one)."""
+
     def get(self, contact_id: str) -> Requester | None:
         """None if the contact is gone (erased)."""
         ...
 
 
-class RequesterDirectory(RequesterLookup, Protocol):
+class RequesterDirectory(ReadOnlyRequesterDirectory, Protocol):
     """The people who ask for help, kept as contacts (ecrm.cases.requesters adapts the contacts
     repository)."""
 

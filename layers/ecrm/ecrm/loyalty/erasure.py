@@ -13,11 +13,11 @@ from __future__ import annotations
 from ecrm.clock import Clock
 from ecrm.events import ContactErased
 from ecrm.loyalty.models import Outcome
-from ecrm.loyalty.ports import MemberErasure
+from ecrm.loyalty.ports import PersonalDataStore
 
 
 class ErasureService:
-    def __init__(self, ledger: MemberErasure, clock: Clock) -> None:
+    def __init__(self, ledger: PersonalDataStore, clock: Clock) -> None:
         self._ledger = ledger
         self._clock = clock
 

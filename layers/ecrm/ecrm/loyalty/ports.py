@@ -97,7 +97,7 @@ class LedgerRepository(Protocol):
         ...
 
 
-class MemberErasure(Protocol):
+class PersonalDataStore(Protocol):
     def erase_personal_data(self, member_id: str, at: datetime) -> int:
         """Strip the free text (an adjustment's reason, a redemption's reference) from the member's
         entries and mark the member erased; ids and numbers stay. Answers how many entries

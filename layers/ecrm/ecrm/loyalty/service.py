@@ -29,7 +29,7 @@ from ecrm.loyalty.erasure import ErasureService
 from ecrm.loyalty.errors import MalformedEvent, first_field_error
 from ecrm.loyalty.expiry import ExpiryService
 from ecrm.loyalty.models import Outcome
-from ecrm.loyalty.ports import LedgerRepository, MemberDirectory, MemberErasure
+from ecrm.loyalty.ports import LedgerRepository, MemberDirectory, PersonalDataStore
 from ecrm.loyalty.programme_versions import ProgrammeService
 from ecrm.loyalty.queries import MemberQueries
 from ecrm.loyalty.redemption import RedemptionService
@@ -89,7 +89,7 @@ class LoyaltyUpkeep(_Ledger):
 
     contacts: ContactRepository
     mailer: Mailer
-    erasure_port: MemberErasure
+    erasure_port: PersonalDataStore
 
     def expiry(self) -> ExpiryService:
         return ExpiryService(

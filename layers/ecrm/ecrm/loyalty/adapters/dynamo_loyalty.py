@@ -208,7 +208,7 @@ def _mapped(exc: ClientError, entries: int, order_at: int | None, member_at: int
 
 
 class DynamoLedger:
-    """LedgerRepository and MemberErasure over the Loyalty table."""
+    """LedgerRepository and PersonalDataStore over the Loyalty table."""
 
     def __init__(self, client: DynamoDBClient, table: str, outbox: Outbox | None = None) -> None:
         self._db = client
