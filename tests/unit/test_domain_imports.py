@@ -1,14 +1,16 @@
 """Contract: a capability's domain modules import no boto3/botocore, no adapter and no HTTP resolver.
 
-Dependency direction (DESIGN.md): handler -> domain services -> ports <- adapters. Each capability
-(a package under `ecrm/` other than `adapters`) holds its domain modules and two edge modules:
+Dependency direction (DESIGN.md): handler -> domain services -> ports (Protocols) <- adapters. Each
+capability (a package under `ecrm/` other than `adapters`) holds its domain modules and its edge
+(tests/unit/anatomy.py, docs/platform.md section 1):
 - `compose.py`, the composition root: settings and adapters in, immutable services out;
-- `openapi.py` and `routes.py` (`unsubscribe_routes.py`), the capability's HTTP edge: OpenAPI
-  descriptions, route registration and Response shaping for its handlers.
+- `routes.py` (`<function>_routes.py`) and `openapi.py`, the capability's HTTP edge;
+- `adapters/`, its boto3 adapters.
 Everything else in the package is domain. A domain module may not import, directly or through any
 `ecrm` module it imports (followed transitively, imports under TYPE_CHECKING included):
-boto3, botocore or their stubs; `ecrm.adapters.*`; `aws_lambda_powertools.event_handler`; nor a
-composition root. The modules are read with `ast`, not imported: nothing runs, nothing is cached.
+boto3, botocore or their stubs; `ecrm.adapters.*` or any capability's `adapters`;
+`aws_lambda_powertools.event_handler`; nor any capability's edge module. The modules are read with
+`ast`, not imported: nothing runs, nothing is cached.
 """
 
 from __future__ import annotations
@@ -20,19 +22,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2] / "layers" / "ecrm"
-PACKAGE = ROOT / "ecrm"
-EDGE_MODULES = frozenset({"compose", "openapi", "routes", "unsubscribe_routes"})
+from tests.unit.anatomy import ADAPTERS, EDGE_ROLES, PACKAGE, ROOT, ROUTES_SUFFIX, capabilities, is_edge
+
 FORBIDDEN = ("boto3", "botocore", "mypy_boto3_", "ecrm.adapters", "aws_lambda_powertools.event_handler")
 
 # Named exceptions: domain-side modules allowed a forbidden import, each with its reason. Keep short.
 EXCEPTIONS: dict[str, str] = {}
-
-
-def capabilities() -> list[str]:
-    return sorted(
-        p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists() and p.name != "adapters"
-    )
 
 
 def module_name(path: Path) -> str:
@@ -75,11 +70,11 @@ def direct_imports(name: str) -> frozenset[str]:
 
 
 def forbidden(imported: str, capability: str) -> bool:
-    if imported.startswith(f"ecrm.{capability}.") and imported.rpartition(".")[2] == "compose":
-        return True
     parts = imported.split(".")
-    if len(parts) >= 3 and parts[0] == "ecrm" and parts[2] == "adapters":  # a capability's own adapters
-        return True
+    if len(parts) >= 3 and parts[0] == "ecrm" and parts[1] in capabilities():  # a capability's edge
+        role = parts[2]
+        if role == ADAPTERS or role in EDGE_ROLES or role.endswith(ROUTES_SUFFIX):
+            return True
     return any(imported == f or imported.startswith(f if f.endswith("_") else f + ".") for f in FORBIDDEN)
 
 
@@ -105,15 +100,8 @@ def domain_modules() -> list[tuple[str, str]]:
         (cap, module_name(path))
         for cap in capabilities()
         for path in sorted((PACKAGE / cap).rglob("*.py"))
-        if path.stem not in EDGE_MODULES and "adapters" not in path.relative_to(PACKAGE / cap).parts
+        if not is_edge(PACKAGE / cap, path)
     ]
-
-
-def test_every_capability_has_one_composition_root_named_compose():
-    assert capabilities() == ["campaigns", "cases", "contacts", "loyalty"]
-    for cap in capabilities():
-        assert (PACKAGE / cap / "compose.py").exists(), f"ecrm.{cap} has no compose.py"
-        assert not (PACKAGE / cap / "wiring.py").exists(), "one name for the composition root: compose.py"
 
 
 @pytest.mark.parametrize(("capability", "module"), domain_modules(), ids=lambda v: v)
@@ -131,6 +119,8 @@ def test_the_contract_sees_direct_relative_and_transitive_imports():
     assert forbidden("aws_lambda_powertools.event_handler.openapi.params", "loyalty")
     assert forbidden("ecrm.loyalty.compose", "loyalty")
     assert forbidden("ecrm.loyalty.adapters.dynamo_loyalty", "loyalty") and forbidden("ecrm.cases.adapters", "loyalty")
+    assert forbidden("ecrm.cases.openapi", "loyalty") and forbidden("ecrm.campaigns.unsubscribe_routes", "campaigns")
+    assert forbidden("ecrm.loyalty.routes", "loyalty") and not forbidden("ecrm.loyalty.rules", "loyalty")
     assert not forbidden("aws_lambda_powertools.metrics", "loyalty") and not forbidden("boto3x", "loyalty")
     relative = imports_of("from ..adapters import ses\nfrom . import compose", "ecrm.loyalty.rules", False)
     assert {"ecrm.adapters", "ecrm.adapters.ses", "ecrm.loyalty.compose"} <= relative
