@@ -6,7 +6,7 @@ given at construction: a function cannot call what it was not built with (mypy s
 runtime error), and nothing is filled in later.
 
 The services themselves are built per call over the programme in force: `ProgrammeService` caches
-the programme per container for a short while (programmes.py), so building with it per call is
+the programme per container for a short while (programme_versions.py), so building with it per call is
 what lets an admin's replacement reach warm containers without a redeploy. No boto3 here:
 compose.py makes the adapters.
 """
