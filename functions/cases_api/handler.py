@@ -1,37 +1,16 @@
 """Role-protected cases API for agents: queues, a case with its history, edits, comments, solve, reopen."""
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ecrm import access
-from ecrm.api import build_resolver, current_caller
-from ecrm.cases import openapi
+from ecrm.api import build_resolver
+from ecrm.cases import routes
 from ecrm.cases.compose import Desk, desk_service
-from ecrm.cases.models import (
-    AgentCaseRequest,
-    Case,
-    CaseDetail,
-    CaseId,
-    CasePage,
-    CasePatch,
-    Comment,
-    CommentPage,
-    CommentRequest,
-    HistoryPage,
-    Team,
-)
-from ecrm.cases.service import QueueName
 from ecrm.cases.settings import CasesApiSettings
 from ecrm.observability import logger, metrics
-from ecrm.versioning import Transition
 
 app = build_resolver()
-SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2000)]
 
 
 @cache
@@ -39,78 +18,7 @@ def service() -> Desk:
     return desk_service(CasesApiSettings.from_env())
 
 
-def _signed_in() -> access.Caller:
-    """The caller, remembered for SLA notices (docs/cases.md, "Staff directory")."""
-    caller = current_caller(app)
-    service().staff.remember(caller)
-    return caller
-
-
-def _created(model: Case | Comment) -> Response[str]:
-    return Response(201, content_types.APPLICATION_JSON, model.model_dump_json())
-
-
-@app.get("/cases", summary="A work queue: mine, a team's, or breached; next deadline first", security=SECURED)
-def queue(
-    queue: Annotated[QueueName, Query()] = "mine",
-    team: Annotated[Team | None, Query()] = None,
-    limit: Limit = 25,
-    cursor: Cursor = None,
-) -> CasePage:
-    return service().queries.queue(queue, _signed_in(), team, limit, cursor)
-
-
-@app.post(
-    "/cases/agent",
-    summary="Open a case on a requester's behalf",
-    security=SECURED,
-    responses=openapi.created(Case, "the case opened"),
-)
-def open_for_requester(req: AgentCaseRequest) -> Response[str]:
-    return _created(service().intake.open_for_agent(req, _signed_in()))
-
-
-@app.get("/cases/<case_id>", summary="A case, its SLA steps to come, history and comments", security=SECURED)
-def get_case(case_id: CaseId) -> CaseDetail:
-    _signed_in()
-    return service().queries.detail(case_id)
-
-
-@app.patch("/cases/<case_id>", summary="Change priority, status, assignee, team or tags", security=SECURED)
-def update_case(case_id: CaseId, patch: CasePatch) -> Case:
-    return service().work.update(case_id, patch, _signed_in())
-
-
-@app.get("/cases/<case_id>/history", summary="The case's audit trail, oldest first", security=SECURED)
-def history(case_id: CaseId, limit: Limit = 50, cursor: Cursor = None) -> HistoryPage:
-    _signed_in()
-    return service().queries.history(case_id, limit, cursor)
-
-
-@app.get("/cases/<case_id>/comments", summary="The case's comments, oldest first", security=SECURED)
-def comments(case_id: CaseId, limit: Limit = 50, cursor: Cursor = None) -> CommentPage:
-    _signed_in()
-    return service().queries.comments(case_id, limit, cursor)
-
-
-@app.post(
-    "/cases/<case_id>/comments",
-    summary="Public reply (mailed) or internal note",
-    security=SECURED,
-    responses=openapi.created(Comment, "the comment added"),
-)
-def comment(case_id: CaseId, req: CommentRequest) -> Response[str]:
-    return _created(service().work.comment(case_id, req, _signed_in()))
-
-
-@app.post("/cases/<case_id>/solve", summary="Solve the case (a CSAT survey is mailed)", security=SECURED)
-def solve(case_id: CaseId, req: Transition) -> Case:
-    return service().work.solve(case_id, _signed_in(), req.expected_version)
-
-
-@app.post("/cases/<case_id>/reopen", summary="Reopen a solved case with fresh SLA clocks", security=SECURED)
-def reopen(case_id: CaseId, req: Transition) -> Case:
-    return service().work.reopen(case_id, _signed_in(), req.expected_version)
+routes.register(app, service)
 
 
 @logger.inject_lambda_context(clear_state=True)
