@@ -3,16 +3,11 @@
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ecrm import pages as links
-from ecrm import webforms
-from ecrm.api import build_resolver, header, read_body
-from ecrm.contacts import openapi, pages
+from ecrm.api import build_resolver
+from ecrm.contacts import routes
 from ecrm.contacts.compose import capture_service
-from ecrm.contacts.models import CaptureRequest, CaptureResult, ConfirmRequest
-from ecrm.contacts.service import CaptureService, new_id
+from ecrm.contacts.service import CaptureService
 from ecrm.contacts.settings import CaptureSettings
 from ecrm.observability import logger, metrics
 
@@ -29,51 +24,7 @@ def service() -> CaptureService:
     return capture_service(settings())
 
 
-@app.post(
-    "/contacts",
-    summary="Capture a contact from a web form",
-    tags=["public"],
-    openapi_extensions=openapi.CAPTURE_OPENAPI,
-    responses=openapi.CAPTURE_RESPONSES,
-)
-def capture() -> Response[str]:
-    body = read_body(app.current_event.raw_event)
-    request = CaptureRequest.model_validate(body.fields)
-    if request.is_spam:  # answer like success so bots learn nothing; store nothing
-        metrics.add_metric(name="HoneypotTriggered", unit=MetricUnit.Count, value=1)
-        result = CaptureResult(id=new_id(), created=True)
-    else:
-        result = service().capture(request, app.current_event.request_context.identity.source_ip)
-        metrics.add_metric(name="ContactCreated" if result.created else "ContactMerged", unit=MetricUnit.Count, value=1)
-    origin = header(app.current_event.headers, "origin")
-    status = 201 if result.created else 200
-    return webforms.answer(body, result, status, redirect=request.redirect, origin=origin, site=settings())
-
-
-@app.get("/contacts/confirm", summary="Page asking the person to confirm consent", tags=["public"])
-def confirm_page() -> Response[str]:
-    action = app.current_event.request_context.path or app.current_event.path
-    token = app.current_event.get_query_string_value("token") or ""
-    return links.link_form(token, lambda t: pages.confirm_form(t, action))
-
-
-@app.post(
-    "/contacts/confirm",
-    summary="Confirm marketing consent with the signed link's token",
-    tags=["public"],
-    openapi_extensions=openapi.CONFIRM_OPENAPI,
-    responses={200: {"description": "confirmed"}},
-)
-def confirm() -> Response[str]:
-    body = read_body(app.current_event.raw_event)
-    token = ConfirmRequest.model_validate(body.fields).token
-
-    def confirmed() -> Response[str]:
-        result = service().confirm(token, app.current_event.request_context.identity.source_ip)
-        metrics.add_metric(name="ConsentConfirmed", unit=MetricUnit.Count, value=1)
-        return links.reply(not body.from_html_form, pages.confirmed(), result)
-
-    return links.guarded(not body.from_html_form, confirmed)  # JSON clients get the resolver's JSON error
+routes.register(app, service, settings)
 
 
 @logger.inject_lambda_context(clear_state=True)
