@@ -7,7 +7,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.api import build_resolver, read_body
-from ecrm.campaigns import pages, unsubscribe_routes
+from ecrm.campaigns import pages
+from ecrm.campaigns import unsubscribe_routes as routes
 from ecrm.campaigns.compose import preference_center
 from ecrm.campaigns.preferences import PreferenceCenter
 from ecrm.campaigns.settings import UnsubscribeSettings
@@ -23,7 +24,7 @@ def service() -> PreferenceCenter:
 
 
 def _token() -> str:
-    return unsubscribe_routes.token_of(app.current_event.get_query_string_value("token"))
+    return routes.token_of(app.current_event.get_query_string_value("token"))
 
 
 def _path() -> str:
@@ -36,43 +37,36 @@ def _json() -> bool:
 
 @app.get("/unsubscribe", summary="Page behind the unsubscribe link: asks, changes nothing", tags=PUBLIC)
 def confirm_page() -> Response[str]:
-    return unsubscribe_routes.confirm_page(service(), _token(), _path())
+    return routes.confirm_page(service(), _token(), _path())
 
 
 @app.post(
     "/unsubscribe",
     summary="RFC 8058 one-click unsubscribe from the token's topic",
     tags=PUBLIC,
-    openapi_extensions=unsubscribe_routes.ONE_CLICK_OPENAPI,
-    responses=unsubscribe_routes.RESPONSES,
+    openapi_extensions=routes.ONE_CLICK_OPENAPI,
+    responses=routes.RESPONSES,
 )
 def one_click() -> Response[str]:
-    answer, changed = unsubscribe_routes.one_click(
-        service(), _token(), read_body(app.current_event.raw_event), _path(), _json()
-    )
+    answer, changed = routes.one_click(service(), _token(), read_body(app.current_event.raw_event), _path(), _json())
     metrics.add_metric(name="Unsubscribed", unit=MetricUnit.Count, value=int(changed))
     return answer
 
 
-@app.get(
-    "/preferences",
-    summary="Per-topic preferences page (signed link)",
-    tags=PUBLIC,
-    responses=unsubscribe_routes.RESPONSES,
-)
+@app.get("/preferences", summary="Per-topic preferences page (signed link)", tags=PUBLIC, responses=routes.RESPONSES)
 def preferences_page() -> Response[str]:
-    return unsubscribe_routes.preferences_page(service(), _token(), _path(), _json())
+    return routes.preferences_page(service(), _token(), _path(), _json())
 
 
 @app.post(
     "/preferences",
     summary="Save per-topic preferences (signed link)",
     tags=PUBLIC,
-    openapi_extensions=unsubscribe_routes.PREFERENCES_OPENAPI,
-    responses=unsubscribe_routes.RESPONSES,
+    openapi_extensions=routes.PREFERENCES_OPENAPI,
+    responses=routes.RESPONSES,
 )
 def save_preferences() -> Response[str]:
-    return unsubscribe_routes.save_preferences(service(), read_body(app.current_event.raw_event), _path(), _json())
+    return routes.save_preferences(service(), read_body(app.current_event.raw_event), _path(), _json())
 
 
 @logger.inject_lambda_context(clear_state=True)
