@@ -26,8 +26,7 @@ from ecrm.campaigns.models import (
     Suppression,
     address_key,
 )
-from ecrm.campaigns.ports import BatchProgress, MemberPage, Membership, Recipient
-from ecrm.campaigns.ratelimit import SlotTake
+from ecrm.campaigns.ports import BatchProgress, MemberPage, Membership, Recipient, SlotTake
 from ecrm.campaigns.segments import IndexQuery, Member, sort_key
 from ecrm.clock import FixedClock
 from ecrm.contacts.models import Contact

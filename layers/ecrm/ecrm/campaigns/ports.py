@@ -25,7 +25,6 @@ from ecrm.campaigns.models import (
     Stage,
     Suppression,
 )
-from ecrm.campaigns.ratelimit import RateSlotStore, Sleeper
 from ecrm.campaigns.segments import IndexQuery, Member
 from ecrm.contacts.models import Contact
 from ecrm.events import DomainEvent
@@ -50,7 +49,7 @@ __all__ = [
     "SegmentIndex",
     "SendQueue",
     "SendStore",
-    "Sleeper",
+    "SlotTake",
     "StatsStore",
     "SuppressionStore",
 ]
@@ -284,3 +283,16 @@ class FeedbackLog(Protocol):
 
     def seen(self, event_id: str) -> bool: ...
     def record(self, event_id: str, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class SlotTake:
+    granted: bool
+    used: int  # the slot's count after the take, or as found when it was refused
+
+
+class RateSlotStore(Protocol):
+    def take(self, slot: int, count: int, limit: int) -> SlotTake:
+        """Atomically add `count` to slot `slot` if the result stays within `limit`; else change
+        nothing and report the count found."""
+        ...

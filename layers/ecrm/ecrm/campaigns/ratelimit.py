@@ -16,20 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from ecrm.campaigns.ports import RateSlotStore
 from ecrm.clock import Clock
-
-
-@dataclass(frozen=True)
-class SlotTake:
-    granted: bool
-    used: int  # the slot's count after the take, or as found when it was refused
-
-
-class RateSlotStore(Protocol):
-    def take(self, slot: int, count: int, limit: int) -> SlotTake:
-        """Atomically add `count` to slot `slot` if the result stays within `limit`; else change
-        nothing and report the count found."""
-        ...
 
 
 class Sleeper(Protocol):

@@ -15,8 +15,7 @@ from ecrm.adapters import dynamo
 from ecrm.adapters.dynamo import Item
 from ecrm.campaigns.adapters.dynamo_campaigns import shard_of, stats_update
 from ecrm.campaigns.models import SendKey, SendRecord, Suppression, address_key
-from ecrm.campaigns.ports import Engagement
-from ecrm.campaigns.ratelimit import SlotTake
+from ecrm.campaigns.ports import Engagement, SlotTake
 from ecrm.events import DomainEvent
 from ecrm.outbox import Outbox
 
