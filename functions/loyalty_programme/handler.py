@@ -6,7 +6,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.api import build_resolver, current_caller
 from ecrm.loyalty.compose import loyalty_programme
-from ecrm.loyalty.programme_versions import ProgrammeService, ProgrammeUpdate, StoredProgramme
+from ecrm.loyalty.programme import StoredProgramme
+from ecrm.loyalty.programme_versions import ProgrammeService, ProgrammeUpdate
 from ecrm.loyalty.routes import SECURED
 from ecrm.loyalty.settings import LoyaltyProgrammeSettings
 from ecrm.observability import logger, metrics

@@ -21,7 +21,8 @@ from ecrm.loyalty.ports import (
     OrderChange,
     OrderChanged,
 )
-from ecrm.loyalty.programme_versions import DEFAULT, StoredProgramme
+from ecrm.loyalty.programme import StoredProgramme
+from ecrm.loyalty.programme_versions import DEFAULT
 from ecrm.loyalty.shop import OrderRefunded
 from ecrm.loyalty.state import MemberState, OrderRecord
 from ecrm.outbox import Outbox

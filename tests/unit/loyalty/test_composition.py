@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 from ecrm.clock import FixedClock
-from ecrm.loyalty.programme_versions import ProgrammeService, StoredProgramme
+from ecrm.loyalty.programme import StoredProgramme
+from ecrm.loyalty.programme_versions import ProgrammeService
 from ecrm.loyalty.service import LoyaltyAccrual, LoyaltyApi, LoyaltyUpkeep
 
 from tests.unit.loyalty.fakes import MemoryLedger, MemoryTimers

@@ -19,6 +19,7 @@ from typing import Protocol
 from ecrm.errors import DomainError
 from ecrm.events import DomainEvent
 from ecrm.loyalty.models import LedgerEntry
+from ecrm.loyalty.programme import StoredProgramme
 from ecrm.loyalty.state import MemberState, OrderRecord
 
 
@@ -111,4 +112,14 @@ class MemberDirectory(Protocol):
     def member_for(self, contact_id: str | None, email: str | None) -> str:
         """The member (contact) id for an order: the contact id when given, else the contact with
         that e-mail address, created when unknown."""
+        ...
+
+
+class ProgrammeRepository(Protocol):
+    def current(self) -> StoredProgramme | None:
+        """The newest stored version, or None when none was ever stored."""
+        ...
+
+    def save(self, stored: StoredProgramme, expected_version: int) -> None:
+        """Store `stored` (version expected_version + 1) as current, or raise Conflict."""
         ...

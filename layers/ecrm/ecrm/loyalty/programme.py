@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ecrm.loyalty.rules import RuleBook
 from ecrm.loyalty.tiers import TierPolicy
@@ -22,3 +22,14 @@ class Programme(BaseModel):
     tier_review_delay: timedelta = Field(
         default=timedelta(minutes=1), description="reversals in this time share one tier review"
     )
+
+
+class StoredProgramme(BaseModel):
+    """GET /loyalty/programme: the programme in force and which revision it is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int = Field(ge=0, description="0 = the built-in default; each replacement adds 1")
+    programme: Programme
+    saved_at: AwareDatetime | None = None
+    saved_by: str | None = Field(default=None, description="the admin's user id")

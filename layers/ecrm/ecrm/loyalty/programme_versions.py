@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecrm.clock import Clock
 from ecrm.errors import InvalidInput
-from ecrm.loyalty.programme import Programme
+from ecrm.loyalty.ports import ProgrammeRepository
+from ecrm.loyalty.programme import Programme, StoredProgramme
 
 # How long a container keeps the programme it read: the staleness window of tiers, expiry and
 # warning settings after a replacement (rule versions are safe, see above).
@@ -56,17 +56,6 @@ DEFAULT = Programme.model_validate(
 )
 
 
-class StoredProgramme(BaseModel):
-    """GET /loyalty/programme: the programme in force and which revision it is."""
-
-    model_config = ConfigDict(frozen=True)
-
-    version: int = Field(ge=0, description="0 = the built-in default; each replacement adds 1")
-    programme: Programme
-    saved_at: AwareDatetime | None = None
-    saved_by: str | None = Field(default=None, description="the admin's user id")
-
-
 class ProgrammeUpdate(BaseModel):
     """PUT /loyalty/programme: the whole programme, replacing `expected_version`."""
 
@@ -74,16 +63,6 @@ class ProgrammeUpdate(BaseModel):
 
     expected_version: int = Field(ge=0, description="the version this replaces (409 if it is not current)")
     programme: Programme
-
-
-class ProgrammeRepository(Protocol):
-    def current(self) -> StoredProgramme | None:
-        """The newest stored version, or None when none was ever stored."""
-        ...
-
-    def save(self, stored: StoredProgramme, expected_version: int) -> None:
-        """Store `stored` (version expected_version + 1) as current, or raise Conflict."""
-        ...
 
 
 @dataclass

@@ -31,7 +31,7 @@ from ecrm.loyalty.ports import (
     OrderChange,
     OrderChanged,
 )
-from ecrm.loyalty.programme_versions import StoredProgramme
+from ecrm.loyalty.programme import StoredProgramme
 from ecrm.loyalty.state import MemberState, OrderRecord
 from ecrm.outbox import Outbox
 
