@@ -10,9 +10,11 @@ from ecrm import access
 from ecrm.api import build_resolver, current_caller
 from ecrm.cases.compose import Administration, admin_service
 from ecrm.cases.metrics import MetricsReport
-from ecrm.cases.recompute import PolicyBookUpdate, PolicyBookView
+from ecrm.cases.models import StaffConfig
+from ecrm.cases.policy import PolicyBookView
+from ecrm.cases.recompute import PolicyBookUpdate
 from ecrm.cases.settings import CasesAdminSettings
-from ecrm.cases.staff import StaffConfig, StaffConfigUpdate
+from ecrm.cases.staff import StaffConfigUpdate
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.observability import logger, metrics
 

@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.cases.compose import Replanning, recompute_service
-from ecrm.cases.recompute import RecomputeRequest
+from ecrm.cases.models import RecomputeRequest
 from ecrm.cases.settings import CaseRecomputeSettings
 from ecrm.consumer import consumer, model
 from ecrm.observability import logger, metrics

@@ -7,16 +7,10 @@ import pytest
 from ecrm.access import Caller
 from ecrm.cases.events import CaseEvent
 from ecrm.cases.mailer import CaseMailer
-from ecrm.cases.policy import PolicyBook, SlaPolicy
-from ecrm.cases.recompute import (
-    PolicyAdmin,
-    PolicyBookUpdate,
-    PolicyBookView,
-    Recompute,
-    RecomputeRequest,
-    scopes,
-)
-from ecrm.cases.staff import Staff, StaffAdmin, StaffConfig, StaffConfigUpdate
+from ecrm.cases.models import RecomputeRequest, StaffConfig
+from ecrm.cases.policy import PolicyBook, PolicyBookView, SlaPolicy
+from ecrm.cases.recompute import PolicyAdmin, PolicyBookUpdate, Recompute, scopes
+from ecrm.cases.staff import Staff, StaffAdmin, StaffConfigUpdate
 from ecrm.errors import Conflict
 from pydantic import ValidationError
 

@@ -5,9 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
-from ecrm.cases.models import IntakeMessage
+from ecrm.cases.models import IntakeMessage, RecomputeRequest
 from ecrm.cases.names import Resource
-from ecrm.cases.recompute import RecomputeRequest
 from ecrm.cases.sla import SlaTimerPayload
 from ecrm_infra import topology
 from pydantic import BaseModel

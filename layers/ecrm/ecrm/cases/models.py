@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from ecrm.types import ContactId, Email, PlainText, Tags, Url
+from ecrm.types import ContactId, Email, PlainText, Tag, Tags, Url
 
 Priority = Literal["low", "normal", "high", "urgent"]
 Status = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
@@ -337,3 +337,30 @@ class CommentPage(BaseModel):
 class CsatResult(BaseModel):
     case_id: str
     rating: int
+
+
+RECOMPUTE_KIND: Final = "cases.recompute"
+
+
+class RecomputeRequest(BaseModel):
+    """A message on the recompute queue: replan the active cases of one priority (of one team, with
+    one tag, if given), a page at a time from `cursor`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["cases.recompute"] = RECOMPUTE_KIND
+    book_version: int = Field(ge=0)
+    priority: Priority
+    team: Team | None = None
+    tag: Tag | None = None
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+class StaffConfig(BaseModel):
+    """Team leads and management, as admins set them; `version` 0 until first saved."""
+
+    model_config = ConfigDict(frozen=True)
+
+    team_leads: dict[str, str] = Field(default_factory=dict, description="team -> the lead's e-mail address")
+    management: list[str] = Field(default_factory=list)
+    version: int = Field(default=0, ge=0)

@@ -8,7 +8,7 @@ and any number of overrides for a team, a tag or both; the most specific match w
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -152,3 +152,10 @@ def standard_book(calendar: BusinessCalendar | None = None) -> PolicyBook:
             ),
         )
     )
+
+
+class PolicyBookView(BaseModel):
+    version: int = Field(ge=0, description="0: the standard book, never edited")
+    book: PolicyBook
+    updated_at: datetime | None = None
+    updated_by: str | None = None

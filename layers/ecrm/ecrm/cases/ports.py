@@ -9,8 +9,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from ecrm.cases.models import AuditEntry, Case, Comment, EscalationRecord, Priority, Requester
-from ecrm.cases.policy import PolicyBook
+from ecrm.cases.models import (
+    AuditEntry,
+    Case,
+    Comment,
+    EscalationRecord,
+    Priority,
+    RecomputeRequest,
+    Requester,
+    StaffConfig,
+)
+from ecrm.cases.policy import PolicyBook, PolicyBookView
 from ecrm.events import DomainEvent
 
 
@@ -149,4 +158,36 @@ class StaffDirectory(Protocol):
 class PolicySource(Protocol):
     def current(self) -> PolicyBook:
         """The SLA policy book in force."""
+        ...
+
+
+class PolicyStore(Protocol):
+    def current_view(self) -> PolicyBookView:
+        """The stored book (the standard book at version 0 if none was ever saved), uncached."""
+        ...
+
+    def save(self, view: PolicyBookView, expected_version: int) -> None:
+        """Store `view` (its version is expected_version + 1) and keep the old one in the history;
+        Conflict if the stored version moved on."""
+        ...
+
+
+class RecomputeQueue(Protocol):
+    def enqueue(self, requests: Sequence[RecomputeRequest]) -> None:
+        """Queue the requests (the admin's queue delays them until the policy cache has the new
+        book; the recompute function's continuations go at once)."""
+        ...
+
+
+class StaffStore(Protocol):
+    def remember(self, user_id: str, email: str, now: datetime) -> None:
+        """Record (or update) a staff member's address."""
+        ...
+
+    def email_of(self, user_id: str) -> str | None: ...
+
+    def config(self) -> StaffConfig: ...
+
+    def save_config(self, config: StaffConfig, expected_version: int) -> None:
+        """Write `config` (at expected_version + 1); Conflict if the stored one moved on."""
         ...

@@ -12,29 +12,16 @@ and every case written under the old one is on the index (docs/cases.md, "Policy
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Final, Literal, Protocol
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecrm.access import Caller
-from ecrm.cases.models import PRIORITIES, Priority, Team
-from ecrm.cases.policy import PolicyBook, SlaPolicy
-from ecrm.cases.ports import CaseRepository
+from ecrm.cases.models import PRIORITIES, Priority, RecomputeRequest
+from ecrm.cases.policy import PolicyBook, PolicyBookView, SlaPolicy
+from ecrm.cases.ports import CaseRepository, PolicyStore, RecomputeQueue
 from ecrm.cases.service import CaseWork
 from ecrm.clock import Clock
-from ecrm.types import Tag
 
-RECOMPUTE_KIND: Final = "cases.recompute"
 PAGE = 20
-
-
-class PolicyBookView(BaseModel):
-    version: int = Field(ge=0, description="0: the standard book, never edited")
-    book: PolicyBook
-    updated_at: datetime | None = None
-    updated_by: str | None = None
 
 
 class PolicyBookUpdate(BaseModel):
@@ -44,38 +31,6 @@ class PolicyBookUpdate(BaseModel):
 
     book: PolicyBook
     expected_version: int = Field(ge=0, description="0 when replacing the standard book")
-
-
-class RecomputeRequest(BaseModel):
-    """A message on the recompute queue: replan the active cases of one priority (of one team, with
-    one tag, if given), a page at a time from `cursor`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: Literal["cases.recompute"] = RECOMPUTE_KIND
-    book_version: int = Field(ge=0)
-    priority: Priority
-    team: Team | None = None
-    tag: Tag | None = None
-    cursor: str | None = Field(default=None, max_length=2000)
-
-
-class PolicyStore(Protocol):
-    def current_view(self) -> PolicyBookView:
-        """The stored book (the standard book at version 0 if none was ever saved), uncached."""
-        ...
-
-    def save(self, view: PolicyBookView, expected_version: int) -> None:
-        """Store `view` (its version is expected_version + 1) and keep the old one in the history;
-        Conflict if the stored version moved on."""
-        ...
-
-
-class RecomputeQueue(Protocol):
-    def enqueue(self, requests: Sequence[RecomputeRequest]) -> None:
-        """Queue the requests (the admin's queue delays them until the policy cache has the new
-        book; the recompute function's continuations go at once)."""
-        ...
 
 
 def _priorities(old: SlaPolicy | None, new: SlaPolicy | None) -> set[Priority]:

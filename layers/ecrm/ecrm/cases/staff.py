@@ -12,25 +12,14 @@ every agent's address is a mailbox anyway). Instead:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecrm.access import Caller
-from ecrm.cases.models import Team
+from ecrm.cases.models import StaffConfig, Team
+from ecrm.cases.ports import StaffStore
 from ecrm.clock import Clock
 from ecrm.types import Email
-
-
-class StaffConfig(BaseModel):
-    """Team leads and management, as admins set them; `version` 0 until first saved."""
-
-    model_config = ConfigDict(frozen=True)
-
-    team_leads: dict[str, str] = Field(default_factory=dict, description="team -> the lead's e-mail address")
-    management: list[str] = Field(default_factory=list)
-    version: int = Field(default=0, ge=0)
 
 
 class StaffConfigUpdate(BaseModel):
@@ -41,20 +30,6 @@ class StaffConfigUpdate(BaseModel):
     team_leads: dict[Team, Email] = Field(default_factory=dict, max_length=200)
     management: list[Email] = Field(default_factory=list, max_length=20)
     expected_version: int = Field(ge=0, description="0 for the first save")
-
-
-class StaffStore(Protocol):
-    def remember(self, user_id: str, email: str, now: datetime) -> None:
-        """Record (or update) a staff member's address."""
-        ...
-
-    def email_of(self, user_id: str) -> str | None: ...
-
-    def config(self) -> StaffConfig: ...
-
-    def save_config(self, config: StaffConfig, expected_version: int) -> None:
-        """Write `config` (at expected_version + 1); Conflict if the stored one moved on."""
-        ...
 
 
 class Staff:

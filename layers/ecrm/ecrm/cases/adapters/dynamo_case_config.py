@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from ecrm.adapters.dynamo import condition_failed, item, key, plain
-from ecrm.cases.policy import PolicyBook, standard_book
-from ecrm.cases.recompute import PolicyBookView
-from ecrm.cases.staff import StaffConfig
+from ecrm.cases.models import StaffConfig
+from ecrm.cases.policy import PolicyBook, PolicyBookView, standard_book
 from ecrm.errors import Conflict
 
 if TYPE_CHECKING:
