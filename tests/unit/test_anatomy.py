@@ -180,3 +180,13 @@ def test_port_names_end_with_a_suffix_from_the_list():
     unnamed = [p for p in ports if p not in NOT_PORTS and not p.endswith(tuple(PORT_SUFFIXES))]
     assert not unnamed, f"name each port for what it is, ending with one of {sorted(PORT_SUFFIXES)}: {unnamed}"
     assert set(NOT_PORTS) <= set(ports), "a NOT_PORTS entry names no Protocol: remove it"
+
+
+def test_a_capabilitys_ports_are_declared_in_its_ports_module():
+    """One place to read what a capability needs from the outside world."""
+    elsewhere = [
+        p
+        for p in port_protocols()
+        if p not in NOT_PORTS and (parts := p.split("."))[1] in capabilities() and parts[2] != "ports"
+    ]
+    assert not elsewhere, f"declare these in their capability's ports.py: {elsewhere}"
