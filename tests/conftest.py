@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ecrm_infra import topology
 
 from tests.grants import Recorder
 
@@ -45,13 +46,14 @@ def _grants_allow_every_call(_aws_calls_recorded: Recorder) -> Iterator[None]:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     if not RECORDER.calls:
         return
-    unused = RECORDER.unused()
+    unused, used = RECORDER.unused(), RECORDER.used()
     terminalreporter.section("IAM grants: declared actions no test exercised")
     for function, idle in sorted(unused.items()):
-        terminalreporter.write_line(f"{function}: {', '.join(idle)}")
+        if function in used:  # a function this run never ran tells nothing
+            terminalreporter.write_line(f"{function}: {', '.join(idle)}")
+    if silent := sorted(fn.name for fn in topology.FUNCTIONS if fn.name not in used):
+        terminalreporter.write_line(f"functions no test ran: {', '.join(silent)}")
     path = config.getoption("--grants-report")
     if path:
-        used = {
-            fn: sorted(f"{action} on {resource}" for action, resource in pairs) for fn, pairs in RECORDER.used().items()
-        }
-        Path(path).write_text(json.dumps({"used": used, "unused": unused}, indent=2, sort_keys=True) + "\n")
+        listed = {fn: sorted(f"{action} on {resource}" for action, resource in pairs) for fn, pairs in used.items()}
+        Path(path).write_text(json.dumps({"used": listed, "unused": unused}, indent=2, sort_keys=True) + "\n")

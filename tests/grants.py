@@ -25,6 +25,7 @@ from ecrm_infra import topology
 from ecrm_local.resources import physical_name
 
 _HANDLER_MODULES = {f"{fn.name}.handler": fn.name for fn in topology.FUNCTIONS}
+_KINDS = topology.resource_kinds()
 # Transaction items: each is authorized as the single-item action of its kind.
 _TRANSACT_WRITE = {
     "Put": "PutItem",
@@ -56,7 +57,7 @@ def _logical(identifier: str) -> str:
     `-` and six random characters); anything else (a DLQ, another account's bus) is kept as it is,
     so it fails the check visibly."""
     last = identifier.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-    for name, kind in topology.resource_kinds().items():
+    for name, kind in _KINDS.items():
         physical = physical_name(name)
         if last == physical or (kind == "secret" and last[: -len("-AbCdEf")] == physical):
             return name

@@ -227,3 +227,20 @@ def test_public_writers_cannot_delete_or_batch_write(synth: Synth, name: str) ->
     fn = topology.function(name)
     assert any(route.public for route in fn.routes)
     assert not _actions(_statements(synth, _role_id(synth, fn))) & NEVER_PUBLIC
+
+
+def _assumed_by(synth: Synth, role_id: str) -> str:
+    (statement,) = synth.props(role_id)["AssumeRolePolicyDocument"]["Statement"]
+    return str(statement["Principal"]["Service"])
+
+
+def test_every_role_is_a_functions_or_one_the_platform_states(synth: Synth) -> None:
+    """No role escapes the checks above: besides one per function, the role Scheduler delivers
+    with (SendMessage to each timer queue, nothing else) and API Gateway's logging role (decision 55)."""
+    functions = {_role_id(synth, fn) for fn in topology.FUNCTIONS}
+    others = {role: _assumed_by(synth, role) for role in synth.resources("AWS::IAM::Role") if role not in functions}
+    assert sorted(others.values()) == ["apigateway.amazonaws.com", "scheduler.amazonaws.com"]
+    (scheduler,) = [role for role, service in others.items() if service == "scheduler.amazonaws.com"]
+    names = _resource_names(synth)
+    targets = {trigger.queue for trigger, _ in topology.queue_triggers() if trigger.scheduler_target}
+    assert _per_resource(_statements(synth, scheduler), names) == {queue: {"sqs:SendMessage"} for queue in targets}
