@@ -3,13 +3,17 @@ would refuse it (moto would not: tests/grants.py stands in for IAM)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from botocore.exceptions import ClientError
 from ecrm.names import Resource
 from ecrm_infra import topology
 from ecrm_infra.topology import Access
 
 from tests.grants import Call, Recorder
-from tests.support import Stack
+from tests.support import Stack, aws_calls
 
 
 def test_a_capture_without_the_put_grant_is_refused(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,4 +31,43 @@ def test_the_public_capture_reads_and_puts_contacts_and_nothing_else(stack: Stac
         stack.call("POST", "/contacts", {"email": "ann@example.com", "tags": ["b"], "first_name": "Ann"})
     on_contacts = {c.action for c in recorder.calls if c.resource == Resource.CONTACTS_TABLE}
     assert on_contacts == {"dynamodb:GetItem", "dynamodb:PutItem"}  # a merge puts the profile back whole
+    assert not recorder.refused()
+
+
+CONSENTING = {"email": "ann@example.com", "marketing_consent": True}
+CASE = {"email": "ann@example.com", "subject": "Printer on fire", "description": "It smokes."}
+TABLE_VARS = {Resource.CONTACTS_TABLE: "CONTACTS_TABLE_NAME", Resource.CASES_TABLE: "CASES_TABLE_NAME"}
+
+
+def _throttled(operation: str) -> Callable[[int, str, bool], None]:
+    """An aws_calls hook: SES refuses `operation` once for throttling, as it does under load."""
+    refused: list[int] = []
+
+    def hook(n: int, called: str, answered: bool) -> None:
+        if called == operation and not answered and not refused:
+            refused.append(n)
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}, called)
+
+    return hook
+
+
+@pytest.mark.parametrize(
+    ("queue", "opening", "table", "function"),
+    [
+        (Resource.CONSENT_MAIL_QUEUE, ("/contacts", CONSENTING), Resource.CONTACTS_TABLE, "consent_mailer"),
+        (Resource.CASE_MAIL_QUEUE, ("/cases", CASE), Resource.CASES_TABLE, "cases_mailer"),
+    ],
+    ids=["consent", "case"],
+)
+def test_a_mailer_releases_its_claim_when_ses_throttles_which_its_grant_allows(
+    stack: Stack, queue: str, opening: tuple[str, dict[str, Any]], table: str, function: str
+) -> None:
+    """The mail log's DELETE (topology MAIL_LOG): the path no other test of a handler takes."""
+    assert stack.call("POST", *opening).status == 201
+    with Recorder().installed() as recorder, aws_calls(_throttled("SendEmail")):
+        (answer,) = stack.deliver(queue)
+    assert len(answer["batchItemFailures"]) == 1  # comes again
+    claims = [i for i in stack.table_items(TABLE_VARS[table]) if str(i["sk"]).startswith("MAIL#")]
+    assert claims == []  # released, not left `sending` for the redelivery to skip
+    assert Call(function, "dynamodb:DeleteItem", table) in recorder.calls
     assert not recorder.refused()
