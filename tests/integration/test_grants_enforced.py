@@ -13,6 +13,7 @@ from ecrm_infra import topology
 from ecrm_infra.topology import Access
 
 from tests.grants import Call, Recorder
+from tests.integration.campaigns_support import Campaigns
 from tests.support import Stack, aws_calls
 
 
@@ -70,4 +71,27 @@ def test_a_mailer_releases_its_claim_when_ses_throttles_which_its_grant_allows(
     claims = [i for i in stack.table_items(TABLE_VARS[table]) if str(i["sk"]).startswith("MAIL#")]
     assert claims == []  # released, not left `sending` for the redelivery to skip
     assert Call(function, "dynamodb:DeleteItem", table) in recorder.calls
+    assert not recorder.refused()
+
+
+def test_resuming_a_campaign_mid_run_restarts_the_run_and_plans_it_now(campaigns: Campaigns) -> None:
+    """campaigns_api's UPDATE on Campaigns and its timer grants (a plan due now goes straight to the
+    plan queue, and the schedule of that name is deleted)."""
+    campaigns.contact(1, tags=("vip",))
+    segment = campaigns.segment([{"kind": "tag", "any_of": ["vip"]}])
+    cid = campaigns.campaign(campaigns.one_off_in(1), segment)
+    campaigns.pump(only={"campaign_segments"})
+    assert campaigns.action(cid, "schedule")["status"] == "scheduled"
+    campaigns.advance(3601)
+    campaigns.pump(only={"campaign_planner"})  # the run starts; its batch waits on the send queue
+    assert campaigns.stack.call("GET", f"/campaigns/{cid}", roles="marketer").json["status"] == "sending"
+    assert campaigns.action(cid, "pause")["status"] == "paused"
+    with Recorder().installed() as recorder:
+        assert campaigns.action(cid, "resume")["status"] == "sending"
+    made = {(c.action, c.resource) for c in recorder.calls if c.function == "campaigns_api"}
+    assert {
+        ("dynamodb:UpdateItem", Resource.CAMPAIGNS_TABLE),
+        ("sqs:SendMessage", Resource.CAMPAIGN_PLAN_QUEUE),
+        ("scheduler:DeleteSchedule", Resource.CAMPAIGN_SCHEDULES),
+    } <= made
     assert not recorder.refused()
