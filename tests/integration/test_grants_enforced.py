@@ -40,14 +40,14 @@ CASE = {"email": "ann@example.com", "subject": "Printer on fire", "description":
 TABLE_VARS = {Resource.CONTACTS_TABLE: "CONTACTS_TABLE_NAME", Resource.CASES_TABLE: "CASES_TABLE_NAME"}
 
 
-def _throttled(operation: str) -> Callable[[int, str, bool], None]:
-    """An aws_calls hook: SES refuses `operation` once for throttling, as it does under load."""
+def _throttled(operation: str, code: str = "Throttling") -> Callable[[int, str, bool], None]:
+    """An aws_calls hook: SES refuses `operation` once with `code`, as it does under load."""
     refused: list[int] = []
 
     def hook(n: int, called: str, answered: bool) -> None:
         if called == operation and not answered and not refused:
             refused.append(n)
-            raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}, called)
+            raise ClientError({"Error": {"Code": code, "Message": "refused by the test"}}, called)
 
     return hook
 
@@ -95,3 +95,20 @@ def test_resuming_a_campaign_mid_run_restarts_the_run_and_plans_it_now(campaigns
         ("scheduler:DeleteSchedule", Resource.CAMPAIGN_SCHEDULES),
     } <= made
     assert not recorder.refused()
+
+
+def test_the_campaign_sender_releases_its_send_record_when_sending_is_paused(campaigns: Campaigns) -> None:
+    """campaign_sender's DELETE on Campaigns: the claim on a recipient is given back, not left `sending`."""
+    campaigns.contact(1, tags=("vip",))
+    segment = campaigns.segment([{"kind": "tag", "any_of": ["vip"]}])
+    cid = campaigns.campaign(campaigns.one_off_in(1), segment)
+    campaigns.pump(only={"campaign_segments"})
+    campaigns.action(cid, "schedule")
+    campaigns.advance(3601)
+    campaigns.pump(only={"campaign_planner"})
+    with Recorder().installed() as recorder, aws_calls(_throttled("SendEmail", "SendingPausedException")):
+        campaigns.pump(rounds=1, only={"campaign_sender"}, until_quiet=False)
+    assert Call("campaign_sender", "dynamodb:DeleteItem", Resource.CAMPAIGNS_TABLE) in recorder.calls
+    assert not recorder.refused()
+    campaigns.pump(only={"campaign_sender"})  # sent on the next delivery
+    assert len(campaigns.mail()) == 1
