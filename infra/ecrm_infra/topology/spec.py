@@ -37,9 +37,6 @@ class Access(Flag):
     # and delete schedules, passing Scheduler's role; one unit, as `SchedulerTimers` uses it.
     SCHEDULE = auto()
 
-    def __str__(self) -> str:
-        return " | ".join(member.name or "" for member in self)
-
 
 _TABLE_ACTIONS = {
     Access.READ: ("dynamodb:GetItem", "dynamodb:BatchGetItem"),
@@ -103,7 +100,7 @@ def timer_env(group: str, group_var: str, queue: str, url_var: str, arn_var: str
 def timer_grants(group: str, queue: str) -> dict[str, Access]:
     """Grants to set timers delivered to `queue`: schedules in its capability's `group` only
     (passing Scheduler's role), and sending to the queue itself, where a timer already due goes
-    straight away."""
+    straight away (its schedule of that name is then deleted)."""
     return {group: Access.SCHEDULE, queue: Access.SEND}
 
 
