@@ -45,7 +45,7 @@ class Call:
     function: str
     action: str
     resource: str
-    index: str | None = None
+    index: str = ""  # a GSI's name, for a Query on it
 
     def __str__(self) -> str:
         where = f"{self.resource}/index/{self.index}" if self.index else self.resource
@@ -64,41 +64,41 @@ def _logical(identifier: str) -> str:
     return identifier
 
 
-def _dynamodb(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+def _dynamodb(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     if operation in ("BatchGetItem", "BatchWriteItem"):
         for table in params["RequestItems"]:
-            yield operation, table, None
+            yield operation, table, ""
     elif operation == "TransactWriteItems":
         for item in params["TransactItems"]:
             ((kind, request),) = item.items()
-            yield _TRANSACT_WRITE[kind], request["TableName"], None
+            yield _TRANSACT_WRITE[kind], request["TableName"], ""
     elif operation == "TransactGetItems":
         for item in params["TransactItems"]:
-            yield "GetItem", item["Get"]["TableName"], None
+            yield "GetItem", item["Get"]["TableName"], ""
     else:
-        yield operation, params["TableName"], params.get("IndexName")
+        yield operation, params["TableName"], params.get("IndexName", "")
 
 
-def authorizations(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+def authorizations(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(IAM action, topology resource, index) for each authorization one request needs."""
-    found: list[tuple[str, str, str | None]]
+    found: list[tuple[str, str, str]]
     if service == "dynamodb":
         found = list(_dynamodb(operation, params))
     elif service == "sqs":
-        found = [(_ACTION_OF.get((service, operation), operation), params.get("QueueUrl", ""), None)]
+        found = [(_ACTION_OF.get((service, operation), operation), params.get("QueueUrl", ""), "")]
     elif service == "events":
-        found = [(operation, entry.get("EventBusName", "default"), None) for entry in params.get("Entries", [])]
+        found = [(operation, entry.get("EventBusName", "default"), "") for entry in params.get("Entries", [])]
     elif service == "scheduler":
         group = params.get("GroupName", "default")
-        found = [(operation, group, None)]
+        found = [(operation, group, "")]
         if "Target" in params:  # passing the Scheduler role is part of the SCHEDULE grant on the group
-            found.append(("iam:PassRole", group, None))
+            found.append(("iam:PassRole", group, ""))
     elif service == "secretsmanager":
-        found = [(operation, params["SecretId"], None)]
+        found = [(operation, params["SecretId"], "")]
     elif service in ("ses", "sesv2"):  # SES v2's SendEmail is authorized as ses:SendEmail, raw content too
-        found = [(operation, Resource.MAIL, None)]
+        found = [(operation, Resource.MAIL, "")]
     else:
-        found = [(operation, "*", None)]
+        found = [(operation, "*", "")]
     prefix = {"sesv2": "ses"}.get(service, service)
     return [
         (action if ":" in action else f"{prefix}:{action}", _logical(resource), index)

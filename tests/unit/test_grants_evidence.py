@@ -25,11 +25,11 @@ def test_a_transaction_is_authorized_item_by_item_on_each_table() -> None:
         {"Put": {"TableName": OUTBOX, "Item": {}}},
     ]
     assert authorizations("dynamodb", "TransactWriteItems", {"TransactItems": items}) == [
-        ("dynamodb:PutItem", "Contacts", None),
-        ("dynamodb:UpdateItem", "Contacts", None),
-        ("dynamodb:ConditionCheckItem", "Contacts", None),
-        ("dynamodb:DeleteItem", "Contacts", None),
-        ("dynamodb:PutItem", "Outbox", None),
+        ("dynamodb:PutItem", "Contacts", ""),
+        ("dynamodb:UpdateItem", "Contacts", ""),
+        ("dynamodb:ConditionCheckItem", "Contacts", ""),
+        ("dynamodb:DeleteItem", "Contacts", ""),
+        ("dynamodb:PutItem", "Outbox", ""),
     ]
 
 
@@ -38,7 +38,7 @@ def test_reads_name_their_index_and_batches_each_table() -> None:
         ("dynamodb:Query", "Contacts", "gsi1")
     ]
     assert authorizations("dynamodb", "TransactGetItems", {"TransactItems": [{"Get": {"TableName": CONTACTS}}]}) == [
-        ("dynamodb:GetItem", "Contacts", None)
+        ("dynamodb:GetItem", "Contacts", "")
     ]
     batch: dict[str, Any] = {"RequestItems": {CONTACTS: [], OUTBOX: []}}
     assert [a for a, _, _ in authorizations("dynamodb", "BatchWriteItem", batch)] == ["dynamodb:BatchWriteItem"] * 2
@@ -47,19 +47,19 @@ def test_reads_name_their_index_and_batches_each_table() -> None:
 def test_other_services_name_the_action_iam_checks() -> None:
     url = f"https://sqs.us-east-1.amazonaws.com/123456789012/{physical_name(Resource.CASE_TIMER_QUEUE)}"
     assert authorizations("sqs", "SendMessageBatch", {"QueueUrl": url}) == [
-        ("sqs:SendMessage", Resource.CASE_TIMER_QUEUE, None)
+        ("sqs:SendMessage", Resource.CASE_TIMER_QUEUE, "")
     ]
     dlq = f"https://sqs.us-east-1.amazonaws.com/123456789012/{dlq_name(Resource.CASE_TIMER_QUEUE)}"
     assert authorizations("sqs", "SendMessage", {"QueueUrl": dlq})[0][1] == dlq  # not the queue itself
     schedule = {"GroupName": physical_name(Resource.CASE_SCHEDULES), "Target": {"RoleArn": "arn"}}
     assert authorizations("scheduler", "CreateSchedule", schedule) == [
-        ("scheduler:CreateSchedule", Resource.CASE_SCHEDULES, None),
-        ("iam:PassRole", Resource.CASE_SCHEDULES, None),
+        ("scheduler:CreateSchedule", Resource.CASE_SCHEDULES, ""),
+        ("iam:PassRole", Resource.CASE_SCHEDULES, ""),
     ]
-    assert authorizations("sesv2", "SendEmail", {}) == [("ses:SendEmail", Resource.MAIL, None)]
+    assert authorizations("sesv2", "SendEmail", {}) == [("ses:SendEmail", Resource.MAIL, "")]
     secret = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{physical_name(Resource.SIGNING_SECRET)}-AbCdEf"
     assert authorizations("secretsmanager", "GetSecretValue", {"SecretId": secret}) == [
-        ("secretsmanager:GetSecretValue", Resource.SIGNING_SECRET, None)
+        ("secretsmanager:GetSecretValue", Resource.SIGNING_SECRET, "")
     ]
 
 
@@ -69,10 +69,14 @@ def test_a_call_the_grants_lack_is_refused() -> None:
         Call("contacts_capture", "dynamodb:PutItem", "Outbox"),
         Call("contacts_capture", "dynamodb:DeleteItem", "Contacts"),
         Call("contacts_capture", "dynamodb:GetItem", "Cases"),
+        Call("contacts_capture", "dynamodb:Query", "Contacts", "gsi1"),
+        Call("contacts_capture", "dynamodb:Query", "Contacts"),
     ]
     assert recorder.refused() == [
         Call("contacts_capture", "dynamodb:DeleteItem", "Contacts"),
         Call("contacts_capture", "dynamodb:GetItem", "Cases"),
+        Call("contacts_capture", "dynamodb:Query", "Contacts"),
+        Call("contacts_capture", "dynamodb:Query", "Contacts", "gsi1"),
     ]
     assert "dynamodb:PutItem on Outbox" not in recorder.unused()["contacts_capture"]
 
