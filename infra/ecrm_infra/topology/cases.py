@@ -152,7 +152,7 @@ CASES = Capability(
             description="Redacts the cases of a requester whose contact was erased",
             settings=settings.CaseErasureSettings,
             env={Env.CASES_TABLE: Resource.CASES_TABLE},
-            # Finds the requester's cases, puts each back redacted, deletes their comments in batches.
+            # Finds the requester's cases, puts each back redacted, rewrites its comments and audit in batches.
             grants={Resource.CASES_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.BATCH_WRITE},
             queue=QueueTrigger(
                 queue=Resource.CASE_ERASURE_QUEUE,
