@@ -58,7 +58,8 @@ CAMPAIGNS = Capability(
             settings=settings.CampaignsApiSettings,
             env={**TABLES, **OUTBOX_ENV, **TIMERS, **LINKS},
             grants={
-                # Lists; deletes drafts; a resume restarts the open run (an update) and plans it now.
+                # Lists; a triggered campaign that stops sending leaves the trigger index (a Delete);
+                # a resume restarts the open run (an update) and plans it now.
                 Resource.CAMPAIGNS_TABLE: WRITE | Access.QUERY | Access.DELETE,
                 **READ_CONTACTS,
                 **OUTBOX_GRANT,
