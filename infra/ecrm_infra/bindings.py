@@ -1,13 +1,14 @@
 """How a topology resource name becomes an environment value and an IAM grant.
 
-The topology says "this function reads Contacts"; a Binding knows what that means in IAM for that
-kind of resource. Actions are listed explicitly (not CDK's grantReadWriteData) so the roles carry
-exactly what the adapters call: no Scan (docs/data-model.md), no stream or table-admin actions.
+The topology says "this function reads Contacts and updates it" and which IAM actions that means
+(`topology.actions`); a Binding knows on which ARNs of its kind of resource each action applies.
+Actions are never CDK's grant helpers (grantReadWriteData, grantSendMessages, grantRead), which add
+actions the code does not call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,22 +21,14 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ecrm_infra import topology
 from ecrm_infra.nag import acknowledge
 from ecrm_infra.topology import Access
 
-# GetItem, Query (also on the GSI), BatchGetItem; ConditionCheckItem for transaction conditions.
-_DYNAMO_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
-# TransactWriteItems is authorized per item as Put/Update/Delete, so no separate action exists for it.
-_DYNAMO_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
-_SES_SEND = ("ses:SendEmail", "ses:SendRawEmail")
-_SES_QUOTA = ("ses:GetSendQuota",)  # no resource-level permissions: granted on "*"
+_SES_QUOTA = "ses:GetSendQuota"  # no resource-level permissions: granted on "*"
+_PASS_ROLE = "iam:PassRole"  # noqa: S105 - an IAM action, not a password
+_QUERY = "dynamodb:Query"
 _GROUP_PARAMETER = "ScheduleGroupName"
-_SCHEDULE = (
-    "scheduler:CreateSchedule",
-    "scheduler:UpdateSchedule",
-    "scheduler:DeleteSchedule",
-    "scheduler:GetSchedule",
-)
 
 
 class Binding(Protocol):
@@ -43,11 +36,13 @@ class Binding(Protocol):
         """What an env var naming this resource carries: its name/URL, or an attribute ("arn")."""
         ...
 
-    def grant(self, grantee: iam.IGrantable, access: Access) -> None: ...
+    def grant(self, grantee: iam.IGrantable, actions: frozenset[str]) -> None:
+        """Allow `actions` (what the topology's access means for this kind of resource) on it."""
+        ...
 
 
-def _unsupported(name: str, access: Access) -> ValueError:
-    return ValueError(f"{name}: access {access.value!r} does not apply to this kind of resource")
+def _allow(grantee: iam.IGrantable, actions: Iterable[str], resources: Sequence[str]) -> None:
+    iam.Grant.add_to_principal(grantee=grantee, actions=sorted(actions), resource_arns=list(resources))
 
 
 def _no_attribute(name: str, attribute: str | None) -> None:
@@ -64,19 +59,10 @@ class TableBinding:
         _no_attribute(self.table.node.id, attribute)
         return self.table.table_name
 
-    def grant(self, grantee: iam.IGrantable, access: Access) -> None:
-        if access is Access.APPEND:  # a Put in the writer's transaction: nothing to read, update or delete
-            iam.Grant.add_to_principal(
-                grantee=grantee, actions=["dynamodb:PutItem"], resource_arns=[self.table.table_arn]
-            )
-            return
-        if access not in (Access.READ, Access.READ_WRITE):
-            raise _unsupported(self.table.node.id, access)
-        actions = _DYNAMO_READ + (_DYNAMO_WRITE if access is Access.READ_WRITE else ())
-        indexes = [f"{self.table.table_arn}/index/{name}" for name in self.index_names]
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(actions), resource_arns=[self.table.table_arn, *indexes]
-        )
+    def grant(self, grantee: iam.IGrantable, actions: frozenset[str]) -> None:
+        _allow(grantee, actions, [self.table.table_arn])
+        if _QUERY in actions and self.index_names:  # the only one of our actions that reads an index
+            _allow(grantee, [_QUERY], [f"{self.table.table_arn}/index/{name}" for name in self.index_names])
 
 
 @dataclass(frozen=True)
@@ -87,10 +73,8 @@ class BusBinding:
         _no_attribute(self.bus.node.id, attribute)
         return self.bus.event_bus_name
 
-    def grant(self, grantee: iam.IGrantable, access: Access) -> None:
-        if access is not Access.PUT_EVENTS:
-            raise _unsupported(self.bus.node.id, access)
-        self.bus.grant_put_events_to(grantee)
+    def grant(self, grantee: iam.IGrantable, actions: frozenset[str]) -> None:
+        _allow(grantee, actions, [self.bus.event_bus_arn])
 
 
 @dataclass(frozen=True)
@@ -101,10 +85,8 @@ class SecretBinding:
         _no_attribute(self.secret.node.id, attribute)
         return self.secret.secret_arn  # the ARN, so a renamed secret cannot be confused with another
 
-    def grant(self, grantee: iam.IGrantable, access: Access) -> None:
-        if access is not Access.READ:
-            raise _unsupported(self.secret.node.id, access)
-        self.secret.grant_read(grantee)
+    def grant(self, grantee: iam.IGrantable, actions: frozenset[str]) -> None:
+        _allow(grantee, actions, [self.secret.secret_arn])
 
 
 @dataclass(frozen=True)
@@ -134,20 +116,17 @@ class MailBinding:
         _no_attribute("ses", attribute)
         return self.sender
 
-    def grant(self, grantee: iam.IGrantable, access: Access) -> None:
-        if access not in (Access.SEND_MAIL, Access.SEND_BULK_MAIL):
-            raise _unsupported("ses", access)
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=list(_SES_SEND),
-                resources=list(self.resource_arns),
-                conditions={"StringEquals": {"ses:FromAddress": self.sender}},
-            )
-        )
-        if access is Access.SEND_BULK_MAIL:
+    def grant(self, grantee: iam.IGrantable, actions: frozenset[str]) -> None:
+        if send := actions - {_SES_QUOTA}:
             grantee.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(actions=list(_SES_QUOTA), resources=["*"])
+                iam.PolicyStatement(
+                    actions=sorted(send),
+                    resources=list(self.resource_arns),
+                    conditions={"StringEquals": {"ses:FromAddress": self.sender}},
+                )
             )
+        if _SES_QUOTA in actions:
+            _allow(grantee, [_SES_QUOTA], ["*"])
 
 
 @dataclass(frozen=True)
@@ -160,10 +139,8 @@ class QueueBinding:
         _no_attribute(self.queue.node.id, attribute)
         return self.queue.queue_url
 
-    def grant(self, grantee: iam.IGrantable, access: Access) -> None:
-        if access is not Access.SEND:
-            raise _unsupported(self.queue.node.id, access)
-        self.queue.grant_send_messages(grantee)
+    def grant(self, grantee: iam.IGrantable, actions: frozenset[str]) -> None:
+        _allow(grantee, actions, [self.queue.queue_arn])
 
 
 @dataclass(frozen=True)
@@ -205,9 +182,7 @@ class SchedulesBinding:
         _no_attribute("Schedules", attribute)
         return self.group_name
 
-    def grant(self, grantee: iam.IGrantable, access: Access) -> None:
-        if access is not Access.SCHEDULE:
-            raise _unsupported("Schedules", access)
+    def grant(self, grantee: iam.IGrantable, actions: frozenset[str]) -> None:
         principal = grantee.grant_principal
         stack = cdk.Stack.of(grantee) if isinstance(grantee, Construct) else cdk.Stack.of(self.group)
         group_name, group_id = self._group_in(stack)
@@ -217,7 +192,8 @@ class SchedulesBinding:
             resource_name=group_name,
             arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
         )
-        principal.add_to_principal_policy(iam.PolicyStatement(actions=list(_SCHEDULE), resources=[f"{prefix}/*"]))
+        on_schedules = sorted(actions - {_PASS_ROLE})
+        principal.add_to_principal_policy(iam.PolicyStatement(actions=on_schedules, resources=[f"{prefix}/*"]))
         if isinstance(grantee, Construct):
             region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
             account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
@@ -228,9 +204,11 @@ class SchedulesBinding:
                 "is scoped to this stack's own schedule group, never to other groups or to `schedule/*`.",
                 applies_to=f"Resource::arn:<AWS::Partition>:scheduler:{region}:{account}:schedule/<{group_id}>/*",
             )
+        if _PASS_ROLE not in actions:
+            return
         principal.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["iam:PassRole"],
+                actions=[_PASS_ROLE],
                 resources=[self.role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
             )
@@ -241,4 +219,4 @@ def grant_all(grantee: iam.IGrantable, grants: Mapping[str, Access], bindings: M
     for name, access in grants.items():
         if name not in bindings:
             raise KeyError(f"grant on unknown resource {name!r}; known: {sorted(bindings)}")
-        bindings[name].grant(grantee, access)
+        bindings[name].grant(grantee, topology.actions(name, access))

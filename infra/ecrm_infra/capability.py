@@ -13,7 +13,7 @@ from constructs import Construct
 
 from ecrm_infra import topology
 from ecrm_infra.api import CapabilityRoutes
-from ecrm_infra.bindings import Binding, QueueBinding, SchedulesBinding, TableBinding
+from ecrm_infra.bindings import Binding, QueueBinding, SchedulesBinding, TableBinding, grant_all
 from ecrm_infra.context import DeployContext
 from ecrm_infra.data import table
 from ecrm_infra.function import PythonFunction
@@ -52,8 +52,8 @@ class CapabilityConstruct(Construct):
                 )
                 self.queues[fn.queue.queue] = queue
                 platform.bindings[fn.queue.queue] = QueueBinding(queue.queue)
-                if fn.queue.scheduler_target:
-                    queue.queue.grant_send_messages(scheduler_role)
+                if fn.queue.scheduler_target:  # Scheduler delivers with SendMessage, nothing else
+                    grant_all(scheduler_role, {fn.queue.queue: topology.Access.SEND}, platform.bindings)
         bindings: dict[str, Binding] = platform.bindings
         self.routes = CapabilityRoutes(self, "Routes", api=platform.api)
         for fn in spec.functions:

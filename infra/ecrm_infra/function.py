@@ -86,7 +86,7 @@ class PythonFunction(Construct):
         )
         grant_all(self.role, fn.grants, bindings)
         unscoped = "Active tracing: xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions."
-        if Access.SEND_BULK_MAIL in fn.grants.values():
+        if any(Access.SEND_QUOTA in access for access in fn.grants.values()):
             unscoped += " ses:GetSendQuota (the account's send rate, read to pace bulk mail) supports none either."
         acknowledge(self.role, "IAM5", unscoped, applies_to="Resource::*")
         acknowledge(

@@ -21,6 +21,8 @@ import pytest
 from ecrm_local import auth_tokens
 from ecrm_local.server import CONTROL_HEADER
 
+from tests.grants import Call, Recorder
+
 STARTUP_TIMEOUT_S = 30
 # Low enough that a campaign of a few dozen mails takes seconds (the e2e tests watch the API answer
 # meanwhile), high enough not to slow the other tests' few mails.
@@ -133,17 +135,21 @@ def _wait_healthy(proc: subprocess.Popen[bytes], base: str, log: Path) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+def local(tmp_path_factory: pytest.TempPathFactory, _aws_calls_recorded: Recorder) -> Iterator[Local]:
     workdir = tmp_path_factory.mktemp("ecrm-local")  # its .ecrm-local/signing.key stays out of the repo
     port = _free_port()
     log = workdir / "ecrm-local.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # The repository on the path, for `tests.e2e.recorded_local`.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parents[2]), env.get("PYTHONPATH")]))
+    grants = workdir / "grants.json"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "ecrm_local.cli",
+                "tests.e2e.recorded_local",  # `ecrm local`, its functions' AWS calls judged by their grants
+                str(grants),
                 "local",
                 "--port",
                 str(port),
@@ -168,3 +174,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
             proc.kill()
     assert code == 0, f"ecrm local did not stop cleanly on SIGTERM (exit {code}):\n{log.read_text()[-4000:]}"
     assert "ecrm local stopped" in log.read_text()
+    recorded = json.loads(grants.read_text())
+    _aws_calls_recorded.calls.extend(Call(*row) for row in recorded["calls"])
+    refused = "\n".join(recorded["refused"])
+    assert not refused, f"AWS would refuse these calls: the functions' grants lack them\n{refused}"

@@ -14,7 +14,7 @@ from ecrm_infra.topology import Access
 
 from tests.infra.synth import Synth, ref_id
 
-SETTERS = [f for f in topology.FUNCTIONS if f.grants.get(Resource.CASE_SCHEDULES) is Access.SCHEDULE]
+SETTERS = [f for f in topology.FUNCTIONS if Access.SCHEDULE in f.grants.get(Resource.CASE_SCHEDULES, Access(0))]
 CASES_SETTERS = [f for f in SETTERS if f.name.startswith("cases_")]
 
 
@@ -99,7 +99,9 @@ def test_sla_breaches_raise_an_alarm(synth: Synth) -> None:
 
 
 def test_only_the_admin_function_may_queue_replanning(synth: Synth) -> None:
-    senders = {f.name for f in topology.FUNCTIONS if f.grants.get(Resource.CASE_RECOMPUTE_QUEUE) is Access.SEND}
+    senders = {
+        f.name for f in topology.FUNCTIONS if Access.SEND in f.grants.get(Resource.CASE_RECOMPUTE_QUEUE, Access(0))
+    }
     assert senders == {"cases_admin", "cases_recompute"}  # the edit, and the pages it sends on
 
 

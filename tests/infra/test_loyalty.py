@@ -130,7 +130,7 @@ def test_loyalty_alarms_watch_malformed_shop_events(synth: Synth) -> None:
 
 def test_the_programme_function_only_keeps_the_document(synth: Synth) -> None:
     programme = topology.function("loyalty_programme")
-    assert programme.grants == {Resource.LOYALTY_TABLE: topology.Access.READ_WRITE}
+    assert programme.grants == {Resource.LOYALTY_TABLE: topology.Access.READ | topology.Access.PUT}
     assert set(_env(synth, programme)) == {
         Env.LOYALTY_TABLE,
         "POWERTOOLS_SERVICE_NAME",

@@ -15,6 +15,7 @@ from ecrm_infra.topology.contacts import CONTACTS
 from ecrm_infra.topology.events import EVENTS
 from ecrm_infra.topology.loyalty import LOYALTY
 from ecrm_infra.topology.spec import (
+    ACTIONS,
     CONTEXT_PREFIX,
     Access,
     Capability,
@@ -25,11 +26,13 @@ from ecrm_infra.topology.spec import (
     Route,
     StreamTrigger,
     Table,
+    actions_of,
     arn_of,
     split_source,
 )
 
 __all__ = [
+    "ACTIONS",
     "CAPABILITIES",
     "CONTEXT_DEFAULTS",
     "CONTEXT_PREFIX",
@@ -46,9 +49,11 @@ __all__ = [
     "Route",
     "StreamTrigger",
     "Table",
+    "actions",
     "arn_of",
     "function",
     "queue_triggers",
+    "resource_kinds",
     "routes",
     "split_source",
     "stream_triggers",
@@ -89,3 +94,23 @@ def queue_triggers() -> list[tuple[QueueTrigger, Function]]:
 
 def stream_triggers() -> list[tuple[StreamTrigger, Function]]:
     return [(f.stream, f) for f in FUNCTIONS if f.stream]
+
+
+def resource_kinds() -> dict[str, str]:
+    """Every resource a function may be granted, and its kind (a key of `ACTIONS`)."""
+    return {
+        Resource.EVENT_BUS: "bus",
+        Resource.SIGNING_SECRET: "secret",
+        Resource.MAIL: "mail",
+        **dict.fromkeys(SCHEDULE_GROUPS, "schedules"),
+        **dict.fromkeys((t.name for t in TABLES), "table"),
+        **dict.fromkeys((trigger.queue for trigger, _ in queue_triggers()), "queue"),
+    }
+
+
+def actions(resource: str, access: Access) -> frozenset[str]:
+    """The IAM actions a grant of `access` on `resource` allows."""
+    kinds = resource_kinds()
+    if resource not in kinds:
+        raise KeyError(f"grant on unknown resource {resource!r}; known: {sorted(kinds)}")
+    return actions_of(kinds[resource], access, resource)

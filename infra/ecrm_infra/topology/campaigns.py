@@ -39,7 +39,12 @@ LINKS = {
     Env.UNSUBSCRIBE_MAILTO: "context:unsubscribeMailto",
 }
 READ_CONTACTS = {Resource.CONTACTS_TABLE: Access.READ}
-OWN_TABLE = {Resource.CAMPAIGNS_TABLE: Access.READ_WRITE}
+# Segment memberships, suppressions and preferences are written with a condition that the contact's
+# profile still exists (a ConditionCheck on Contacts in the same transaction).
+CHECK_CONTACTS = {Resource.CONTACTS_TABLE: Access.READ | Access.CHECK}
+# Campaign documents are written whole (versioned puts); runs, send records and counters are
+# updated in place.
+WRITE = Access.READ | Access.PUT | Access.UPDATE
 # At most this many senders at once. Each makes one SES call at a time (~50-100 ms), so this allows
 # roughly 100-200 mails/s; the shared rate limiter keeps the total at the configured rate anyway.
 SENDER_CONCURRENCY = 10
@@ -54,7 +59,14 @@ CAMPAIGNS = Capability(
             description="Marketers' API: templates, segments, campaigns and their lifecycle, previews, stats",
             settings=settings.CampaignsApiSettings,
             env={**TABLES, **OUTBOX_ENV, **TIMERS, **LINKS},
-            grants={**OWN_TABLE, **READ_CONTACTS, **OUTBOX_GRANT, **TIMER_GRANTS},
+            grants={
+                # Lists; a triggered campaign that stops sending leaves the trigger index (a Delete);
+                # a resume restarts the open run (an update) and plans it now.
+                Resource.CAMPAIGNS_TABLE: WRITE | Access.QUERY | Access.DELETE,
+                **READ_CONTACTS,
+                **OUTBOX_GRANT,
+                **TIMER_GRANTS,
+            },
             routes=access.CAMPAIGNS_API,
             timeout_seconds=15,
         ),
@@ -68,7 +80,12 @@ CAMPAIGNS = Capability(
                 Env.SIGNING_SECRET: Resource.SIGNING_SECRET,
                 Env.TOPICS: "context:campaignTopics",
             },
-            grants={**OWN_TABLE, **READ_CONTACTS, **OUTBOX_GRANT, Resource.SIGNING_SECRET: Access.READ},
+            grants={
+                Resource.CAMPAIGNS_TABLE: WRITE,
+                **CHECK_CONTACTS,
+                **OUTBOX_GRANT,
+                Resource.SIGNING_SECRET: Access.READ,
+            },
             routes=access.CAMPAIGNS_UNSUBSCRIBE,
         ),
         Function(
@@ -76,7 +93,12 @@ CAMPAIGNS = Capability(
             description="Starts campaign runs and pages their segment onto the send queue; picks A/B winners",
             settings=settings.PlannerSettings,
             env={**TABLES, **OUTBOX_ENV, **TIMERS, Env.SEND_QUEUE_URL: Resource.CAMPAIGN_SEND_QUEUE},
-            grants={**OWN_TABLE, **OUTBOX_GRANT, **TIMER_GRANTS, Resource.CAMPAIGN_SEND_QUEUE: Access.SEND},
+            grants={
+                Resource.CAMPAIGNS_TABLE: WRITE | Access.QUERY,  # pages the segment index
+                **OUTBOX_GRANT,
+                **TIMER_GRANTS,
+                Resource.CAMPAIGN_SEND_QUEUE: Access.SEND,
+            },
             # One command per invocation: a plan step uses the whole timeout, then hands over.
             queue=QueueTrigger(Resource.CAMPAIGN_PLAN_QUEUE, scheduler_target=True, batch_size=1, max_concurrency=5),
             timeout_seconds=120,
@@ -96,12 +118,13 @@ CAMPAIGNS = Capability(
                 Env.SEND_RATE: "context:campaignSendRate",
             },
             grants={
-                **OWN_TABLE,
+                # Send records: claimed (Put), settled (Update), released after a transient failure (Delete).
+                Resource.CAMPAIGNS_TABLE: WRITE | Access.DELETE,
                 **READ_CONTACTS,
                 **OUTBOX_GRANT,
                 **TIMER_GRANTS,
                 Resource.SIGNING_SECRET: Access.READ,
-                Resource.MAIL: Access.SEND_BULK_MAIL,
+                Resource.MAIL: Access.SEND_MAIL | Access.SEND_QUOTA,
             },
             # A batch of up to 100 recipients per message, paced by the rate limiter; the visibility
             # timeout (6 x 120 s) outlasts the send records' 5-minute lease (docs/campaigns.md).
@@ -114,7 +137,7 @@ CAMPAIGNS = Capability(
             settings=settings.TriggerSettings,
             env={**TABLES, **TIMERS, Env.SEND_QUEUE_URL: Resource.CAMPAIGN_SEND_QUEUE},
             grants={
-                Resource.CAMPAIGNS_TABLE: Access.READ,
+                Resource.CAMPAIGNS_TABLE: Access.READ | Access.QUERY,  # the live triggered campaigns, by index
                 **READ_CONTACTS,
                 **TIMER_GRANTS,
                 Resource.CAMPAIGN_SEND_QUEUE: Access.SEND,
@@ -133,7 +156,11 @@ CAMPAIGNS = Capability(
             description="Keeps the segment index current from contact, loyalty-tier and suppression events",
             settings=settings.MembershipSettings,
             env=dict(TABLES),
-            grants={**OWN_TABLE, **READ_CONTACTS},
+            grants={
+                # Memberships move: old ones deleted (in transactions, and in batches for an erased contact).
+                Resource.CAMPAIGNS_TABLE: WRITE | Access.QUERY | Access.DELETE | Access.BATCH_WRITE,
+                **CHECK_CONTACTS,
+            },
             queue=QueueTrigger(
                 Resource.SEGMENT_INDEX_QUEUE,
                 rule=EventRule(
@@ -160,7 +187,7 @@ CAMPAIGNS = Capability(
                 Env.UNSUBSCRIBE_URL: "context:unsubscribeUrl",
                 Env.PREFERENCES_URL: "context:preferencesUrl",
             },
-            grants={**OWN_TABLE, **READ_CONTACTS, **OUTBOX_GRANT},
+            grants={Resource.CAMPAIGNS_TABLE: WRITE, **CHECK_CONTACTS, **OUTBOX_GRANT},
             queue=QueueTrigger(
                 Resource.SES_FEEDBACK_QUEUE,
                 # SES publishes configuration-set events to the account's default bus only.

@@ -8,6 +8,7 @@ from ecrm.cases import settings
 from ecrm.cases.names import DetailType, Env, Resource
 from ecrm.names import Source
 
+from ecrm_infra.topology.contacts import MAIL_LOG
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (
     Access,
@@ -34,14 +35,16 @@ WRITER_ENV = {
     ),
     Env.CASE_POLICY_CACHE_SECONDS: "context:casePolicyCacheSeconds",
 }
+# Cases are written whole (versioned puts); listings (queues, a policy's active cases) Query.
 WRITER_GRANTS = {
-    Resource.CASES_TABLE: Access.READ_WRITE,
+    Resource.CASES_TABLE: Access.READ | Access.PUT,
     **OUTBOX_GRANT,
     **timer_grants(Resource.CASE_SCHEDULES, Resource.CASE_TIMER_QUEUE),
 }
 # ... and those that open cases: requesters become contacts (announced through the outbox too).
 INTAKE_ENV = {**WRITER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE}
-INTAKE_GRANTS = {**WRITER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE}
+INTAKE_GRANTS = {**WRITER_GRANTS, Resource.CONTACTS_TABLE: Access.READ | Access.PUT}
+LISTING = {Resource.CASES_TABLE: Access.READ | Access.QUERY | Access.PUT}
 
 CASES = Capability(
     name="Cases",
@@ -66,7 +69,7 @@ CASES = Capability(
             description="Agents: work queues, a case with its history, edits, comments, solve and reopen",
             settings=settings.CasesApiSettings,
             env=dict(INTAKE_ENV),
-            grants=dict(INTAKE_GRANTS),
+            grants={**INTAKE_GRANTS, **LISTING},
             routes=access.CASES_API,
         ),
         Function(
@@ -78,7 +81,7 @@ CASES = Capability(
                 Env.CASE_RECOMPUTE_QUEUE_URL: Resource.CASE_RECOMPUTE_QUEUE,
                 Env.CASE_POLICY_CACHE_SECONDS: "context:casePolicyCacheSeconds",
             },
-            grants={Resource.CASES_TABLE: Access.READ_WRITE, Resource.CASE_RECOMPUTE_QUEUE: Access.SEND},
+            grants={**LISTING, Resource.CASE_RECOMPUTE_QUEUE: Access.SEND},
             routes=access.CASES_ADMIN,
         ),
         Function(
@@ -105,7 +108,7 @@ CASES = Capability(
             description="New SLA timer plans for the active cases an SLA policy edit affects, a page per message",
             settings=settings.CaseRecomputeSettings,
             env={**WRITER_ENV, Env.CASE_RECOMPUTE_QUEUE_URL: Resource.CASE_RECOMPUTE_QUEUE},
-            grants={**WRITER_GRANTS, Resource.CASE_RECOMPUTE_QUEUE: Access.SEND},
+            grants={**WRITER_GRANTS, **LISTING, Resource.CASE_RECOMPUTE_QUEUE: Access.SEND},
             queue=QueueTrigger(queue=Resource.CASE_RECOMPUTE_QUEUE, batch_size=1),
             timeout_seconds=60,
         ),
@@ -126,7 +129,7 @@ CASES = Capability(
                 Env.CASE_ACK_CHANNELS: "context:caseAckChannels",
             },
             grants={
-                Resource.CASES_TABLE: Access.READ_WRITE,  # mail claims
+                Resource.CASES_TABLE: MAIL_LOG | Access.QUERY,  # the case's mail claims; its history
                 Resource.CONTACTS_TABLE: Access.READ,
                 Resource.SIGNING_SECRET: Access.READ,
                 Resource.MAIL: Access.SEND_MAIL,
@@ -151,7 +154,8 @@ CASES = Capability(
             description="Redacts the cases of a requester whose contact was erased",
             settings=settings.CaseErasureSettings,
             env={Env.CASES_TABLE: Resource.CASES_TABLE},
-            grants={Resource.CASES_TABLE: Access.READ_WRITE},
+            # Finds the requester's cases, puts each back redacted, rewrites its comments and audit in batches.
+            grants={Resource.CASES_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.BATCH_WRITE},
             queue=QueueTrigger(
                 queue=Resource.CASE_ERASURE_QUEUE,
                 rule=EventRule(sources=(Source.CONTACTS,), detail_types=(DetailType.CONTACT_ERASED,)),

@@ -18,6 +18,9 @@ from ecrm_infra.topology.spec import (
     Table,
 )
 
+# The mail log (ecrm.mail.send_once) in a table: claim (Put), settle (Update), release after a
+# transient failure (a conditional Delete), beside reading the owner (the contact, the case).
+MAIL_LOG = Access.READ | Access.PUT | Access.UPDATE | Access.DELETE
 # Writers commit their events to the Outbox with the write; the relay puts them on the bus.
 TABLE_AND_OUTBOX = {Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, **OUTBOX_ENV}
 
@@ -37,7 +40,9 @@ CONTACTS = Capability(
                 Env.CONSENT_TEXT_VERSION: "context:consentTextVersion",
             },
             grants={
-                Resource.CONTACTS_TABLE: Access.READ_WRITE,
+                # Looks the address up, then creates the contact or puts its merged profile back
+                # (consent records and new tags are new items): never deletes, updates or lists.
+                Resource.CONTACTS_TABLE: Access.READ | Access.PUT,
                 **OUTBOX_GRANT,
                 Resource.SIGNING_SECRET: Access.READ,
             },
@@ -48,7 +53,11 @@ CONTACTS = Capability(
             description="Role-protected contact lookup, search, update, GDPR export and erasure",
             settings=settings.ContactsApiSettings,
             env=dict(TABLE_AND_OUTBOX),
-            grants={Resource.CONTACTS_TABLE: Access.READ_WRITE, **OUTBOX_GRANT},
+            grants={
+                # Lists by tag; an edit deletes the tags it removes; erasure deletes the contact's items.
+                Resource.CONTACTS_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.DELETE | Access.BATCH_WRITE,
+                **OUTBOX_GRANT,
+            },
             routes=access.CONTACTS_API,
         ),
         Function(
@@ -64,7 +73,7 @@ CONTACTS = Capability(
                 Env.CONFIRM_TTL_HOURS: "context:confirmTokenTtlHours",
             },
             grants={
-                Resource.CONTACTS_TABLE: Access.READ_WRITE,
+                Resource.CONTACTS_TABLE: MAIL_LOG,
                 Resource.SIGNING_SECRET: Access.READ,
                 Resource.MAIL: Access.SEND_MAIL,
             },

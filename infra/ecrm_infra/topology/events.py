@@ -10,7 +10,7 @@ from ecrm_infra.topology.spec import Access, Capability, Function, MetricAlarm, 
 
 # What a function that announces its writes needs: the Outbox table's name and the right to add to it.
 OUTBOX_ENV = {Env.OUTBOX_TABLE: Resource.OUTBOX_TABLE}
-OUTBOX_GRANT = {Resource.OUTBOX_TABLE: Access.APPEND}
+OUTBOX_GRANT = {Resource.OUTBOX_TABLE: Access.PUT}
 
 EVENTS = Capability(
     name="Events",

@@ -7,6 +7,7 @@ from ecrm.loyalty import settings
 from ecrm.loyalty.names import DetailType, Env, Resource
 from ecrm.names import Source
 
+from ecrm_infra.topology.contacts import MAIL_LOG
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (
     Access,
@@ -33,7 +34,8 @@ TIMERS_ENV = timer_env(
 # Ledger writers: the table, the outbox their events commit to, the expiry and review timers.
 LEDGER_ENV = {Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE, **OUTBOX_ENV, **TIMERS_ENV}
 LEDGER_GRANTS = {
-    Resource.LOYALTY_TABLE: Access.READ_WRITE,
+    # Entries are new items; balances, lots and members are updated in place; histories are queried.
+    Resource.LOYALTY_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.UPDATE,
     **OUTBOX_GRANT,
     **timer_grants(Resource.LOYALTY_SCHEDULES, Resource.LOYALTY_TIMER_QUEUE),
 }
@@ -50,7 +52,11 @@ LOYALTY = Capability(
             description="The shop's OrderPlaced and OrderRefunded into the points ledger, each once",
             settings=settings.LoyaltyAccrualSettings,
             env={**LEDGER_ENV, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE},
-            grants={**LEDGER_GRANTS, Resource.CONTACTS_TABLE: Access.READ_WRITE},  # unknown customers become contacts
+            grants={
+                **LEDGER_GRANTS,
+                Resource.LOYALTY_TABLE: Access.READ | Access.PUT | Access.UPDATE,  # entries by business key: no listing
+                Resource.CONTACTS_TABLE: Access.READ | Access.PUT,  # unknown customers become contacts
+            },
             queue=QueueTrigger(
                 queue=Resource.LOYALTY_ACCRUAL_QUEUE,
                 rule=EventRule(
@@ -74,7 +80,7 @@ LOYALTY = Capability(
             },
             grants={
                 **LEDGER_GRANTS,
-                Resource.CONTACTS_TABLE: Access.READ_WRITE,  # the contact to warn, and the mail log
+                Resource.CONTACTS_TABLE: MAIL_LOG,  # the contact to warn, and the warning's mail log
                 Resource.MAIL: Access.SEND_MAIL,
             },
             queue=QueueTrigger(
@@ -99,7 +105,8 @@ LOYALTY = Capability(
             description="Role-protected loyalty programme: read it, replace it with a new version",
             settings=settings.LoyaltyProgrammeSettings,
             env={Env.LOYALTY_TABLE: Resource.LOYALTY_TABLE},
-            grants={Resource.LOYALTY_TABLE: Access.READ_WRITE},  # no timers, no events: it only keeps the document
+            # No timers, no events: it reads and puts the programme document.
+            grants={Resource.LOYALTY_TABLE: Access.READ | Access.PUT},
             routes=access.LOYALTY_PROGRAMME_API,
         ),
     ),

@@ -6,7 +6,7 @@ Plain data: no CDK import. The capability modules beside this one declare their 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Flag, auto
 from typing import Literal
 
 from ecrm import settings
@@ -14,15 +14,67 @@ from ecrm.access import Route as Route  # declared in the shipped package, where
 from ecrm.names import Env
 
 
-class Access(StrEnum):
-    READ = "read"
-    READ_WRITE = "read_write"
-    PUT_EVENTS = "put_events"
-    SEND_MAIL = "send_mail"
-    SEND_BULK_MAIL = "send_bulk_mail"  # send mail, and read the account's sending quota to pace it
-    SEND = "send"  # put messages on a queue
-    SCHEDULE = "schedule"  # create, move and delete schedules in the stack's schedule group
-    APPEND = "append"  # put new items only: writers' events into the Outbox table
+class Access(Flag):
+    """What a function may do to one resource, in IAM's words; combine with `|`
+    (`Access.READ | Access.UPDATE`). `ACTIONS` says which IAM actions each one grants per kind of
+    resource: a grant names exactly the actions the function's code calls (tests/grants.py records
+    them during the integration tier and checks each against the grants)."""
+
+    # DynamoDB tables. A transaction is authorized per item: PUT, UPDATE, DELETE or CHECK each.
+    READ = auto()  # GetItem, BatchGetItem (items by key); a secret's value
+    QUERY = auto()  # Query, on the table and its indexes (listings: a partition, a GSI)
+    PUT = auto()  # PutItem: new items, or whole items replaced (the Outbox: events in the writer's transaction)
+    UPDATE = auto()  # UpdateItem
+    CHECK = auto()  # ConditionCheckItem: a transaction's condition on an item it does not write
+    DELETE = auto()  # DeleteItem
+    BATCH_WRITE = auto()  # BatchWriteItem (puts and deletes of up to 25 items)
+    # Other kinds of resource.
+    SEND = auto()  # a queue: SendMessage (and SendMessageBatch)
+    PUT_EVENTS = auto()  # the bus
+    SEND_MAIL = auto()  # SES: SendEmail from the sender, with the configuration set
+    SEND_QUOTA = auto()  # SES: GetSendQuota, the account's send rate (bulk mail paces itself by it)
+    # The capability's schedule group: create, update (a create that met a schedule of that name)
+    # and delete schedules, passing Scheduler's role; one unit, as `SchedulerTimers` uses it.
+    SCHEDULE = auto()
+
+
+_TABLE_ACTIONS = {
+    Access.READ: ("dynamodb:GetItem", "dynamodb:BatchGetItem"),
+    Access.QUERY: ("dynamodb:Query",),
+    Access.PUT: ("dynamodb:PutItem",),
+    Access.UPDATE: ("dynamodb:UpdateItem",),
+    Access.CHECK: ("dynamodb:ConditionCheckItem",),
+    Access.DELETE: ("dynamodb:DeleteItem",),
+    Access.BATCH_WRITE: ("dynamodb:BatchWriteItem",),
+}
+# Resource kind -> access -> the IAM actions it grants. The one table CDK and the tests read.
+ACTIONS: dict[str, dict[Access, tuple[str, ...]]] = {
+    "table": _TABLE_ACTIONS,
+    "queue": {Access.SEND: ("sqs:SendMessage",)},
+    "bus": {Access.PUT_EVENTS: ("events:PutEvents",)},
+    "secret": {Access.READ: ("secretsmanager:GetSecretValue",)},
+    # SES v2's SendEmail, raw content included, is authorized as ses:SendEmail (SendRawEmail is v1's).
+    "mail": {Access.SEND_MAIL: ("ses:SendEmail",), Access.SEND_QUOTA: ("ses:GetSendQuota",)},
+    "schedules": {
+        Access.SCHEDULE: (
+            "scheduler:CreateSchedule",
+            "scheduler:UpdateSchedule",
+            "scheduler:DeleteSchedule",
+            "iam:PassRole",
+        ),
+    },
+}
+
+
+def actions_of(kind: str, access: Access, resource: str = "") -> frozenset[str]:
+    """The IAM actions `access` grants on a resource of `kind`; access that does not apply fails."""
+    by_access = ACTIONS[kind]
+    found: set[str] = set()
+    for member in access:
+        if member not in by_access:
+            raise ValueError(f"{resource or kind}: access {member.name} does not apply to a {kind}")
+        found.update(by_access[member])
+    return frozenset(found)
 
 
 CONTEXT_PREFIX = "context:"
@@ -48,7 +100,7 @@ def timer_env(group: str, group_var: str, queue: str, url_var: str, arn_var: str
 def timer_grants(group: str, queue: str) -> dict[str, Access]:
     """Grants to set timers delivered to `queue`: schedules in its capability's `group` only
     (passing Scheduler's role), and sending to the queue itself, where a timer already due goes
-    straight away."""
+    straight away (its schedule of that name is then deleted)."""
     return {group: Access.SCHEDULE, queue: Access.SEND}
 
 
