@@ -14,7 +14,16 @@ from typing import Any
 
 from ecrm.names import Resource
 
-from ecrm_local import LOG_NAME, moto_direct, moto_dispatch, moto_dynamodb, moto_events, resources, ses_quota
+from ecrm_local import (
+    LOG_NAME,
+    moto_bounds,
+    moto_direct,
+    moto_dispatch,
+    moto_dynamodb,
+    moto_events,
+    resources,
+    ses_quota,
+)
 
 log = logging.getLogger(LOG_NAME)
 TICK_SECONDS = 1.0
@@ -71,6 +80,7 @@ class LocalStack:
         moto_dynamodb.install()
         moto_events.install()
         moto_dispatch.install()
+        moto_bounds.install()
         moto_host, moto_port = self._moto.get_host_and_port()
         self.moto_endpoint = f"http://{moto_host}:{moto_port}"
         moto_direct.install(self.moto_endpoint, lambda: self._moto._server.app)
@@ -186,7 +196,7 @@ def _one_request_at_a_time(moto: Any) -> None:
     over every service would also be held through each poller's SQS long poll.
     """
     server = moto._server
-    app, lock = server.app, threading.Lock()
+    app, lock = server.app, moto_bounds.REQUESTS
 
     def serialized(environ: dict[str, Any], start_response: Any) -> Any:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
