@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,10 +14,23 @@ from typing import Any
 
 from ecrm.names import Resource
 
-from ecrm_local import LOG_NAME, moto_dynamodb, moto_events, resources, ses_quota
+from ecrm_local import (
+    LOG_NAME,
+    moto_bounds,
+    moto_direct,
+    moto_dispatch,
+    moto_dynamodb,
+    moto_events,
+    resources,
+    ses_quota,
+)
 
 log = logging.getLogger(LOG_NAME)
 TICK_SECONDS = 1.0
+# How long a thread that wants the GIL waits before the running one must hand it over (Python's
+# default is 5 ms). In AWS each function runs in its own process; here they share one interpreter,
+# and a request thread woken by its answer waited up to 5 ms behind a busy sender at every step.
+SWITCH_INTERVAL_S = 0.001
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 _REAL_AWS_VARS = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE")
 
@@ -47,16 +61,17 @@ class LocalStack:
     _serving: bool = False
     base_url: str = ""
     moto_endpoint: str = ""
-    _saved: tuple[dict[str, str], timedelta] | None = None
+    _saved: tuple[dict[str, str], timedelta, float] | None = None
 
     def start(self) -> None:
         from ecrm.clock import SYSTEM_CLOCK
         from moto.server import ThreadedMotoServer
 
-        # The stack points this process at itself (env vars, the clock); stop() puts both back, so a
-        # process that runs a stack and then something else (the benchmarks do) is not left aiming
-        # at a stopped moto server.
-        self._saved = (dict(os.environ), SYSTEM_CLOCK.offset)
+        # The stack points this process at itself (env vars, the clock, the GIL's switch interval);
+        # stop() puts them back, so a process that runs a stack and then something else (the
+        # benchmarks do) is not left aiming at a stopped moto server.
+        self._saved = (dict(os.environ), SYSTEM_CLOCK.offset, sys.getswitchinterval())
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
@@ -64,8 +79,11 @@ class LocalStack:
         self._moto._server.block_on_close = False  # stopping must not wait for pooled boto connections
         moto_dynamodb.install()
         moto_events.install()
+        moto_dispatch.install()
+        moto_bounds.install()
         moto_host, moto_port = self._moto.get_host_and_port()
         self.moto_endpoint = f"http://{moto_host}:{moto_port}"
+        moto_direct.install(self.moto_endpoint, lambda: self._moto._server.app)
         use_local_aws(self.moto_endpoint)
         self._build()
 
@@ -151,6 +169,7 @@ class LocalStack:
         deadline = time.monotonic() + 5
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        moto_direct.uninstall()
         if self._moto is not None:
             self._moto.stop()
         from ecrm_local import lambdas
@@ -159,10 +178,11 @@ class LocalStack:
         if self._saved is not None:
             from ecrm.clock import SYSTEM_CLOCK
 
-            environ, offset = self._saved
+            environ, offset, switch_interval = self._saved
             os.environ.clear()
             os.environ.update(environ)
             SYSTEM_CLOCK.offset = offset
+            sys.setswitchinterval(switch_interval)
 
 
 def _one_request_at_a_time(moto: Any) -> None:
@@ -176,7 +196,7 @@ def _one_request_at_a_time(moto: Any) -> None:
     over every service would also be held through each poller's SQS long poll.
     """
     server = moto._server
-    app, lock = server.app, threading.Lock()
+    app, lock = server.app, moto_bounds.REQUESTS
 
     def serialized(environ: dict[str, Any], start_response: Any) -> Any:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 from ecrm_infra import topology
 
-from ecrm_local import LOG_NAME, lambdas, resources
+from ecrm_local import LOG_NAME, lambdas, moto_bounds, resources
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -52,6 +52,15 @@ class StreamReader:
         self._trigger, self._fn, self._invoke = trigger, fn, invoke
         self._after: dict[str, str | None] = {}  # shard -> last sequence number handed over and settled
         self._lock = threading.Lock()
+
+    @property
+    def stream_arn(self) -> str:
+        return self._arn
+
+    def settled(self) -> dict[str, str]:
+        """Each shard's last sequence number handed over and settled."""
+        with self._lock:
+            return {shard: after for shard, after in self._after.items() if after}
 
     def drain(self) -> int:
         """Every record committed so far, handed to the function until it settles them: the number
@@ -108,6 +117,8 @@ def readers(session: Session, invoke: Invoke = lambdas.invoke) -> list[StreamRea
 
 
 class StreamPoller(threading.Thread):
+    """Drains one reader every POLL_SECONDS; what it settled leaves moto's stream (moto_bounds)."""
+
     def __init__(self, reader: StreamReader, stop: threading.Event) -> None:
         super().__init__(name="stream-poller", daemon=True)
         self._reader, self._stopping = reader, stop
@@ -116,6 +127,7 @@ class StreamPoller(threading.Thread):
         while not self._stopping.wait(POLL_SECONDS):
             try:
                 self._reader.drain()
+                moto_bounds.trim_stream(self._reader.stream_arn, self._reader.settled())
             except Exception:  # a broken poll must not kill the stack: log it and keep polling
                 log.exception("reading a stream failed")
 

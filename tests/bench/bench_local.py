@@ -164,6 +164,10 @@ def campaign(api: Api, env: dict[str, str], out: list[str]) -> None:
         out.append(
             f"{label:24} {len(samples):6d} {p50:8.1f} {p99:8.1f} {max(samples, default=0) * 1000:8.1f} {failed:7d}"
         )
+    if idle and busy:
+        out.append(
+            f"{'ratio while / before':24} {'':6} {_pct(busy, 50) / _pct(idle, 50):7.1f}x {_pct(busy, 99) / _pct(idle, 99):7.1f}x"
+        )
 
 
 def on_a_local_stack(name: str, run: Callable[[Api, list[str]], None]) -> None:

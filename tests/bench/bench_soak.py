@@ -2,12 +2,19 @@
 BENCH_SOAK_MINUTES (default 3): contacts captured (each sends a consent mail), the outbox read,
 an unknown route, events put on the bus. The process's RSS is sampled every few seconds and the
 slope of a least-squares line through the samples printed, for the whole run and its second half
-(warm-up allocations land in the first). Nothing is asserted."""
+(warm-up allocations land in the first), also per 1,000 requests: part of the growth is data the
+requests create (contacts, their consent records), as it would be in AWS. Then `ecrm local` is
+started as a command BENCH_SOAK_STOPS times (default 3), a few requests made, and the time from
+SIGTERM to its exit printed. Nothing is asserted."""
 
 from __future__ import annotations
 
 import os
+import signal
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +22,8 @@ from tests.bench.bench_local import Api, on_a_local_stack
 
 SOAK_MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "3"))
 SOAK_SAMPLE_S = 5.0
+STOPS = int(os.environ.get("BENCH_SOAK_STOPS", "3"))
+UP_TIMEOUT_S = 120.0
 
 
 def _rss_mib() -> float:
@@ -52,7 +61,42 @@ def soak(api: Api, out: list[str]) -> None:
     out.append(f"\n== soak: {requests} requests in {SOAK_MINUTES:g} min, RSS sampled every {SOAK_SAMPLE_S:g} s")
     out.append(f"RSS {ys[0]:.0f} MiB -> {ys[-1]:.0f} MiB (max {max(ys):.0f} MiB)")
     out.append(f"slope {slope * 60:.2f} MiB/min over the run, {late * 60:.2f} MiB/min over its second half")
+    per_request = SOAK_MINUTES * 60 / max(requests, 1)
+    out.append(
+        f"= {slope * per_request * 1000:.2f} MiB per 1,000 requests over the run, "
+        f"{late * per_request * 1000:.2f} over its second half"
+    )
+
+
+def stop_after_sigterm() -> float:
+    """Seconds from SIGTERM to the exit of an `ecrm local` that served a few requests."""
+    import urllib.request
+
+    root = tempfile.mkdtemp(prefix="bench-stop-")
+    command = [sys.executable, "-m", "ecrm_local.cli", "local", "--port", "0"]
+    proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    deadline, api = time.monotonic() + UP_TIMEOUT_S, ""
+    while time.monotonic() < deadline and not api:
+        line = proc.stdout.readline()
+        if line.strip().startswith("API"):
+            api = line.split()[-1]
+    for _ in range(5):
+        urllib.request.urlopen(f"{api}/_local/health", timeout=30).read()  # noqa: S310 - the local stack
+    started = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    return time.perf_counter() - started
+
+
+def stops() -> None:
+    if STOPS <= 0:
+        return
+    seconds = [stop_after_sigterm() for _ in range(STOPS)]
+    print(f"\n== `ecrm local` from SIGTERM to exit, {STOPS} runs")
+    print("seconds: " + ", ".join(f"{s:.2f}" for s in seconds) + f" (max {max(seconds):.2f})")
 
 
 def main() -> None:
     on_a_local_stack("soak", soak)
+    stops()

@@ -1,0 +1,89 @@
+"""What moto keeps for as long as the process runs, bounded the way AWS bounds it.
+
+- Every model instance moto ever made: its `BaseModel` appends each new instance to a list on its
+  class (`instances_tracked`, read only by moto's `/moto-api/data.json` dump and its reset), so
+  every SQS message, stream record, shard iterator, DynamoDB item version and SES message stayed
+  reachable after moto itself had dropped it. Here each class keeps its newest `TRACKED`.
+- DynamoDB Streams shard iterators: moto keeps every iterator it ever handed out (each with a
+  630-character id), and the local stream readers take two per poll, five polls a second per
+  stream, traffic or not. AWS expires an iterator after 15 minutes; here the newest
+  `ITERATORS` are kept, far more than the readers hold at once (one each).
+- DynamoDB Streams records: moto keeps every change of every streamed table. AWS trims a stream
+  after 24 hours; here the records the local stream reader has settled are trimmed (`trim_stream`),
+  so a record is only dropped once its function has had it. Trimming moves the shard's starting
+  sequence number past them, as AWS's trim horizon moves, so sequence numbers stay what they were.
+  It takes `REQUESTS`, the lock the local stack serves DynamoDB requests under: a transaction's
+  rollback truncates the stream to the length it had before (moto_dynamodb).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any
+
+from ecrm_local.lambdas import ACCOUNT, REGION
+
+ITERATORS = 1000
+TRACKED = 100
+REQUESTS = threading.Lock()  # held while moto serves one DynamoDB request (stack._one_request_at_a_time)
+
+
+class _Newest(dict[str, Any]):
+    """A dict that forgets its oldest entries past `limit` (insertion order is age)."""
+
+    def __init__(self, items: dict[str, Any], limit: int) -> None:
+        super().__init__(items)
+        self.limit = limit
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.limit:
+            del self[next(iter(self))]
+
+
+def _track_newest() -> None:
+    from moto.core.common_models import BaseModel
+
+    if getattr(BaseModel.__new__, "newest_only", False):
+        return
+
+    def new(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        instance = super(BaseModel, cls).__new__(cls)
+        tracked = cls.__dict__.get("instances_tracked")
+        if not isinstance(tracked, deque):
+            tracked = deque(tracked or (), maxlen=TRACKED)
+            cls.instances_tracked = tracked
+        tracked.append(instance)
+        return instance
+
+    new.newest_only = True  # type: ignore[attr-defined]
+    BaseModel.__new__ = staticmethod(new)  # type: ignore[method-assign]
+
+
+def install() -> None:
+    """Bound moto's instance tracking and shard iterators in this process (idempotent)."""
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    _track_newest()
+    backend = dynamodbstreams_backends[ACCOUNT][REGION]
+    if not isinstance(backend.shard_iterators, _Newest):
+        backend.shard_iterators = _Newest(backend.shard_iterators, ITERATORS)
+
+
+def trim_stream(stream_arn: str, settled: dict[str, str]) -> int:
+    """Drop the records of `stream_arn` up to each shard's settled sequence number; how many."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    with REQUESTS:
+        table_name = stream_arn.split(":", 6)[5].split("/")[1]  # arn:...:table/<name>/stream/<label>
+        table = dynamodb_backends[ACCOUNT][REGION].tables.get(table_name)
+        shard: Any = table.stream_shard if table is not None else None
+        if shard is None or shard.id not in settled:
+            return 0
+        drop: int = min(len(shard.items), int(settled[shard.id]) - shard.starting_sequence_number + 1)
+        if drop <= 0:
+            return 0
+        del shard.items[:drop]
+        shard.starting_sequence_number += drop
+        return drop

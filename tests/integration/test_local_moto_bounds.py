@@ -1,0 +1,64 @@
+"""What moto keeps is bounded in the local stack (ecrm_local.moto_bounds): its instance tracking,
+its shard iterators, and stream records the local reader has settled."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from ecrm_local import moto_bounds
+from moto import mock_aws
+
+
+def test_moto_keeps_only_the_newest_instances_of_each_model() -> None:
+    from moto.sqs.models import Message
+
+    moto_bounds.install()
+    made = [Message(str(i), "body", {}) for i in range(moto_bounds.TRACKED + 50)]
+    tracked: Any = vars(Message)["instances_tracked"]
+
+    assert len(tracked) == moto_bounds.TRACKED
+    assert tracked[-1] is made[-1]
+    assert made[0] not in tracked
+
+
+@mock_aws
+def test_settled_stream_records_leave_moto_and_sequence_numbers_stay() -> None:
+    moto_bounds.install()
+    db = boto3.client("dynamodb", region_name="us-east-1")
+    table = db.create_table(
+        TableName=f"t-{uuid.uuid4().hex[:8]}",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]
+    for key in "abc":
+        db.put_item(TableName=table["TableName"], Item={"pk": {"S": key}})
+    streams = boto3.client(
+        "dynamodbstreams", region_name="us-east-1", config=Config(account_id_endpoint_mode="disabled")
+    )
+    arn = table["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+
+    def records(**where: Any) -> list[tuple[str, str]]:
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, **where)["ShardIterator"]
+        found = streams.get_records(ShardIterator=it)["Records"]
+        return [(r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["SequenceNumber"]) for r in found]
+
+    before = records(ShardIteratorType="TRIM_HORIZON")
+    assert moto_bounds.trim_stream(arn, {shard: before[1][1]}) == 2
+    assert moto_bounds.trim_stream(arn, {shard: before[1][1]}) == 0
+
+    assert records(ShardIteratorType="TRIM_HORIZON") == before[2:]
+    assert records(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=before[1][1]) == before[2:]
+
+
+def test_shard_iterators_keep_the_newest() -> None:
+    newest = moto_bounds._Newest({}, limit=3)
+    for i in range(5):
+        newest[f"it{i}"] = i
+
+    assert list(newest) == ["it2", "it3", "it4"]
