@@ -6,17 +6,20 @@ A token is verified before anything is read or written; a tampered, expired or f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
 
 from ecrm import pages as links
-from ecrm.api import Body
+from ecrm.api import Body, read_body
 from ecrm.campaigns import pages
 from ecrm.campaigns.models import PreferencesUpdate, UnsubscribeRequest
 from ecrm.campaigns.preferences import PreferenceCenter
 from ecrm.campaigns.unsubscribe import ONE_CLICK
 from ecrm.errors import InvalidInput
+from ecrm.observability import metrics
 from ecrm.webforms import rejections, request_body
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
@@ -37,6 +40,51 @@ ONE_CLICK_OPENAPI: dict[str, Any] = {
 PREFERENCES_OPENAPI: dict[str, Any] = request_body(PreferencesUpdate)
 PAGE_RESPONSES: dict[int, Any] = {200: {"description": "an HTML page (JSON with Accept: application/json)"}}
 RESPONSES: dict[int, Any] = {**PAGE_RESPONSES, **rejections(400, 413, 415, 422, pages=True)}
+PUBLIC = ["public"]
+
+
+def register(app: APIGatewayRestResolver, service: Callable[[], PreferenceCenter]) -> None:
+    """Add the four public routes to `app`; `service()` is the handler's cached composition root."""
+
+    def token() -> str:
+        return token_of(app.current_event.get_query_string_value("token"))
+
+    def path() -> str:
+        return app.current_event.request_context.path or app.current_event.path
+
+    def json_wanted() -> bool:
+        return pages.wants_json(app.current_event.raw_event)
+
+    @app.get("/unsubscribe", summary="Page behind the unsubscribe link: asks, changes nothing", tags=PUBLIC)
+    def confirm_page() -> Response[str]:
+        return confirm_answer(service(), token(), path())
+
+    @app.post(
+        "/unsubscribe",
+        summary="RFC 8058 one-click unsubscribe from the token's topic",
+        tags=PUBLIC,
+        openapi_extensions=ONE_CLICK_OPENAPI,
+        responses=RESPONSES,
+    )
+    def one_click() -> Response[str]:
+        body = read_body(app.current_event.raw_event)
+        answer, changed = one_click_answer(service(), token(), body, path(), json_wanted())
+        metrics.add_metric(name="Unsubscribed", unit=MetricUnit.Count, value=int(changed))
+        return answer
+
+    @app.get("/preferences", summary="Per-topic preferences page (signed link)", tags=PUBLIC, responses=RESPONSES)
+    def preferences_page() -> Response[str]:
+        return preferences_answer(service(), token(), path(), json_wanted())
+
+    @app.post(
+        "/preferences",
+        summary="Save per-topic preferences (signed link)",
+        tags=PUBLIC,
+        openapi_extensions=PREFERENCES_OPENAPI,
+        responses=RESPONSES,
+    )
+    def save_preferences() -> Response[str]:
+        return save_answer(service(), read_body(app.current_event.raw_event), path(), json_wanted())
 
 
 def token_of(query_token: str | None) -> str:
@@ -44,7 +92,7 @@ def token_of(query_token: str | None) -> str:
     return UnsubscribeRequest.model_validate({"token": query_token}).token
 
 
-def confirm_page(center: PreferenceCenter, token: str, path: str) -> Response[str]:
+def confirm_answer(center: PreferenceCenter, token: str, path: str) -> Response[str]:
     def render() -> Response[str]:
         page = pages.confirm_unsubscribe(token, center.topic(token), path, pages.sibling(path, "preferences"))
         return links.html_answer(200, page)
@@ -52,7 +100,7 @@ def confirm_page(center: PreferenceCenter, token: str, path: str) -> Response[st
     return links.guarded(False, render, noindex=True)
 
 
-def one_click(
+def one_click_answer(
     center: PreferenceCenter, token: str, body: Body, path: str, json_wanted: bool
 ) -> tuple[Response[str], bool]:
     """RFC 8058: the body must be `List-Unsubscribe=One-Click`. Returns the answer and whether
@@ -69,7 +117,7 @@ def one_click(
     return links.guarded(json_wanted, unsubscribe, noindex=True), any(changed)
 
 
-def preferences_page(center: PreferenceCenter, token: str, path: str, json_wanted: bool) -> Response[str]:
+def preferences_answer(center: PreferenceCenter, token: str, path: str, json_wanted: bool) -> Response[str]:
     def render() -> Response[str]:
         view = center.page(token)
         return links.reply(json_wanted, pages.preferences(view, token, path), view)
@@ -77,7 +125,7 @@ def preferences_page(center: PreferenceCenter, token: str, path: str, json_wante
     return links.guarded(json_wanted, render, noindex=True)
 
 
-def save_preferences(center: PreferenceCenter, body: Body, path: str, json_wanted: bool) -> Response[str]:
+def save_answer(center: PreferenceCenter, body: Body, path: str, json_wanted: bool) -> Response[str]:
     form = PreferencesUpdate.model_validate(body.fields)
 
     def render() -> Response[str]:
