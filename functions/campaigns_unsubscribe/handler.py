@@ -35,7 +35,13 @@ def _json() -> bool:
     return pages.wants_json(app.current_event.raw_event)
 
 
-@app.get("/unsubscribe", summary="Page behind the unsubscribe link: asks, changes nothing", tags=PUBLIC)
+@app.get(
+    "/unsubscribe",
+    summary="Page behind the unsubscribe link: asks, changes nothing",
+    tags=PUBLIC,
+    openapi_extensions=routes.PAGE_OPENAPI,
+    responses=routes.CONFIRM_RESPONSES,
+)
 def confirm_page() -> Response[str]:
     return routes.confirm_page(service(), _token(), _path())
 
@@ -53,7 +59,13 @@ def one_click() -> Response[str]:
     return answer
 
 
-@app.get("/preferences", summary="Per-topic preferences page (signed link)", tags=PUBLIC, responses=routes.RESPONSES)
+@app.get(
+    "/preferences",
+    summary="Per-topic preferences page (signed link)",
+    tags=PUBLIC,
+    openapi_extensions=routes.PAGE_OPENAPI,
+    responses=routes.GET_RESPONSES,
+)
 def preferences_page() -> Response[str]:
     return routes.preferences_page(service(), _token(), _path(), _json())
 

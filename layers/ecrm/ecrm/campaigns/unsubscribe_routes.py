@@ -14,13 +14,14 @@ from ecrm import pages as links
 from ecrm.api import Body
 from ecrm.campaigns import pages
 from ecrm.campaigns.models import PreferencesUpdate, UnsubscribeRequest
-from ecrm.campaigns.preferences import PreferenceCenter
+from ecrm.campaigns.preferences import PreferenceCenter, PreferencesView
 from ecrm.campaigns.unsubscribe import ONE_CLICK
 from ecrm.errors import InvalidInput
-from ecrm.webforms import rejections, request_body
+from ecrm.webforms import LINK_TOKEN, page_answer, rejections, request_body
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_OPENAPI: dict[str, Any] = {
+    **LINK_TOKEN,
     "requestBody": {
         "required": True,
         "content": {
@@ -32,11 +33,17 @@ ONE_CLICK_OPENAPI: dict[str, Any] = {
                 }
             }
         },
-    }
+    },
 }
 PREFERENCES_OPENAPI: dict[str, Any] = request_body(PreferencesUpdate)
-PAGE_RESPONSES: dict[int, Any] = {200: {"description": "an HTML page (JSON with Accept: application/json)"}}
+PAGE_OPENAPI: dict[str, Any] = LINK_TOKEN
+PAGE_RESPONSES: dict[int, Any] = {
+    200: page_answer("an HTML page (JSON with Accept: application/json)", PreferencesView)
+}
+# A body may be too large, of a type not read, or unreadable (POST); every link may lose its token.
 RESPONSES: dict[int, Any] = {**PAGE_RESPONSES, **rejections(400, 413, 415, 422, pages=True)}
+GET_RESPONSES: dict[int, Any] = {**PAGE_RESPONSES, **rejections(400, 422, pages=True)}
+CONFIRM_RESPONSES: dict[int, Any] = {200: page_answer("the page asking to confirm"), **rejections(400, 422, pages=True)}
 
 
 def token_of(query_token: str | None) -> str:
