@@ -83,6 +83,13 @@ def served_spec(base_url: str) -> dict[str, Any]:
         return spec
 
 
+def served_operations(base_url: str) -> list[tuple[str, str]]:
+    """(METHOD, path) of every operation the served document lists."""
+    methods = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+    paths: dict[str, dict[str, Any]] = served_spec(base_url)["paths"]
+    return [(m.upper(), path) for path, operations in paths.items() for m in operations if m in methods]
+
+
 def caller_headers(caller: str, key: bytes) -> dict[str, str]:
     """The Authorization header `caller` sends: none, a well-formed token the stack did not sign, or a role's."""
     if caller == NOBODY:
