@@ -73,6 +73,8 @@ class Report:
         lines = [
             f"{self.caller}: {self.requests} requests, {self.operations} operations, {len(self.findings)} failures"
         ]
+        if self.findings and self.caller in Role.ALL:  # the curl lines hide the token
+            lines.append(f'(reproduce with -H "Authorization: Bearer $(.venv/bin/ecrm token --role {self.caller})")')
         lines += [str(f) for f in self.findings.values()]
         return "\n".join(lines)
 

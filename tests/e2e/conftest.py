@@ -1,5 +1,6 @@
 """e2e tier: `ecrm local` as a real subprocess, driven over HTTP (and in tests/e2e/test_local_browser.py
-by Chromium). One stack per session; it must stop cleanly on SIGTERM."""
+by Chromium). One stack per session (and one of its own for the API fuzzer, test_fuzz_api.py); each
+must stop cleanly on SIGTERM."""
 
 from __future__ import annotations
 
