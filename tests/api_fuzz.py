@@ -17,6 +17,7 @@ import contextlib
 import json
 import time
 import urllib.request
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ import schemathesis
 from ecrm.names import Role
 from ecrm_local import auth_tokens
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import HypothesisDeprecationWarning, Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
@@ -134,7 +135,10 @@ def _run(strategy: Any, examples: int, body: Callable[[Any], None]) -> None:
     def test(case: Any) -> None:
         body(case)
 
-    with contextlib.suppress(Unsatisfiable):  # nothing to make invalid (a GET without parameters)
+    with contextlib.suppress(Unsatisfiable), warnings.catch_warnings():  # Unsatisfiable: nothing to make invalid
+        # schemathesis draws a few values from `random` inside its strategies (Hypothesis warns):
+        # those are not derandomized, the rest of each case is.
+        warnings.filterwarnings("ignore", "Do not use the `random` module", HypothesisDeprecationWarning)
         test()
 
 
