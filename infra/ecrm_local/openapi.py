@@ -83,10 +83,37 @@ UNREADABLE_BODY = (
     "the body cannot be read: not valid JSON (the position is in the message), nested too deeply, a number "
     "too long, not UTF-8, or multipart without a boundary; `errors[].field` names `body` or `Content-Type`"
 )
+# What an answer of each family means, when the route declared none of its own.
+FAMILY = {
+    "400": "a value the API cannot use (a query value, a cursor, an unreadable body); `errors[].field` names it",
+    "413": "the body is larger than API Gateway's 10 MiB",
+    "422": "a field is not valid; `errors[].field` names it",
+}
+BODY_METHODS = ("POST", "PUT", "PATCH")
+BODYLESS = ("204", "301", "302", "303", "307", "308")  # no content: a client reads the status and headers only
 
 
 def _document_errors(operation: dict[str, Any], route: topology.Route, path: str) -> None:
+    """The answers every operation of a shape can give, added where its function declared none:
+    the authorizer's and the role check's, 404 for an id, 409 for a change, and the 4xx family of
+    its inputs (a body: 400, 413, 422; query parameters: 400, 422)."""
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    _document_refusals(responses, route, path)
+    if route.method in BODY_METHODS:  # every body is decoded before validation (ecrm.api)
+        responses.setdefault("400", {"description": UNREADABLE_BODY})
+    for status in _input_family(operation, route):
+        responses.setdefault(status, {"description": FAMILY[status]})
+    if "422" in responses and responses["422"].get("description") == "Validation Error":
+        responses["422"] = {"description": FAMILY["422"]}
+    for status, answer in responses.items():
+        if status in BODYLESS:
+            answer.pop("content", None)
+        # Role-protected routes answer JSON only; public routes declare theirs (ecrm.webforms.rejections).
+        elif int(status) >= 400 and (not route.public or "content" not in answer):
+            answer["content"] = ERROR_CONTENT
+
+
+def _document_refusals(responses: dict[str, Any], route: topology.Route, path: str) -> None:
     if not route.public:
         responses.setdefault("401", {"description": "no bearer token, or not a valid one (the authorizer)"})
         responses.setdefault("403", {"description": "your role may not do this"})
@@ -96,14 +123,14 @@ def _document_errors(operation: dict[str, Any], route: topology.Route, path: str
     if not route.public and (route.method in ("PUT", "PATCH") or (route.method == "POST" and "{" in path)):
         conflict = "changed since the `expected_version` sent, or its state does not allow this (nothing is written)"
         responses.setdefault("409", {"description": conflict})
-    if route.method in ("POST", "PUT", "PATCH"):  # every body is decoded before validation (ecrm.api)
-        responses.setdefault("400", {"description": UNREADABLE_BODY})
-    if "422" in responses and responses["422"].get("description") == "Validation Error":
-        responses["422"] = {"description": "a field is not valid; `errors[].field` names it"}
-    for status, answer in responses.items():
-        # Role-protected routes answer JSON only; public routes declare theirs (ecrm.webforms.rejections).
-        if int(status) >= 400 and (not route.public or "content" not in answer):
-            answer["content"] = ERROR_CONTENT
+
+
+def _input_family(operation: dict[str, Any], route: topology.Route) -> tuple[str, ...]:
+    if "requestBody" in operation or route.method in BODY_METHODS:
+        return ("400", "413", "422")
+    if any(p.get("in") == "query" for p in operation.get("parameters", ())):
+        return ("400", "422")
+    return ()
 
 
 def _merge_components(merged: dict[str, Any], components: dict[str, Any]) -> None:
@@ -113,6 +140,22 @@ def _merge_components(merged: dict[str, Any], components: dict[str, Any]) -> Non
             if name in target and target[name] != definition:
                 raise ValueError(f"components.{section}.{name} differs between functions")
             target[name] = definition
+
+
+# pydantic writes a timedelta as ISO 8601 with fractional seconds (`PT3M58.974825S`), which JSON
+# Schema's `format: duration` (RFC 3339's grammar) refuses: the document says what is sent instead.
+DURATION = {"type": "string", "pattern": r"^-?P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$"}
+
+
+def _durations(node: Any) -> Any:
+    """`node` with every `format: duration` string schema replaced by DURATION's pattern."""
+    if isinstance(node, dict):
+        if node.get("format") == "duration":
+            return {**{k: v for k, v in node.items() if k != "format"}, **DURATION}
+        return {k: _durations(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_durations(v) for v in node]
+    return node
 
 
 def build_spec() -> dict[str, Any]:
@@ -131,7 +174,8 @@ def build_spec() -> dict[str, Any]:
         schemas.pop(name, None)
     defs = Error.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(defs.pop("$defs"), Error=defs)
-    return {**base, "paths": paths, "components": components}
+    merged: dict[str, Any] = _durations({**base, "paths": paths, "components": components})
+    return merged
 
 
 def to_json(spec: dict[str, Any]) -> str:

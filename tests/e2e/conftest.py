@@ -1,8 +1,10 @@
 """e2e tier: `ecrm local` as a real subprocess, driven over HTTP (and in tests/e2e/test_local_browser.py
-by Chromium). One stack per session; it must stop cleanly on SIGTERM."""
+by Chromium). One stack per session (and one of its own for the API fuzzer, test_fuzz_api.py); each
+must stop cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -134,9 +136,11 @@ def _wait_healthy(proc: subprocess.Popen[bytes], base: str, log: Path) -> dict[s
     pytest.fail(f"ecrm local not healthy after {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def local(tmp_path_factory: pytest.TempPathFactory, _aws_calls_recorded: Recorder) -> Iterator[Local]:
-    workdir = tmp_path_factory.mktemp("ecrm-local")  # its .ecrm-local/signing.key stays out of the repo
+@contextlib.contextmanager
+def running_stack(workdir: Path, recorder: Recorder) -> Iterator[Local]:
+    """`ecrm local` in `workdir` (its .ecrm-local/signing.key stays out of the repo), its functions'
+    AWS calls judged by their grants; stopped with SIGTERM, which it must survive cleanly. The calls
+    it made join `recorder`'s (the session's record of what the grants were used for)."""
     port = _free_port()
     log = workdir / "ecrm-local.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -175,6 +179,13 @@ def local(tmp_path_factory: pytest.TempPathFactory, _aws_calls_recorded: Recorde
     assert code == 0, f"ecrm local did not stop cleanly on SIGTERM (exit {code}):\n{log.read_text()[-4000:]}"
     assert "ecrm local stopped" in log.read_text()
     recorded = json.loads(grants.read_text())
-    _aws_calls_recorded.calls.extend(Call(*row) for row in recorded["calls"])
+    recorder.calls.extend(Call(*row) for row in recorded["calls"])
     refused = "\n".join(recorded["refused"])
     assert not refused, f"AWS would refuse these calls: the functions' grants lack them\n{refused}"
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory: pytest.TempPathFactory, _aws_calls_recorded: Recorder) -> Iterator[Local]:
+    """The stack the e2e tests share (one per session)."""
+    with running_stack(tmp_path_factory.mktemp("ecrm-local"), _aws_calls_recorded) as stack:
+        yield stack

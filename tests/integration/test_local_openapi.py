@@ -93,3 +93,66 @@ def test_the_document_is_valid_openapi():
     from openapi_spec_validator import validate
 
     validate(openapi.build_spec())  # raises, naming the place, on the first violation
+
+
+def test_answers_without_a_body_declare_no_content():
+    # 204 and redirects send no body: a declared media type would be a promise never kept.
+    spec = openapi.build_spec()
+    bodyless = [
+        (method, path, status)
+        for path, method, operation in _operations(spec)
+        for status, answer in operation["responses"].items()
+        if status in openapi.BODYLESS
+    ]
+    assert bodyless, "no 204 or 303 documented: this test would check nothing"
+    for method, path, status in bodyless:
+        assert "content" not in spec["paths"][path][method]["responses"][status], (method, path, status)
+
+
+def test_every_input_has_its_error_family():
+    spec = openapi.build_spec()
+    for route, _ in topology.routes():
+        operation = spec["paths"][route.path][route.method.lower()]
+        declared = set(operation["responses"])
+        if route.method in openapi.BODY_METHODS:
+            assert {"400", "413", "422"} <= declared, route
+        if any(p["in"] == "query" for p in operation.get("parameters", ())):
+            assert {"400", "422"} <= declared, route
+
+
+def test_json_answers_are_declared_with_their_model_not_the_handlers_return_type():
+    # A route returning Response[str] is documented by Powertools as a JSON string unless it says better.
+    spec = openapi.build_spec()
+    for path, method, operation in _operations(spec):
+        for status, answer in operation["responses"].items():
+            schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+            assert schema.get("type") != "string", (method, path, status)
+
+
+def test_durations_are_documented_as_the_iso_text_pydantic_writes():
+    from datetime import timedelta
+
+    from pydantic import TypeAdapter
+
+    spec = openapi.build_spec()
+    assert '"format": "duration"' not in json.dumps(spec)
+    written = TypeAdapter(timedelta).dump_python(timedelta(minutes=3, seconds=58.974825), mode="json")
+    assert written == "PT3M58.974825S"
+    assert re.match(openapi.DURATION["pattern"], written)
+    assert re.match(openapi.DURATION["pattern"], TypeAdapter(timedelta).dump_python(timedelta(days=-1), mode="json"))
+
+
+def test_signed_link_pages_declare_their_token_and_answer_html():
+    spec = openapi.build_spec()
+    for path in ("/contacts/confirm", "/cases/csat", "/unsubscribe", "/preferences"):
+        page = spec["paths"][path]["get"]
+        assert [p["name"] for p in page["parameters"] if p["in"] == "query"] == ["token"], path
+        assert "text/html" in page["responses"]["200"]["content"], path
+        assert "text/html" in page["responses"]["400"]["content"], path
+
+
+def test_an_email_field_says_it_takes_an_address():
+    # Without it a client (and the fuzzer) reads "any string" and every capture it sends is a 422.
+    spec = openapi.build_spec()
+    body = spec["paths"]["/contacts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["email"]["format"] == "email"

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo, WithJsonSchema
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"^[^@\s<>()\[\]\\,;:\"]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
@@ -81,7 +81,11 @@ def _split_csv(value: object) -> object:
     return value
 
 
-Email = Annotated[str, AfterValidator(normalize_email)]
+# The schema says what normalize_email accepts: an address, not any string (clients and the
+# API fuzzer read it to know what to send).
+Email = Annotated[
+    str, AfterValidator(normalize_email), WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})
+]
 # An address read back from our own store: normalized when it was written, not judged again (a row
 # written before a rule was tightened stays readable; the mail adapter refuses an address no
 # header can hold, and the mail is recorded failed).

@@ -60,9 +60,38 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {media: {"schema": schema} for media in FORM_MEDIA_TYPES}}}
 
 
+PAGE_CONTENT: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
+# The signed link's token, read from the query by the GET routes behind a mailed link.
+LINK_TOKEN: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "token",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "the signed token of the mailed link",
+        }
+    ]
+}
+
+
+def json_answer(model: type[BaseModel], description: str) -> dict[str, Any]:
+    """OpenAPI answer of a JSON body. Without it Powertools declares the handler's return type,
+    which for a route answering `Response[str]` is a bare string, whatever the body holds."""
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+def page_answer(description: str, model: type[BaseModel] | None = None) -> dict[str, Any]:
+    """OpenAPI answer of an HTML page for a person; with `model`, the JSON a JSON client gets instead."""
+    content: dict[str, Any] = dict(PAGE_CONTENT)
+    if model is not None:
+        content["application/json"] = {"model": model}
+    return {"description": description, "content": content}
+
+
 def rejections(*codes: int, pages: bool = False) -> dict[int, Any]:
     """OpenAPI error answers of a public route: JSON, or (`pages`) an HTML page for a browser."""
-    content = {**ERROR_CONTENT, "text/html": {"schema": {"type": "string"}}} if pages else ERROR_CONTENT
+    content = {**ERROR_CONTENT, **PAGE_CONTENT} if pages else ERROR_CONTENT
     return {
         code: {"description": "request rejected; `errors[].field` names the field", "content": content}
         for code in codes

@@ -16,14 +16,15 @@ from ecrm import pages as links
 from ecrm.api import Body, read_body
 from ecrm.campaigns import pages
 from ecrm.campaigns.models import PreferencesUpdate, UnsubscribeRequest
-from ecrm.campaigns.preferences import PreferenceCenter
+from ecrm.campaigns.preferences import PreferenceCenter, PreferencesView
 from ecrm.campaigns.unsubscribe import ONE_CLICK
 from ecrm.errors import InvalidInput
 from ecrm.observability import metrics
-from ecrm.webforms import rejections, request_body
+from ecrm.webforms import LINK_TOKEN, page_answer, rejections, request_body
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_OPENAPI: dict[str, Any] = {
+    **LINK_TOKEN,
     "requestBody": {
         "required": True,
         "content": {
@@ -35,11 +36,17 @@ ONE_CLICK_OPENAPI: dict[str, Any] = {
                 }
             }
         },
-    }
+    },
 }
 PREFERENCES_OPENAPI: dict[str, Any] = request_body(PreferencesUpdate)
-PAGE_RESPONSES: dict[int, Any] = {200: {"description": "an HTML page (JSON with Accept: application/json)"}}
+PAGE_OPENAPI: dict[str, Any] = LINK_TOKEN
+PAGE_RESPONSES: dict[int, Any] = {
+    200: page_answer("an HTML page (JSON with Accept: application/json)", PreferencesView)
+}
+# A body may be too large, of a type not read, or unreadable (POST); every link may lose its token.
 RESPONSES: dict[int, Any] = {**PAGE_RESPONSES, **rejections(400, 413, 415, 422, pages=True)}
+GET_RESPONSES: dict[int, Any] = {**PAGE_RESPONSES, **rejections(400, 422, pages=True)}
+CONFIRM_RESPONSES: dict[int, Any] = {200: page_answer("the page asking to confirm"), **rejections(400, 422, pages=True)}
 PUBLIC = ["public"]
 
 
@@ -55,7 +62,13 @@ def register(app: APIGatewayRestResolver, service: Callable[[], PreferenceCenter
     def json_wanted() -> bool:
         return pages.wants_json(app.current_event.raw_event)
 
-    @app.get("/unsubscribe", summary="Page behind the unsubscribe link: asks, changes nothing", tags=PUBLIC)
+    @app.get(
+        "/unsubscribe",
+        summary="Page behind the unsubscribe link: asks, changes nothing",
+        tags=PUBLIC,
+        openapi_extensions=PAGE_OPENAPI,
+        responses=CONFIRM_RESPONSES,
+    )
     def confirm_page() -> Response[str]:
         return confirm_answer(service(), token(), path())
 
@@ -72,7 +85,13 @@ def register(app: APIGatewayRestResolver, service: Callable[[], PreferenceCenter
         metrics.add_metric(name="Unsubscribed", unit=MetricUnit.Count, value=int(changed))
         return answer
 
-    @app.get("/preferences", summary="Per-topic preferences page (signed link)", tags=PUBLIC, responses=RESPONSES)
+    @app.get(
+        "/preferences",
+        summary="Per-topic preferences page (signed link)",
+        tags=PUBLIC,
+        openapi_extensions=PAGE_OPENAPI,
+        responses=GET_RESPONSES,
+    )
     def preferences_page() -> Response[str]:
         return preferences_answer(service(), token(), path(), json_wanted())
 

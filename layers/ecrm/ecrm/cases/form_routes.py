@@ -40,7 +40,13 @@ def register(
         origin = header(app.current_event.headers, "origin")
         return webforms.answer(body, receipt, 201, redirect=request.redirect, origin=origin, site=settings())
 
-    @app.get("/cases/csat", summary="The survey page of the signed link in the solve mail", tags=["public"])
+    @app.get(
+        "/cases/csat",
+        summary="The survey page of the signed link in the solve mail",
+        tags=["public"],
+        openapi_extensions=openapi.SURVEY_PAGE_OPENAPI,
+        responses=openapi.SURVEY_PAGE_RESPONSES,
+    )
     def survey_page() -> Response[str]:
         action = app.current_event.request_context.path or app.current_event.path
         token = app.current_event.get_query_string_value("token") or ""

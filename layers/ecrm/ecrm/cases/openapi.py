@@ -6,18 +6,23 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ecrm.cases.models import CaseRequest, CsatRequest
-from ecrm.webforms import rejections, request_body
+from ecrm.cases.models import CaseReceipt, CaseRequest, CsatRequest, CsatResult
+from ecrm.webforms import LINK_TOKEN, json_answer, page_answer, rejections, request_body
 
 CASE_FORM_OPENAPI: dict[str, Any] = request_body(CaseRequest)
 CSAT_OPENAPI: dict[str, Any] = request_body(CsatRequest)
+SURVEY_PAGE_OPENAPI: dict[str, Any] = LINK_TOKEN
 CASE_FORM_RESPONSES: dict[int, Any] = {
-    201: {"description": "case opened (JSON posts); body holds `id`"},
+    201: json_answer(CaseReceipt, "case opened (JSON posts)"),
     303: {"description": "form posts: redirect to the thank-you page"},
     **rejections(400, 413, 415, 422),
 }
+SURVEY_PAGE_RESPONSES: dict[int, Any] = {
+    200: page_answer("the survey page"),
+    **rejections(400, 422, pages=True),
+}
 CSAT_RESPONSES: dict[int, Any] = {
-    200: {"description": "rating recorded (JSON: `case_id`, `rating`; form posts: a thank-you page)"},
+    200: page_answer("rating recorded (JSON posts: the result; form posts: a thank-you page)", CsatResult),
     **rejections(400, 413, 415, 422, pages=True),
     409: {"description": "this case has been rated already", "content": rejections(409, pages=True)[409]["content"]},
 }

@@ -50,7 +50,13 @@ def register(
         status = 201 if result.created else 200
         return webforms.answer(body, result, status, redirect=request.redirect, origin=origin, site=settings())
 
-    @app.get("/contacts/confirm", summary="Page asking the person to confirm consent", tags=["public"])
+    @app.get(
+        "/contacts/confirm",
+        summary="Page asking the person to confirm consent",
+        tags=["public"],
+        openapi_extensions=openapi.CONFIRM_PAGE_OPENAPI,
+        responses=openapi.CONFIRM_PAGE_RESPONSES,
+    )
     def confirm_page() -> Response[str]:
         action = app.current_event.request_context.path or app.current_event.path
         token = app.current_event.get_query_string_value("token") or ""
@@ -61,7 +67,7 @@ def register(
         summary="Confirm marketing consent with the signed link's token",
         tags=["public"],
         openapi_extensions=openapi.CONFIRM_OPENAPI,
-        responses={200: {"description": "confirmed"}},
+        responses=openapi.CONFIRM_RESPONSES,
     )
     def confirm() -> Response[str]:
         body = read_body(app.current_event.raw_event)
