@@ -14,6 +14,10 @@
   sequence number past them, as AWS's trim horizon moves, so sequence numbers stay what they were.
   It takes `REQUESTS`, the lock the local stack serves DynamoDB requests under: a transaction's
   rollback truncates the stream to the length it had before (moto_dynamodb).
+- Empty DynamoDB partitions: a table with a sort key keeps its items in a `defaultdict` of
+  partitions, and moto's GetItem indexes it, so every read of a key that does not exist (each
+  capture's duplicate check, each transaction's backup of a new item) left an empty partition
+  behind, as did deleting a partition's last item. Those are dropped after each read and delete.
 """
 
 from __future__ import annotations
@@ -61,11 +65,32 @@ def _track_newest() -> None:
     BaseModel.__new__ = staticmethod(new)  # type: ignore[method-assign]
 
 
+def _drop_empty_partitions() -> None:
+    from moto.dynamodb.models.table import Table
+
+    for name in ("get_item", "delete_item"):
+        real = getattr(Table, name)
+        if getattr(real, "drops_empty", False):
+            continue
+
+        def call(self: Any, hash_key: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            try:
+                return _real(self, hash_key, *args, **kwargs)
+            finally:
+                if self.range_key_attr and not self.items.get(hash_key, True):
+                    del self.items[hash_key]
+
+        call.drops_empty = True  # type: ignore[attr-defined]
+        setattr(Table, name, call)
+
+
 def install() -> None:
-    """Bound moto's instance tracking and shard iterators in this process (idempotent)."""
+    """Bound moto's instance tracking, shard iterators and empty partitions in this process
+    (idempotent)."""
     from moto.dynamodbstreams.models import dynamodbstreams_backends
 
     _track_newest()
+    _drop_empty_partitions()
     backend = dynamodbstreams_backends[ACCOUNT][REGION]
     if not isinstance(backend.shard_iterators, _Newest):
         backend.shard_iterators = _Newest(backend.shard_iterators, ITERATORS)

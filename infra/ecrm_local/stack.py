@@ -23,6 +23,7 @@ from ecrm_local import (
     moto_events,
     resources,
     ses_quota,
+    ttl,
 )
 
 log = logging.getLogger(LOG_NAME)
@@ -53,6 +54,7 @@ class LocalStack:
     host: str = "127.0.0.1"
     port: int = 3000
     ses_send_rate: int = ses_quota.MAX_SEND_RATE
+    outbox_retention: timedelta = ttl.OUTBOX_RETENTION
     root: Path = field(default_factory=Path.cwd)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -133,6 +135,8 @@ class LocalStack:
         )
         self._threads += pollers.start_pollers(session, self._stop)
         self._threads += streams.start_stream_pollers(session, self._stop)
+        self._threads.append(ttl.Sweeper(SYSTEM_CLOCK.now, ttl.earlier_by(self.outbox_retention), self._stop))
+        self._threads[-1].start()
         self._spawn("ticker", lambda: self._tick(firing, mail_events))
         self._spawn("http", self._http.serve_forever)
         self._serving = True
