@@ -29,7 +29,7 @@ from ecrm_local import LOG_NAME
 
 log = logging.getLogger(f"{LOG_NAME}.ttl")
 SWEEP_SECONDS = 5.0
-OUTBOX_RETENTION = timedelta(minutes=10)
+OUTBOX_RETENTION = timedelta(minutes=1)
 IGNORED_AFTER = timedelta(days=5 * 365)  # DynamoDB leaves items expired longer ago than this
 TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}  # GetRecords' shape
 
