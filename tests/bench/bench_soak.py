@@ -5,7 +5,12 @@ slope of a least-squares line through the samples printed, for the whole run and
 (warm-up allocations land in the first), also per 1,000 requests: part of the growth is data the
 requests create (contacts, their consent records), as it would be in AWS. Then `ecrm local` is
 started as a command BENCH_SOAK_STOPS times (default 3), a few requests made, and the time from
-SIGTERM to its exit printed. Nothing is asserted."""
+SIGTERM to its exit printed. Nothing is asserted.
+
+BENCH_SOAK_OUTBOX_RETENTION_S sets `ecrm local --outbox-retention` (a week: the Outbox's rows stay
+as long as in AWS, the figure to compare with). The rows each table holds at the end are printed:
+they are the data the requests made. BENCH_SOAK_TRACE=1 diffs tracemalloc snapshots taken at the
+run's middle and end and prints where the memory grew (slower: tracemalloc costs every allocation)."""
 
 from __future__ import annotations
 
@@ -16,7 +21,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from tests.bench.bench_local import Api, on_a_local_stack
 
@@ -24,6 +32,9 @@ SOAK_MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "3"))
 SOAK_SAMPLE_S = 5.0
 STOPS = int(os.environ.get("BENCH_SOAK_STOPS", "3"))
 UP_TIMEOUT_S = 120.0
+OUTBOX_RETENTION_S = os.environ.get("BENCH_SOAK_OUTBOX_RETENTION_S")
+TRACE = os.environ.get("BENCH_SOAK_TRACE") == "1"
+TRACE_TOP = 15
 
 
 def _rss_mib() -> float:
@@ -43,7 +54,12 @@ def soak(api: Api, out: list[str]) -> None:
     samples: list[tuple[float, float]] = [(0.0, _rss_mib())]
     requests = i = 0
     next_sample = started + SOAK_SAMPLE_S
+    if TRACE:
+        tracemalloc.start(8)
+    middle: Any = None
     while (now := time.perf_counter()) - started < SOAK_MINUTES * 60:
+        if TRACE and middle is None and now - started >= SOAK_MINUTES * 30:
+            middle = tracemalloc.take_snapshot()
         i += 1
         api.call("POST", "/contacts", {"email": f"soak{i}@example.org", "marketing_consent": True}, role=None)
         api.call("GET", "/_local/outbox", role=None)
@@ -66,6 +82,32 @@ def soak(api: Api, out: list[str]) -> None:
         f"= {slope * per_request * 1000:.2f} MiB per 1,000 requests over the run, "
         f"{late * per_request * 1000:.2f} over its second half"
     )
+    out.append("rows at the end: " + ", ".join(f"{name} {n}" for name, n in _rows().items()))
+    if middle is not None:
+        out.extend(_grown(middle, tracemalloc.take_snapshot()))
+        tracemalloc.stop()
+
+
+def _rows() -> dict[str, int]:
+    """Items per table in moto now (the tables that hold any), read in this process."""
+    from ecrm_local.lambdas import ACCOUNT, REGION
+    from moto.dynamodb.models import dynamodb_backends
+
+    tables = dynamodb_backends[ACCOUNT][REGION].tables
+    counts = {name.rsplit("-", 1)[-1]: len(table) for name, table in tables.items()}
+    return {name: n for name, n in sorted(counts.items()) if n}
+
+
+def _grown(before: Any, after: Any) -> list[str]:
+    """Where memory grew between two tracemalloc snapshots, by the allocating line, most first."""
+    skip = tracemalloc.Filter(False, tracemalloc.__file__)
+    diff = after.filter_traces([skip]).compare_to(before.filter_traces([skip]), "lineno")
+    lines = [f"\n== grown from the middle of the run to its end (tracemalloc, top {TRACE_TOP})"]
+    for stat in diff[:TRACE_TOP]:
+        frame = stat.traceback[0]
+        where = f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno}"
+        lines.append(f"{stat.size_diff / 1024:+9.0f} KiB {stat.count_diff:+8d} blocks  {where}")
+    return lines
 
 
 def stop_after_sigterm() -> float:
@@ -98,5 +140,6 @@ def stops() -> None:
 
 
 def main() -> None:
-    on_a_local_stack("soak", soak)
+    retention = {"outbox_retention": timedelta(seconds=float(OUTBOX_RETENTION_S))} if OUTBOX_RETENTION_S else {}
+    on_a_local_stack("soak", soak, **retention)
     stops()
