@@ -166,13 +166,20 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._http is not None:
-            if self._serving:  # shutdown() waits for serve_forever: it would hang if that never ran
-                self._http.shutdown()
-            self._http.server_close()
+        # Each HTTP server sees a shutdown at its next poll (every 0.5 s) and a queue poller at the
+        # end of its long poll (1 s): all are asked at once rather than one after the other.
+        # moto's server can go with them: this process's own calls reach moto without it.
+        servers = [server] if (server := getattr(self._moto, "_server", None)) is not None else []
+        if self._http is not None and self._serving:  # shutdown() would hang if serve_forever never ran
+            servers.append(self._http)
+        closers = [threading.Thread(target=server.shutdown, daemon=True) for server in servers]
+        for closer in closers:
+            closer.start()
         deadline = time.monotonic() + 5
-        for thread in self._threads:
+        for thread in [*closers, *self._threads]:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self._http is not None:
+            self._http.server_close()
         moto_direct.uninstall()
         if self._moto is not None:
             self._moto.stop()
