@@ -14,6 +14,7 @@ run's middle and end and prints where the memory grew (slower: tracemalloc costs
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import statistics
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -55,11 +57,11 @@ def soak(api: Api, out: list[str]) -> None:
     requests = i = 0
     next_sample = started + SOAK_SAMPLE_S
     if TRACE:
-        tracemalloc.start(8)
+        tracemalloc.start(1)
     middle: Any = None
     while (now := time.perf_counter()) - started < SOAK_MINUTES * 60:
         if TRACE and middle is None and now - started >= SOAK_MINUTES * 30:
-            middle = tracemalloc.take_snapshot()
+            middle = (tracemalloc.take_snapshot(), _objects())
         i += 1
         api.call("POST", "/contacts", {"email": f"soak{i}@example.org", "marketing_consent": True}, role=None)
         api.call("GET", "/_local/outbox", role=None)
@@ -84,7 +86,8 @@ def soak(api: Api, out: list[str]) -> None:
     )
     out.append("rows at the end: " + ", ".join(f"{name} {n}" for name, n in _rows().items()))
     if middle is not None:
-        out.extend(_grown(middle, tracemalloc.take_snapshot()))
+        out.extend(_grown(middle[0], tracemalloc.take_snapshot()))
+        out.extend(_more(middle[1], _objects()))
         tracemalloc.stop()
 
 
@@ -96,6 +99,19 @@ def _rows() -> dict[str, int]:
     tables = dynamodb_backends[ACCOUNT][REGION].tables
     counts = {name.rsplit("-", 1)[-1]: len(table) for name, table in tables.items()}
     return {name: n for name, n in sorted(counts.items()) if n}
+
+
+def _objects() -> Counter[str]:
+    """Objects the cyclic GC tracks, by type (after a collection: what is still reachable)."""
+    gc.collect()
+    return Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+
+
+def _more(before: Counter[str], after: Counter[str]) -> list[str]:
+    lines = [f"\n== objects added from the middle of the run to its end, by type (top {TRACE_TOP})"]
+    for name, n in (after - before).most_common(TRACE_TOP):
+        lines.append(f"{n:+8d}  {name}")
+    return lines
 
 
 def _grown(before: Any, after: Any) -> list[str]:

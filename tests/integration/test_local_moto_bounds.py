@@ -85,3 +85,28 @@ def test_reading_a_missing_key_or_deleting_the_last_item_leaves_no_empty_partiti
     assert len(partitions) == 1
     db.delete_item(TableName=name, Key={"pk": {"S": "a"}, "sk": {"S": "2"}})
     assert len(partitions) == 0
+
+
+def test_a_queue_keeps_the_newest_deleted_receipt_handles() -> None:
+    recent = moto_bounds._Recent(limit=3)
+    recent.update(["a", "b"], ["c", "d"])
+    recent.add("b")
+
+    assert sorted(recent) == ["b", "c", "d"] and "a" not in recent
+
+
+@mock_aws
+def test_deleting_a_message_twice_still_succeeds_with_the_bound() -> None:
+    moto_bounds.install()
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    from moto.sqs.models import sqs_backends
+
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    queue = sqs_backends["123456789012"]["us-east-1"].queues[url.rsplit("/", 1)[1]]
+    assert isinstance(queue.deleted_messages, moto_bounds._Recent)
+    assert message["ReceiptHandle"] in queue.deleted_messages
