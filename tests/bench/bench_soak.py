@@ -7,6 +7,8 @@ requests create (contacts, their consent records), as it would be in AWS. Then `
 started as a command BENCH_SOAK_STOPS times (default 3), a few requests made, and the time from
 SIGTERM to its exit printed. Nothing is asserted.
 
+BENCH_SOAK_CAPTURES=0 leaves the captures out: no request then makes data that DynamoDB would
+keep (the events put still pass through the bus), so what grows is bookkeeping.
 BENCH_SOAK_OUTBOX_RETENTION_S sets `ecrm local --outbox-retention` (a week: the Outbox's rows stay
 as long as in AWS, the figure to compare with). The rows each table holds at the end are printed:
 they are the data the requests made. BENCH_SOAK_TRACE=1 diffs tracemalloc snapshots taken at the
@@ -36,6 +38,7 @@ STOPS = int(os.environ.get("BENCH_SOAK_STOPS", "3"))
 UP_TIMEOUT_S = 120.0
 OUTBOX_RETENTION_S = os.environ.get("BENCH_SOAK_OUTBOX_RETENTION_S")
 TRACE = os.environ.get("BENCH_SOAK_TRACE") == "1"
+CAPTURES = os.environ.get("BENCH_SOAK_CAPTURES", "1") != "0"  # 0: no request creates data
 TRACE_TOP = 15
 
 
@@ -63,12 +66,13 @@ def soak(api: Api, out: list[str]) -> None:
         if TRACE and middle is None and now - started >= SOAK_MINUTES * 30:
             middle = (tracemalloc.take_snapshot(), _objects())
         i += 1
-        api.call("POST", "/contacts", {"email": f"soak{i}@example.org", "marketing_consent": True}, role=None)
+        if CAPTURES:
+            api.call("POST", "/contacts", {"email": f"soak{i}@example.org", "marketing_consent": True}, role=None)
         api.call("GET", "/_local/outbox", role=None)
         api.call("GET", "/nowhere", role=None)
         event = {"Source": "bench.soak", "DetailType": "Soak", "Detail": {"i": i}}
         api.call("POST", "/_local/events", event, role=None)
-        requests += 4
+        requests += 4 if CAPTURES else 3
         if now >= next_sample:
             samples.append((now - started, _rss_mib()))
             next_sample += SOAK_SAMPLE_S
