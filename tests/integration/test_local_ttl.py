@@ -4,6 +4,7 @@ by the relay's INSERT filter: no event published twice, none lost."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -110,3 +111,26 @@ def test_outbox_rows_expiring_publish_nothing_twice_and_lose_nothing(stack: Stac
     assert len(events) == committed  # each INSERT published once, no REMOVE published
     assert stack.relay() == 0
     assert len(stack.bus_events()) == committed
+
+
+@mock_aws
+def test_the_sweeper_thread_sweeps_until_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    db = boto3.client("dynamodb", region_name="us-east-1")
+    table = _table(db)
+    _put(db, table, "past", {"N": str(int(NOW.timestamp()) - 1)})
+    monkeypatch.setattr(ttl, "SWEEP_SECONDS", 0.01)
+    swept = threading.Event()
+    stop = threading.Event()
+
+    def now() -> datetime:
+        if not _keys(db, table):
+            swept.set()
+        return NOW
+
+    sweeper = ttl.Sweeper(now, {}, stop)
+    sweeper.start()
+    swept.wait(30)
+    stop.set()
+    sweeper.join(30)
+
+    assert swept.is_set() and not sweeper.is_alive()
