@@ -135,8 +135,7 @@ class LocalStack:
         )
         self._threads += pollers.start_pollers(session, self._stop)
         self._threads += streams.start_stream_pollers(session, self._stop)
-        self._threads.append(ttl.Sweeper(SYSTEM_CLOCK.now, ttl.earlier_by(self.outbox_retention), self._stop))
-        self._threads[-1].start()
+        self._threads.append(ttl.start_sweeper(SYSTEM_CLOCK.now, ttl.earlier_by(self.outbox_retention), self._stop))
         self._spawn("ticker", lambda: self._tick(firing, mail_events))
         self._spawn("http", self._http.serve_forever)
         self._serving = True

@@ -1,6 +1,7 @@
 """DynamoDB TTL, locally: moto records each table's TTL setting but never deletes an expired item,
-so every table the topology declares with a TTL attribute (all of them: idempotency records,
-tokens, the Outbox's rows) grew for as long as `ecrm local` ran.
+so every table the topology declares with a TTL attribute (all of them; the Outbox's rows, the
+campaigns' SES event records and batch markers, the cases' message references carry one) grew for
+as long as `ecrm local` ran.
 
 The sweeper does what DynamoDB's TTL process does, on the local clock (`POST /_local/clock` moves
 it, so advancing a day expires what a day expires in AWS): an item whose TTL attribute is a Number
@@ -10,8 +11,8 @@ is deleted. The deletion reaches the table's stream as a REMOVE record carrying 
 
 The Outbox's rows live a week (`ecrm.outbox.RETENTION`) so that a redrive from the relay's DLQ can
 still find them; locally nothing redrives, and the relay reads the stream record's image, never
-the row, so `--outbox-retention` (default `OUTBOX_RETENTION`) lets them expire a week minus that
-early: the local Outbox holds minutes of events, not a week of them.
+the row, so a row expires `--outbox-retention` (default `OUTBOX_RETENTION`) after it was written:
+the local Outbox holds the last minute of events, not a week of them.
 
 Each table is swept under `moto_bounds.REQUESTS`, the lock moto's DynamoDB requests are served
 under, as DynamoDB applies a TTL delete between requests, never inside one.
@@ -101,3 +102,9 @@ class Sweeper(threading.Thread):
                 sweep(self._now(), self._earlier)
             except Exception:  # keep sweeping; an expired item only waits for the next sweep
                 log.exception("expiring TTL items failed")
+
+
+def start_sweeper(now: Callable[[], datetime], earlier: Mapping[str, timedelta], stop: threading.Event) -> Sweeper:
+    sweeper = Sweeper(now, earlier, stop)
+    sweeper.start()
+    return sweeper
