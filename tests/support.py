@@ -350,3 +350,15 @@ def _tap(bus: str) -> str:
     )
     events.put_targets(Rule="test-tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
     return url
+
+
+def keyed_table(db: Any) -> str:
+    """A fresh table keyed (pk, sk) as every topology table is, in the mocked DynamoDB: its name."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    db.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name

@@ -12,12 +12,13 @@ import sys
 import threading
 import time
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
 from ecrm.names import Role
 
-from ecrm_local import ses_quota
+from ecrm_local import ses_quota, ttl
 
 STOP_LIMIT_SECONDS = 10
 
@@ -29,7 +30,12 @@ def _local(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     started = time.monotonic()
-    stack = LocalStack(host=args.host, port=args.port, ses_send_rate=args.ses_send_rate)
+    stack = LocalStack(
+        host=args.host,
+        port=args.port,
+        ses_send_rate=args.ses_send_rate,
+        outbox_retention=timedelta(seconds=args.outbox_retention),
+    )
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -108,6 +114,12 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=ses_quota.MAX_SEND_RATE,
         help="mails per second moto's SES allows (its GetSendQuota MaxSendRate, which the campaign sender paces at)",
+    )
+    local.add_argument(
+        "--outbox-retention",
+        type=int,
+        default=int(ttl.OUTBOX_RETENTION.total_seconds()),
+        help="seconds an Outbox row stays locally (a week in AWS); the relay reads the stream, not the row",
     )
     local.set_defaults(run=_local)
 

@@ -58,6 +58,10 @@ def settled(messages: list[dict[str, Any]], result: Any) -> list[dict[str, Any]]
 
 
 class QueuePoller(threading.Thread):
+    """One queue's event source mapping: a batch per long poll. The stop flag is read between
+    batches and after each receive, never inside an invocation: a batch is invoked and settled
+    whole, or handed back to the queue unprocessed."""
+
     def __init__(self, session: Session, fn: topology.Function, stop: threading.Event) -> None:
         assert fn.queue is not None
         super().__init__(name=f"poller-{fn.name}", daemon=True)
@@ -85,6 +89,9 @@ class QueuePoller(threading.Thread):
         ).get("Messages", [])
         if not messages:
             return 0
+        if self._stopping.is_set():  # stopping during the long poll: hand them back, unprocessed
+            self._release(messages)
+            return 0
         try:
             result = lambdas.invoke(self._fn.name, sqs_event(messages, self._arn, self._region))
         except Exception:  # as in Lambda: the whole batch returns to the queue and is retried
@@ -97,6 +104,16 @@ class QueuePoller(threading.Thread):
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         return len(messages)
+
+    def _release(self, messages: list[dict[str, Any]]) -> None:
+        """Make received messages visible again now, as if their visibility timeout had passed."""
+        self._sqs.change_message_visibility_batch(
+            QueueUrl=self._url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(messages)
+            ],
+        )
 
 
 def start_pollers(session: Session, stop: threading.Event) -> list[QueuePoller]:

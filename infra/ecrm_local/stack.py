@@ -23,6 +23,7 @@ from ecrm_local import (
     moto_events,
     resources,
     ses_quota,
+    ttl,
 )
 
 log = logging.getLogger(LOG_NAME)
@@ -53,6 +54,7 @@ class LocalStack:
     host: str = "127.0.0.1"
     port: int = 3000
     ses_send_rate: int = ses_quota.MAX_SEND_RATE
+    outbox_retention: timedelta = ttl.OUTBOX_RETENTION
     root: Path = field(default_factory=Path.cwd)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -133,6 +135,7 @@ class LocalStack:
         )
         self._threads += pollers.start_pollers(session, self._stop)
         self._threads += streams.start_stream_pollers(session, self._stop)
+        self._threads.append(ttl.start_sweeper(SYSTEM_CLOCK.now, ttl.earlier_by(self.outbox_retention), self._stop))
         self._spawn("ticker", lambda: self._tick(firing, mail_events))
         self._spawn("http", self._http.serve_forever)
         self._serving = True
@@ -162,13 +165,20 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._http is not None:
-            if self._serving:  # shutdown() waits for serve_forever: it would hang if that never ran
-                self._http.shutdown()
-            self._http.server_close()
+        # Each HTTP server sees a shutdown at its next poll (every 0.5 s) and a queue poller at the
+        # end of its long poll (1 s): all are asked at once rather than one after the other.
+        # moto's server can go with them: this process's own calls reach moto without it.
+        servers = [server] if (server := getattr(self._moto, "_server", None)) is not None else []
+        if self._http is not None and self._serving:  # shutdown() would hang if serve_forever never ran
+            servers.append(self._http)
+        closers = [threading.Thread(target=server.shutdown, daemon=True) for server in servers]
+        for closer in closers:
+            closer.start()
         deadline = time.monotonic() + 5
-        for thread in self._threads:
+        for thread in [*closers, *self._threads]:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self._http is not None:
+            self._http.server_close()
         moto_direct.uninstall()
         if self._moto is not None:
             self._moto.stop()

@@ -62,39 +62,45 @@ class StreamReader:
         with self._lock:
             return {shard: after for shard, after in self._after.items() if after}
 
-    def drain(self) -> int:
+    def drain(self, stop: threading.Event | None = None) -> int:
         """Every record committed so far, handed to the function until it settles them: the number
-        of records handed over (a record retried counts again)."""
+        of records handed over (a record retried counts again). Once `stop` is set no further batch
+        is handed over; what is not settled stays on the stream for the next drain."""
         with self._lock:
             shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
-            return sum(self._drain_shard(shard["ShardId"]) for shard in shards)
+            return sum(self._drain_shard(shard["ShardId"], stop) for shard in shards)
 
-    def _drain_shard(self, shard: str) -> int:
+    def _drain_shard(self, shard: str, stop: threading.Event | None) -> int:
         handed = 0
         for _ in range(1000):  # a function failing forever is Lambda's retry limit here
-            records = self._records(shard)
+            if stop is not None and stop.is_set():
+                return handed
+            records = self._records(shard, stop)
             if not records:
                 return handed
             handed += len(records)
             self._settle(shard, records)
         raise RuntimeError(f"{self._fn.name} kept failing records of {self._arn}")
 
-    def _records(self, shard: str) -> list[dict[str, Any]]:
-        after = self._after.get(shard)
-        where: dict[str, Any] = (
-            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
-            if after
-            else {"ShardIteratorType": "TRIM_HORIZON"}
-        )
-        iterator = self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard, **where)["ShardIterator"]
-        records: list[dict[str, Any]] = self._streams.get_records(
-            ShardIterator=iterator, Limit=self._trigger.batch_size
-        )["Records"]
-        inserts = [r for r in records if r["eventName"] == "INSERT"]
-        if records and not inserts:  # filtered out, as the event source mapping's filter does
+    def _records(self, shard: str, stop: threading.Event | None) -> list[dict[str, Any]]:
+        """The next batch of INSERT records; batches of nothing else (the REMOVEs TTL makes) are
+        passed over as the event source mapping's filter does, until there are none or a stop."""
+        while not (stop is not None and stop.is_set()):
+            after = self._after.get(shard)
+            where: dict[str, Any] = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+                if after
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            iterator = self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard, **where)["ShardIterator"]
+            records: list[dict[str, Any]] = self._streams.get_records(
+                ShardIterator=iterator, Limit=self._trigger.batch_size
+            )["Records"]
+            inserts = [r for r in records if r["eventName"] == "INSERT"]
+            if inserts or not records:
+                return inserts
             self._after[shard] = records[-1]["dynamodb"]["SequenceNumber"]
-            return self._records(shard)
-        return inserts
+        return []
 
     def _settle(self, shard: str, records: list[dict[str, Any]]) -> None:
         try:
@@ -126,7 +132,7 @@ class StreamPoller(threading.Thread):
     def run(self) -> None:
         while not self._stopping.wait(POLL_SECONDS):
             try:
-                self._reader.drain()
+                self._reader.drain(self._stopping)
                 moto_bounds.trim_stream(self._reader.stream_arn, self._reader.settled())
             except Exception:  # a broken poll must not kill the stack: log it and keep polling
                 log.exception("reading a stream failed")

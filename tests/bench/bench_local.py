@@ -170,9 +170,10 @@ def campaign(api: Api, env: dict[str, str], out: list[str]) -> None:
         )
 
 
-def on_a_local_stack(name: str, run: Callable[[Api, list[str]], None]) -> None:
-    """Start `ecrm local` in this process, run `run(api, out)` against it, stop it; then print
-    `out` (the handlers' output is silenced meanwhile) and how long stopping took."""
+def on_a_local_stack(name: str, run: Callable[[Api, list[str]], None], **stack_args: Any) -> None:
+    """Start `ecrm local` in this process (LocalStack's `stack_args`), run `run(api, out)` against
+    it, stop it; then print `out` (the handlers' output is silenced meanwhile) and how long
+    stopping took."""
     from ecrm_local import auth_tokens
     from ecrm_local.server import CONTROL_HEADER
     from ecrm_local.stack import LocalStack
@@ -180,7 +181,7 @@ def on_a_local_stack(name: str, run: Callable[[Api, list[str]], None]) -> None:
     from tests.bench.sink import quiet
 
     root = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
-    stack = LocalStack(port=0, root=root)
+    stack = LocalStack(port=0, root=root, **stack_args)
     out: list[str] = []
     with quiet():
         stack.start()

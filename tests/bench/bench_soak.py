@@ -5,10 +5,18 @@ slope of a least-squares line through the samples printed, for the whole run and
 (warm-up allocations land in the first), also per 1,000 requests: part of the growth is data the
 requests create (contacts, their consent records), as it would be in AWS. Then `ecrm local` is
 started as a command BENCH_SOAK_STOPS times (default 3), a few requests made, and the time from
-SIGTERM to its exit printed. Nothing is asserted."""
+SIGTERM to its exit printed. Nothing is asserted.
+
+BENCH_SOAK_CAPTURES=0 leaves the captures out: no request then makes data that DynamoDB would
+keep (the events put still pass through the bus), so what grows is bookkeeping.
+BENCH_SOAK_OUTBOX_RETENTION_S sets `ecrm local --outbox-retention` (a week: the Outbox's rows stay
+as long as in AWS, the figure to compare with). The rows each table holds at the end are printed:
+they are the data the requests made. BENCH_SOAK_TRACE=1 diffs tracemalloc snapshots taken at the
+run's middle and end and prints where the memory grew (slower: tracemalloc costs every allocation)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import statistics
@@ -16,7 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from tests.bench.bench_local import Api, on_a_local_stack
 
@@ -24,6 +36,10 @@ SOAK_MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "3"))
 SOAK_SAMPLE_S = 5.0
 STOPS = int(os.environ.get("BENCH_SOAK_STOPS", "3"))
 UP_TIMEOUT_S = 120.0
+OUTBOX_RETENTION_S = os.environ.get("BENCH_SOAK_OUTBOX_RETENTION_S")
+TRACE = os.environ.get("BENCH_SOAK_TRACE") == "1"
+CAPTURES = os.environ.get("BENCH_SOAK_CAPTURES", "1") != "0"  # 0: no request creates data
+TRACE_TOP = 15
 
 
 def _rss_mib() -> float:
@@ -43,14 +59,20 @@ def soak(api: Api, out: list[str]) -> None:
     samples: list[tuple[float, float]] = [(0.0, _rss_mib())]
     requests = i = 0
     next_sample = started + SOAK_SAMPLE_S
+    if TRACE:
+        tracemalloc.start(1)
+    middle: Any = None
     while (now := time.perf_counter()) - started < SOAK_MINUTES * 60:
+        if TRACE and middle is None and now - started >= SOAK_MINUTES * 30:
+            middle = (tracemalloc.take_snapshot(), _objects())
         i += 1
-        api.call("POST", "/contacts", {"email": f"soak{i}@example.org", "marketing_consent": True}, role=None)
+        if CAPTURES:
+            api.call("POST", "/contacts", {"email": f"soak{i}@example.org", "marketing_consent": True}, role=None)
         api.call("GET", "/_local/outbox", role=None)
         api.call("GET", "/nowhere", role=None)
         event = {"Source": "bench.soak", "DetailType": "Soak", "Detail": {"i": i}}
         api.call("POST", "/_local/events", event, role=None)
-        requests += 4
+        requests += 4 if CAPTURES else 3
         if now >= next_sample:
             samples.append((now - started, _rss_mib()))
             next_sample += SOAK_SAMPLE_S
@@ -66,6 +88,46 @@ def soak(api: Api, out: list[str]) -> None:
         f"= {slope * per_request * 1000:.2f} MiB per 1,000 requests over the run, "
         f"{late * per_request * 1000:.2f} over its second half"
     )
+    out.append("rows at the end: " + ", ".join(f"{name} {n}" for name, n in _rows().items()))
+    if middle is not None:
+        out.extend(_grown(middle[0], tracemalloc.take_snapshot()))
+        out.extend(_more(middle[1], _objects()))
+        tracemalloc.stop()
+
+
+def _rows() -> dict[str, int]:
+    """Items per table in moto now (the tables that hold any), read in this process."""
+    from ecrm_local.lambdas import ACCOUNT, REGION
+    from moto.dynamodb.models import dynamodb_backends
+
+    tables = dynamodb_backends[ACCOUNT][REGION].tables
+    counts = {name.rsplit("-", 1)[-1]: len(table) for name, table in tables.items()}
+    return {name: n for name, n in sorted(counts.items()) if n}
+
+
+def _objects() -> Counter[str]:
+    """Objects the cyclic GC tracks, by type (after a collection: what is still reachable)."""
+    gc.collect()
+    return Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+
+
+def _more(before: Counter[str], after: Counter[str]) -> list[str]:
+    lines = [f"\n== objects added from the middle of the run to its end, by type (top {TRACE_TOP})"]
+    for name, n in (after - before).most_common(TRACE_TOP):
+        lines.append(f"{n:+8d}  {name}")
+    return lines
+
+
+def _grown(before: Any, after: Any) -> list[str]:
+    """Where memory grew between two tracemalloc snapshots, by the allocating line, most first."""
+    skip = tracemalloc.Filter(False, tracemalloc.__file__)
+    diff = after.filter_traces([skip]).compare_to(before.filter_traces([skip]), "lineno")
+    lines = [f"\n== grown from the middle of the run to its end (tracemalloc, top {TRACE_TOP})"]
+    for stat in diff[:TRACE_TOP]:
+        frame = stat.traceback[0]
+        where = f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno}"
+        lines.append(f"{stat.size_diff / 1024:+9.0f} KiB {stat.count_diff:+8d} blocks  {where}")
+    return lines
 
 
 def stop_after_sigterm() -> float:
@@ -98,5 +160,6 @@ def stops() -> None:
 
 
 def main() -> None:
-    on_a_local_stack("soak", soak)
+    retention = {"outbox_retention": timedelta(seconds=float(OUTBOX_RETENTION_S))} if OUTBOX_RETENTION_S else {}
+    on_a_local_stack("soak", soak, **retention)
     stops()
