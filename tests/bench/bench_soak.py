@@ -42,7 +42,7 @@ CAPTURES = os.environ.get("BENCH_SOAK_CAPTURES", "1") != "0"  # 0: no request cr
 TRACE_TOP = 15
 
 
-def _rss_mib() -> float:
+def rss_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
@@ -56,7 +56,7 @@ def soak(api: Api, out: list[str]) -> None:
     if SOAK_MINUTES <= 0:
         return
     started = time.perf_counter()
-    samples: list[tuple[float, float]] = [(0.0, _rss_mib())]
+    samples: list[tuple[float, float]] = [(0.0, rss_mib())]
     requests = i = 0
     next_sample = started + SOAK_SAMPLE_S
     if TRACE:
@@ -74,7 +74,7 @@ def soak(api: Api, out: list[str]) -> None:
         api.call("POST", "/_local/events", event, role=None)
         requests += 4 if CAPTURES else 3
         if now >= next_sample:
-            samples.append((now - started, _rss_mib()))
+            samples.append((now - started, rss_mib()))
             next_sample += SOAK_SAMPLE_S
     xs, ys = [s[0] for s in samples], [s[1] for s in samples]
     slope = statistics.linear_regression(xs, ys).slope if len(samples) > 2 else float("nan")
