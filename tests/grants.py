@@ -24,6 +24,8 @@ from ecrm.names import Resource
 from ecrm_infra import topology
 from ecrm_local.resources import physical_name
 
+from tests.aws_intercept import Send, intercepted
+
 _HANDLER_MODULES = {f"{fn.name}.handler": fn.name for fn in topology.FUNCTIONS}
 _KINDS = topology.resource_kinds()
 # Transaction items: each is authorized as the single-item action of its kind.
@@ -157,18 +159,12 @@ class Recorder:
 
     @contextmanager
     def installed(self) -> Iterator[Recorder]:
-        real = getattr(BaseClient, "_make_api_call")  # noqa: B009 - a private botocore method, patched on purpose
-        recorder = self
+        def around(client: BaseClient, operation: str, params: dict[str, Any], send: Send) -> Any:
+            self.record(client, operation, params)  # before sending: AWS checks even what then fails
+            return send(client, operation, params)
 
-        def call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-            recorder.record(client, operation, params)  # before sending: AWS checks even what then fails
-            return real(client, operation, params)
-
-        setattr(BaseClient, "_make_api_call", call)  # noqa: B010
-        try:
+        with intercepted(around):
             yield self
-        finally:
-            setattr(BaseClient, "_make_api_call", real)  # noqa: B010
 
 
 def _allowed(call: Call) -> bool:

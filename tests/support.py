@@ -22,6 +22,8 @@ from ecrm_local import pollers, resources, schedules, streams
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
+from tests.aws_intercept import Send, intercepted
+
 
 @dataclass
 class Answer:
@@ -253,23 +255,19 @@ def aws_calls(hook: Callable[[int, str, bool], None] | None = None) -> Iterator[
     answered)` runs before each request is sent (answered False) and after its answer came back
     (True): the fault-injection tests raise from it, the bench only counts."""
     calls: list[str] = []
-    real = getattr(BaseClient, "_make_api_call")  # noqa: B009 - a private botocore method, patched on purpose
 
-    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+    def around(client: BaseClient, operation: str, params: dict[str, Any], send: Send) -> Any:
         n = len(calls)
         calls.append(operation)
         if hook:
             hook(n, operation, False)
-        answer = real(self, operation, params)
+        answer = send(client, operation, params)
         if hook:
             hook(n, operation, True)
         return answer
 
-    setattr(BaseClient, "_make_api_call", call)  # noqa: B010
-    try:
+    with intercepted(around):
         yield calls
-    finally:
-        setattr(BaseClient, "_make_api_call", real)  # noqa: B010
 
 
 @contextmanager

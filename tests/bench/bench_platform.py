@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from tests.aws_intercept import Send, intercepted
 from tests.bench.sink import quiet
 from tests.support import Stack, aws_calls, moto_stack
 
@@ -45,17 +46,13 @@ Request = tuple[str, str, dict[str, Any]]  # service, operation, parameters
 def recording() -> Iterator[list[Request]]:
     """Every AWS request made meanwhile, with its parameters, to be made again bare."""
     made: list[Request] = []
-    real = getattr(BaseClient, "_make_api_call")  # noqa: B009 - a private botocore method, wrapped on purpose
 
-    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        made.append((self.meta.service_model.service_name, operation, copy.deepcopy(params)))
-        return real(self, operation, params)
+    def around(client: BaseClient, operation: str, params: dict[str, Any], send: Send) -> Any:
+        made.append((client.meta.service_model.service_name, operation, copy.deepcopy(params)))
+        return send(client, operation, params)
 
-    setattr(BaseClient, "_make_api_call", call)  # noqa: B010
-    try:
+    with intercepted(around):
         yield made
-    finally:
-        setattr(BaseClient, "_make_api_call", real)  # noqa: B010
 
 
 def _bare(captured: list[list[Request]]) -> list[float]:
@@ -89,11 +86,11 @@ def captures() -> None:
         requests: dict[str, Counter[str]] = {"new contact": Counter(), "merge": Counter()}
         for i in range(CAPTURES):
             kind = "new contact" if i % 2 == 0 else "merge"
-            with counting() as calls, recording() as made:
+            with recording() as made:
                 started = time.perf_counter()
                 stack.call("POST", "/contacts", {"email": f"b{i // 2}@example.com", "tags": [f"t{i % 3}"]})
                 timings[kind].append(time.perf_counter() - started)
-            requests[kind] += calls
+            requests[kind].update(operation for _, operation, _ in made)
             captured.append(made)
         with counting() as relayed:
             started = time.perf_counter()

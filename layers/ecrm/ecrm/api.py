@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -20,6 +20,9 @@ from pydantic import ValidationError
 from ecrm import access
 from ecrm.errors import Conflict, Forbidden, InvalidInput, InvalidToken, NotFound, Unavailable
 from ecrm.observability import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 MAX_BODY_BYTES = 64 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -68,6 +71,12 @@ def header(headers: dict[str, str] | None, name: str) -> str:
         if key.lower() == name:
             return value or ""
     return ""
+
+
+def addressed_path(event: APIGatewayProxyEvent) -> str:
+    """The path as the client addressed it (with the stage, `/prod/contacts/confirm`), which a page
+    posting back to its own route must use; the resource path where the event has none."""
+    return event.request_context.path or event.path
 
 
 def read_body(event: dict[str, Any]) -> Body:

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ecrm import pages as links
-from ecrm.api import Body, read_body
+from ecrm.api import Body, addressed_path, read_body
 from ecrm.campaigns import pages
 from ecrm.campaigns.models import PreferencesUpdate, UnsubscribeRequest
 from ecrm.campaigns.preferences import PreferenceCenter, PreferencesView
@@ -57,7 +57,7 @@ def register(app: APIGatewayRestResolver, service: Callable[[], PreferenceCenter
         return token_of(app.current_event.get_query_string_value("token"))
 
     def path() -> str:
-        return app.current_event.request_context.path or app.current_event.path
+        return addressed_path(app.current_event)
 
     def json_wanted() -> bool:
         return pages.wants_json(app.current_event.raw_event)

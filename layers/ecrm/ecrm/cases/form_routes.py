@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from ecrm import pages as links
 from ecrm import webforms
-from ecrm.api import header, read_body
+from ecrm.api import addressed_path, header, read_body
 from ecrm.cases import openapi, pages
 from ecrm.cases.compose import PublicCases
 from ecrm.cases.models import CaseRequest, CsatRequest
@@ -48,7 +48,7 @@ def register(
         responses=openapi.SURVEY_PAGE_RESPONSES,
     )
     def survey_page() -> Response[str]:
-        action = app.current_event.request_context.path or app.current_event.path
+        action = addressed_path(app.current_event)
         token = app.current_event.get_query_string_value("token") or ""
         return links.link_form(token, lambda t: pages.survey_form(t, action))
 

@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from ecrm import pages as links
 from ecrm import webforms
-from ecrm.api import header, read_body
+from ecrm.api import addressed_path, header, read_body
 from ecrm.contacts import openapi, pages
 from ecrm.contacts.models import CaptureRequest, CaptureResult, ConfirmRequest
 from ecrm.contacts.service import CaptureService, new_id
@@ -58,7 +58,7 @@ def register(
         responses=openapi.CONFIRM_PAGE_RESPONSES,
     )
     def confirm_page() -> Response[str]:
-        action = app.current_event.request_context.path or app.current_event.path
+        action = addressed_path(app.current_event)
         token = app.current_event.get_query_string_value("token") or ""
         return links.link_form(token, lambda t: pages.confirm_form(t, action))
 
