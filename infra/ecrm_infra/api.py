@@ -135,6 +135,9 @@ class EcrmApi(Construct):
         )
         self._authorizer_fingerprint = {"id": self.authorizer.node.path, "pool": user_pool.user_pool_arn}
         self._stage: apigw.Stage | None = None
+        # Every API resource a capability's stack made, by path ("contacts/{contact_id}"): a later
+        # capability routing below one of them takes it by id instead of making it again.
+        self.resources: dict[str, apigw.IResource] = {}
 
     @property
     def stage(self) -> apigw.Stage:
@@ -143,13 +146,6 @@ class EcrmApi(Construct):
         return self._stage
 
     def deploy(self, routes: Sequence[CapabilityRoutes]) -> apigw.Stage:
-        owners: dict[str, str] = {}
-        for capability_routes in routes:
-            for top in capability_routes.top_paths:
-                owner = owners.setdefault(top, capability_routes.node.path)
-                if owner != capability_routes.node.path:
-                    # Two stacks would each make /<top> under the root: API Gateway refuses the second.
-                    raise ValueError(f"/{top} is routed by both {owner} and {capability_routes.node.path}")
         # Under the RestApi, where `deploy=True` put them: the stage keeps its logical id (a new one
         # would be created before the old is deleted, and two stages cannot share the name).
         deployment = apigw.Deployment(self.rest_api, "Deployment", api=self.rest_api, description=DESCRIPTION)
@@ -181,6 +177,12 @@ class EcrmApi(Construct):
         return self._stage
 
 
+def _logical(path: str) -> str:
+    """A construct id from a resource path: `contacts/{contact_id}` -> `ContactsContactId`."""
+    words = path.replace("{", "").replace("}", "").replace("/", "_").replace("-", "_").split("_")
+    return "".join(word[:1].upper() + word[1:] for word in words if word)
+
+
 @jsii.implements(apigw.IAuthorizer)
 class _AuthorizerById:
     """The platform's Cognito authorizer as a method sees it from a nested stack: an id."""
@@ -210,22 +212,35 @@ class CapabilityRoutes(Construct):
         )
         self._cors = api.cors
         self._authorizer = _AuthorizerById(api.authorizer.ref)
-        self._tops: dict[str, apigw.Resource] = {}
+        self._shared = api.resources  # made by any capability's stack so far
+        self._own: dict[str, apigw.IResource] = {}  # made here, or another stack's taken by id
         self.methods: list[apigw.Method] = []
         self.fingerprint: list[dict[str, object]] = []  # what the deployment must follow
 
-    @property
-    def top_paths(self) -> list[str]:
-        """The first path segments this capability owns: its routes' resources hang below them."""
-        return list(self._tops)
-
     def _resource(self, path: str) -> apigw.IResource:
-        top, _, rest = path.strip("/").partition("/")
-        if top not in self._tops:
-            # The imported root knows nothing of the API's CORS default: each top resource carries it
-            # and hands it down to the resources below it.
-            self._tops[top] = self._api.root.add_resource(top, default_cors_preflight_options=self._cors)
-        return self._tops[top].resource_for_path(rest) if rest else self._tops[top]
+        """The resource of `path`, making in this stack each part no stack has made yet.
+
+        A part an earlier capability's stack made (`/contacts/{contact_id}`) is taken by id, passed
+        through the root as a nested-stack parameter, so a capability may route below another's
+        resource (`/contacts/{contact_id}/timeline`) without two stacks making one resource."""
+        resource: apigw.IResource = self._api.root
+        walked = ""
+        for part in path.strip("/").split("/"):
+            walked = f"{walked}/{part}" if walked else part
+            if walked in self._own:
+                resource = self._own[walked]
+            elif walked in self._shared:
+                made = self._shared[walked]
+                resource = apigw.Resource.from_resource_attributes(
+                    self, f"Shared{_logical(walked)}", resource_id=made.resource_id, rest_api=self._api, path=made.path
+                )
+                self._own[walked] = resource
+            else:
+                # The imported root, and a resource taken by id, know nothing of the API's CORS
+                # default: each resource made here carries it (the ones below it inherit it).
+                resource = resource.add_resource(part, default_cors_preflight_options=self._cors)
+                self._own[walked] = self._shared[walked] = resource
+        return resource
 
     def add_route(self, route: Route, handler: lambda_.Function) -> apigw.Method:
         resource = self._resource(route.path)

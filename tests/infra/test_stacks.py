@@ -81,15 +81,6 @@ def test_stacks_share_values_as_nested_parameters_never_as_exports(synth: Synth)
         assert not [o for o in template.get("Outputs", {}).values() if "Export" in o], name
 
 
-def test_no_two_capabilities_share_a_top_level_path() -> None:
-    # Each capability's stack makes the API resources of its own paths: a shared first segment would
-    # be two resources of one name under the root, which API Gateway refuses at deploy time.
-    owners: dict[str, str] = {}
-    for capability in topology.CAPABILITIES:
-        for top in {r.path.split("/")[1] for fn in capability.functions for r in fn.routes}:
-            assert owners.setdefault(top, capability.name) == capability.name, f"/{top}"
-
-
 def _deployment(synth: Synth) -> tuple[str, dict[str, Any]]:
     ((deployment_id, deployment),) = synth.resources("AWS::ApiGateway::Deployment").items()
     return deployment_id, deployment
@@ -157,7 +148,38 @@ def test_a_new_capability_adds_its_stack_and_changes_no_other_capabilitys_resour
     }
 
 
-def test_two_capabilities_cannot_route_below_one_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(topology, "CAPABILITIES", (*topology.CAPABILITIES, _contacts_api_as("Timeline", "/contacts/x")))
-    with pytest.raises(ValueError, match="/contacts is routed by both"):
-        synthesize(tmp_path)
+BELOW_CONTACTS = _contacts_api_as("Timeline", "/contacts/{contact_id}/timeline/{kind}")
+
+
+@pytest.fixture(scope="module")
+def with_a_route_below_another_capabilitys(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(topology, "CAPABILITIES", (*topology.CAPABILITIES, BELOW_CONTACTS))
+        return synthesize(Path(tmp_path_factory.mktemp("cdk-route-below")))
+
+
+def _api_resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::ApiGateway::Resource"}
+
+
+def test_a_capability_routes_below_anothers_resource_taking_it_by_id(
+    synth: Synth, with_a_route_below_another_capabilitys: Synth
+) -> None:
+    # Two stacks making /contacts/{contact_id} would be two resources of one path, which API Gateway
+    # refuses: the later stack takes the earlier one's resource by id and makes only what is new.
+    later = _nested(with_a_route_below_another_capabilitys, BELOW_CONTACTS)
+    made = _api_resources(later)
+    assert sorted(r["Properties"]["PathPart"] for r in made.values()) == ["timeline", "{kind}"]
+    timeline_id = next(k for k, r in made.items() if r["Properties"]["PathPart"] == "timeline")
+    parent = made[timeline_id]["Properties"]["ParentId"]
+    assert list(parent) == ["Ref"] and parent["Ref"] in later["Parameters"]  # passed in by the root
+    contacts = next(c for c in topology.CAPABILITIES if c.name == "Contacts")
+    before, after = _nested(synth, contacts), _nested(with_a_route_below_another_capabilitys, contacts)
+    assert after["Resources"] == before["Resources"]  # an output more, nothing else
+    merged = with_a_route_below_another_capabilitys.template["Resources"]
+    owner = next(k for k, r in _api_resources(before).items() if r["Properties"]["PathPart"] == "{contact_id}")
+    assert merged[timeline_id]["Properties"]["ParentId"] == {"Ref": owner}
+    # every resource still has one maker: no path is made twice across the stacks
+    made_anywhere = _api_resources({"Resources": merged}).values()
+    paths = [(json.dumps(r["Properties"]["ParentId"]), r["Properties"]["PathPart"]) for r in made_anywhere]
+    assert len(paths) == len(set(paths))
