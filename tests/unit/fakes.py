@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from ecrm.contacts.models import ConsentRecord, Contact
-from ecrm.contacts.ports import Related
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.events import DomainEvent
 from ecrm.mail import Mail
@@ -75,9 +74,8 @@ class MemoryContacts:
         more = start + limit < len(tagged)
         return tagged[start : start + limit], str(start + limit) if more else None
 
-    def related(self, contact_id: str) -> Related:
-        mail = [dict(v, key=k[1]) for k, v in self.mail.items() if k[0] == contact_id]
-        return Related(consent=list(self.consent.get(contact_id, [])), mail=mail)
+    def consent_history(self, contact_id: str) -> list[ConsentRecord]:
+        return list(self.consent.get(contact_id, []))
 
     def claim_mail(self, contact_id: str, key: str, now: datetime) -> bool:
         if (contact_id, key) in self.mail:

@@ -42,7 +42,7 @@ def test_double_opt_in_end_to_end(world):
     confirmed = capture.confirm(token_from(outbox.sent[0].text), ip="198.51.100.7")
     assert confirmed.status == "confirmed"
     assert capture.confirm(token_from(outbox.sent[0].text), ip="198.51.100.7").status == "confirmed"
-    history = repo.related(result.id).consent
+    history = repo.consent_history(result.id)
     assert [(r.kind, r.ip, r.form_id, r.text_version) for r in history] == [
         ("requested", "203.0.113.1", "footer", "v7"),
         ("confirmed", "198.51.100.7", "footer", "v7"),

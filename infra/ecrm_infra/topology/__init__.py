@@ -11,6 +11,7 @@ from ecrm.names import Resource
 
 from ecrm_infra.topology.campaigns import CAMPAIGNS
 from ecrm_infra.topology.cases import CASES
+from ecrm_infra.topology.contact360 import CONTACT360
 from ecrm_infra.topology.contacts import CONTACTS
 from ecrm_infra.topology.events import EVENTS
 from ecrm_infra.topology.loyalty import LOYALTY
@@ -59,7 +60,7 @@ __all__ = [
     "stream_triggers",
 ]
 
-CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYALTY)
+CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYALTY, CONTACT360)
 
 FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
 TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)

@@ -14,7 +14,13 @@ OUTBOX_GRANT = {Resource.OUTBOX_TABLE: Access.PUT}
 
 EVENTS = Capability(
     name="Events",
-    tables=(Table(Resource.OUTBOX_TABLE, stream=True),),
+    tables=(
+        Table(
+            Resource.OUTBOX_TABLE,
+            stream=True,
+            no_personal_data="events in transit to the bus (ids only, no personal data), gone after a week",
+        ),
+    ),
     functions=(
         Function(
             name="event_relay",

@@ -118,6 +118,9 @@ class Table:
     indexes: tuple[str, ...] = ()
     ttl_attribute: str = "expires_at"
     stream: bool = False  # a NEW_IMAGE stream (the Outbox's, read by the event relay)
+    # Why the table holds no personal data; empty: it may, so its capability contributes to the
+    # complete GDPR export (ecrm.personal_data) and the contact 360 reads it (topology/contact360.py).
+    no_personal_data: str = ""
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,10 @@ CONTACTS_API = (
     Route("GET", "/contacts", CONTACT_READ),
     Route("GET", "/contacts/{contact_id}", CONTACT_READ),
     Route("PATCH", "/contacts/{contact_id}", CONTACT_EDIT),
-    Route("GET", "/contacts/{contact_id}/export", CONTACT_GDPR),
     Route("DELETE", "/contacts/{contact_id}", CONTACT_GDPR),
 )
+# contact 360: routes below the contacts' resources, served by its own function and stack
+CONTACT360_API = (Route("GET", "/contacts/{contact_id}/export", CONTACT_GDPR),)
 CASES_FORM = (
     Route("POST", "/cases"),
     Route("GET", "/cases/csat"),
@@ -130,6 +131,7 @@ ROUTES: Mapping[tuple[str, str], Route] = {
     for group in (
         CONTACTS_CAPTURE,
         CONTACTS_API,
+        CONTACT360_API,
         CASES_FORM,
         CASES_API,
         CASES_ADMIN,

@@ -1,5 +1,5 @@
-"""The staff contacts routes (look up, list by tag, edit, GDPR export and erasure), registered on
-the contacts_api resolver.
+"""The staff contacts routes (look up, list by tag, edit and erasure), registered on the contacts_api
+resolver. The GDPR export, which reads every capability, is the contact 360's (ecrm.contact360).
 
 Kept out of the handler module so the handler stays a composition root and an entry point. Who may
 call each route is declared in `ecrm.access` and checked at the edge before the request is
@@ -14,7 +14,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from ecrm.contacts.models import Contact, ContactExport, ContactPage, ContactPatch
+from ecrm.contacts.models import Contact, ContactPage, ContactPatch
 from ecrm.contacts.service import ContactDirectory
 from ecrm.errors import InvalidInput
 from ecrm.observability import logger
@@ -46,10 +46,6 @@ def register(app: APIGatewayRestResolver, service: Callable[[], ContactDirectory
     @app.patch("/contacts/<contact_id>", summary="Update a contact (optimistic lock)", security=SECURED)
     def update_contact(contact_id: ContactId, patch: ContactPatch) -> Contact:
         return service().update(contact_id, patch)
-
-    @app.get("/contacts/<contact_id>/export", summary="GDPR export: everything held", security=SECURED)
-    def export_contact(contact_id: ContactId) -> ContactExport:
-        return service().export(contact_id)
 
     @app.delete(
         "/contacts/<contact_id>",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -170,15 +170,6 @@ class ContactPatch(BaseModel):
 class ContactPage(BaseModel):
     items: list[Contact]
     next_cursor: str | None = None
-
-
-class ContactExport(BaseModel):
-    """Everything held about one contact (GDPR Art. 15 / 20)."""
-
-    contact: Contact
-    consent_history: list[ConsentRecord]
-    mail_sent: list[dict[str, Any]]
-    exported_at: datetime
 
 
 class ConfirmRequest(BaseModel):

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from ecrm.contacts.models import ConsentRecord, Contact
 from ecrm.events import DomainEvent
-
-
-@dataclass(frozen=True)
-class Related:
-    """The items kept beside a contact: consent history and the log of mail sent to it."""
-
-    consent: list[ConsentRecord]
-    mail: list[dict[str, Any]]
 
 
 class ContactRepository(Protocol):
@@ -40,7 +31,6 @@ class ContactRepository(Protocol):
         ...
 
     def list_by_tag(self, tag: str, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]: ...
-    def related(self, contact_id: str) -> Related: ...
     def claim_mail(self, contact_id: str, key: str, now: datetime) -> bool:
         """Record that mail `key` is being sent; False if it was sent already."""
         ...

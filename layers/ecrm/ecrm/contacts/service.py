@@ -17,7 +17,6 @@ from ecrm.contacts.models import (
     CaptureResult,
     ConfirmResult,
     Contact,
-    ContactExport,
     ContactPage,
     ContactPatch,
 )
@@ -132,7 +131,7 @@ class CaptureService:
 
 
 class ContactDirectory:
-    """Signed-in side: look up, search, edit, export and erase contacts."""
+    """Signed-in side: look up, search, edit and erase contacts (the export is ecrm.contact360's)."""
 
     def __init__(self, repo: ContactRepository, clock: Clock) -> None:
         self._repo = repo
@@ -172,16 +171,6 @@ class ContactDirectory:
         event = ContactUpdated(occurred_at=now, contact_id=contact.id, changed=sorted(updates))
         self._repo.save(updated, contact.version, added_tags=added, removed_tags=removed, events=[event])
         return updated
-
-    def export(self, contact_id: str) -> ContactExport:
-        contact = self.get(contact_id)
-        related = self._repo.related(contact_id)
-        return ContactExport(
-            contact=contact,
-            consent_history=related.consent,
-            mail_sent=related.mail,
-            exported_at=self._clock.now(),
-        )
 
     def erase(self, contact_id: str) -> None:
         """Delete everything held about the contact, leaving an id-only tombstone committed with

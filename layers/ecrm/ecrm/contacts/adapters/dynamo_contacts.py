@@ -11,7 +11,6 @@ from botocore.exceptions import ClientError
 from ecrm import outbox
 from ecrm.adapters import dynamo
 from ecrm.contacts.models import ConsentRecord, Contact
-from ecrm.contacts.ports import Related
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.events import DomainEvent
 from ecrm.outbox import Outbox
@@ -67,17 +66,6 @@ class DynamoContacts:
         ids = [item["contact_id"]["S"] for item in page.get("Items", [])]
         last = page.get("LastEvaluatedKey")
         return self._batch_get(ids), dynamo.encode_cursor(last) if last else None
-
-    def related(self, contact_id: str) -> Related:
-        consent: list[ConsentRecord] = []
-        mail: list[dict[str, Any]] = []
-        for item in self._partition(contact_id):
-            sk = item["sk"]
-            if sk.startswith("CONSENT#"):
-                consent.append(ConsentRecord.model_validate(item["record"]))
-            elif sk.startswith("MAIL#"):
-                mail.append({k: v for k, v in item.items() if k not in {"pk", "sk"}})
-        return Related(consent=consent, mail=mail)
 
     def announce(self, events: Sequence[DomainEvent]) -> None:
         """Events that go with no change (a repeated erase announces itself again)."""

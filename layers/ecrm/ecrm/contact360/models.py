@@ -1,0 +1,25 @@
+"""What the contact 360 answers: the complete GDPR export."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+ExportFormat = Literal["json", "zip"]
+
+
+class PersonalDataExport(BaseModel):
+    """Everything held about one contact in every capability (GDPR Art. 15 and 20): per capability,
+    per section, one record per stored item, as stored (storage keys left out)."""
+
+    contact_id: str
+    exported_at: datetime
+    erased: bool = Field(description="the contact was erased: what is left holds ids, no personal data")
+    held: dict[str, dict[str, list[dict[str, Any]]]] = Field(
+        description="capability -> section -> records, e.g. held.cases.case_comments"
+    )
+
+    def sections(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
+        return [(cap, name, records) for cap, sections in self.held.items() for name, records in sections.items()]

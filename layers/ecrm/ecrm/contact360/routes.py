@@ -1,0 +1,52 @@
+"""The contact 360 routes, registered on the contact360_api resolver. Who may call each route is
+declared in `ecrm.access` and checked at the edge before the request is validated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from ecrm.contact360.archive import zip_bytes
+from ecrm.contact360.models import ExportFormat, PersonalDataExport
+from ecrm.contact360.service import ExportService
+from ecrm.observability import logger
+from ecrm.types import ContactId
+
+SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+ZIP = "application/zip"
+ANSWER: dict[str, Any] = {
+    "description": "everything held: JSON (`format=json`), or a zip of JSON and CSV files (`format=zip`)",
+    "content": {
+        "application/json": {"model": PersonalDataExport},
+        ZIP: {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
+def register(app: APIGatewayRestResolver, service: Callable[[], ExportService]) -> None:
+    """Add every route to `app`; `service()` is the cached composition root."""
+
+    @app.get(
+        "/contacts/<contact_id>/export",
+        summary="GDPR export: everything every capability holds about the contact (JSON, or a zip)",
+        description=(
+            "`format=zip` answers a zip of the whole document as JSON and each section as CSV and JSON; "
+            f"send `Accept: {ZIP}` with it so API Gateway passes the bytes through."
+        ),
+        security=SECURED,
+        responses={200: ANSWER},
+    )
+    def export_contact(contact_id: ContactId, format: Annotated[ExportFormat, Query()] = "json") -> Response[Any]:
+        export = service().export(contact_id)
+        logger.info("contact exported", contact_id=contact_id, format=format)
+        if format == "json":
+            return Response(200, "application/json", export.model_dump_json())
+        return Response(
+            200,
+            ZIP,
+            zip_bytes(export),
+            headers={"Content-Disposition": f'attachment; filename="contact-{contact_id}.zip"'},
+        )

@@ -1,0 +1,46 @@
+"""The complete GDPR export: every capability's holdings about one contact, in one document."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ecrm.clock import Clock
+from ecrm.contact360.models import PersonalDataExport
+from ecrm.contact360.ports import PersonalDataStore, SubjectDirectory
+from ecrm.errors import NotFound
+from ecrm.personal_data import Holding
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """An export and the stored items it was made of (their keys prove nothing was left out)."""
+
+    export: PersonalDataExport
+    holdings: dict[str, list[Holding]]
+
+
+@dataclass(frozen=True)
+class ExportService:
+    subjects: SubjectDirectory
+    stores: Sequence[PersonalDataStore]
+    clock: Clock
+
+    def export(self, contact_id: str) -> PersonalDataExport:
+        return self.dossier(contact_id).export
+
+    def dossier(self, contact_id: str) -> Dossier:
+        subject = self.subjects.subject(contact_id)
+        if subject is None:
+            raise NotFound("contact")
+        holdings = {store.capability: store.holdings(subject) for store in self.stores}
+        held: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for capability, found in holdings.items():
+            sections = held.setdefault(capability, {})
+            for item in found:
+                sections.setdefault(item.section, []).append(item.record)
+        export = PersonalDataExport(
+            contact_id=contact_id, exported_at=self.clock.now(), erased=subject.email is None, held=held
+        )
+        return Dossier(export=export, holdings=holdings)

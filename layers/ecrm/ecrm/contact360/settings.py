@@ -1,0 +1,21 @@
+"""Settings of the contact 360 functions, read once from the environment by the composition root;
+the topology (infra/ecrm_infra/topology/contact360.py) names the model per function."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ecrm.campaigns.names import Env as CampaignsEnv
+from ecrm.cases.names import Env as CasesEnv
+from ecrm.contact360.names import Env
+from ecrm.loyalty.names import Env as LoyaltyEnv
+from ecrm.settings import FromEnv
+
+
+class Contact360ApiSettings(FromEnv):
+    """The complete GDPR export: every table that holds personal data, read only."""
+
+    contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+    cases_table: str = Field(alias=CasesEnv.CASES_TABLE)
+    campaigns_table: str = Field(alias=CampaignsEnv.CAMPAIGNS_TABLE)
+    loyalty_table: str = Field(alias=LoyaltyEnv.LOYALTY_TABLE)
