@@ -98,7 +98,7 @@ class EcrmApi(Construct):
             self,
             "RestApi",
             description=DESCRIPTION,
-            binary_media_types=["multipart/form-data"],
+            binary_media_types=["multipart/form-data", "application/zip"],  # the GDPR export as a zip
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # The account-wide role API Gateway needs to write execution logs (logging_level below):
             # made here, stated once (no feature flag says otherwise), and kept when the stack goes,

@@ -82,9 +82,9 @@ def test_stage_logs_access_as_json_and_traces(synth: Synth) -> None:
     assert log_group["Type"] == "AWS::Logs::LogGroup"
 
 
-def test_multipart_forms_pass_as_binary_and_cors_allows_the_configured_origins(synth: Synth) -> None:
+def test_multipart_forms_and_zip_exports_pass_as_binary_and_cors_allows_the_configured_origins(synth: Synth) -> None:
     (api,) = synth.resources("AWS::ApiGateway::RestApi").values()
-    assert api["Properties"]["BinaryMediaTypes"] == ["multipart/form-data"]
+    assert api["Properties"]["BinaryMediaTypes"] == ["multipart/form-data", "application/zip"]
     options = [
         m["Properties"]
         for m in synth.resources("AWS::ApiGateway::Method").values()
