@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from ecrm.contact360.archive import csv_text, flatten, zip_bytes
@@ -78,7 +79,10 @@ def test_a_holding_keeps_what_the_item_says_and_leaves_storage_keys_out():
 
 
 def test_csv_rows_flatten_nested_values_and_lose_nothing():
-    records = [{"a": {"b": 1, "c": {"d": "x"}}, "tags": ["vip", "new"], "empty": {}, "none": None}, {"z": 'é,"q"'}]
+    records: list[dict[str, Any]] = [
+        {"a": {"b": 1, "c": {"d": "x"}}, "tags": ["vip", "new"], "empty": {}, "none": None},
+        {"z": 'é,"q"'},
+    ]
     assert flatten(records[0]) == {"a.b": "1", "a.c.d": "x", "tags": '["vip", "new"]', "empty": "{}", "none": ""}
     rows = list(csv.DictReader(io.StringIO(csv_text(records))))
     assert rows[1]["z"] == 'é,"q"' and rows[0]["a.c.d"] == "x" and rows[1]["a.b"] == ""

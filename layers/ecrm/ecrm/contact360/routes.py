@@ -17,8 +17,9 @@ from ecrm.types import ContactId
 
 SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 ZIP = "application/zip"
-ANSWER: dict[str, Any] = {
-    "description": "everything held: JSON (`format=json`), or a zip of JSON and CSV files (`format=zip`)",
+RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "everything held: JSON (`format=json`), or a zip of JSON and CSV files (`format=zip`)",
     "content": {
         "application/json": {"model": PersonalDataExport},
         ZIP: {"schema": {"type": "string", "format": "binary"}},
@@ -42,7 +43,7 @@ def register(app: APIGatewayRestResolver, service: Callable[[], ExportService]) 
         )
 
     # Powertools validates a declared return type and serializes it as JSON text, which a zip's
-    # bytes are not: the route is registered without one (ANSWER declares both bodies instead).
+    # bytes are not: the route is registered without one (RESPONSES declares both bodies instead).
     del export_contact.__annotations__["return"]
     app.get(
         "/contacts/<contact_id>/export",
@@ -52,5 +53,5 @@ def register(app: APIGatewayRestResolver, service: Callable[[], ExportService]) 
             f"send `Accept: {ZIP}` with it so API Gateway passes the bytes through."
         ),
         security=SECURED,
-        responses={200: ANSWER},
+        responses=RESPONSES,
     )(export_contact)
