@@ -20,10 +20,11 @@ ZIP = "application/zip"
 RESPONSES: dict[int, Any] = {
     200: {
         "description": "everything held: JSON (`format=json`), or a zip of JSON and CSV files (`format=zip`)",
-    "content": {
-        "application/json": {"model": PersonalDataExport},
-        ZIP: {"schema": {"type": "string", "format": "binary"}},
-    },
+        "content": {
+            "application/json": {"model": PersonalDataExport},
+            ZIP: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
 }
 
 
