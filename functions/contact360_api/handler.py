@@ -1,4 +1,4 @@
-"""Role-protected contact 360: the complete GDPR export across every capability."""
+"""Role-protected contact 360: a contact's timeline and their complete GDPR export, across every capability."""
 
 from functools import cache
 from typing import Any
@@ -6,8 +6,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.api import build_resolver
 from ecrm.contact360 import routes
-from ecrm.contact360.compose import export_service
-from ecrm.contact360.service import ExportService
+from ecrm.contact360.compose import contact360_api
+from ecrm.contact360.service import Contact360Api
 from ecrm.contact360.settings import Contact360ApiSettings
 from ecrm.observability import logger, metrics
 
@@ -15,8 +15,8 @@ app = build_resolver()
 
 
 @cache
-def service() -> ExportService:
-    return export_service(Contact360ApiSettings.from_env())
+def service() -> Contact360Api:
+    return contact360_api(Contact360ApiSettings.from_env())
 
 
 routes.register(app, service)

@@ -100,7 +100,7 @@ def test_the_stage_deploys_after_every_capabilitys_routes(synth: Synth) -> None:
 def with_one_more_route(tmp_path_factory: pytest.TempPathFactory, synth: Synth) -> Synth:
     contacts = next(c for c in topology.CAPABILITIES if c.name == "Contacts")
     api = next(fn for fn in contacts.functions if fn.name == "contacts_api")
-    more = dataclasses.replace(api, routes=(*api.routes, Route("GET", "/contacts/{contact_id}/timeline", ("admin",))))
+    more = dataclasses.replace(api, routes=(*api.routes, Route("GET", "/contacts/{contact_id}/notes", ("admin",))))
     changed = dataclasses.replace(contacts, functions=tuple(more if f is api else f for f in contacts.functions))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(topology, "CAPABILITIES", tuple(changed if c is contacts else c for c in topology.CAPABILITIES))
@@ -148,7 +148,7 @@ def test_a_new_capability_adds_its_stack_and_changes_no_other_capabilitys_resour
     }
 
 
-BELOW_CONTACTS = _contacts_api_as("Timeline", "/contacts/{contact_id}/timeline/{kind}")
+BELOW_CONTACTS = _contacts_api_as("Notes", "/contacts/{contact_id}/notes/{note_id}")
 
 
 @pytest.fixture(scope="module")
@@ -169,16 +169,16 @@ def test_a_capability_routes_below_anothers_resource_taking_it_by_id(
     # refuses: the later stack takes the earlier one's resource by id and makes only what is new.
     later = _nested(with_a_route_below_another_capabilitys, BELOW_CONTACTS)
     made = _api_resources(later)
-    assert sorted(r["Properties"]["PathPart"] for r in made.values()) == ["timeline", "{kind}"]
-    timeline_id = next(k for k, r in made.items() if r["Properties"]["PathPart"] == "timeline")
-    parent = made[timeline_id]["Properties"]["ParentId"]
+    assert sorted(r["Properties"]["PathPart"] for r in made.values()) == ["notes", "{note_id}"]
+    notes_id = next(k for k, r in made.items() if r["Properties"]["PathPart"] == "notes")
+    parent = made[notes_id]["Properties"]["ParentId"]
     assert list(parent) == ["Ref"] and parent["Ref"] in later["Parameters"]  # passed in by the root
     contacts = next(c for c in topology.CAPABILITIES if c.name == "Contacts")
     before, after = _nested(synth, contacts), _nested(with_a_route_below_another_capabilitys, contacts)
     assert after["Resources"] == before["Resources"]  # an output more, nothing else
     merged = with_a_route_below_another_capabilitys.template["Resources"]
     owner = next(k for k, r in _api_resources(before).items() if r["Properties"]["PathPart"] == "{contact_id}")
-    assert merged[timeline_id]["Properties"]["ParentId"] == {"Ref": owner}
+    assert merged[notes_id]["Properties"]["ParentId"] == {"Ref": owner}
     # every resource still has one maker: no path is made twice across the stacks
     made_anywhere = _api_resources({"Resources": merged}).values()
     paths = [(json.dumps(r["Properties"]["ParentId"]), r["Properties"]["PathPart"]) for r in made_anywhere]

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 from ecrm.campaigns.models import address_key
-from ecrm.contact360.compose import export_service
+from ecrm.contact360.compose import contact360_api
 from ecrm.contact360.settings import Contact360ApiSettings
 from ecrm.names import Source
 from ecrm_infra import topology
@@ -129,10 +129,16 @@ def test_every_item_naming_the_contact_in_every_table_is_in_their_export(person)
     assert answer.status == 200, answer.body
     held = answer.json["held"]
     # every capability that keeps something about a contact contributed (the fixture reached each)
-    assert {cap for cap, sections in held.items() if sections} == {"contacts", "cases", "campaigns", "loyalty"}
+    assert {cap for cap, sections in held.items() if sections} == {
+        "contacts",
+        "cases",
+        "campaigns",
+        "loyalty",
+        "contact360",
+    }
     assert {"campaign_sends", "segment_index", "segment_profile", "preferences"} <= set(held["campaigns"])
     assert held["campaigns"]["campaign_sends"][0]["status"] == "sent"
-    dossier = export_service(Contact360ApiSettings.from_env()).dossier(cid)
+    dossier = contact360_api(Contact360ApiSettings.from_env()).exports.dossier(cid)
     exported = {h.key for found in dossier.holdings.values() for h in found}
     naming = [
         (t.name, (i["pk"], i["sk"])) for t, i in every_item() if not t.no_personal_data and _names_the_person(cid, i)

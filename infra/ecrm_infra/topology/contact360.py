@@ -1,7 +1,8 @@
-"""Contact 360: one contact as every capability holds them. Its export reads every table that may
-hold personal data (each `Table` without `no_personal_data`), through each capability's own adapter,
-and writes nothing. Listed after the capabilities whose tables it reads; its routes hang below the
-contacts' `/contacts/{contact_id}` resource (taken by id from the Contacts stack)."""
+"""Contact 360: one contact as every capability holds them. Each contact's timeline is built from the
+bus into its own table (the kinds each capability declares, ecrm.timeline); its export reads every
+table that may hold personal data (each `Table` without `no_personal_data`), through each
+capability's own adapter, and writes nothing. Listed after the capabilities whose tables it reads;
+its routes hang below the contacts' `/contacts/{contact_id}` resource (taken by id from that stack)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,16 @@ from ecrm.contact360 import settings
 from ecrm.contact360.names import Env, Resource
 from ecrm.loyalty.names import Env as LoyaltyEnv
 from ecrm.loyalty.names import Resource as LoyaltyResource
+from ecrm.names import DetailType, Source
+from ecrm.timeline import declared
 
-from ecrm_infra.topology.spec import Access, Capability, Function
+from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, MetricAlarm, QueueTrigger, Table
+
+# Every event some capability's timeline kinds read, and the erasure that empties a timeline.
+TIMELINE_RULE = EventRule(
+    sources=tuple(sorted({k.source for k in declared()} | {Source.CONTACTS})),
+    detail_types=tuple(sorted({k.detail_type for k in declared()} | {DetailType.CONTACT_ERASED})),
+)
 
 # env var -> table: every table holding personal data, each read by its capability's adapter
 PERSONAL_DATA_TABLES = {
@@ -23,14 +32,17 @@ PERSONAL_DATA_TABLES = {
     CasesEnv.CASES_TABLE: CasesResource.CASES_TABLE,
     CampaignsEnv.CAMPAIGNS_TABLE: CampaignsResource.CAMPAIGNS_TABLE,
     LoyaltyEnv.LOYALTY_TABLE: LoyaltyResource.LOYALTY_TABLE,
+    Env.CONTACT360_TABLE: Resource.CONTACT360_TABLE,
 }
 
 CONTACT360 = Capability(
     name="Contact360",
+    tables=(Table(Resource.CONTACT360_TABLE),),
+    context_defaults={"timelineRetentionDays": "default=730,case.sla_breached=365"},
     functions=(
         Function(
             name="contact360_api",
-            description="Role-protected contact 360: the complete GDPR export across every capability",
+            description="Role-protected contact 360: a contact's timeline and their complete GDPR export",
             settings=settings.Contact360ApiSettings,
             env=dict(PERSONAL_DATA_TABLES),
             # Finds each item by key or by partition, never by Scan, and writes nothing: the profile
@@ -41,9 +53,34 @@ CONTACT360 = Capability(
                 CasesResource.CASES_TABLE: Access.QUERY,
                 CampaignsResource.CAMPAIGNS_TABLE: Access.READ | Access.QUERY,
                 LoyaltyResource.LOYALTY_TABLE: Access.READ | Access.QUERY,
+                Resource.CONTACT360_TABLE: Access.QUERY,  # the timeline, and its part of the export
             },
             routes=access.CONTACT360_API,
             timeout_seconds=30,
+        ),
+        Function(
+            name="contact360_timeline",
+            description="Every event a timeline kind reads -> the timeline of the contact it names; erasure empties it",
+            settings=settings.TimelineSettings,
+            env={
+                Env.CONTACT360_TABLE: Resource.CONTACT360_TABLE,
+                CasesEnv.CASES_TABLE: CasesResource.CASES_TABLE,
+                Env.TIMELINE_RETENTION: "context:timelineRetentionDays",
+            },
+            grants={
+                # an entry: one transaction, the tombstone checked and the entry put; an erasure:
+                # the tombstone put, the entries queried and deleted in batches
+                Resource.CONTACT360_TABLE: Access.PUT | Access.CHECK | Access.QUERY | Access.BATCH_WRITE,
+                CasesResource.CASES_TABLE: Access.READ,  # a case's requester
+            },
+            queue=QueueTrigger(Resource.TIMELINE_QUEUE, rule=TIMELINE_RULE),
+        ),
+    ),
+    alarms=(
+        MetricAlarm(
+            metric="TimelineMalformed",
+            threshold=0,
+            description="An event a timeline kind reads could not be read: it went to the DLQ",
         ),
     ),
 )

@@ -64,7 +64,10 @@ CONTACTS_API = (
     Route("DELETE", "/contacts/{contact_id}", CONTACT_GDPR),
 )
 # contact 360: routes below the contacts' resources, served by its own function and stack
-CONTACT360_API = (Route("GET", "/contacts/{contact_id}/export", CONTACT_GDPR),)
+CONTACT360_API = (
+    Route("GET", "/contacts/{contact_id}/timeline", CONTACT_READ),
+    Route("GET", "/contacts/{contact_id}/export", CONTACT_GDPR),
+)
 CASES_FORM = (
     Route("POST", "/cases"),
     Route("GET", "/cases/csat"),

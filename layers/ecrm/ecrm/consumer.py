@@ -99,6 +99,7 @@ class Envelope(BaseModel):
 
     detail_type: str = Field(alias="detail-type")
     detail: dict[str, Any]
+    source: str = ""
     id: str = ""
     time: datetime | None = None
 

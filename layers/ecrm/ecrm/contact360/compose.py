@@ -3,19 +3,37 @@ holdings are read by that capability's own adapter; clients are made on first us
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import boto3
 
 from ecrm.campaigns.adapters.dynamo_personal_data import CampaignsPersonalData
+from ecrm.cases.adapters.dynamo_cases import DynamoCases
 from ecrm.cases.adapters.dynamo_personal_data import CasesPersonalData
 from ecrm.clock import SYSTEM_CLOCK
-from ecrm.contact360.service import ExportService
-from ecrm.contact360.settings import Contact360ApiSettings
+from ecrm.contact360.adapters.dynamo_personal_data import Contact360PersonalData
+from ecrm.contact360.adapters.dynamo_timeline import DynamoTimeline
+from ecrm.contact360.service import Contact360Api, ExportService
+from ecrm.contact360.settings import Contact360ApiSettings, TimelineSettings
+from ecrm.contact360.timeline import TimelineService, retention
 from ecrm.contacts.adapters.dynamo_personal_data import ContactsPersonalData
 from ecrm.loyalty.adapters.dynamo_personal_data import LoyaltyPersonalData
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
-def export_service(settings: Contact360ApiSettings) -> ExportService:
-    db = boto3.session.Session().client("dynamodb")
+
+def _db() -> DynamoDBClient:
+    return boto3.session.Session().client("dynamodb")
+
+
+def contact360_api(settings: Contact360ApiSettings) -> Contact360Api:
+    db = _db()
+    timelines = _timeline(db, settings.contact360_table, settings.cases_table)
+    return Contact360Api(exports=_export(db, settings), timelines=timelines)
+
+
+def _export(db: DynamoDBClient, settings: Contact360ApiSettings) -> ExportService:
     contacts = ContactsPersonalData(db, settings.contacts_table)
     return ExportService(
         subjects=contacts,
@@ -24,6 +42,20 @@ def export_service(settings: Contact360ApiSettings) -> ExportService:
             CasesPersonalData(db, settings.cases_table),
             CampaignsPersonalData(db, settings.campaigns_table),
             LoyaltyPersonalData(db, settings.loyalty_table),
+            Contact360PersonalData(db, settings.contact360_table),
         ),
         clock=SYSTEM_CLOCK,
     )
+
+
+def _timeline(db: DynamoDBClient, table: str, cases_table: str, keep: str = "") -> TimelineService:
+    return TimelineService(
+        log=DynamoTimeline(db, table),
+        requesters=DynamoCases(db, cases_table),
+        clock=SYSTEM_CLOCK,
+        keep=retention(keep),
+    )
+
+
+def timeline_service(settings: TimelineSettings) -> TimelineService:
+    return _timeline(_db(), settings.contact360_table, settings.cases_table, settings.retention)

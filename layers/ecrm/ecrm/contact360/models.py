@@ -23,3 +23,19 @@ class PersonalDataExport(BaseModel):
 
     def sections(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
         return [(cap, name, records) for cap, sections in self.held.items() for name, records in sections.items()]
+
+
+class TimelineEntry(BaseModel):
+    """One event about the contact, as their timeline shows it: ids and numbers, no personal data."""
+
+    at: datetime
+    kind: str = Field(description="what happened, e.g. case.commented (filter with `kinds`)")
+    text: str = Field(description="the event in a sentence")
+    source: str = Field(description="the capability (or system) that published it")
+    detail_type: str
+    detail: dict[str, Any] = Field(description="the event's detail: ids, numbers, states")
+
+
+class TimelinePage(BaseModel):
+    items: list[TimelineEntry]
+    next_cursor: str | None = None

@@ -1,15 +1,23 @@
-"""Names of the contact 360 capability. It reads every capability's table by that capability's own
-names (`ecrm.cases.names.Env.CASES_TABLE`, ...) and adds none yet.
+"""Names of the contact 360 capability: its own table (the timelines) and settings. It reads the other
+capabilities' tables by their own names (`ecrm.cases.names.Env.CASES_TABLE`, ...).
 
 Plain constants (no CDK, no boto3), read by the topology and the runtime alike.
 """
+
+from typing import Final
 
 from ecrm import names
 
 
 class Env(names.Env):
-    """Environment-variable names of the contact 360 capability (the tables it reads are others')."""
+    """Environment-variable names of the contact 360 capability."""
+
+    CONTACT360_TABLE: Final = "CONTACT360_TABLE_NAME"
+    TIMELINE_RETENTION: Final = "TIMELINE_RETENTION_DAYS"
 
 
 class Resource(names.Resource):
-    """Logical names of the contact 360's resources (none of its own yet)."""
+    """Logical names of the contact 360's resources."""
+
+    CONTACT360_TABLE: Final = "Contact360"  # each contact's timeline
+    TIMELINE_QUEUE: Final = "TimelineQueue"  # every event a timeline kind reads, and ContactErased

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
+from ecrm.contact360.models import TimelineEntry, TimelinePage
 from ecrm.personal_data import Holding, Subject
 
 
@@ -19,3 +22,25 @@ class SubjectDirectory(Protocol):
     """Who a contact id is: the contacts capability knows the address while the profile exists."""
 
     def subject(self, contact_id: str) -> Subject | None: ...
+
+
+class TimelineLog(Protocol):
+    """Each contact's timeline: entries kept until their retention ends, gone with the contact."""
+
+    def add(self, contact_id: str, entry: TimelineEntry, keep_until: datetime) -> bool:
+        """Keep `entry` (once: the same event again changes nothing); False if the contact was erased."""
+        ...
+
+    def page(self, contact_id: str, kinds: Sequence[str], limit: int, cursor: str | None) -> TimelinePage:
+        """Newest first."""
+        ...
+
+    def erase(self, contact_id: str, at: datetime) -> int:
+        """Forget the contact's timeline and refuse later entries for them; how many entries went."""
+        ...
+
+
+class RequesterDirectory(Protocol):
+    """Whose case a case id is (the cases capability's, read only)."""
+
+    def requester_of(self, case_id: str) -> str | None: ...

@@ -1,5 +1,6 @@
-"""The contact 360 routes, registered on the contact360_api resolver. Who may call each route is
-declared in `ecrm.access` and checked at the edge before the request is validated."""
+"""The contact 360 routes (a contact's timeline, their complete GDPR export), registered on the
+contact360_api resolver. Who may call each route is declared in `ecrm.access` and checked at the
+edge before the request is validated."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ecrm.contact360.archive import zip_bytes
-from ecrm.contact360.models import ExportFormat, PersonalDataExport
-from ecrm.contact360.service import ExportService
+from ecrm.contact360.models import ExportFormat, PersonalDataExport, TimelinePage
+from ecrm.contact360.service import Contact360Api
 from ecrm.observability import logger
 from ecrm.types import ContactId
 
@@ -28,11 +29,26 @@ RESPONSES: dict[int, Any] = {
 }
 
 
-def register(app: APIGatewayRestResolver, service: Callable[[], ExportService]) -> None:
+def register(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]) -> None:
     """Add every route to `app`; `service()` is the cached composition root."""
 
+    @app.get(
+        "/contacts/<contact_id>/timeline",
+        summary="Everything that happened to the contact in every capability, newest first",
+        description="`kinds` filters (comma-separated: `case.opened,points.earned`); an unknown kind: 400 naming it.",
+        security=SECURED,
+    )
+    def timeline(
+        contact_id: ContactId,
+        kinds: Annotated[str | None, Query(max_length=1000)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 25,
+        cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> TimelinePage:
+        wanted = sorted({k.strip() for k in kinds.split(",") if k.strip()}) if kinds else []
+        return service().timelines.page(contact_id, wanted, limit, cursor)
+
     def export_contact(contact_id: ContactId, format: Annotated[ExportFormat, Query()] = "json") -> Response[Any]:
-        export = service().export(contact_id)
+        export = service().exports.export(contact_id)
         logger.info("contact exported", contact_id=contact_id, format=format)
         if format == "json":
             return Response(200, "application/json", export.model_dump_json())

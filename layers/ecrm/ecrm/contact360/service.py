@@ -1,4 +1,5 @@
-"""The complete GDPR export: every capability's holdings about one contact, in one document."""
+"""The contact 360's services: the complete GDPR export (every capability's holdings about one
+contact, in one document), and the API's bundle of it with the timeline."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from ecrm.clock import Clock
 from ecrm.contact360.models import PersonalDataExport
 from ecrm.contact360.ports import PersonalDataStore, SubjectDirectory
+from ecrm.contact360.timeline import TimelineService
 from ecrm.errors import NotFound
 from ecrm.personal_data import Holding
 
@@ -44,3 +46,11 @@ class ExportService:
             contact_id=contact_id, exported_at=self.clock.now(), erased=subject.email is None, held=held
         )
         return Dossier(export=export, holdings=holdings)
+
+
+@dataclass(frozen=True)
+class Contact360Api:
+    """What contact360_api serves: a contact's timeline and their complete export."""
+
+    exports: ExportService
+    timelines: TimelineService

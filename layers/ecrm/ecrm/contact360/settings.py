@@ -13,9 +13,18 @@ from ecrm.settings import FromEnv
 
 
 class Contact360ApiSettings(FromEnv):
-    """The complete GDPR export: every table that holds personal data, read only."""
+    """The timeline and the complete GDPR export: every table that holds personal data, read only."""
 
     contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
     cases_table: str = Field(alias=CasesEnv.CASES_TABLE)
     campaigns_table: str = Field(alias=CampaignsEnv.CAMPAIGNS_TABLE)
     loyalty_table: str = Field(alias=LoyaltyEnv.LOYALTY_TABLE)
+    contact360_table: str = Field(alias=Env.CONTACT360_TABLE)
+
+
+class TimelineSettings(FromEnv):
+    """Events off the bus onto each contact's timeline; a case's requester read from the Cases table."""
+
+    contact360_table: str = Field(alias=Env.CONTACT360_TABLE)
+    cases_table: str = Field(alias=CasesEnv.CASES_TABLE)
+    retention: str = Field(alias=Env.TIMELINE_RETENTION, description="<kind>=<days>,...,default=<days>")

@@ -96,6 +96,11 @@ class DynamoCases:
         found = self._db.get_item(TableName=self._table, Key=key(case_pk(case_id), CASE)).get("Item")
         return _case(found) if found else None
 
+    def requester_of(self, case_id: str) -> str | None:
+        """Whose case it is (the contact 360's timeline places the case's events by it)."""
+        case = self.get(case_id)
+        return case.requester_id if case else None
+
     def find_by_idempotency_key(self, idempotency_key: str) -> str | None:
         found = self._db.get_item(TableName=self._table, Key=key(f"MSG#{idempotency_key}", "MSG")).get("Item")
         return found["case_id"]["S"] if found else None

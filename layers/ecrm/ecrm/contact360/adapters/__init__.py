@@ -1,2 +1,2 @@
-"""The contact 360 reads through the other capabilities' own adapters (their
-`adapters/dynamo_personal_data.py`): it keeps no table of its own yet."""
+"""The contact 360's own table (the timelines). The other capabilities' data is read through their
+own adapters (their `adapters/dynamo_personal_data.py`)."""

@@ -1,0 +1,58 @@
+"""How events read on a contact's timeline: each capability declares its kinds with itself
+(`ecrm.<capability>.timeline_kinds.KINDS`), and the contact 360 finds them all (`declared()`), so a new
+capability adds its kinds without a line changed elsewhere.
+
+A kind names the detail-type it reads, how the event names its contact (a field of the detail, or
+through the case it is about), a stable name (`case.commented`) and a sentence for people. Events
+carry ids, never personal data (ecrm.events), and so does the timeline.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+Detail = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    source: str  # the publisher (`ecrm.cases`)
+    detail_type: str  # `CaseCommented.v1`
+    name: str  # what the timeline calls it, filterable: `case.commented`
+    describe: Callable[[Detail], str]  # a sentence for people, from the detail's ids and numbers
+    contact_field: str = "contact_id"  # the detail field naming the contact ("" if none does)
+    case_field: str = ""  # or the field naming the case whose requester it is about
+
+    def contact_of(self, detail: Detail) -> str | None:
+        value = detail.get(self.contact_field) if self.contact_field else None
+        return str(value) if value else None
+
+
+@cache
+def declared() -> tuple[Kind, ...]:
+    """Every capability's kinds: each `ecrm.<package>.timeline_kinds` module's `KINDS`."""
+    import ecrm
+
+    found: list[Kind] = []
+    for module in sorted(m.name for m in pkgutil.iter_modules(ecrm.__path__) if m.ispkg):
+        try:
+            kinds = importlib.import_module(f"ecrm.{module}.timeline_kinds").KINDS
+        except ModuleNotFoundError as exc:
+            if exc.name != f"ecrm.{module}.timeline_kinds":
+                raise
+            continue
+        found.extend(kinds)
+    names = [k.name for k in found]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"timeline kinds declared twice: {duplicates}")
+    return tuple(found)
+
+
+def by_detail_type() -> dict[tuple[str, str], Kind]:
+    return {(k.source, k.detail_type): k for k in declared()}

@@ -1,0 +1,110 @@
+"""unit: the timeline's kinds, as each capability declares them, and the service over a fake log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from ecrm.campaigns.events import CAMPAIGN_EVENT_TYPES
+from ecrm.cases.events import CASE_EVENT_TYPES
+from ecrm.contact360.models import TimelineEntry, TimelinePage
+from ecrm.contact360.timeline import TimelineService, retention
+from ecrm.errors import InvalidInput
+from ecrm.events import EVENT_TYPES
+from ecrm.loyalty.events import LOYALTY_EVENT_TYPES
+from ecrm.timeline import declared
+
+AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+SCHEMAS = {
+    (cls.source, detail_type): cls
+    for registry in (EVENT_TYPES, CASE_EVENT_TYPES, CAMPAIGN_EVENT_TYPES, LOYALTY_EVENT_TYPES)
+    for detail_type, cls in registry.items()
+}
+
+
+class Clock:
+    def now(self) -> datetime:
+        return AT
+
+
+class Log:
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[tuple[datetime, str], tuple[TimelineEntry, datetime]]] = {}
+        self.erased: set[str] = set()
+
+    def add(self, contact_id: str, entry: TimelineEntry, keep_until: datetime) -> bool:
+        if contact_id in self.erased:
+            return False
+        self.entries.setdefault(contact_id, {})[(entry.at, entry.model_dump_json())] = (entry, keep_until)
+        return True
+
+    def page(self, contact_id: str, kinds: Sequence[str], limit: int, cursor: str | None) -> TimelinePage:
+        found = [e for e, _ in self.entries.get(contact_id, {}).values() if not kinds or e.kind in kinds]
+        return TimelinePage(items=sorted(found, key=lambda e: e.at, reverse=True)[:limit])
+
+    def erase(self, contact_id: str, at: datetime) -> int:
+        self.erased.add(contact_id)
+        return len(self.entries.pop(contact_id, {}))
+
+
+class Requesters:
+    def requester_of(self, case_id: str) -> str | None:
+        return {"case-1": "ann"}.get(case_id)
+
+
+def _service(keep: str = "") -> tuple[TimelineService, Log]:
+    log = Log()
+    return TimelineService(log=log, requesters=Requesters(), clock=Clock(), keep=retention(keep)), log
+
+
+@pytest.mark.parametrize("kind", declared(), ids=lambda k: k.name)
+def test_every_kind_reads_a_real_event_by_a_field_it_has(kind):
+    schema = SCHEMAS[(kind.source, kind.detail_type)]
+    fields = set(schema.model_fields)
+    assert (kind.contact_field in fields) or (kind.case_field in fields)
+    sentence = kind.describe({name: "x" for name in fields})
+    assert sentence and "{" not in sentence
+
+
+def test_events_land_on_the_contact_they_name_directly_or_through_their_case():
+    service, log = _service("default=30,points.earned=400")
+    earned = {"occurred_at": AT.isoformat(), "member_id": "ann", "entry_id": "e", "order_id": "o-1", "points": 5}
+    assert (
+        service.record(
+            "ecrm.loyalty",
+            "PointsEarned.v1",
+            {**earned, "rule_version": "1", "tier": "t", "lot": "l", "expires_at": "x"},
+        )
+        == "Added"
+    )
+    comment = {"occurred_at": AT.isoformat(), "case_id": "case-1", "comment_id": "c", "visibility": "public"}
+    assert service.record("ecrm.cases", "CaseCommented.v1", comment) == "Added"
+    assert service.record("ecrm.cases", "CaseCommented.v1", {**comment, "case_id": "case-9"}) == "NoContact"
+    assert service.record("ecrm.campaigns", "CampaignSent.v1", {"occurred_at": AT.isoformat()}) == "Ignored"
+    kept = {e.kind: until - e.at for e, until in log.entries["ann"].values()}
+    assert kept == {"points.earned": timedelta(days=400), "case.commented": timedelta(days=30)}
+    with pytest.raises(InvalidInput) as bad:
+        service.record("ecrm.cases", "CaseCommented.v1", {**comment, "occurred_at": "yesterday"})
+    assert bad.value.field == "detail.occurred_at"
+
+
+def test_an_erasure_empties_the_timeline_and_later_events_are_dropped():
+    service, log = _service()
+    detail = {"occurred_at": AT.isoformat(), "contact_id": "ann", "changed": ["phone"]}
+    service.record("ecrm.contacts", "ContactUpdated.v1", detail)
+    erased = {"occurred_at": AT.isoformat(), "contact_id": "ann"}
+    assert service.record("ecrm.contacts", "ContactErased.v1", erased) == "TimelineErased"
+    assert service.record("ecrm.contacts", "ContactUpdated.v1", detail) == "Erased"
+    assert "ann" not in log.entries
+
+
+def test_unknown_kinds_and_bad_retention_settings_are_refused():
+    service, _ = _service()
+    with pytest.raises(InvalidInput) as bad:
+        service.page("ann", ["case.opened", "case.exploded"], 10, None)
+    assert bad.value.field == "kinds" and "case.exploded" in str(bad.value)
+    for setting in ("default=0", "case.opened=soon", "default"):
+        with pytest.raises(ValueError, match="timeline retention"):
+            retention(setting)
+    assert retention("")["default"] == timedelta(days=730)
