@@ -94,7 +94,7 @@ def test_an_erasure_empties_the_timeline_and_later_events_are_dropped():
     detail = {"occurred_at": AT.isoformat(), "contact_id": "ann", "changed": ["phone"]}
     service.record("ecrm.contacts", "ContactUpdated.v1", detail)
     erased = {"occurred_at": AT.isoformat(), "contact_id": "ann"}
-    assert service.record("ecrm.contacts", "ContactErased.v1", erased) == "TimelineErased"
+    assert service.record("ecrm.contacts", "ContactErased.v1", erased) == "Emptied"
     assert service.record("ecrm.contacts", "ContactUpdated.v1", detail) == "Erased"
     assert "ann" not in log.entries
 

@@ -40,11 +40,12 @@ class TimelineService:
     kinds: Mapping[tuple[str, str], Kind] = field(default_factory=by_detail_type)
 
     def record(self, source: str, detail_type: str, detail: Mapping[str, Any]) -> str:
-        """One event off the bus; its outcome: Added, Erased (the contact is gone), NoContact,
-        Ignored (no kind declared), or ContactErased (the timeline went)."""
+        """One event off the bus; its outcome: Added; Erased (the contact is gone: dropped);
+        NoContact (the event names nobody we can find); Ignored (no kind declared); Emptied (it was
+        ContactErased, and the contact's timeline went)."""
         if (source, detail_type) == (Source.CONTACTS, DetailType.CONTACT_ERASED):
             self.erase(_contact_id(detail))
-            return "TimelineErased"
+            return "Emptied"
         kind = self.kinds.get((source, detail_type))
         if kind is None:
             return "Ignored"
