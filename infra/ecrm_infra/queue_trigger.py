@@ -59,21 +59,21 @@ class TriggerQueue(Construct):
                 queue=self.dead_letter_queue, max_receive_count=trigger.max_receive_count
             ),
         )
-        self.rule: events.Rule | None = None
-        if trigger.rule is not None:
-            source_bus = (
-                events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
-                if trigger.rule.bus == "default"
-                else bus
-            )
-            self.rule = events.Rule(
-                self,
-                "Rule",
-                event_bus=source_bus,
-                event_pattern=event_pattern(trigger.rule),
-                description=f"{trigger.queue}: {', '.join(trigger.rule.detail_types or trigger.rule.sources)}",
-                # Events EventBridge cannot deliver (queue policy, throttling past retries) land in the DLQ too.
-                targets=[targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue)],
+        self.rules: list[events.Rule] = []
+        default_bus: events.IEventBus | None = None
+        for n, rule in enumerate(trigger.rules):
+            if rule.bus == "default" and default_bus is None:
+                default_bus = events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+            self.rules.append(
+                events.Rule(
+                    self,
+                    "Rule" if n == 0 else f"Rule{n + 1}",  # the first keeps the id it always had
+                    event_bus=default_bus if rule.bus == "default" else bus,
+                    event_pattern=event_pattern(rule),
+                    description=f"{trigger.queue}: {', '.join(rule.detail_types or rule.sources)}"[:512],
+                    # Events EventBridge cannot deliver (queue policy, throttling past retries) land in the DLQ too.
+                    targets=[targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue)],
+                )
             )
 
     def attach(self, function: lambda_.IFunction) -> None:

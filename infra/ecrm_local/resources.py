@@ -43,8 +43,9 @@ def dlq_name(queue_logical: str) -> str:
     return f"{physical_name(queue_logical)}-dlq"
 
 
-def rule_name(queue_logical: str) -> str:
-    return f"{physical_name(queue_logical)}-rule"
+def rule_name(queue_logical: str, n: int = 0) -> str:
+    """The queue's rule (`n`: its n-th, from 0, when it has more than one)."""
+    return f"{physical_name(queue_logical)}-rule" + (f"-{n + 1}" if n else "")
 
 
 def _table(session: Session, spec: topology.Table) -> dict[str | None, str]:
@@ -111,11 +112,11 @@ def _queue(session: Session, trigger: topology.QueueTrigger) -> dict[str | None,
         },
     )["QueueUrl"]
     arn = queue_arn(session, url)
-    if trigger.rule is not None:
-        events = session.client("events")
-        bus = physical_name(Resource.EVENT_BUS) if trigger.rule.bus == "custom" else "default"
-        name = rule_name(trigger.queue)
-        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(trigger.rule.event_pattern))
+    events = session.client("events")
+    for n, rule in enumerate(trigger.rules):
+        bus = physical_name(Resource.EVENT_BUS) if rule.bus == "custom" else "default"
+        name = rule_name(trigger.queue, n)
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(rule.event_pattern))
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
     return {None: url, "arn": arn}
 

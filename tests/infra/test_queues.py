@@ -69,9 +69,10 @@ def test_the_declared_rule_alone_feeds_the_queue_on_its_bus(synth: Synth, fn: to
     if fn.queue.rule is None:  # fed by functions or by Scheduler, never by a rule
         assert rules == []
         return
-    (rule,) = rules
-    assert rule["EventPattern"] == fn.queue.event_pattern
-    if fn.queue.rule.bus == "default":  # AWS services (SES) publish to the account's default bus only
-        assert rule["EventBusName"] == "default"
-    else:
-        assert synth.template["Resources"][ref_id(rule["EventBusName"])]["Type"] == "AWS::Events::EventBus"
+    assert len(rules) == len(fn.queue.rules)  # one per declared rule (a queue may hear two buses)
+    for declared in fn.queue.rules:
+        (rule,) = [r for r in rules if r["EventPattern"] == declared.event_pattern]
+        if declared.bus == "default":  # AWS services (SES) publish to the account's default bus only
+            assert rule["EventBusName"] == "default"
+        else:
+            assert synth.template["Resources"][ref_id(rule["EventBusName"])]["Type"] == "AWS::Events::EventBus"

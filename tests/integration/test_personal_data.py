@@ -138,6 +138,8 @@ def test_every_item_naming_the_contact_in_every_table_is_in_their_export(person)
     }
     assert {"campaign_sends", "segment_index", "segment_profile", "preferences"} <= set(held["campaigns"])
     assert held["campaigns"]["campaign_sends"][0]["status"] == "sent"
+    timeline = {e["entry"]["kind"] for e in held["contact360"]["timeline"]}  # SES's events reached it too
+    assert {"contact.captured", "case.commented", "mail.sent", "mail.delivered", "points.redeemed"} <= timeline
     dossier = contact360_api(Contact360ApiSettings.from_env()).exports.dossier(cid)
     exported = {h.key for found in dossier.holdings.values() for h in found}
     naming = [

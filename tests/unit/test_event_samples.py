@@ -72,7 +72,7 @@ def test_eventbridge_samples_validate_against_their_versioned_schema(path: Path)
 @pytest.mark.parametrize("path", samples("sqs"), ids=lambda p: p.stem)
 def test_sqs_samples_carry_bus_events_a_queue_trigger_accepts(path: Path):
     event = SQSEvent(json.loads(path.read_text()))
-    rules = [trigger.rule for trigger, _ in topology.queue_triggers() if trigger.rule]
+    rules = [rule for trigger, _ in topology.queue_triggers() for rule in trigger.rules]
     for record in event.records:
         assert record.event_source == "aws:sqs"
         envelope = json.loads(record.body)

@@ -20,10 +20,20 @@ from ecrm.timeline import declared
 
 from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, MetricAlarm, QueueTrigger, Table
 
-# Every event some capability's timeline kinds read, and the erasure that empties a timeline.
-TIMELINE_RULE = EventRule(
-    sources=tuple(sorted({k.source for k in declared()} | {Source.CONTACTS})),
-    detail_types=tuple(sorted({k.detail_type for k in declared()} | {DetailType.CONTACT_ERASED})),
+# Every event some capability's timeline kinds read, and the erasure that empties a timeline: ours
+# on our bus, AWS services' (SES's mail events) on the account's default bus.
+_OURS = [k for k in declared() if k.bus == "custom"]
+_AWS = [k for k in declared() if k.bus == "default"]
+TIMELINE_RULES = (
+    EventRule(
+        sources=tuple(sorted({k.source for k in _OURS} | {Source.CONTACTS})),
+        detail_types=tuple(sorted({k.detail_type for k in _OURS} | {DetailType.CONTACT_ERASED})),
+    ),
+    EventRule(
+        sources=tuple(sorted({k.source for k in _AWS})),
+        detail_types=tuple(sorted({k.detail_type for k in _AWS})),
+        bus="default",
+    ),
 )
 
 # env var -> table: every table holding personal data, each read by its capability's adapter
@@ -73,7 +83,7 @@ CONTACT360 = Capability(
                 Resource.CONTACT360_TABLE: Access.PUT | Access.CHECK | Access.QUERY | Access.BATCH_WRITE,
                 CasesResource.CASES_TABLE: Access.READ,  # a case's requester
             },
-            queue=QueueTrigger(Resource.TIMELINE_QUEUE, rule=TIMELINE_RULE),
+            queue=QueueTrigger(Resource.TIMELINE_QUEUE, rule=TIMELINE_RULES[0], more_rules=TIMELINE_RULES[1:]),
         ),
     ),
     alarms=(

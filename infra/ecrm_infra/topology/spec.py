@@ -150,6 +150,8 @@ class QueueTrigger:
 
     queue: str
     rule: EventRule | None = None
+    # More rules into the same queue: another bus (SES's events reach the account's default bus only)
+    more_rules: tuple[EventRule, ...] = ()
     scheduler_target: bool = False
     batch_size: int = 10
     max_receive_count: int = 5
@@ -158,6 +160,10 @@ class QueueTrigger:
     @property
     def event_pattern(self) -> dict[str, object] | None:
         return self.rule.event_pattern if self.rule else None
+
+    @property
+    def rules(self) -> tuple[EventRule, ...]:
+        return ((self.rule,) if self.rule else ()) + self.more_rules
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,34 @@ Detail = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Kind:
-    source: str  # the publisher (`ecrm.cases`)
+    source: str  # the publisher (`ecrm.cases`, or an AWS service: `aws.ses`)
     detail_type: str  # `CaseCommented.v1`
     name: str  # what the timeline calls it, filterable: `case.commented`
     describe: Callable[[Detail], str]  # a sentence for people, from the detail's ids and numbers
     contact_field: str = "contact_id"  # the detail field naming the contact ("" if none does)
     case_field: str = ""  # or the field naming the case whose requester it is about
+    # For events that are not ours (an AWS service's): where the contact is, when it happened, and
+    # the part of the detail the timeline keeps (ids only: theirs may carry addresses).
+    locate: Callable[[Detail], str | None] | None = None
+    when: Callable[[Detail], str] | None = None
+    keep: Callable[[Detail], dict[str, Any]] | None = None
 
     def contact_of(self, detail: Detail) -> str | None:
+        if self.locate is not None:
+            return self.locate(detail)
         value = detail.get(self.contact_field) if self.contact_field else None
         return str(value) if value else None
+
+    def occurred_at(self, detail: Detail) -> str:
+        return self.when(detail) if self.when is not None else str(detail.get("occurred_at", ""))
+
+    def shown(self, detail: Detail) -> dict[str, Any]:
+        return self.keep(detail) if self.keep is not None else dict(detail)
+
+    @property
+    def bus(self) -> str:
+        """AWS services publish to the account's default bus; we publish to ours."""
+        return "default" if self.source.startswith("aws.") else "custom"
 
 
 @cache

@@ -52,14 +52,14 @@ class TimelineService:
         contact_id = kind.contact_of(detail) or self._requester(kind, detail)
         if contact_id is None:
             return "NoContact"
-        at = _occurred_at(detail)
+        at = _occurred_at(kind.occurred_at(detail))
         entry = TimelineEntry(
             at=at,
             kind=kind.name,
             text=kind.describe(detail),
             source=source,
             detail_type=detail_type,
-            detail=dict(detail),
+            detail=kind.shown(detail),
         )
         keep = self.keep.get(kind.name, self.keep[DEFAULT_RETENTION])
         return "Added" if self.log.add(contact_id, entry, at + keep) else "Erased"
@@ -86,8 +86,8 @@ def _contact_id(detail: Mapping[str, Any]) -> str:
     return value
 
 
-def _occurred_at(detail: Mapping[str, Any]) -> datetime:
+def _occurred_at(value: str) -> datetime:
     try:
-        return datetime.fromisoformat(str(detail["occurred_at"]))
-    except (KeyError, ValueError) as exc:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
         raise InvalidInput("detail.occurred_at", "missing or not an ISO 8601 time") from exc
