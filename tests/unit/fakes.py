@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from ecrm.contacts import search
 from ecrm.contacts.models import ConsentRecord, Contact
 from ecrm.contacts.ports import Related
+from ecrm.contacts.search import SearchQuery
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.events import DomainEvent
 from ecrm.mail import Mail
@@ -27,8 +29,9 @@ class RecordingPublisher:
 class MemoryContacts:
     """`events`: where the events committed with each write go (the outbox, then the bus)."""
 
-    def __init__(self, events: RecordingPublisher | None = None) -> None:
+    def __init__(self, events: RecordingPublisher | None = None, phone_country: str | None = "49") -> None:
         self.events = events if events is not None else RecordingPublisher()
+        self.phone_country = phone_country
         self.contacts: dict[str, Contact] = {}
         self.emails: dict[str, str] = {}
         self.consent: dict[str, list[ConsentRecord]] = {}
@@ -55,14 +58,14 @@ class MemoryContacts:
     def save(
         self,
         contact: Contact,
-        expected_version: int,
+        before: Contact,
         added_tags: Sequence[str] = (),
         removed_tags: Sequence[str] = (),
         consent: Sequence[ConsentRecord] = (),
         events: Sequence[DomainEvent] = (),
     ) -> None:
         stored = self.contacts.get(contact.id)
-        if stored is None or stored.version != expected_version:
+        if stored is None or stored.version != before.version:
             raise Conflict(contact.id)
         self.writes += 1
         self.events.publish(events)
@@ -74,6 +77,24 @@ class MemoryContacts:
         start = int(cursor or 0)
         more = start + limit < len(tagged)
         return tagged[start : start + limit], str(start + limit) if more else None
+
+    def search(self, query: SearchQuery, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
+        """As the index answers: by the first matching value, each contact once."""
+        hits: list[tuple[str, Contact]] = []
+        for contact in self.contacts.values():
+            values = search.index_values(contact, self.phone_country)
+            found = [
+                v
+                for slot, v in values.items()
+                if search.SLOT_KIND[slot] == query.kind
+                and (v == query.value if query.kind == "phone" else v.startswith(query.value))
+            ]
+            if found:
+                hits.append((min(found) + "#" + contact.id, contact))
+        ordered = [c for _, c in sorted(hits, key=lambda hit: hit[0])]
+        start = int(cursor or 0)
+        more = start + limit < len(ordered)
+        return ordered[start : start + limit], str(start + limit) if more else None
 
     def related(self, contact_id: str) -> Related:
         mail = [dict(v, key=k[1]) for k, v in self.mail.items() if k[0] == contact_id]
