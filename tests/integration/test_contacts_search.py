@@ -1,8 +1,13 @@
 """integration: contact search through GET /contacts under moto: each kind, pages, edits that move
 the index, refused parameters, roles, erasure and retried captures (decision 68)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 
+from tests.aws_intercept import intercepted
 from tests.integration.test_contacts_api import new_contact
 from tests.support import Stack, aws_calls
 
@@ -11,6 +16,23 @@ def found(stack: Stack, **query: str) -> list[str]:
     answer = stack.admin("GET", "/contacts", query=query)
     assert answer.status == 200, answer.body
     return [c["email"] for c in answer.json["items"]]
+
+
+@contextmanager
+def written_keys() -> Iterator[list[tuple[str, str]]]:
+    """(sk, Put or Delete) of every item of the Contacts table's TransactWriteItems meanwhile."""
+    written: list[tuple[str, str]] = []
+
+    def around(client: Any, operation: str, params: dict[str, Any], send: Any) -> Any:
+        if operation == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                op, body = next(iter(entry.items()))
+                if "sk" in (body.get("Item") or body.get("Key") or {}):
+                    written.append(((body.get("Item") or body.get("Key"))["sk"]["S"], op))
+        return send(client, operation, params)
+
+    with intercepted(around):
+        yield written
 
 
 def search_items(stack: Stack) -> list[dict]:
@@ -110,10 +132,16 @@ def test_retried_and_duplicate_captures_write_no_index_items(stack: Stack):
     assert "TransactWriteItems" not in calls  # nothing changed: nothing written
     assert search_items(stack) == before
     assert len(before) == 4  # e-mail, name, last name, company
-    # a PATCH that sets the same values writes no index item either
+    # a PATCH that changes no indexed field writes no index item, in the profile's transaction
     cid = before[0]["contact_id"]
-    assert stack.admin("PATCH", f"/contacts/{cid}", {"custom": {"shoe": "42"}, "first_name": "Dora"}).status == 200
+    with written_keys() as written:
+        patch = {"custom": {"shoe": "42"}, "first_name": "Dora", "company": "Umbrella"}
+        assert stack.admin("PATCH", f"/contacts/{cid}", patch).status == 200
+    assert ("PROFILE", "Put") in written and not [k for k in written if k[0].startswith("SEARCH#")]
     assert search_items(stack) == before
+    with written_keys() as written:
+        assert stack.admin("PATCH", f"/contacts/{cid}", {"company": "Umbrella Corp"}).status == 200
+    assert [k for k in written if k[0].startswith("SEARCH#")] == [("SEARCH#COMPANY", "Put")]
 
 
 @pytest.mark.parametrize(
