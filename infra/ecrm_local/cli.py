@@ -102,6 +102,16 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reindex(args: argparse.Namespace) -> int:
+    import boto3
+
+    from ecrm_local.reindex import reindex_contacts
+
+    done = reindex_contacts(boto3.client("dynamodb"), args.table, args.phone_country_code)
+    print(f"indexed {done.indexed} contacts; {done.changed_meanwhile} changed meanwhile (indexed by that write)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="ecrm", description="Run the eCRM stack on this machine over moto.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -137,6 +147,15 @@ def parser() -> argparse.ArgumentParser:
     spec = commands.add_parser("openapi", help="print or write the merged OpenAPI document")
     spec.add_argument("--out", default=None)
     spec.set_defaults(run=_openapi)
+
+    reindex = commands.add_parser(
+        "reindex-contacts", help="put the search index items of every contact (backfill; idempotent; scans the table)"
+    )
+    reindex.add_argument("--table", required=True, help="the Contacts table's name")
+    reindex.add_argument(
+        "--phone-country-code", required=True, help="the deployment's defaultPhoneCountryCode, e.g. 49"
+    )
+    reindex.set_defaults(run=_reindex)
     return root
 
 

@@ -136,7 +136,7 @@ def test_references_and_paths_are_checked_before_anything_is_written(campaigns: 
 
 def test_template_preview_renders_for_a_contact_escaped_with_inert_links(campaigns: Campaigns):
     contact = campaigns.contact(1, first_name='<script>alert("x")</script>', announce=False)
-    campaigns.contacts.save(contact.model_copy(update={"last_name": "Doe\r\nBcc: x@evil.test", "version": 2}), 1)
+    campaigns.contacts.save(contact.model_copy(update={"last_name": "Doe\r\nBcc: x@evil.test", "version": 2}), contact)
     template = campaigns.template(subject="Hello {{ first_name }} {{ last_name }}")
     answer = campaigns.stack.call(
         "GET", f"/templates/{template}/preview", roles="marketer", query={"contact_id": contact.id}

@@ -100,7 +100,7 @@ def test_list_by_tag_pages_without_scan(stack: Stack):
     assert sorted(seen) == sorted(ids)
     assert stack.admin("GET", "/contacts", query={"tag": "vip", "cursor": "bm9wZQ=="}).status == 400
     missing = stack.admin("GET", "/contacts")
-    assert missing.status == 400 and missing.json["errors"][0]["field"] == "tag"
+    assert missing.status == 400 and "tag" in [e["field"] for e in missing.json["errors"]]
     bad_limit = stack.admin("GET", "/contacts", query={"tag": "vip", "limit": "1000"})
     assert bad_limit.status == 422 and bad_limit.json["errors"][0]["field"] == "limit"
 

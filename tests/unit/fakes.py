@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from ecrm.contacts import search
 from ecrm.contacts.models import ConsentRecord, Contact
+from ecrm.contacts.search import SearchQuery
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.events import DomainEvent
 from ecrm.mail import Mail
@@ -26,8 +28,9 @@ class RecordingPublisher:
 class MemoryContacts:
     """`events`: where the events committed with each write go (the outbox, then the bus)."""
 
-    def __init__(self, events: RecordingPublisher | None = None) -> None:
+    def __init__(self, events: RecordingPublisher | None = None, phone_country: str | None = "49") -> None:
         self.events = events if events is not None else RecordingPublisher()
+        self.phone_country = phone_country
         self.contacts: dict[str, Contact] = {}
         self.emails: dict[str, str] = {}
         self.consent: dict[str, list[ConsentRecord]] = {}
@@ -54,14 +57,14 @@ class MemoryContacts:
     def save(
         self,
         contact: Contact,
-        expected_version: int,
+        before: Contact,
         added_tags: Sequence[str] = (),
         removed_tags: Sequence[str] = (),
         consent: Sequence[ConsentRecord] = (),
         events: Sequence[DomainEvent] = (),
     ) -> None:
         stored = self.contacts.get(contact.id)
-        if stored is None or stored.version != expected_version:
+        if stored is None or stored.version != before.version:
             raise Conflict(contact.id)
         self.writes += 1
         self.events.publish(events)
@@ -73,6 +76,24 @@ class MemoryContacts:
         start = int(cursor or 0)
         more = start + limit < len(tagged)
         return tagged[start : start + limit], str(start + limit) if more else None
+
+    def search(self, query: SearchQuery, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
+        """As the index answers: by the first matching value, each contact once."""
+        hits: list[tuple[str, Contact]] = []
+        for contact in self.contacts.values():
+            values = search.index_values(contact, self.phone_country)
+            found = [
+                v
+                for slot, v in values.items()
+                if search.SLOT_KIND[slot] == query.kind
+                and (v == query.value if query.kind == "phone" else v.startswith(query.value))
+            ]
+            if found:
+                hits.append((min(found) + "#" + contact.id, contact))
+        ordered = [c for _, c in sorted(hits, key=lambda hit: hit[0])]
+        start = int(cursor or 0)
+        more = start + limit < len(ordered)
+        return ordered[start : start + limit], str(start + limit) if more else None
 
     def consent_history(self, contact_id: str) -> list[ConsentRecord]:
         return list(self.consent.get(contact_id, []))

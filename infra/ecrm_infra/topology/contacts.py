@@ -22,7 +22,12 @@ from ecrm_infra.topology.spec import (
 # transient failure (a conditional Delete), beside reading the owner (the contact, the case).
 MAIL_LOG = Access.READ | Access.PUT | Access.UPDATE | Access.DELETE
 # Writers commit their events to the Outbox with the write; the relay puts them on the bus.
-TABLE_AND_OUTBOX = {Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE, **OUTBOX_ENV}
+# Both write profiles, and so the search index, whose phone numbers need the default calling code.
+TABLE_AND_OUTBOX = {
+    Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
+    **OUTBOX_ENV,
+    Env.PHONE_COUNTRY_CODE: "context:defaultPhoneCountryCode",
+}
 
 CONTACTS = Capability(
     name="Contacts",
@@ -41,7 +46,9 @@ CONTACTS = Capability(
             },
             grants={
                 # Looks the address up, then creates the contact or puts its merged profile back
-                # (consent records and new tags are new items): never deletes, updates or lists.
+                # (consent records, new tags and search index items are new items; a confirmed or
+                # merged profile never loses a field, so never deletes an index item): never
+                # deletes, updates or lists.
                 Resource.CONTACTS_TABLE: Access.READ | Access.PUT,
                 **OUTBOX_GRANT,
                 Resource.SIGNING_SECRET: Access.READ,
@@ -54,7 +61,8 @@ CONTACTS = Capability(
             settings=settings.ContactsApiSettings,
             env=dict(TABLE_AND_OUTBOX),
             grants={
-                # Lists by tag; an edit deletes the tags it removes; erasure deletes the contact's items.
+                # Lists by tag and searches (Query on gsi1); an edit deletes the tags it removes and
+                # the search index items of fields it clears; erasure deletes the contact's items.
                 Resource.CONTACTS_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.DELETE | Access.BATCH_WRITE,
                 **OUTBOX_GRANT,
             },
@@ -94,6 +102,7 @@ CONTACTS = Capability(
         "consentTextVersion": "marketing-2026-11",
         "confirmPageUrl": "http://localhost:3000/contacts/confirm",
         "confirmTokenTtlHours": "72",
+        "defaultPhoneCountryCode": "49",
     },
     alarms=(
         # Emitted by ecrm.mail.send_once for consent, case and loyalty mail alike (one metric, one

@@ -191,7 +191,8 @@ def build_resolver(validation: bool = True) -> APIGatewayRestResolver:
 
     @app.exception_handler(InvalidInput)
     def _invalid_input(exc: InvalidInput) -> Response[str]:
-        return error(exc.status, "request is not valid", [{"field": exc.field, "message": exc.message}])
+        fields = (exc.field, *exc.also)
+        return error(exc.status, "request is not valid", [{"field": f, "message": exc.message} for f in fields])
 
     @app.exception_handler(InvalidToken)
     def _invalid_token(exc: InvalidToken) -> Response[str]:

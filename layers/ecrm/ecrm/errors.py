@@ -10,11 +10,13 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     """Input the request models could not catch (body encoding, content type, size)."""
 
-    def __init__(self, field: str, message: str, status: int = 400) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, message: str, status: int = 400, also: tuple[str, ...] = ()) -> None:
+        """`also`: other fields the same message is about (two filters where one is allowed)."""
+        super().__init__(f"{', '.join((field, *also))}: {message}")
         self.field = field
         self.message = message
         self.status = status
+        self.also = also
 
 
 class NotFound(DomainError):

@@ -1,5 +1,6 @@
-"""The staff contacts routes (look up, list by tag, edit and erasure), registered on the contacts_api
-resolver. The GDPR export, which reads every capability, is the contact 360's (ecrm.contact360).
+"""The staff contacts routes (look up, search, list by tag, edit and erasure), registered on the
+contacts_api resolver. The GDPR export, which reads every capability, is the contact 360's
+(ecrm.contact360).
 
 Kept out of the handler module so the handler stays a composition root and an entry point. Who may
 call each route is declared in `ecrm.access` and checked at the edge before the request is
@@ -14,6 +15,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from ecrm.contacts import search
 from ecrm.contacts.models import Contact, ContactPage, ContactPatch
 from ecrm.contacts.service import ContactDirectory
 from ecrm.errors import InvalidInput
@@ -26,18 +28,36 @@ SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 def register(app: APIGatewayRestResolver, service: Callable[[], ContactDirectory]) -> None:
     """Add every route to `app`; `service()` is the cached composition root."""
 
-    @app.get("/contacts", summary="Find contacts by e-mail or list them by tag", security=SECURED)
+    @app.get(
+        "/contacts",
+        summary="Find contacts by e-mail, e-mail prefix, name, phone or company, or list them by tag",
+        description=(
+            "Exactly one filter per request. `email`: the exact address. `email_prefix`, `name` "
+            '(first name, last name or "first last"), `company`: a prefix of at least '
+            f"{search.MIN_PREFIX} characters, case- and accent-insensitive. `phone`: the whole "
+            "number, in any spelling of its E.164 form (a number without a country code takes the "
+            "deployment's default). `tag`: contacts with the tag, by creation."
+        ),
+        security=SECURED,
+    )
     def find_contacts(
         email: Annotated[Email | None, Query()] = None,
+        email_prefix: Annotated[str | None, Query(max_length=search.MAX_QUERY)] = None,
+        name: Annotated[str | None, Query(max_length=search.MAX_QUERY)] = None,
+        phone: Annotated[str | None, Query(max_length=search.MAX_QUERY)] = None,
+        company: Annotated[str | None, Query(max_length=search.MAX_QUERY)] = None,
         tag: Annotated[Tag | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 25,
         cursor: Annotated[str | None, Query(max_length=2000)] = None,
     ) -> ContactPage:
+        searches = {"email_prefix": email_prefix, "name": name, "phone": phone, "company": company}
+        chosen = _one_filter({"email": email, **searches, "tag": tag})
         if email:
             return service().by_email(email)
-        if not tag:
-            raise InvalidInput("tag", "give `email` or `tag`: contacts are never listed unfiltered")
-        return service().by_tag(tag, limit, cursor)
+        if tag:
+            return service().by_tag(tag, limit, cursor)
+        kind = next(k for k in search.KINDS if k == chosen)
+        return service().search(kind, str(searches[kind]), limit, cursor)
 
     @app.get("/contacts/<contact_id>", summary="Get one contact", security=SECURED)
     def get_contact(contact_id: ContactId) -> Contact:
@@ -57,3 +77,13 @@ def register(app: APIGatewayRestResolver, service: Callable[[], ContactDirectory
         service().erase(contact_id)
         logger.info("contact erased", contact_id=contact_id)
         return Response(204, body="")
+
+
+def _one_filter(given: dict[str, str | None]) -> str:
+    """The one filter given, else InvalidInput naming the filters given (or, when none was, all)."""
+    named = [field for field, value in given.items() if value is not None]
+    if len(named) != 1:
+        fields = named or list(given)
+        message = f"give exactly one of {', '.join(given)}: contacts are never listed unfiltered"
+        raise InvalidInput(fields[0], message, 400, tuple(fields[1:]))
+    return named[0]

@@ -33,7 +33,12 @@ def _signer(session: Session, secret_id: str) -> SecretSigner:
 
 
 def _writer(session: Session, settings: ContactsApiSettings) -> DynamoContacts:
-    return DynamoContacts(session.client("dynamodb"), settings.table_name, Outbox(settings.outbox_table))
+    return DynamoContacts(
+        session.client("dynamodb"),
+        settings.table_name,
+        Outbox(settings.outbox_table),
+        phone_country=settings.phone_country_code,
+    )
 
 
 def capture_service(settings: CaptureSettings) -> CaptureService:
@@ -48,7 +53,9 @@ def capture_service(settings: CaptureSettings) -> CaptureService:
 
 def contact_directory(settings: ContactsApiSettings) -> ContactDirectory:
     session = boto3.session.Session()
-    return ContactDirectory(repo=_writer(session, settings), clock=SYSTEM_CLOCK)
+    return ContactDirectory(
+        repo=_writer(session, settings), clock=SYSTEM_CLOCK, phone_country=settings.phone_country_code
+    )
 
 
 def confirmation_mailer(settings: ConsentMailerSettings) -> ConfirmationMailer:

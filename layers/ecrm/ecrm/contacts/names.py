@@ -18,6 +18,7 @@ class Env(names.Env):
     CONFIRM_URL: Final = "CONFIRM_PAGE_URL"
     CONSENT_TEXT_VERSION: Final = "CONSENT_TEXT_VERSION"
     CONFIRM_TTL_HOURS: Final = "CONFIRM_TOKEN_TTL_HOURS"
+    PHONE_COUNTRY_CODE: Final = "DEFAULT_PHONE_COUNTRY_CODE"
 
 
 class Resource(names.Resource):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ecrm.contacts.models import ConsentRecord, Contact
+from ecrm.contacts.search import SearchQuery
 from ecrm.events import DomainEvent
 
 
@@ -21,16 +22,21 @@ class ContactRepository(Protocol):
     def save(
         self,
         contact: Contact,
-        expected_version: int,
+        before: Contact,
         added_tags: Sequence[str] = (),
         removed_tags: Sequence[str] = (),
         consent: Sequence[ConsentRecord] = (),
         events: Sequence[DomainEvent] = (),
     ) -> None:
-        """Write `contact` if its stored version is still `expected_version`, else raise Conflict."""
+        """Write `contact` if the stored one is still `before` (its version), else raise Conflict.
+        The search index follows the fields that differ from `before`'s, in the same write."""
         ...
 
     def list_by_tag(self, tag: str, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]: ...
+    def search(self, query: SearchQuery, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
+        """Contacts matching `query` (ecrm.contacts.search), each once, erased ones never."""
+        ...
+
     def claim_mail(self, contact_id: str, key: str, now: datetime) -> bool:
         """Record that mail `key` is being sent; False if it was sent already."""
         ...

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ecrm.clock import Clock
-from ecrm.contacts import merge
+from ecrm.contacts import merge, search
 from ecrm.contacts.consent_mail import CONFIRM_PURPOSE
 from ecrm.contacts.merge import Change, Context
 from ecrm.contacts.models import (
@@ -21,6 +21,7 @@ from ecrm.contacts.models import (
     ContactPatch,
 )
 from ecrm.contacts.ports import ContactRepository, TokenSigner
+from ecrm.contacts.search import SearchKind
 from ecrm.errors import AlreadyExists, Conflict, InvalidToken, NotFound
 from ecrm.events import ConsentConfirmed, ContactCaptured, ContactErased, ContactUpdated
 
@@ -100,7 +101,7 @@ class CaptureService:
         if change is not None:
             self._repo.save(
                 change.contact,
-                existing.version,
+                existing,
                 added_tags=change.added_tags,
                 consent=change.consent,
                 events=[_updated_event(change, ctx.now)],
@@ -123,7 +124,7 @@ class CaptureService:
                 text_version=consent.text_version or "",
                 form_id=consent.form_id,
             )
-            self._repo.save(change.contact, contact.version, consent=change.consent, events=[confirmed])
+            self._repo.save(change.contact, contact, consent=change.consent, events=[confirmed])
             contact = change.contact
         return ConfirmResult(
             contact_id=contact.id, status=contact.consent.status, confirmed_at=contact.consent.confirmed_at
@@ -133,9 +134,11 @@ class CaptureService:
 class ContactDirectory:
     """Signed-in side: look up, search, edit and erase contacts (the export is ecrm.contact360's)."""
 
-    def __init__(self, repo: ContactRepository, clock: Clock) -> None:
+    def __init__(self, repo: ContactRepository, clock: Clock, phone_country: str | None = None) -> None:
+        """`phone_country`: the calling code of a searched phone number given without one."""
         self._repo = repo
         self._clock = clock
+        self._phone_country = phone_country
 
     def get(self, contact_id: str) -> Contact:
         contact = self._repo.get(contact_id)
@@ -149,6 +152,12 @@ class ContactDirectory:
 
     def by_tag(self, tag: str, limit: int, cursor: str | None) -> ContactPage:
         items, next_cursor = self._repo.list_by_tag(tag, limit, cursor)
+        return ContactPage(items=items, next_cursor=next_cursor)
+
+    def search(self, kind: SearchKind, value: str, limit: int, cursor: str | None) -> ContactPage:
+        """Contacts by e-mail prefix, name prefix, phone or company prefix (ecrm.contacts.search);
+        InvalidInput (422) naming `kind` for a prefix too short or a number that is none."""
+        items, next_cursor = self._repo.search(search.query(kind, value, self._phone_country), limit, cursor)
         return ContactPage(items=items, next_cursor=next_cursor)
 
     def update(self, contact_id: str, patch: ContactPatch) -> Contact:
@@ -169,7 +178,7 @@ class ContactDirectory:
         now = self._clock.now()
         updated = contact.model_copy(update={**updates, "updated_at": now, "version": contact.version + 1})
         event = ContactUpdated(occurred_at=now, contact_id=contact.id, changed=sorted(updates))
-        self._repo.save(updated, contact.version, added_tags=added, removed_tags=removed, events=[event])
+        self._repo.save(updated, contact, added_tags=added, removed_tags=removed, events=[event])
         return updated
 
     def erase(self, contact_id: str) -> None:

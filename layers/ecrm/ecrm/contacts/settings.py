@@ -18,6 +18,11 @@ class ContactsApiSettings(FromEnv):
 
     table_name: str = Field(alias=Env.CONTACTS_TABLE)
     outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
+    phone_country_code: str = Field(
+        alias=Env.PHONE_COUNTRY_CODE,
+        pattern=r"^[1-9][0-9]{0,2}$",
+        description="calling code of phone numbers stored or searched without one (search index, E.164)",
+    )
 
 
 class CaptureSettings(ContactsApiSettings):

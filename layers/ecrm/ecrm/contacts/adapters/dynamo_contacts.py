@@ -10,7 +10,9 @@ from botocore.exceptions import ClientError
 
 from ecrm import outbox
 from ecrm.adapters import dynamo
+from ecrm.contacts import search
 from ecrm.contacts.models import ConsentRecord, Contact
+from ecrm.contacts.search import SearchQuery
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.events import DomainEvent
 from ecrm.outbox import Outbox
@@ -20,6 +22,13 @@ if TYPE_CHECKING:
 
 PROFILE = "PROFILE"
 ERASED = "ERASED"
+SEARCH = "SEARCH#"
+# gsi1pk of a search kind's index items: prefix kinds by their first two characters (a prefix search
+# needs one fixed partition), the phone by its whole number.
+_GROUP: dict[search.SearchKind, str] = {"email_prefix": "EMAIL", "name": "NAME", "phone": "PHONE", "company": "COMPANY"}
+# Index pages are read until a page is full or this many reads were made (a name search skips a
+# contact's second name item; an erased contact's items may outlive its profile for a moment).
+_SEARCH_READS = 4
 
 
 def contact_pk(contact_id: str) -> str:
@@ -34,10 +43,15 @@ class DynamoContacts:
     """`outbox`: where writes commit the events they announce; readers (the campaign sender) and
     writers that announce nothing leave it out."""
 
-    def __init__(self, client: DynamoDBClient, table: str, outbox: Outbox | None = None) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table: str, outbox: Outbox | None = None, phone_country: str | None = None
+    ) -> None:
+        """`phone_country`: the calling code a phone number without one is taken to have (the
+        search index's E.164 form); writers that never store a phone leave it out."""
         self._db = client
         self._table = table
         self._outbox = outbox
+        self._phone_country = phone_country
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, contact_id: str) -> Contact | None:
@@ -67,6 +81,53 @@ class DynamoContacts:
         last = page.get("LastEvaluatedKey")
         return self._batch_get(ids), dynamo.encode_cursor(last) if last else None
 
+    def search(self, query: SearchQuery, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
+        """Contacts whose index items match `query`, in index order (by normalized value), each
+        once; a cursor only continues the same query."""
+        partition = _partition_of(query.kind, query.value)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :s)",
+            "ExpressionAttributeValues": {":p": {"S": partition}, ":s": {"S": query.value}},
+        }
+        mark = f"{query.kind}:{query.value}"
+        if cursor:
+            start = dynamo.decode_cursor(cursor, {"gsi1pk": partition, "q": mark}, prefix=("gsi1sk", query.value))
+            request["ExclusiveStartKey"] = {k: v for k, v in start.items() if k != "q"}
+        ids: list[str] = []
+        last: dict[str, Any] | None = None
+        for _ in range(_SEARCH_READS):
+            page = self._db.query(**request, Limit=limit - len(ids))
+            ids += [i["contact_id"]["S"] for i in page.get("Items", []) if _first_hit(i, query.value)]
+            last = page.get("LastEvaluatedKey")
+            if not last or len(ids) >= limit:
+                break
+            request["ExclusiveStartKey"] = last
+        next_cursor = dynamo.encode_cursor({**last, "q": {"S": mark}}) if last else None
+        return self._batch_get(ids), next_cursor
+
+    def reindex(self, contact: Contact) -> bool:
+        """Put every search index item of `contact` if its profile is still at its version: the
+        backfill of contacts stored before the index existed (idempotent). False when the profile
+        changed meanwhile (that write indexed it) or is gone."""
+        guard = {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": dynamo.key(contact_pk(contact.id), PROFILE),
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(contact.version)}},
+            }
+        }
+        puts = [self._put(i) for i in self._index_items(contact).values()]
+        try:
+            self._db.transact_write_items(TransactItems=[guard, *puts])  # type: ignore[list-item]
+        except ClientError as exc:
+            if dynamo.condition_failed(exc):
+                return False
+            raise
+        return True
+
     def announce(self, events: Sequence[DomainEvent]) -> None:
         """Events that go with no change (a repeated erase announces itself again)."""
         self._db.transact_write_items(TransactItems=self._events(events))  # type: ignore[arg-type]
@@ -82,6 +143,7 @@ class DynamoContacts:
             self._put(self._profile(contact), "attribute_not_exists(pk)"),
             *(self._put(self._tag(contact, t)) for t in contact.tags),
             *(self._put(self._consent(contact.id, r)) for r in consent),
+            *(self._put(i) for i in self._index_items(contact).values()),
             *self._events(events),
         ]
         try:
@@ -94,12 +156,13 @@ class DynamoContacts:
     def save(
         self,
         contact: Contact,
-        expected_version: int,
+        before: Contact,
         added_tags: Sequence[str] = (),
         removed_tags: Sequence[str] = (),
         consent: Sequence[ConsentRecord] = (),
         events: Sequence[DomainEvent] = (),
     ) -> None:
+        expected_version = before.version
         guard = {":v": {"N": str(expected_version)}}
         items = [
             self._put(self._profile(contact), "version = :v", guard),
@@ -110,6 +173,7 @@ class DynamoContacts:
                 for t in removed_tags
             ),
             *(self._put(self._consent(contact.id, r)) for r in consent),
+            *self._index_changes(before, contact),
             *self._events(events),
         ]
         try:
@@ -162,6 +226,34 @@ class DynamoContacts:
             put["ExpressionAttributeValues"] = values_for_condition
         return {"Put": put}
 
+    def _index_items(self, contact: Contact) -> dict[str, dict[str, Any]]:
+        """The contact's search index items by sort key (`SEARCH#<slot>`): in its own partition,
+        so erasure removes them with the rest; on gsi1 under keys of their own (`_partition_of`)."""
+        values = search.index_values(contact, self._phone_country)
+        names = sorted(v for s, v in values.items() if search.SLOT_KIND[s] == "name")
+        items: dict[str, dict[str, Any]] = {}
+        for slot, value in values.items():
+            kind = search.SLOT_KIND[slot]
+            sk = f"{SEARCH}{slot.upper()}"
+            items[sk] = {
+                "pk": contact_pk(contact.id),
+                "sk": sk,
+                "contact_id": contact.id,
+                "gsi1pk": _partition_of(kind, value),
+                "gsi1sk": f"{value}#{contact.id}",
+                "names": names if kind == "name" and len(names) > 1 else None,
+            }
+        return items
+
+    def _index_changes(self, before: Contact, after: Contact) -> list[dict[str, Any]]:
+        """Put the index items that differ from `before`'s (a Put on the same key replaces the old
+        item and its gsi1 entry), Delete those whose field is gone; unchanged ones cost nothing."""
+        old, new = self._index_items(before), self._index_items(after)
+        puts = [self._put(item) for sk, item in new.items() if old.get(sk) != item]
+        key = contact_pk(after.id)
+        deletes = [{"Delete": {"TableName": self._table, "Key": dynamo.key(key, sk)}} for sk in old if sk not in new]
+        return [*puts, *deletes]
+
     @staticmethod
     def _profile(contact: Contact) -> dict[str, Any]:
         return {
@@ -207,6 +299,20 @@ class DynamoContacts:
         keys = [dynamo.key(contact_pk(i), PROFILE) for i in ids]
         found = {c.id: c for c in map(self._contact, dynamo.batch_get_raw(self._db, self._table, keys))}
         return [found[i] for i in ids if i in found]
+
+
+def _partition_of(kind: search.SearchKind, value: str) -> str:
+    part = value if kind == "phone" else value[: search.MIN_PREFIX]
+    return f"{SEARCH}{_GROUP[kind]}#{part}"
+
+
+def _first_hit(item: dict[str, Any], prefix: str) -> bool:
+    """An index item a search answers with: a contact's second name item matching the same prefix
+    is skipped, within a page and across pages (the one met first answers)."""
+    if "names" not in item:
+        return True
+    value = item["gsi1sk"]["S"].rsplit("#", 1)[0]
+    return search.first_hit(value, [n["S"] for n in item["names"]["L"]], prefix)
 
 
 def contact_from_item(item: dict[str, Any]) -> Contact:
