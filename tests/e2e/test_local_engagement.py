@@ -3,7 +3,10 @@ Click events would (POST /_local/outbox/engage, the outbox page's buttons)."""
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
+import zipfile
 
 import pytest
 
@@ -44,6 +47,24 @@ def test_a_simulated_open_and_click_are_counted_in_the_campaign_stats(local: Loc
         what="the open and the click counted",
     )
     assert stats["delivered"] == 2
+    # the recipient's timeline holds their mail's life, from SES's events (ids only), and their
+    # complete export, as a zip, holds it too
+    (address,) = first["to"]
+    contact = local.call("GET", f"/contacts?email={address}", role="agent").json["items"][0]["id"]
+    path = f"/contacts/{contact}/timeline?kinds=mail.sent,mail.delivered,mail.opened,mail.clicked"
+    kinds = local.wait_for(
+        lambda: len(k := {e["kind"] for e in local.call("GET", path, role="agent").json["items"]}) == 4 and k,
+        timeout=30,
+        what="the mail's four events on the timeline",
+    )
+    assert kinds == {"mail.sent", "mail.delivered", "mail.opened", "mail.clicked"}
+    export = local.call(
+        "GET", f"/contacts/{contact}/export?format=zip", role="admin", headers={"Accept": "application/zip"}
+    )
+    assert export.status == 200 and export.headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(export.body)) as archive:
+        assert "contact360/timeline.csv" in archive.namelist()
+        assert json.loads(archive.read("export.json"))["held"]["campaigns"]["campaign_sends"]
 
 
 def test_engaging_a_mail_the_outbox_does_not_hold_is_a_404_and_bad_input_a_400(local: Local):
