@@ -198,3 +198,20 @@ def test_the_export_of_an_unknown_contact_is_404_and_bad_input_is_named(person):
     assert bad.status == 422 and "format" in bad.body
     for role in ("agent", "marketer"):
         assert campaigns.stack.call("GET", f"/contacts/{'0' * 32}/export", roles=role).status == 403
+
+
+def test_related_records_show_each_capability_to_the_roles_that_may_read_it(person):
+    campaigns, cid = person
+    as_admin = campaigns.stack.call("GET", f"/contacts/{cid}/related", roles="admin").json
+    (case,) = as_admin["cases"]
+    assert (case["subject"], case["status"]) == (CASE_TEXT[0], "open")
+    assert as_admin["loyalty"]["balance"] > 0
+    (mail,) = as_admin["campaigns"]
+    assert mail["status"] == "sent" and mail["delivered_at"] and mail["unsubscribed_at"]
+    assert as_admin["hidden"] == []
+    as_agent = campaigns.stack.call("GET", f"/contacts/{cid}/related", roles="agent").json
+    assert (as_agent["campaigns"], as_agent["hidden"]) == (None, ["campaigns"]) and as_agent["cases"]
+    as_marketer = campaigns.stack.call("GET", f"/contacts/{cid}/related", roles="marketer").json
+    assert (as_marketer["cases"], as_marketer["hidden"]) == (None, ["cases"]) and as_marketer["campaigns"]
+    nobody = campaigns.stack.call("GET", f"/contacts/{'0' * 32}/related", roles="admin").json
+    assert (nobody["cases"], nobody["loyalty"], nobody["campaigns"]) == ([], None, [])

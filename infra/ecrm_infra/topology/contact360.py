@@ -60,7 +60,7 @@ CONTACT360 = Capability(
             # partition (Query only); the suppression entry by the address's hash; orders by id.
             grants={
                 Resource.CONTACTS_TABLE: Access.READ | Access.QUERY,
-                CasesResource.CASES_TABLE: Access.QUERY,
+                CasesResource.CASES_TABLE: Access.READ | Access.QUERY,  # related: each case by id
                 CampaignsResource.CAMPAIGNS_TABLE: Access.READ | Access.QUERY,
                 LoyaltyResource.LOYALTY_TABLE: Access.READ | Access.QUERY,
                 Resource.CONTACT360_TABLE: Access.QUERY,  # the timeline, and its part of the export

@@ -66,6 +66,7 @@ CONTACTS_API = (
 # contact 360: routes below the contacts' resources, served by its own function and stack
 CONTACT360_API = (
     Route("GET", "/contacts/{contact_id}/timeline", CONTACT_READ),
+    Route("GET", "/contacts/{contact_id}/related", CONTACT_READ),
     Route("GET", "/contacts/{contact_id}/export", CONTACT_GDPR),
 )
 CASES_FORM = (

@@ -8,15 +8,18 @@ from typing import TYPE_CHECKING
 import boto3
 
 from ecrm.campaigns.adapters.dynamo_personal_data import CampaignsPersonalData
+from ecrm.campaigns.adapters.dynamo_sends import DynamoSendRecords
 from ecrm.cases.adapters.dynamo_cases import DynamoCases
 from ecrm.cases.adapters.dynamo_personal_data import CasesPersonalData
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contact360.adapters.dynamo_personal_data import Contact360PersonalData
 from ecrm.contact360.adapters.dynamo_timeline import DynamoTimeline
+from ecrm.contact360.related import RelatedService
 from ecrm.contact360.service import Contact360Api, ExportService
 from ecrm.contact360.settings import Contact360ApiSettings, TimelineSettings
 from ecrm.contact360.timeline import TimelineService, retention
 from ecrm.contacts.adapters.dynamo_personal_data import ContactsPersonalData
+from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger
 from ecrm.loyalty.adapters.dynamo_personal_data import LoyaltyPersonalData
 
 if TYPE_CHECKING:
@@ -30,7 +33,12 @@ def _db() -> DynamoDBClient:
 def contact360_api(settings: Contact360ApiSettings) -> Contact360Api:
     db = _db()
     timelines = _timeline(db, settings.contact360_table, settings.cases_table)
-    return Contact360Api(exports=_export(db, settings), timelines=timelines)
+    related = RelatedService(
+        cases=DynamoCases(db, settings.cases_table),
+        members=DynamoLedger(db, settings.loyalty_table),
+        mail=DynamoSendRecords(db, settings.campaigns_table),
+    )
+    return Contact360Api(exports=_export(db, settings), timelines=timelines, related=related)
 
 
 def _export(db: DynamoDBClient, settings: Contact360ApiSettings) -> ExportService:

@@ -39,3 +39,47 @@ class TimelineEntry(BaseModel):
 class TimelinePage(BaseModel):
     items: list[TimelineEntry]
     next_cursor: str | None = None
+
+
+class RelatedCase(BaseModel):
+    case_id: str
+    subject: str
+    status: str
+    priority: str
+    channel: str
+    team: str | None = None
+    created_at: datetime
+    solved_at: datetime | None = None
+
+
+class Membership(BaseModel):
+    balance: int
+    tier: str | None = Field(description="the tier last announced; null: the programme's base tier")
+
+
+class CampaignMail(BaseModel):
+    """One campaign mail to the contact and what became of it."""
+
+    campaign_id: str
+    run_id: str
+    status: str
+    variant: int | None = None
+    settled_at: datetime | None = None
+    delivered_at: datetime | None = None
+    opened_at: datetime | None = None
+    clicked_at: datetime | None = None
+    bounced_at: datetime | None = None
+    soft_bounced_at: datetime | None = None
+    complained_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+
+
+class RelatedRecords(BaseModel):
+    """What the other capabilities hold for the contact, as far as the caller's roles may see it:
+    cases (admin, agent), loyalty (every staff role), campaign mail (admin, marketer)."""
+
+    contact_id: str
+    cases: list[RelatedCase] | None = Field(description="null: the caller's roles may not read cases")
+    loyalty: Membership | None = Field(description="null: not a member (or the roles may not read loyalty)")
+    campaigns: list[CampaignMail] | None = Field(description="null: the caller's roles may not read campaigns")
+    hidden: list[str] = Field(description="the sections the caller's roles may not read")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from ecrm.cases.models import Case
 from ecrm.contact360.models import TimelineEntry, TimelinePage
+from ecrm.loyalty.state import MemberState
 from ecrm.personal_data import Holding, Subject
 
 
@@ -44,3 +46,22 @@ class RequesterDirectory(Protocol):
     """Whose case a case id is (the cases capability's, read only)."""
 
     def requester_of(self, case_id: str) -> str | None: ...
+
+
+class CaseDirectory(Protocol):
+    """The cases a contact requested (the cases capability's adapter, read only)."""
+
+    def cases_of_requester(self, contact_id: str) -> list[str]: ...
+    def get(self, case_id: str) -> Case | None: ...
+
+
+class MemberDirectory(Protocol):
+    """A contact's loyalty membership (the loyalty capability's adapter, read only)."""
+
+    def get_member(self, member_id: str) -> MemberState | None: ...
+
+
+class CampaignMailLog(Protocol):
+    """A contact's campaign mail with its engagement (the campaigns capability's adapter, read only)."""
+
+    def of_contact(self, contact_id: str) -> list[dict[str, Any]]: ...

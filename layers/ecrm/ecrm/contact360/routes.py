@@ -1,4 +1,4 @@
-"""The contact 360 routes (a contact's timeline, their complete GDPR export), registered on the
+"""The contact 360 routes (a contact's timeline, related records, complete GDPR export), registered on the
 contact360_api resolver. Who may call each route is declared in `ecrm.access` and checked at the
 edge before the request is validated."""
 
@@ -10,8 +10,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from ecrm.api import current_caller
 from ecrm.contact360.archive import zip_bytes
-from ecrm.contact360.models import ExportFormat, PersonalDataExport, TimelinePage
+from ecrm.contact360.models import ExportFormat, PersonalDataExport, RelatedRecords, TimelinePage
 from ecrm.contact360.service import Contact360Api
 from ecrm.observability import logger
 from ecrm.types import ContactId
@@ -31,6 +32,14 @@ RESPONSES: dict[int, Any] = {
 
 def register(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]) -> None:
     """Add every route to `app`; `service()` is the cached composition root."""
+
+    @app.get(
+        "/contacts/<contact_id>/related",
+        summary="The contact's cases, loyalty membership and campaign mail, as far as your roles may read them",
+        security=SECURED,
+    )
+    def related(contact_id: ContactId) -> RelatedRecords:
+        return service().related.related(contact_id, current_caller(app).roles)
 
     @app.get(
         "/contacts/<contact_id>/timeline",

@@ -10,6 +10,7 @@ from typing import Any
 from ecrm.clock import Clock
 from ecrm.contact360.models import PersonalDataExport
 from ecrm.contact360.ports import PersonalDataStore, SubjectDirectory
+from ecrm.contact360.related import RelatedService
 from ecrm.contact360.timeline import TimelineService
 from ecrm.errors import NotFound
 from ecrm.personal_data import Holding
@@ -50,7 +51,8 @@ class ExportService:
 
 @dataclass(frozen=True)
 class Contact360Api:
-    """What contact360_api serves: a contact's timeline and their complete export."""
+    """What contact360_api serves: a contact's timeline, related records and complete export."""
 
     exports: ExportService
     timelines: TimelineService
+    related: RelatedService

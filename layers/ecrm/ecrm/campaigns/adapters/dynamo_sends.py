@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 RATE_SLOT_TTL = timedelta(minutes=1)
 SES_EVENT_TTL = timedelta(days=4)
 _SETTLED_COUNTER = {"skipped": "suppressed", "failed": "failed", "unknown": "unknown"}
+_CLAIM = frozenset({"claimed_at", "lease_until"})  # the sender's bookkeeping, not the mail's life
 _FIELDS = ("status", "claim_id", "claimed_at", "lease_until", "message_id", "variant", "reason", "settled_at")
 _ENGAGEMENTS: tuple[Engagement, ...] = (
     "delivered",
@@ -84,6 +85,18 @@ class DynamoSendRecords:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._db = client
         self._table = table
+
+    def of_contact(self, contact_id: str) -> list[dict[str, Any]]:
+        """Every campaign mail of one contact: its record's ids, status and times, and when it was
+        delivered, opened, clicked, bounced or complained about (the contact 360's related records)."""
+        items = dynamo.query_all(
+            self._db,
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :mail)",
+            ExpressionAttributeValues={":pk": {"S": f"CONTACT#{contact_id}"}, ":mail": {"S": "MAIL#campaign#"}},
+        )
+        shown = ("campaign_id", "run_id", "status", "variant", "settled_at")
+        return [{k: v for k, v in i.items() if k in shown or (k.endswith("_at") and k not in _CLAIM)} for i in items]
 
     def existing(self, keys: Sequence[SendKey]) -> dict[SendKey, SendRecord]:
         found = dynamo.batch_get(self._db, self._table, [send_key(k) for k in keys])
