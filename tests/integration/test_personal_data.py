@@ -76,6 +76,8 @@ def person() -> Iterator[tuple[Campaigns, str]]:
     """The person, through every capability; their contact id."""
     with campaigns_stack() as campaigns:
         stack = campaigns.stack
+        company = {"name": "Example Org Ltd", "domains": ["example.org"]}  # her address's domain
+        assert stack.call("POST", "/companies", company, roles="agent").status == 201
         captured = stack.call(
             "POST",
             "/contacts",
@@ -140,6 +142,7 @@ def test_every_item_naming_the_contact_in_every_table_is_in_their_export(person)
     assert held["campaigns"]["campaign_sends"][0]["status"] == "sent"
     timeline = {e["entry"]["kind"] for e in held["contact360"]["timeline"]}  # SES's events reached it too
     assert {"contact.captured", "case.commented", "mail.sent", "mail.delivered", "points.redeemed"} <= timeline
+    assert len(held["contact360"]["company"]) == 2  # her link and her place in the company's list
     dossier = contact360_api(Contact360ApiSettings.from_env()).exports.dossier(cid)
     exported = {h.key for found in dossier.holdings.values() for h in found}
     naming = [

@@ -63,7 +63,9 @@ CONTACT360 = Capability(
                 CasesResource.CASES_TABLE: Access.READ | Access.QUERY,  # related: each case by id
                 CampaignsResource.CAMPAIGNS_TABLE: Access.READ | Access.QUERY,
                 LoyaltyResource.LOYALTY_TABLE: Access.READ | Access.QUERY,
-                Resource.CONTACT360_TABLE: Access.QUERY,  # the timeline, and its part of the export
+                # the timeline, its part of the export; companies: a company, its domains' owners and its
+                # members written in transactions (Put, Delete), read by key and by partition
+                Resource.CONTACT360_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.DELETE,
             },
             routes=access.CONTACT360_API,
             timeout_seconds=30,
@@ -85,8 +87,30 @@ CONTACT360 = Capability(
             },
             queue=QueueTrigger(Resource.TIMELINE_QUEUE, rule=TIMELINE_RULES[0], more_rules=TIMELINE_RULES[1:]),
         ),
+        Function(
+            name="contact360_companies",
+            description="A captured contact joins the company owning its address's domain; an erased one leaves",
+            settings=settings.CompanyLinkSettings,
+            env={Env.CONTACT360_TABLE: Resource.CONTACT360_TABLE, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE},
+            grants={
+                Resource.CONTACTS_TABLE: Access.READ,  # the contact's address
+                # the domain's owner and the contact's link read; link and member put and deleted together
+                Resource.CONTACT360_TABLE: Access.READ | Access.PUT | Access.DELETE,
+            },
+            queue=QueueTrigger(
+                Resource.COMPANY_LINK_QUEUE,
+                rule=EventRule(
+                    sources=(Source.CONTACTS,), detail_types=(DetailType.CONTACT_CAPTURED, DetailType.CONTACT_ERASED)
+                ),
+            ),
+        ),
     ),
     alarms=(
+        MetricAlarm(
+            metric="CompanyLinkMalformed",
+            threshold=0,
+            description="A contact event the company links read could not be read: it went to the DLQ",
+        ),
         MetricAlarm(
             metric="TimelineMalformed",
             threshold=0,

@@ -68,6 +68,12 @@ CONTACT360_API = (
     Route("GET", "/contacts/{contact_id}/timeline", CONTACT_READ),
     Route("GET", "/contacts/{contact_id}/related", CONTACT_READ),
     Route("GET", "/contacts/{contact_id}/export", CONTACT_GDPR),
+    Route("POST", "/companies", CONTACT_EDIT),
+    Route("GET", "/companies", CONTACT_READ),
+    Route("GET", "/companies/{company_id}", CONTACT_READ),
+    Route("PUT", "/companies/{company_id}", CONTACT_EDIT),
+    Route("PUT", "/companies/{company_id}/contacts/{contact_id}", CONTACT_EDIT),
+    Route("DELETE", "/companies/{company_id}/contacts/{contact_id}", CONTACT_EDIT),
 )
 CASES_FORM = (
     Route("POST", "/cases"),

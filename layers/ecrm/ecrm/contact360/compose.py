@@ -12,11 +12,13 @@ from ecrm.campaigns.adapters.dynamo_sends import DynamoSendRecords
 from ecrm.cases.adapters.dynamo_cases import DynamoCases
 from ecrm.cases.adapters.dynamo_personal_data import CasesPersonalData
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contact360.adapters.dynamo_companies import DynamoCompanies
 from ecrm.contact360.adapters.dynamo_personal_data import Contact360PersonalData
 from ecrm.contact360.adapters.dynamo_timeline import DynamoTimeline
+from ecrm.contact360.companies import CompanyService
 from ecrm.contact360.related import RelatedService
 from ecrm.contact360.service import Contact360Api, ExportService
-from ecrm.contact360.settings import Contact360ApiSettings, TimelineSettings
+from ecrm.contact360.settings import CompanyLinkSettings, Contact360ApiSettings, TimelineSettings
 from ecrm.contact360.timeline import TimelineService, retention
 from ecrm.contacts.adapters.dynamo_personal_data import ContactsPersonalData
 from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger
@@ -38,7 +40,25 @@ def contact360_api(settings: Contact360ApiSettings) -> Contact360Api:
         members=DynamoLedger(db, settings.loyalty_table),
         mail=DynamoSendRecords(db, settings.campaigns_table),
     )
-    return Contact360Api(exports=_export(db, settings), timelines=timelines, related=related)
+    companies = _companies(db, settings.contact360_table, settings.contacts_table, settings)
+    return Contact360Api(exports=_export(db, settings), timelines=timelines, related=related, companies=companies)
+
+
+def _companies(
+    db: DynamoDBClient, table: str, contacts_table: str, reads: Contact360ApiSettings | None = None
+) -> CompanyService:
+    """`reads`: the tables a company's view reads (the API's); the bus consumer links only."""
+    return CompanyService(
+        companies=DynamoCompanies(db, table),
+        subjects=ContactsPersonalData(db, contacts_table),
+        cases=DynamoCases(db, reads.cases_table if reads else ""),
+        orders=DynamoLedger(db, reads.loyalty_table if reads else ""),
+        clock=SYSTEM_CLOCK,
+    )
+
+
+def company_links(settings: CompanyLinkSettings) -> CompanyService:
+    return _companies(_db(), settings.contact360_table, settings.contacts_table)
 
 
 def _export(db: DynamoDBClient, settings: Contact360ApiSettings) -> ExportService:

@@ -1,11 +1,13 @@
-"""What the contact 360 answers: the complete GDPR export."""
+"""What the contact 360 accepts and answers: the export, the timeline, related records, companies."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from ecrm.types import HeaderText, PlainText
 
 ExportFormat = Literal["json", "zip"]
 
@@ -83,3 +85,65 @@ class RelatedRecords(BaseModel):
     loyalty: Membership | None = Field(description="null: not a member (or the roles may not read loyalty)")
     campaigns: list[CampaignMail] | None = Field(description="null: the caller's roles may not read campaigns")
     hidden: list[str] = Field(description="the sections the caller's roles may not read")
+
+
+# -- companies --------------------------------------------------------------------------------------
+
+CompanyId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+DOMAIN_PATTERN = r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+Domain = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),  # before the pattern
+    StringConstraints(max_length=253, pattern=DOMAIN_PATTERN),
+]
+AttributeValue = Annotated[HeaderText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+MAX_DOMAINS = 20
+MAX_ATTRIBUTES = 20
+
+
+class CompanyRequest(BaseModel):
+    """POST /companies and PUT /companies/{id} (the whole record; `expected_version` on PUT)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[PlainText, StringConstraints(min_length=1, max_length=200)]
+    domains: list[Domain] = Field(default_factory=list, max_length=MAX_DOMAINS, description="e-mail domains it owns")
+    attributes: dict[AttributeKey, AttributeValue] = Field(
+        default_factory=dict, max_length=MAX_ATTRIBUTES, description="industry, size, country, ..."
+    )
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class Company(BaseModel):
+    id: str
+    name: str
+    domains: list[str]
+    attributes: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+
+class CompanyMember(BaseModel):
+    contact_id: str
+    linked_by: Literal["domain", "staff"]
+    linked_at: datetime
+
+
+class OrderTotal(BaseModel):
+    currency: str
+    orders: int
+    total_minor: int = Field(description="what was paid, in minor units")
+    refunded_minor: int
+
+
+class CompanyView(BaseModel):
+    """A company with its contacts (the first 100; `complete: false` when it has more), their open
+    cases and their order totals per currency (over the contacts listed)."""
+
+    company: Company
+    contacts: list[CompanyMember]
+    open_cases: list[RelatedCase] | None = Field(description="null: the caller's roles may not read cases")
+    order_totals: list[OrderTotal]
+    complete: bool

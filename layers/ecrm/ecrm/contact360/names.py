@@ -19,5 +19,6 @@ class Env(names.Env):
 class Resource(names.Resource):
     """Logical names of the contact 360's resources."""
 
-    CONTACT360_TABLE: Final = "Contact360"  # each contact's timeline
+    CONTACT360_TABLE: Final = "Contact360"  # each contact's timeline, companies and their members
     TIMELINE_QUEUE: Final = "TimelineQueue"  # every event a timeline kind reads, and ContactErased
+    COMPANY_LINK_QUEUE: Final = "CompanyLinkQueue"  # ContactCaptured and ContactErased

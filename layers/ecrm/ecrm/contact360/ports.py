@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ecrm.cases.models import Case
-from ecrm.contact360.models import TimelineEntry, TimelinePage
-from ecrm.loyalty.state import MemberState
+from ecrm.contact360.models import Company, CompanyMember, TimelineEntry, TimelinePage
+from ecrm.loyalty.state import MemberState, OrderRecord
 from ecrm.personal_data import Holding, Subject
 
 
@@ -65,3 +65,37 @@ class CampaignMailLog(Protocol):
     """A contact's campaign mail with its engagement (the campaigns capability's adapter, read only)."""
 
     def of_contact(self, contact_id: str) -> list[dict[str, Any]]: ...
+
+
+class CompanyRepository(Protocol):
+    """Companies, the e-mail domains each owns (one owner per domain), and which company each
+    contact belongs to (one at most; a link staff made is not moved by a domain)."""
+
+    def create(self, company: Company) -> None:
+        """Raise Conflict naming `domains` when another company owns one of them."""
+        ...
+
+    def save(self, company: Company, before: Company) -> None:
+        """Write `company` if `before` is still stored; Conflict otherwise or on a taken domain."""
+        ...
+
+    def get(self, company_id: str) -> Company | None: ...
+    def by_domain(self, domain: str) -> Company | None: ...
+    def company_of(self, contact_id: str) -> CompanyMember | None: ...
+    def members(self, company_id: str, limit: int) -> tuple[list[CompanyMember], bool]:
+        """The first `limit` contacts, and whether that was all of them."""
+        ...
+
+    def link(self, company_id: str, member: CompanyMember) -> bool:
+        """Link the contact (moving it from another company); False when nothing changed."""
+        ...
+
+    def unlink(self, contact_id: str, company_id: str | None = None) -> bool:
+        """Unlink the contact (from `company_id` only, if given); False when it was not linked."""
+        ...
+
+
+class OrderLog(Protocol):
+    """A member's orders as loyalty recorded them (the loyalty capability's adapter, read only)."""
+
+    def orders_of(self, member_id: str) -> list[OrderRecord]: ...

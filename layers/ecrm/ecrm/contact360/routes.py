@@ -12,7 +12,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ecrm.api import current_caller
 from ecrm.contact360.archive import zip_bytes
-from ecrm.contact360.models import ExportFormat, PersonalDataExport, RelatedRecords, TimelinePage
+from ecrm.contact360.models import (
+    Company,
+    CompanyId,
+    CompanyMember,
+    CompanyRequest,
+    CompanyView,
+    ExportFormat,
+    PersonalDataExport,
+    RelatedRecords,
+    TimelinePage,
+)
 from ecrm.contact360.service import Contact360Api
 from ecrm.observability import logger
 from ecrm.types import ContactId
@@ -32,6 +42,7 @@ RESPONSES: dict[int, Any] = {
 
 def register(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]) -> None:
     """Add every route to `app`; `service()` is the cached composition root."""
+    _companies(app, service)
 
     @app.get(
         "/contacts/<contact_id>/related",
@@ -81,3 +92,41 @@ def register(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]) 
         security=SECURED,
         responses=RESPONSES,
     )(export_contact)
+
+
+def _companies(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]) -> None:
+    @app.post("/companies", summary="Create a company (its e-mail domains link captured contacts)", security=SECURED)
+    def create_company(request: CompanyRequest) -> Response[Company]:
+        return Response(201, "application/json", service().companies.create(request))
+
+    @app.get("/companies", summary="Find the company owning an e-mail domain", security=SECURED)
+    def company_by_domain(domain: Annotated[str, Query(min_length=1, max_length=253)]) -> Company:
+        return service().companies.by_domain(domain)
+
+    @app.get(
+        "/companies/<company_id>", summary="A company, its contacts, their open cases and orders", security=SECURED
+    )
+    def company(company_id: CompanyId) -> CompanyView:
+        return service().companies.view(company_id, current_caller(app).roles)
+
+    @app.put("/companies/<company_id>", summary="Replace a company's name, domains, attributes", security=SECURED)
+    def update_company(company_id: CompanyId, request: CompanyRequest) -> Company:
+        return service().companies.update(company_id, request)
+
+    @app.put(
+        "/companies/<company_id>/contacts/<contact_id>",
+        summary="Link a contact to the company (moves it from another; a domain never moves it back)",
+        security=SECURED,
+    )
+    def link_contact(company_id: CompanyId, contact_id: ContactId) -> CompanyMember:
+        return service().companies.link(company_id, contact_id)
+
+    @app.delete(
+        "/companies/<company_id>/contacts/<contact_id>",
+        summary="Unlink a contact from the company",
+        security=SECURED,
+        responses={204: {"description": "unlinked"}},
+    )
+    def unlink_contact(company_id: CompanyId, contact_id: ContactId) -> Response[str]:
+        service().companies.unlink(company_id, contact_id)
+        return Response(204, body="")

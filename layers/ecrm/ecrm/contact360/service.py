@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecrm.clock import Clock
+from ecrm.contact360.companies import CompanyService
 from ecrm.contact360.models import PersonalDataExport
 from ecrm.contact360.ports import PersonalDataStore, SubjectDirectory
 from ecrm.contact360.related import RelatedService
@@ -51,8 +52,10 @@ class ExportService:
 
 @dataclass(frozen=True)
 class Contact360Api:
-    """What contact360_api serves: a contact's timeline, related records and complete export."""
+    """What contact360_api serves: a contact's timeline, related records and complete export, and
+    companies."""
 
     exports: ExportService
     timelines: TimelineService
     related: RelatedService
+    companies: CompanyService

@@ -28,3 +28,10 @@ class TimelineSettings(FromEnv):
     contact360_table: str = Field(alias=Env.CONTACT360_TABLE)
     cases_table: str = Field(alias=CasesEnv.CASES_TABLE)
     retention: str = Field(alias=Env.TIMELINE_RETENTION, description="<kind>=<days>,...,default=<days>")
+
+
+class CompanyLinkSettings(FromEnv):
+    """Captured contacts linked to the company owning their address's domain; erased ones unlinked."""
+
+    contact360_table: str = Field(alias=Env.CONTACT360_TABLE)
+    contacts_table: str = Field(alias=Env.CONTACTS_TABLE)

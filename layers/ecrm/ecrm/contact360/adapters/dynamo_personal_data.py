@@ -1,11 +1,12 @@
 """What the Contact360 table holds about one contact, for the complete GDPR export: their timeline
-(ids and numbers of what happened) and, once erased, its tombstone."""
+(ids and numbers of what happened) and, once erased, its tombstone; their company link."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecrm.adapters import dynamo
+from ecrm.contact360.adapters.dynamo_companies import COMPANY, company_pk, link_pk, member_sk
 from ecrm.contact360.adapters.dynamo_timeline import ENTRY, ERASED, timeline_pk
 from ecrm.personal_data import Holding, Subject, holding, section_of
 
@@ -29,4 +30,15 @@ class Contact360PersonalData:
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": timeline_pk(subject.contact_id)}},
         )
-        return [holding(section_of(item["sk"], SECTIONS), item, documents=("entry",)) for item in items]
+        held = [holding(section_of(item["sk"], SECTIONS), item, documents=("entry",)) for item in items]
+        link = self._get(link_pk(subject.contact_id), COMPANY)
+        if link is not None:  # their company, and their place in its list of contacts
+            held.append(holding("company", link))
+            member = self._get(company_pk(link["company_id"]), member_sk(subject.contact_id))
+            if member is not None:
+                held.append(holding("company", member))
+        return held
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self._db.get_item(TableName=self._table, Key=dynamo.key(pk, sk), ConsistentRead=True).get("Item")
+        return dynamo.plain(item) if item else None

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ecrm import outbox
+from ecrm.adapters import dynamo
 from ecrm.errors import Conflict, InvalidInput, Unavailable
 from ecrm.loyalty.models import LedgerEntry
 from ecrm.loyalty.ports import (
@@ -228,6 +229,12 @@ class DynamoLedger:
     def get_order(self, order_id: str) -> OrderRecord | None:
         item = self._get(order_pk(order_id), ORDER)
         return _order(item) if item else None
+
+    def orders_of(self, member_id: str) -> list[OrderRecord]:
+        """The orders a member earned on (their earn entries name them): the contact 360's totals."""
+        ids = sorted({e.order_id for e in map(_entry, self._entries(member_id)) if e.kind == "earn" and e.order_id})
+        keys = [_key(order_pk(order_id), ORDER) for order_id in ids]
+        return [_order(item) for item in dynamo.batch_get_raw(self._db, self._table, keys, consistent=True)]
 
     def get_entry(self, member_id: str, entry_id: str) -> LedgerEntry | None:
         item = self._get(member_pk(member_id), entry_sk(entry_id))

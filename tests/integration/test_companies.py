@@ -1,0 +1,103 @@
+"""integration: companies. A company owns e-mail domains (one owner each); a captured contact on one
+is linked to it once, however often the event comes; staff may link by hand, and a domain never
+moves that link back; the company's view shows its contacts, their open cases (to roles that read
+cases) and their order totals; an erased contact leaves. Bad input is named and writes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from ecrm.contact360.names import Resource
+from ecrm_local import resources
+
+from tests.loyalty_support import order, publish
+from tests.support import Stack
+
+ACME = {"name": "Acme Ltd", "domains": ["acme.example", "ACME-group.example"], "attributes": {"industry": "tools"}}
+LINKS = Resource.COMPANY_LINK_QUEUE
+
+
+def _create(stack: Stack, body: dict[str, Any]) -> Any:
+    return stack.call("POST", "/companies", body, roles="marketer")
+
+
+def _items() -> list[dict[str, Any]]:
+    db = boto3.resource("dynamodb").Table(resources.physical_name(Resource.CONTACT360_TABLE))
+    return [i for i in db.scan()["Items"] if not str(i["pk"]).startswith("TIMELINE#")]
+
+
+def _capture(stack: Stack, email: str) -> str:
+    return str(stack.call("POST", "/contacts", {"email": email}).json["id"])
+
+
+def test_a_company_owns_its_domains_and_bad_input_is_named_and_writes_nothing(stack: Stack):
+    created = _create(stack, ACME)
+    assert created.status == 201, created.body
+    company = created.json
+    assert company["domains"] == ["acme-group.example", "acme.example"] and company["version"] == 1
+    found = stack.call("GET", "/companies", query={"domain": "ACME.example"}, roles="agent")
+    assert found.status == 200 and found.json["id"] == company["id"]
+    before = _items()
+    taken = _create(stack, {"name": "Other", "domains": ["new.example", "acme.example"]})
+    assert taken.status == 409 and "acme.example" in taken.json["message"]
+    free = _create(stack, {"name": "Gmail fans", "domains": ["gmail.com"]})
+    assert free.status == 400 and free.json["errors"][0]["field"] == "domains"
+    bad = _create(stack, {"name": "X", "domains": ["not a domain"]})
+    assert bad.status == 422 and bad.json["errors"][0]["field"].startswith("domains")
+    assert _create(stack, {"name": "X", "colour": "red"}).json["errors"][0]["field"] == "colour"
+    assert _items() == before  # nothing half-written: "new.example" was not claimed
+    assert stack.call("GET", "/companies", query={"domain": "new.example"}, roles="agent").status == 404
+    stale = {**ACME, "expected_version": 7}
+    assert stack.call("PUT", f"/companies/{company['id']}", stale, roles="agent").status == 409
+    moved = stack.call("PUT", f"/companies/{company['id']}", {**ACME, "domains": ["acme.example"]}, roles="agent")
+    assert moved.status == 200 and moved.json["version"] == 2
+    assert _create(stack, {"name": "Group", "domains": ["acme-group.example"]}).status == 201  # released
+
+
+def test_captured_contacts_join_by_domain_once_and_the_view_shows_cases_and_orders(stack: Stack):
+    acme = _create(stack, ACME).json["id"]
+    ann = _capture(stack, "ann@acme.example")
+    _capture(stack, "bob@gmail.com")  # a mailbox provider's address belongs to no company
+    stack.relay()
+    answers = stack.deliver(LINKS, times=2)  # every event twice: one link each
+    assert all(a == {"batchItemFailures": []} for a in answers)
+    case = stack.call("POST", "/cases", {"email": "ann@acme.example", "subject": "Broken", "description": "x"})
+    publish(("OrderPlaced.v1", order("o-1", amount=4_000, contact_id=ann)))
+    stack.pump()
+    view = stack.call("GET", f"/companies/{acme}", roles="agent").json
+    assert [(m["contact_id"], m["linked_by"]) for m in view["contacts"]] == [(ann, "domain")]
+    assert [c["case_id"] for c in view["open_cases"]] == [case.json["id"]] and view["complete"] is True
+    assert view["order_totals"] == [{"currency": "EUR", "orders": 1, "total_minor": 4000, "refunded_minor": 0}]
+    assert stack.call("GET", f"/companies/{acme}", roles="marketer").json["open_cases"] is None
+    members = [i for i in _items() if str(i["sk"]).startswith("CONTACT#") or str(i["pk"]).startswith("LINK#")]
+    assert len(members) == 2  # one member item, one link: the duplicate changed nothing
+
+
+def test_a_staff_link_moves_the_contact_and_no_domain_moves_it_back(stack: Stack):
+    acme = _create(stack, ACME).json["id"]
+    other = _create(stack, {"name": "Other", "domains": ["other.example"]}).json["id"]
+    ann = _capture(stack, "ann@acme.example")
+    stack.pump()
+    linked = stack.call("PUT", f"/companies/{other}/contacts/{ann}", roles="agent")
+    assert linked.status == 200 and linked.json["linked_by"] == "staff"
+    assert stack.call("GET", f"/companies/{acme}", roles="agent").json["contacts"] == []
+    _capture(stack, "ann@acme.example")  # she posts a form again
+    stack.pump()
+    assert [m["contact_id"] for m in stack.call("GET", f"/companies/{other}", roles="agent").json["contacts"]] == [ann]
+    assert stack.call("DELETE", f"/companies/{acme}/contacts/{ann}", roles="agent").status == 404  # not there
+    assert stack.call("DELETE", f"/companies/{other}/contacts/{ann}", roles="agent").status == 204
+    assert stack.call("GET", f"/companies/{other}", roles="agent").json["contacts"] == []
+    assert stack.call("PUT", f"/companies/{other}/contacts/{'0' * 32}", roles="agent").status == 404
+    assert stack.call("PUT", f"/companies/{'0' * 32}/contacts/{ann}", roles="agent").status == 404
+
+
+def test_an_erased_contact_leaves_their_company(stack: Stack):
+    acme = _create(stack, ACME).json["id"]
+    ann = _capture(stack, "ann@acme.example")
+    stack.pump()
+    assert stack.call("GET", f"/companies/{acme}", roles="agent").json["contacts"]
+    assert stack.call("DELETE", f"/contacts/{ann}", roles="admin").status == 204
+    stack.pump()
+    assert stack.call("GET", f"/companies/{acme}", roles="agent").json["contacts"] == []
+    assert [i["pk"] for i in _items() if ann in str(i)] == []
