@@ -79,7 +79,7 @@ def test_a_staff_link_moves_the_contact_and_no_domain_moves_it_back(stack: Stack
     other = _create(stack, {"name": "Other", "domains": ["other.example"]}).json["id"]
     ann = _capture(stack, "ann@acme.example")
     stack.pump()
-    linked = stack.call("PUT", f"/companies/{other}/contacts/{ann}", roles="agent")
+    linked = stack.call("POST", f"/companies/{other}/contacts", {"contact_id": ann}, roles="agent")
     assert linked.status == 200 and linked.json["linked_by"] == "staff"
     assert stack.call("GET", f"/companies/{acme}", roles="agent").json["contacts"] == []
     _capture(stack, "ann@acme.example")  # she posts a form again
@@ -88,8 +88,10 @@ def test_a_staff_link_moves_the_contact_and_no_domain_moves_it_back(stack: Stack
     assert stack.call("DELETE", f"/companies/{acme}/contacts/{ann}", roles="agent").status == 404  # not there
     assert stack.call("DELETE", f"/companies/{other}/contacts/{ann}", roles="agent").status == 204
     assert stack.call("GET", f"/companies/{other}", roles="agent").json["contacts"] == []
-    assert stack.call("PUT", f"/companies/{other}/contacts/{'0' * 32}", roles="agent").status == 404
-    assert stack.call("PUT", f"/companies/{'0' * 32}/contacts/{ann}", roles="agent").status == 404
+    assert stack.call("POST", f"/companies/{other}/contacts", {"contact_id": "0" * 32}, roles="agent").status == 404
+    assert stack.call("POST", f"/companies/{'0' * 32}/contacts", {"contact_id": ann}, roles="agent").status == 404
+    bad = stack.call("POST", f"/companies/{other}/contacts", {"contact_id": "x", "why": 1}, roles="agent")
+    assert bad.status == 422 and {e["field"] for e in bad.json["errors"]} == {"contact_id", "why"}
 
 
 def test_an_erased_contact_leaves_their_company(stack: Stack):

@@ -72,7 +72,7 @@ CONTACT360_API = (
     Route("GET", "/companies", CONTACT_READ),
     Route("GET", "/companies/{company_id}", CONTACT_READ),
     Route("PUT", "/companies/{company_id}", CONTACT_EDIT),
-    Route("PUT", "/companies/{company_id}/contacts/{contact_id}", CONTACT_EDIT),
+    Route("POST", "/companies/{company_id}/contacts", CONTACT_EDIT),
     Route("DELETE", "/companies/{company_id}/contacts/{contact_id}", CONTACT_EDIT),
 )
 CASES_FORM = (

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from ecrm.types import HeaderText, PlainText
+from ecrm.types import ContactId, HeaderText, PlainText
 
 ExportFormat = Literal["json", "zip"]
 
@@ -113,6 +113,14 @@ class CompanyRequest(BaseModel):
         default_factory=dict, max_length=MAX_ATTRIBUTES, description="industry, size, country, ..."
     )
     expected_version: int | None = Field(default=None, ge=1)
+
+
+class CompanyLinkRequest(BaseModel):
+    """POST /companies/{id}/contacts: link this contact (staff's link; a domain never moves it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact_id: ContactId
 
 
 class Company(BaseModel):

@@ -10,11 +10,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from ecrm.api import current_caller
+from ecrm.api import ERROR_CONTENT, current_caller
 from ecrm.contact360.archive import zip_bytes
 from ecrm.contact360.models import (
     Company,
     CompanyId,
+    CompanyLinkRequest,
     CompanyMember,
     CompanyRequest,
     CompanyView,
@@ -99,7 +100,12 @@ def _companies(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]
     def create_company(request: CompanyRequest) -> Response[Company]:
         return Response(201, "application/json", service().companies.create(request))
 
-    @app.get("/companies", summary="Find the company owning an e-mail domain", security=SECURED)
+    @app.get(
+        "/companies",
+        summary="Find the company owning an e-mail domain",
+        security=SECURED,
+        responses={404: {"description": "no company owns the domain", "content": ERROR_CONTENT}},
+    )
     def company_by_domain(domain: Annotated[str, Query(min_length=1, max_length=253)]) -> Company:
         return service().companies.by_domain(domain)
 
@@ -113,13 +119,13 @@ def _companies(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]
     def update_company(company_id: CompanyId, request: CompanyRequest) -> Company:
         return service().companies.update(company_id, request)
 
-    @app.put(
-        "/companies/<company_id>/contacts/<contact_id>",
+    @app.post(
+        "/companies/<company_id>/contacts",
         summary="Link a contact to the company (moves it from another; a domain never moves it back)",
         security=SECURED,
     )
-    def link_contact(company_id: CompanyId, contact_id: ContactId) -> CompanyMember:
-        return service().companies.link(company_id, contact_id)
+    def link_contact(company_id: CompanyId, request: CompanyLinkRequest) -> CompanyMember:
+        return service().companies.link(company_id, request.contact_id)
 
     @app.delete(
         "/companies/<company_id>/contacts/<contact_id>",
