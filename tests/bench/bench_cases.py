@@ -8,7 +8,11 @@ escalate through Scheduler (the ticker's Firing) -> the timer queue -> its polle
 Printed, with the run's baseline (10 open cases) beside the big run (10,000 open cases):
 - AWS calls the timer consumer makes per applied SLA step, by service and operation: the work per
   escalation must not depend on how many cases are open, only on how many come due;
-- the delay from the moment the clock passes a deadline to the step written in DynamoDB.
+- the delay from the moment the clock passes a deadline to the step written in DynamoDB;
+- a capture (POST /contacts over HTTP, through the same stack) with small tables and again once the
+  big run's cases and as many contacts (`BENCH_CONTACTS`) are in: p50/p95 and their ratio;
+- the two goals of "Performance at the limit": escalation lag p95 <= 10 s with 10,000 open cases,
+  and capture p50 with the big tables <= 2 x its small-table value.
 Nothing here is asserted: it is a measurement, not a test.
 """
 
@@ -33,7 +37,11 @@ from tests.bench.sink import quiet
 OPEN_CASES = int(os.environ.get("BENCH_OPEN_CASES", "10000"))
 BASELINE_CASES = 10
 DUE = int(os.environ.get("BENCH_DUE_CASES", "10"))
+CONTACTS = int(os.environ.get("BENCH_CONTACTS", str(OPEN_CASES)))
+CAPTURES = int(os.environ.get("BENCH_CAPTURES", "60"))
 WAIT_SECONDS = 600
+LAG_GOAL_S = 10.0
+CAPTURE_GOAL_X = 2.0
 
 
 @dataclass
@@ -167,6 +175,42 @@ def seed(env: dict[str, str], count: int, now: datetime) -> None:
             batch = []
 
 
+def seed_contacts(env: dict[str, str], count: int, now: datetime) -> None:
+    """`count` contacts written as the adapter writes them: the profile and its e-mail reference."""
+    import boto3
+    from ecrm.adapters import dynamo
+    from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
+    from ecrm.contacts.models import Contact
+
+    db = boto3.client("dynamodb")
+    table = env["CONTACTS_TABLE_NAME"]
+    batch: list[dict[str, Any]] = []
+    for n in range(count):
+        contact = Contact(id=os.urandom(16).hex(), email=f"seeded-{n}@example.com", created_at=now, updated_at=now)
+        for values in (DynamoContacts._profile(contact), DynamoContacts._email_ref(contact)):
+            batch.append({"PutRequest": {"Item": dynamo.item(values)}})
+        if len(batch) >= 24 or n == count - 1:
+            request: dict[str, Any] = {table: batch}
+            while request:
+                request = db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            batch = []
+
+
+def capture_phase(label: str, local: Local) -> list[float]:
+    """CAPTURES posts of the public contact form, one after the other, each a new address (half with
+    marketing consent: its confirmation mail follows on the queues, as on a site); seconds each."""
+    seconds = []
+    for n in range(CAPTURES):
+        body: dict[str, Any] = {"email": f"capture-{label}-{n}@example.com", "tags": [f"t{n % 3}"]}
+        if n % 2:
+            body["marketing_consent"] = True
+        started = time.perf_counter()
+        local.post("/contacts", body)
+        seconds.append(time.perf_counter() - started)
+    time.sleep(1.5)  # what the captures set off (relay, consumers, mail) settles before what follows
+    return seconds
+
+
 def run_phase(label: str, local: Local, open_cases: int, calls: CallLog, escalations: Escalations) -> Phase:
     """Open DUE urgent cases through the public form, move the clock past their first SLA step
     (the 75 % warning), wait until every one is applied; then solve them (their timers go), so the
@@ -253,6 +297,37 @@ def _first_step(case_id: str) -> datetime:
     return min(step.at for step in sla.due_steps(case, standard_book().for_case(case)))
 
 
+def _pct(samples: list[float], p: int) -> float:
+    ordered = sorted(samples) or [float("nan")]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def report_captures(small: list[float], large: list[float], open_cases: int, contacts: int) -> None:
+    print(f"\n== capture through the local stack: POST /contacts over HTTP, {CAPTURES} new addresses per table size")
+    print(f"{'tables':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    rows = (
+        (f"small: {BASELINE_CASES + DUE} cases, {CAPTURES} contacts", small),
+        (f"{open_cases} open cases, {contacts} contacts", large),
+    )
+    for name, samples in rows:
+        print(f"{name:40} {_pct(samples, 50) * 1000:8.1f} {_pct(samples, 95) * 1000:8.1f} {max(samples) * 1000:8.1f}")
+
+
+def report_goals(phases: list[Phase], small: list[float], large: list[float]) -> None:
+    baseline, big = phases[0], phases[-1]
+    lag, base_lag = _pct(big.delays, 95), _pct(baseline.delays, 95)
+    ratio = _pct(large, 50) / _pct(small, 50)
+    print("\n== goals (Performance at the limit), measured in this run")
+    print(
+        f"   escalation lag p95 with {big.open_cases} open cases: {lag:.2f} s (baseline, {baseline.open_cases} open:"
+        f" {base_lag:.2f} s; {lag / base_lag:.2f} x); goal <= {LAG_GOAL_S:.0f} s: {'met' if lag <= LAG_GOAL_S else 'MISSED'}"
+    )
+    print(
+        f"   capture p50 with large tables / small: {_pct(large, 50) * 1000:.1f} / {_pct(small, 50) * 1000:.1f} ms"
+        f" = {ratio:.2f} x; goal <= {CAPTURE_GOAL_X:.0f} x: {'met' if ratio <= CAPTURE_GOAL_X else 'MISSED'}"
+    )
+
+
 def report(phases: list[Phase]) -> None:
     baseline = phases[0]
     print(f"\n== SLA escalation through the local stack: {DUE} urgent cases come due per phase")
@@ -306,12 +381,18 @@ def main() -> None:
             seed(env, BASELINE_CASES, SYSTEM_CLOCK.now())
             run_phase("warm-up", local, BASELINE_CASES + DUE, calls, escalations)  # cold composition roots
             phases = [run_phase("baseline", local, BASELINE_CASES + DUE, calls, escalations)]
+            capture_phase("warm", local)  # cold composition roots and consumers, not timed
+            small = capture_phase("small", local)
             seeding = time.perf_counter()
             seed(env, OPEN_CASES - BASELINE_CASES, SYSTEM_CLOCK.now())
+            seed_contacts(env, CONTACTS, SYSTEM_CLOCK.now())
             seeded = time.perf_counter() - seeding
             phases.append(run_phase(f"{OPEN_CASES} open", local, OPEN_CASES + DUE, calls, escalations))
+            large = capture_phase("large", local)
         finally:
             stack.stop()
-    print(f"seeded {OPEN_CASES} open cases with their timer plans in {seeded:.0f} s")
+    print(f"seeded {OPEN_CASES} open cases with their timer plans and {CONTACTS} contacts in {seeded:.0f} s")
     report(phases)
+    report_captures(small, large, OPEN_CASES, CONTACTS)
+    report_goals(phases, small, large)
     print(f"cases bench took {time.perf_counter() - started:.0f} s")
