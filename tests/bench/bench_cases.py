@@ -53,6 +53,8 @@ class Phase:
     delays: list[float]
     mail_calls: Counter[tuple[str, str]]
     transaction_seconds: float  # moto's TransactWriteItems, mean over the phase
+    query_seconds: float  # moto's Query (the case mailer's read of one case), mean over the phase
+    tick_seconds: float  # the ticker's pass over what is due, mean over the phase
 
     def per_step(self, service: str) -> float:
         return sum(n for (svc, _), n in self.calls.items() if svc == service) / self.steps
@@ -101,6 +103,38 @@ class CallLog:
             picked = [(svc, op) for name, svc, op in self.calls[start:] if name == thread]
         # The poller's own receive/delete are the event source mapping's, not the function's.
         return Counter(c for c in picked if c not in {("sqs", "ReceiveMessage"), ("sqs", "DeleteMessageBatch")})
+
+
+class Ticks:
+    """How long each of the ticker's passes (Firing.fire_due) took, and when it ended."""
+
+    def __init__(self) -> None:
+        self.took: list[tuple[float, float]] = []
+
+    @contextmanager
+    def watched(self) -> Iterator[None]:
+        from ecrm_local import schedules
+
+        firing: Any = schedules.Firing
+        original = firing.fire_due
+        seen = self
+
+        def timed(self: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(self)
+            finally:
+                seen.took.append((time.perf_counter(), time.perf_counter() - started))
+
+        firing.fire_due = timed
+        try:
+            yield
+        finally:
+            firing.fire_due = original
+
+    def mean_between(self, start: float, end: float) -> float:
+        took = [seconds for ended, seconds in list(self.took) if start <= ended <= end]
+        return statistics.fmean(took) if took else float("nan")
 
 
 class Escalations:
@@ -211,7 +245,9 @@ def capture_phase(label: str, local: Local) -> list[float]:
     return seconds
 
 
-def run_phase(label: str, local: Local, open_cases: int, calls: CallLog, escalations: Escalations) -> Phase:
+def run_phase(
+    label: str, local: Local, open_cases: int, calls: CallLog, escalations: Escalations, ticks: Ticks
+) -> Phase:
     """Open DUE urgent cases through the public form, move the clock past their first SLA step
     (the 75 % warning), wait until every one is applied; then solve them (their timers go), so the
     next phase sees only its own due cases."""
@@ -225,7 +261,7 @@ def run_phase(label: str, local: Local, open_cases: int, calls: CallLog, escalat
     ]
     warning_at = _first_step(ids[-1])
     time.sleep(1.5)  # let the creations' own events drain before counting
-    start = len(calls.calls)
+    start, ticking = len(calls.calls), time.perf_counter()
     SYSTEM_CLOCK.advance((warning_at - SYSTEM_CLOCK.now()).total_seconds() + 1)
     passed = time.perf_counter()  # the deadline is behind the clock from here on
     deadline = passed + WAIT_SECONDS
@@ -241,6 +277,8 @@ def run_phase(label: str, local: Local, open_cases: int, calls: CallLog, escalat
         [escalations.at[i][0] - passed for i in ids if i in escalations.at],
         calls.since(start, "poller-cases_mailer"),
         calls.mean_seconds(start, "TransactWriteItems"),
+        calls.mean_seconds(start, "Query"),
+        ticks.mean_between(ticking, time.perf_counter()),
     )
     for case_id in ids:
         local.post(f"/cases/{case_id}/solve", {}, role="agent")
@@ -333,7 +371,10 @@ def report(phases: list[Phase]) -> None:
     print(f"\n== SLA escalation through the local stack: {DUE} urgent cases come due per phase")
     print("   (first SLA step of each: the warning; applied by cases_timers from the timer queue)")
     header = f"{'phase':26} {'open':>7} {'steps':>6} {'DynamoDB/step':>14} {'x base':>7} {'Scheduler/step':>15}"
-    print(header + f" {'events/step':>12} {'delay p50 s':>12} {'p95 s':>7} {'max s':>7} {'moto tx s':>10}")
+    print(
+        header + f" {'events/step':>12} {'delay p50 s':>12} {'p95 s':>7} {'max s':>7} {'moto tx s':>10}"
+        f" {'Query ms':>9} {'tick ms':>8}"
+    )
     for phase in phases:
         ordered = sorted(phase.delays) or [float("nan")]
         p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -342,6 +383,7 @@ def report(phases: list[Phase]) -> None:
             f"{phase.label:26} {phase.open_cases:7d} {phase.steps:6d} {phase.per_step('dynamodb'):14.2f} {ratio:7.2f}"
             f" {phase.per_step('scheduler'):15.2f} {phase.per_step('events'):12.2f}"
             f" {statistics.median(ordered):12.2f} {p95:7.2f} {ordered[-1]:7.2f} {phase.transaction_seconds:10.2f}"
+            f" {phase.query_seconds * 1000:9.1f} {phase.tick_seconds * 1000:8.1f}"
         )
     for phase in phases:
         ops = ", ".join(f"{op} {n / max(phase.steps, 1):.2f}" for (svc, op), n in sorted(phase.calls.items()))
@@ -356,9 +398,10 @@ def report(phases: list[Phase]) -> None:
         )
     print(
         "   delay = clock past the deadline -> the step's transaction returned: the ticker's wait (<= 1 s),\n"
-        "   Firing's pass over every schedule in moto, the poller, and the handlers (one at a time, as the\n"
-        "   local stack runs them). moto's TransactWriteItems deep-copies the table for its rollback ('moto\n"
-        "   tx s': its mean time in the phase), so the delay grows with the table in moto; DynamoDB's does not.\n"
+        "   its pass over what is due ('tick ms', mean per tick in the phase), the poller, and the handlers (one\n"
+        "   at a time, as the local stack runs them). 'moto tx s' and 'Query ms': the mean TransactWriteItems and\n"
+        "   Query of any function in the phase, waits for moto's request lock included; in DynamoDB neither grows\n"
+        "   with the table.\n"
         "   A GetItem above 1 per step is the policy book re-read when its 30 s cache expires mid-phase."
     )
 
@@ -367,11 +410,11 @@ def main() -> None:
     from ecrm_local import auth_tokens
     from ecrm_local.stack import LocalStack
 
-    calls, escalations = CallLog(), Escalations()
+    calls, escalations, ticks = CallLog(), Escalations(), Ticks()
     root = Path(tempfile.mkdtemp(prefix="bench-cases-"))
     stack = LocalStack(port=0, root=root)
     started = time.perf_counter()
-    with calls.installed(), escalations.watched(), quiet():
+    with calls.installed(), escalations.watched(), ticks.watched(), quiet():
         stack.start()
         try:
             from ecrm.clock import SYSTEM_CLOCK
@@ -379,15 +422,15 @@ def main() -> None:
             env = dict(os.environ)
             local = Local(stack.base_url, auth_tokens.load_key(root))
             seed(env, BASELINE_CASES, SYSTEM_CLOCK.now())
-            run_phase("warm-up", local, BASELINE_CASES + DUE, calls, escalations)  # cold composition roots
-            phases = [run_phase("baseline", local, BASELINE_CASES + DUE, calls, escalations)]
+            run_phase("warm-up", local, BASELINE_CASES + DUE, calls, escalations, ticks)  # cold composition roots
+            phases = [run_phase("baseline", local, BASELINE_CASES + DUE, calls, escalations, ticks)]
             capture_phase("warm", local)  # cold composition roots and consumers, not timed
             small = capture_phase("small", local)
             seeding = time.perf_counter()
             seed(env, OPEN_CASES - BASELINE_CASES, SYSTEM_CLOCK.now())
             seed_contacts(env, CONTACTS, SYSTEM_CLOCK.now())
             seeded = time.perf_counter() - seeding
-            phases.append(run_phase(f"{OPEN_CASES} open", local, OPEN_CASES + DUE, calls, escalations))
+            phases.append(run_phase(f"{OPEN_CASES} open", local, OPEN_CASES + DUE, calls, escalations, ticks))
             large = capture_phase("large", local)
         finally:
             stack.stop()
