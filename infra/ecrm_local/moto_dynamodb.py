@@ -1,4 +1,5 @@
-"""moto's DynamoDB, made to hold up under a campaign: transactions roll back item by item.
+"""moto's DynamoDB, made to hold up under a campaign and at realistic table sizes: transactions
+roll back item by item, and a Query reads the partition it names.
 
 moto backs every TransactWriteItems up by deep-copying each table it touches, whole, before it
 writes anything, and restores the copies if the transaction is cancelled. Its cost grows with the
@@ -7,16 +8,27 @@ the one before, and a 1,000-recipient campaign slowed to a few mails a second. H
 the items the transaction names (and the length of the table's stream), which is all a cancelled
 transaction can have changed. That holds because the local stack serves DynamoDB requests one at a
 time (stack._one_request_at_a_time), so nothing else writes between the backup and the rollback.
+
+moto answers a Query by listing and sorting every item of the table (`Table.all_items`), then
+keeping those of the partition asked for: each Query cost the whole table, in DynamoType
+comparisons, and held the request lock meanwhile, so with 10,000 open cases every request of every
+function waited behind each case mailer's or API's read of one case. Here a Query on the table's own
+key hands moto only that partition's items (what its filter would have kept, in the same order), and
+a Query on an index gets the table's items unsorted, since moto sorts an index's matches by their
+full key (index keys, then the table's, unique) anyway. Answers are unchanged: same items, same
+order, same pages, same counts.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib
+import inspect
 import threading
 from typing import Any
 
 _installed = threading.Lock()
+_querying = threading.local()  # the (table, partition key) the Query in this thread reads, if any
 
 
 def _keys(table: Any, op: dict[str, Any]) -> tuple[Any, Any] | None:
@@ -56,9 +68,54 @@ def _restore(saved: list[tuple[Any, Any, Any, Any]], streams: dict[int, tuple[An
         del shard.items[length:]
 
 
+def _install_partition_query() -> None:
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "partition_only", False):
+        return
+    real_query, real_all_items = Table.query, Table.all_items
+    signature = inspect.signature(real_query)
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        called = signature.bind(self, *args, **kwargs).arguments
+        _querying.on = (self, called.get("hash_key"), called.get("index_name"))
+        try:
+            return real_query(self, *args, **kwargs)
+        finally:
+            _querying.on = None
+
+    def all_items(self: Any) -> list[Any]:
+        on = getattr(_querying, "on", None)
+        if on is None or on[0] is not self:
+            return real_all_items(self)
+        _querying.on = None  # once per Query: anything else it calls sees moto's own listing
+        _, hash_key, index_name = on
+        if index_name:  # every item, as moto lists them, but unsorted: moto sorts the matches after
+            partitions = list(self.items.values())
+        else:  # the partition asked for: moto keeps only its items, sorted by sort key, after
+            partition = self.items.get(hash_key) if hash_key is not None else None
+            partitions = [] if partition is None else [partition]
+        if not self.range_key_attr:
+            return partitions
+        return [item for partition in partitions for item in partition.values()]
+
+    query.partition_only = True  # type: ignore[attr-defined]
+    query.originals = (real_query, real_all_items)  # type: ignore[attr-defined]
+    Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]
+
+
+def _uninstall_partition_query() -> None:
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "partition_only", False):
+        Table.query, Table.all_items = Table.query.originals  # type: ignore[attr-defined,method-assign]
+
+
 def install() -> None:
-    """Replace moto's whole-table transaction backup in this process (idempotent)."""
+    """Replace moto's whole-table transaction backup and whole-table Query in this process
+    (idempotent)."""
     with _installed:
+        _install_partition_query()
         models: Any = importlib.import_module("moto.dynamodb.models")
         backend_class = models.DynamoDBBackend
         if getattr(backend_class.transact_write_items, "item_rollback", False):
@@ -96,8 +153,9 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    """moto's own transactions again (tests that installed this one put it back)."""
+    """moto's own transactions and Query again (tests that installed these put them back)."""
     with _installed:
+        _uninstall_partition_query()
         models: Any = importlib.import_module("moto.dynamodb.models")
         current = models.DynamoDBBackend.transact_write_items
         if getattr(current, "item_rollback", False):

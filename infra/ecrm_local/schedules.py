@@ -3,14 +3,25 @@
 moto stores schedules and rules but never runs them. Here `at()` schedules fire once and are then
 deleted (ActionAfterCompletion DELETE) or disabled; `rate()`/`cron()` schedules and scheduled rules
 fire when due after their last run (several missed runs after a big clock jump fire once).
+
+Every open case holds its timers (eight for a low-priority one), so a developer's 10,000 open cases
+are 80,000 schedules: a tick that read and parsed every one of them each second kept a core busy
+and every function waiting for the interpreter. `at()` schedules are kept in a heap by due time
+instead (`_AtIndex`), fed by moto's own Schedule constructor and update, so a tick looks only at
+what is due; what is popped is checked against moto's backend as it stands (the same schedule,
+still there, enabled, at that time) before it fires.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import logging
 import threading
 import uuid
+import weakref
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -105,6 +116,104 @@ class Dispatcher:
             log.warning("target %s is not supported locally; nothing delivered", arn)
 
 
+_INDEXES: weakref.WeakSet[_AtIndex] = weakref.WeakSet()  # told of every schedule moto makes or changes
+_hooked = threading.Lock()
+
+
+def _watch_moto_schedules() -> None:
+    """Tell every live index of each schedule moto adds to a group or updates, once it is in place
+    (idempotent)."""
+    from moto.scheduler.models import Schedule, ScheduleGroup  # the local stack only, never at runtime
+
+    with _hooked:
+        if getattr(Schedule.update, "indexed", False):
+            return
+        real_add, real_update = ScheduleGroup.add_schedule, Schedule.update
+
+        def add_schedule(self: Any, schedule: Any) -> None:
+            real_add(self, schedule)
+            for index in list(_INDEXES):
+                index.arrived.append(schedule)
+
+        def update(self: Any, *args: Any, **kwargs: Any) -> None:
+            real_update(self, *args, **kwargs)
+            for index in list(_INDEXES):
+                index.arrived.append(self)
+
+        update.indexed = True  # type: ignore[attr-defined]
+        ScheduleGroup.add_schedule, Schedule.update = add_schedule, update  # type: ignore[method-assign]
+
+
+class _AtIndex:
+    """One region's schedules: `at()` ones in a heap by due time, recurring ones in a dict.
+
+    Entries are never removed when moto deletes or changes a schedule: an entry is checked when it
+    comes due (still the schedule moto holds under that name, enabled, due at that time), and the
+    heap is rebuilt from moto when stale entries outnumber live ones."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix  # "arn:aws:scheduler:<region>:<account>:": whose schedules count
+        self.arrived: deque[Any] = deque()  # appended by moto's Schedule, from any thread
+        self._heap: list[tuple[datetime, int, Any]] = []
+        self._recurring: dict[int, Any] = {}
+        self._order = itertools.count()
+        self._built = False
+        _watch_moto_schedules()
+        _INDEXES.add(self)
+
+    def refresh(self, groups: list[Any]) -> None:
+        live = sum(len(g.schedules) for g in groups)
+        if not self._built or len(self._heap) > 2 * live + 1024:
+            # What arrived meanwhile is read again below: a schedule indexed twice fires once (the
+            # second entry finds it deleted, disabled or done).
+            self._heap, self._recurring, self._built = [], {}, True
+            for schedule in (s for g in groups for s in list(g.schedules.values())):
+                self._add(schedule)
+        while self.arrived:
+            self._add(self.arrived.popleft())
+
+    def _add(self, schedule: Any) -> None:
+        if not schedule.arn.startswith(self._prefix):
+            return
+        at = at_time(schedule.schedule_expression, schedule.schedule_expression_timezone)
+        if at is None:
+            self._recurring[id(schedule)] = schedule
+        else:
+            self._recurring.pop(id(schedule), None)  # a recurring schedule updated to at()
+            heapq.heappush(self._heap, (at, next(self._order), schedule))
+
+    def due(self, now: datetime, groups: dict[str, Any]) -> list[Any]:
+        """Pops the `at()` schedules due at `now` that moto still holds as they were indexed."""
+        due: dict[int, Any] = {}  # a schedule indexed twice (read whole, and arrived) is due once
+        while self._heap and self._heap[0][0] <= now:
+            at, _, schedule = heapq.heappop(self._heap)
+            if (
+                id(schedule) not in due
+                and _current(schedule, groups)
+                and at_time(schedule.schedule_expression, schedule.schedule_expression_timezone) == at
+            ):
+                due[id(schedule)] = schedule
+        return list(due.values())
+
+    def put_back(self, schedules: list[Any]) -> None:
+        for schedule in schedules:
+            self._add(schedule)
+
+    def recurring(self, groups: dict[str, Any]) -> list[Any]:
+        for key, schedule in list(self._recurring.items()):
+            if (
+                groups.get(schedule.group_name) is None
+                or groups[schedule.group_name].schedules.get(schedule.name) is not schedule
+            ):
+                del self._recurring[key]  # deleted from moto, or replaced by a new one (indexed anew)
+        return [s for s in self._recurring.values() if s.state == "ENABLED"]
+
+
+def _current(schedule: Any, groups: dict[str, Any]) -> bool:
+    group = groups.get(schedule.group_name)
+    return group is not None and group.schedules.get(schedule.name) is schedule and schedule.state == "ENABLED"
+
+
 class Firing:
     def __init__(self, session: Session, clock: MovableClock) -> None:
         self._scheduler = session.client("scheduler")
@@ -115,6 +224,7 @@ class Firing:
         self._last: dict[str, datetime] = {}  # schedule/rule ARN -> last run (or first sight)
         self._done: set[str] = set()  # at() schedules fired but not deletable
         self._lock = threading.Lock()
+        self._index = _AtIndex(f"arn:aws:scheduler:{self._region}:{lambdas.ACCOUNT}:")
 
     def fire_due(self) -> list[Fired]:
         with self._lock:
@@ -131,22 +241,27 @@ class Firing:
 
     # --- EventBridge Scheduler -------------------------------------------------------------
     # Read from moto's backend in this process: the API's ListSchedules sorts and pages every
-    # schedule on each call, which a tick a second cannot afford with thousands of case timers.
+    # schedule on each call, which a tick a second cannot afford with thousands of case timers;
+    # and only what the index says is due is looked at (the module's docstring).
     def _schedules(self, now: datetime) -> list[Fired]:
-        fired = []
-        for schedule in self._enabled_schedules():
-            if _identity(schedule) in self._done:
-                continue
-            if self._schedule_due(schedule, now):
-                fired.append(self._run_schedule(schedule, now))
-        return fired
-
-    def _enabled_schedules(self) -> list[Any]:
         from moto.scheduler.models import scheduler_backends  # the local stack only, never at runtime
 
-        backend = scheduler_backends[lambdas.ACCOUNT][self._region]
-        groups = list(backend.schedule_groups.values())
-        return [s for g in groups for s in list(g.schedules.values()) if s.state == "ENABLED"]
+        groups = dict(scheduler_backends[lambdas.ACCOUNT][self._region].schedule_groups)
+        self._index.refresh(list(groups.values()))
+        due = self._index.due(now, groups)
+        fired = []
+        for n, schedule in enumerate(due):
+            if _identity(schedule) in self._done:
+                continue
+            try:
+                fired.append(self._run_schedule(schedule, now))
+            except Exception:
+                self._index.put_back(due[n:])  # not fired: due again at the next tick, as before
+                raise
+        for schedule in self._index.recurring(groups):
+            if _identity(schedule) not in self._done and self._schedule_due(schedule, now):
+                fired.append(self._run_schedule(schedule, now))
+        return fired
 
     def _schedule_due(self, schedule: Any, now: datetime) -> bool:
         expression, tz = schedule.schedule_expression, schedule.schedule_expression_timezone

@@ -1,5 +1,6 @@
 """integration: the local stack's item-by-item rollback of moto's TransactWriteItems undoes exactly
-what a cancelled transaction wrote, as moto's whole-table copy did, and keeps what succeeded."""
+what a cancelled transaction wrote, as moto's whole-table copy did, and keeps what succeeded; its
+Query reads only the partition it names and answers exactly as moto's own Query does."""
 
 from __future__ import annotations
 
@@ -76,3 +77,107 @@ def test_uninstall_puts_motos_own_transaction_back():
     moto_dynamodb.install()
     moto_dynamodb.uninstall()
     assert not getattr(models.DynamoDBBackend.transact_write_items, "item_rollback", False)
+
+
+INDEXED = "indexed"
+
+
+def _indexed_table(db: Any) -> None:
+    """(pk, sk) with a GSI on (gpk, gsk), five partitions of six items; some items not in the index."""
+    db.create_table(
+        TableName=INDEXED,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk", "gpk", "gsk")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi1",
+                "KeySchema": [
+                    {"AttributeName": "gpk", "KeyType": "HASH"},
+                    {"AttributeName": "gsk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    for p in range(5):
+        for s in (5, 0, 3, 1, 4, 2):  # written out of order: the answers' order is the key's
+            item = {"pk": {"S": f"P{p}"}, "sk": {"S": f"S{s}"}, "n": {"N": str(p * 10 + s)}}
+            if s % 3:
+                item |= {"gpk": {"S": f"G{s % 2}"}, "gsk": {"S": f"{(p * 7 + s) % 4}"}}
+            db.put_item(TableName=INDEXED, Item=item)
+
+
+QUERIES: list[dict[str, Any]] = [
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "P2"}}},
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "P9"}}},
+    {
+        "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {":p": {"S": "P1"}, ":a": {"S": "S1"}, ":b": {"S": "S4"}},
+        "ScanIndexForward": False,
+    },
+    {
+        "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+        "FilterExpression": "n > :n",
+        "ExpressionAttributeValues": {":p": {"S": "P3"}, ":s": {"S": "S"}, ":n": {"N": "32"}},
+    },
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "P4"}}, "Limit": 4},
+    {"IndexName": "gsi1", "KeyConditionExpression": "gpk = :g", "ExpressionAttributeValues": {":g": {"S": "G1"}}},
+    {
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "gpk = :g AND gsk >= :k",
+        "ExpressionAttributeValues": {":g": {"S": "G0"}, ":k": {"S": "1"}},
+        "ScanIndexForward": False,
+        "Limit": 3,
+    },
+]
+
+
+def _every_page(db: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
+    pages, start = [], None
+    while True:
+        page = db.query(TableName=INDEXED, **query, **({"ExclusiveStartKey": start} if start else {}))
+        page.pop("ResponseMetadata")
+        pages.append(page)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return pages
+
+
+def test_a_query_answers_exactly_as_motos_own_query() -> None:
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        _indexed_table(db)
+        motos = [_every_page(db, q) for q in QUERIES]
+        moto_dynamodb.install()
+        try:
+            ours = [_every_page(db, q) for q in QUERIES]
+        finally:
+            moto_dynamodb.uninstall()
+
+    assert ours == motos
+    assert [len(pages) > 1 for pages in ours] == [False] * 4 + [True, False, True]  # the limited ones paged
+    assert [i["sk"]["S"] for i in ours[2][0]["Items"]] == ["S4", "S3", "S2", "S1"]
+
+
+class _Untouchable(dict[Any, Any]):
+    """A partition that fails the request if anything lists its items."""
+
+    def values(self) -> Any:
+        raise AssertionError("the Query listed a partition it did not name")
+
+
+def test_a_query_reads_only_the_partition_it_names(db: Any) -> None:
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    db.transact_write_items(TransactItems=[_put("a", "1"), _put("b", "1")])
+    table = dynamodb_backends["123456789012"]["us-east-1"].tables[TABLE]
+    table.items[DynamoType({"S": "other"})] = _Untouchable()
+
+    answer = db.query(TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}})
+
+    assert [i["v"]["S"] for i in answer["Items"]] == ["1"]
+    moto_dynamodb.uninstall()
+    with pytest.raises(AssertionError, match="did not name"):  # moto's own Query lists every partition
+        db.query(TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}})
