@@ -13,6 +13,7 @@ from ecrm import access
 from ecrm.clock import Clock
 from ecrm.contact360.models import Company, CompanyMember, CompanyRequest, CompanyView, OrderTotal, RelatedCase
 from ecrm.contact360.ports import CaseDirectory, CompanyRepository, OrderLog, SubjectDirectory
+from ecrm.contact360.related import newest_first
 from ecrm.errors import Conflict, InvalidInput, NotFound
 
 MAX_CONTACTS = 100  # in one company view; `complete: false` says there were more
@@ -142,19 +143,7 @@ class CompanyService:
             for case_id in self.cases.cases_of_requester(contact_id)
             if (case := self.cases.get(case_id)) is not None and case.active
         ]
-        return [
-            RelatedCase(
-                case_id=c.id,
-                subject=c.subject,
-                status=c.status,
-                priority=c.priority,
-                channel=c.channel,
-                team=c.team,
-                created_at=c.created_at,
-                solved_at=c.solved_at,
-            )
-            for c in sorted(found, key=lambda c: c.created_at, reverse=True)
-        ]
+        return newest_first(found)
 
     def _totals(self, contact_ids: list[str]) -> list[OrderTotal]:
         sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ecrm import access
+from ecrm.cases.models import Case
 from ecrm.contact360.models import CampaignMail, Membership, RelatedCase, RelatedRecords
 from ecrm.contact360.ports import CampaignMailLog, CaseDirectory, MemberDirectory
 
@@ -41,20 +42,7 @@ class RelatedService:
 
     def _cases(self, contact_id: str) -> list[RelatedCase]:
         found = [c for case_id in self.cases.cases_of_requester(contact_id) if (c := self.cases.get(case_id))]
-        newest = sorted(found, key=lambda c: c.created_at, reverse=True)[:MAX_CASES]
-        return [
-            RelatedCase(
-                case_id=c.id,
-                subject=c.subject,
-                status=c.status,
-                priority=c.priority,
-                channel=c.channel,
-                team=c.team,
-                created_at=c.created_at,
-                solved_at=c.solved_at,
-            )
-            for c in newest
-        ]
+        return newest_first(found)[:MAX_CASES]
 
     def _membership(self, contact_id: str) -> Membership | None:
         member = self.members.get_member(contact_id)
@@ -63,3 +51,20 @@ class RelatedService:
     def _mail(self, contact_id: str) -> list[CampaignMail]:
         mails = [CampaignMail.model_validate(m) for m in self.mail.of_contact(contact_id)]
         return sorted(mails, key=lambda m: m.settled_at or NEVER, reverse=True)  # unsettled last
+
+
+def newest_first(cases: list[Case]) -> list[RelatedCase]:
+    """Cases as a contact's (or a company's) related records show them."""
+    return [
+        RelatedCase(
+            case_id=c.id,
+            subject=c.subject,
+            status=c.status,
+            priority=c.priority,
+            channel=c.channel,
+            team=c.team,
+            created_at=c.created_at,
+            solved_at=c.solved_at,
+        )
+        for c in sorted(cases, key=lambda c: c.created_at, reverse=True)
+    ]

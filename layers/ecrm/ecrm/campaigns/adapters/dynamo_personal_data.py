@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ecrm.adapters import dynamo
+from ecrm.adapters import dynamo, holdings
 from ecrm.campaigns.adapters.dynamo_segments import MEMBER, PREFS
 from ecrm.campaigns.adapters.dynamo_sends import DynamoSuppressions
-from ecrm.personal_data import Holding, Subject, holding, section_of
+from ecrm.personal_data import Holding, Subject, holding
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,13 +31,7 @@ class CampaignsPersonalData:
         self._table = table
 
     def holdings(self, subject: Subject) -> list[Holding]:
-        items = dynamo.query_all(
-            self._db,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"CONTACT#{subject.contact_id}"}},
-        )
-        held = [holding(section_of(item["sk"], SECTIONS), item, documents=("doc",)) for item in items]
+        held = holdings.partition(self._db, self._table, f"CONTACT#{subject.contact_id}", SECTIONS, ("doc",))
         if subject.email:
             key = DynamoSuppressions.key_of(subject.email)
             found = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")

@@ -5,11 +5,11 @@ are about staff; intake keys (`MSG#`) hold a channel's message id and the case i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ecrm.adapters import dynamo
+from ecrm.adapters import holdings
 from ecrm.cases.adapters.dynamo_cases import CASE, case_pk
-from ecrm.personal_data import Holding, Subject, holding, section_of
+from ecrm.personal_data import Holding, Subject
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,18 +31,8 @@ class CasesPersonalData:
         self._table = table
 
     def holdings(self, subject: Subject) -> list[Holding]:
-        links = list(self._partition(f"REQUESTER#{subject.contact_id}"))
-        held = [holding("requested_cases", link) for link in links]
+        links = holdings.partition(self._db, self._table, f"REQUESTER#{subject.contact_id}", (("", "requested_cases"),))
+        held = list(links)
         for link in links:
-            held += [holding(section_of(i["sk"], SECTIONS), i) for i in self._partition(case_pk(link["case_id"]))]
+            held += holdings.partition(self._db, self._table, case_pk(link.record["case_id"]), SECTIONS)
         return held
-
-    def _partition(self, pk: str) -> list[dict[str, Any]]:
-        return list(
-            dynamo.query_all(
-                self._db,
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": pk}},
-            )
-        )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ecrm.adapters import dynamo
+from ecrm.adapters import dynamo, holdings
 from ecrm.contact360.adapters.dynamo_companies import COMPANY, company_pk, link_pk, member_sk
 from ecrm.contact360.adapters.dynamo_timeline import ENTRY, ERASED, timeline_pk
-from ecrm.personal_data import Holding, Subject, holding, section_of
+from ecrm.personal_data import Holding, Subject, holding
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -24,13 +24,7 @@ class Contact360PersonalData:
         self._table = table
 
     def holdings(self, subject: Subject) -> list[Holding]:
-        items = dynamo.query_all(
-            self._db,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": timeline_pk(subject.contact_id)}},
-        )
-        held = [holding(section_of(item["sk"], SECTIONS), item, documents=("entry",)) for item in items]
+        held = holdings.partition(self._db, self._table, timeline_pk(subject.contact_id), SECTIONS, ("entry",))
         link = self._get(link_pk(subject.contact_id), COMPANY)
         if link is not None:  # their company, and their place in its list of contacts
             held.append(holding("company", link))

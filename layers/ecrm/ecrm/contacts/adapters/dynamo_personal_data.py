@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ecrm.adapters import dynamo
+from ecrm.adapters import dynamo, holdings
 from ecrm.contacts.adapters.dynamo_contacts import ERASED, PROFILE, contact_pk, email_pk
-from ecrm.personal_data import Holding, Subject, holding, section_of
+from ecrm.personal_data import Holding, Subject
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -39,13 +39,7 @@ class ContactsPersonalData:
         return Subject(contact_id) if self._get(contact_pk(contact_id), ERASED) is not None else None
 
     def holdings(self, subject: Subject) -> list[Holding]:
-        partition = dynamo.query_all(
-            self._db,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": contact_pk(subject.contact_id)}},
-        )
-        held = [holding(section_of(item["sk"], SECTIONS), item) for item in partition]
+        held = holdings.partition(self._db, self._table, contact_pk(subject.contact_id), SECTIONS)
         reference = self._get(email_pk(subject.email), "EMAIL") if subject.email else None
         if reference is not None:  # a copy of the profile, kept so a capture finds it in one read
             record = {"email": subject.email, "contact_id": reference["contact_id"]}

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ecrm.adapters import dynamo
+from ecrm.adapters import dynamo, holdings
 from ecrm.loyalty.adapters.dynamo_loyalty import ORDER, member_pk, order_pk
-from ecrm.personal_data import Holding, Subject, holding, section_of
+from ecrm.personal_data import Holding, Subject, holding
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,13 +25,7 @@ class LoyaltyPersonalData:
         self._table = table
 
     def holdings(self, subject: Subject) -> list[Holding]:
-        items = dynamo.query_all(
-            self._db,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": member_pk(subject.contact_id)}},
-        )
-        held = [holding(section_of(item["sk"], SECTIONS), item, documents=("entry",)) for item in items]
+        held = holdings.partition(self._db, self._table, member_pk(subject.contact_id), SECTIONS, ("entry",))
         orders = sorted({str(h.record["entry"]["order_id"]) for h in held if h.record.get("entry", {}).get("order_id")})
         keys = [dynamo.key(order_pk(order_id), ORDER) for order_id in orders]
         found = dynamo.batch_get_raw(self._db, self._table, keys, consistent=True)
