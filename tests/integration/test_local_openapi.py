@@ -109,6 +109,17 @@ def test_answers_without_a_body_declare_no_content():
         assert "content" not in spec["paths"][path][method]["responses"][status], (method, path, status)
 
 
+def test_every_operation_documents_its_success():
+    # A route that declares `responses` gets no success answer from Powertools: it must state one.
+    spec = openapi.build_spec()
+    silent = [
+        (method, path)
+        for path, method, operation in _operations(spec)
+        if not any(str(status)[0] in "23" for status in operation["responses"])
+    ]
+    assert not silent
+
+
 def test_every_input_has_its_error_family():
     spec = openapi.build_spec()
     for route, _ in topology.routes():

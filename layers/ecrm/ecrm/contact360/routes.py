@@ -95,16 +95,33 @@ def register(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]) 
     )(export_contact)
 
 
+TAKEN = {"description": "a domain another company owns, or a lost update", "content": ERROR_CONTENT}
+# With `responses` given, Powertools declares no success answer of its own: each is stated here.
+COMPANY = {"content": {"application/json": {"model": Company}}}
+CREATED: dict[int, Any] = {201: {"description": "created", **COMPANY}, 409: TAKEN}
+SAVED: dict[int, Any] = {200: {"description": "saved", **COMPANY}, 409: TAKEN}
+FOUND: dict[int, Any] = {
+    200: {"description": "the company owning the domain", **COMPANY},
+    404: {"description": "no company owns the domain", "content": ERROR_CONTENT},
+}
+
+
 def _companies(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]) -> None:
-    @app.post("/companies", summary="Create a company (its e-mail domains link captured contacts)", security=SECURED)
-    def create_company(request: CompanyRequest) -> Response[Company]:
-        return Response(201, "application/json", service().companies.create(request))
+    @app.post(
+        "/companies",
+        summary="Create a company (its e-mail domains link captured contacts)",
+        security=SECURED,
+        status_code=201,
+        responses=CREATED,
+    )
+    def create_company(request: CompanyRequest) -> Company:
+        return service().companies.create(request)
 
     @app.get(
         "/companies",
         summary="Find the company owning an e-mail domain",
         security=SECURED,
-        responses={404: {"description": "no company owns the domain", "content": ERROR_CONTENT}},
+        responses=FOUND,
     )
     def company_by_domain(domain: Annotated[str, Query(min_length=1, max_length=253)]) -> Company:
         return service().companies.by_domain(domain)
@@ -115,7 +132,12 @@ def _companies(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]
     def company(company_id: CompanyId) -> CompanyView:
         return service().companies.view(company_id, current_caller(app).roles)
 
-    @app.put("/companies/<company_id>", summary="Replace a company's name, domains, attributes", security=SECURED)
+    @app.put(
+        "/companies/<company_id>",
+        summary="Replace a company's name, domains, attributes",
+        security=SECURED,
+        responses=SAVED,
+    )
     def update_company(company_id: CompanyId, request: CompanyRequest) -> Company:
         return service().companies.update(company_id, request)
 
