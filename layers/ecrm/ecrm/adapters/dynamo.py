@@ -57,6 +57,12 @@ def key(pk: str, sk: str) -> Item:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+def get_plain(client: DynamoDBClient, table: str, pk: str, sk: str) -> dict[str, Any] | None:
+    """One item by key, strongly consistent, as plain values; None when there is none."""
+    found = client.get_item(TableName=table, Key=key(pk, sk), ConsistentRead=True).get("Item")
+    return plain(found) if found else None
+
+
 def value(v: Any) -> Any:
     return _ser.serialize(v)
 

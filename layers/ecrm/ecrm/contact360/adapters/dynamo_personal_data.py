@@ -34,5 +34,4 @@ class Contact360PersonalData:
         return held
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        item = self._db.get_item(TableName=self._table, Key=dynamo.key(pk, sk), ConsistentRead=True).get("Item")
-        return dynamo.plain(item) if item else None
+        return dynamo.get_plain(self._db, self._table, pk, sk)
