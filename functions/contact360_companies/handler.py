@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm.consumer import consumer, event
-from ecrm.contact360.companies import CompanyService
+from ecrm.contact360.companies import CompanyLinks
 from ecrm.contact360.compose import company_links
 from ecrm.contact360.settings import CompanyLinkSettings
 from ecrm.events import ContactCaptured, ContactErased, ContactEvent
@@ -15,7 +15,7 @@ from ecrm.observability import logger, metrics
 
 
 @cache
-def service() -> CompanyService:
+def service() -> CompanyLinks:
     return company_links(CompanyLinkSettings.from_env())
 
 

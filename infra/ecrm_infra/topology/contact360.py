@@ -60,7 +60,7 @@ CONTACT360 = Capability(
             # partition (Query only); the suppression entry by the address's hash; orders by id.
             grants={
                 Resource.CONTACTS_TABLE: Access.READ | Access.QUERY,
-                CasesResource.CASES_TABLE: Access.READ | Access.QUERY,  # related: each case by id
+                CasesResource.CASES_TABLE: Access.READ | Access.QUERY,  # related: a requester's cases, batched
                 CampaignsResource.CAMPAIGNS_TABLE: Access.READ | Access.QUERY,
                 LoyaltyResource.LOYALTY_TABLE: Access.READ | Access.QUERY,
                 # the timeline, its part of the export; companies: a company, its domains' owners and its

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from ecrm.contact360.companies import CompanyService, domain_of
+from ecrm.cases.models import Case
+from ecrm.contact360.companies import CompanyLinks, CompanyService, domain_of
 from ecrm.contact360.models import Company, CompanyMember, CompanyRequest
 from ecrm.errors import Conflict, InvalidInput, NotFound
 from ecrm.loyalty.state import Earned, OrderRecord, Refunds
@@ -67,11 +68,8 @@ class Subjects:
 
 
 class NoCases:
-    def cases_of_requester(self, contact_id: str) -> list[str]:
+    def requested_by(self, contact_id: str) -> list[Case]:
         return []
-
-    def get(self, case_id: str) -> None:
-        return None
 
 
 def _order(order_id: str, total: int, currency: str, refunded: int = 0) -> OrderRecord:
@@ -102,6 +100,10 @@ def _service() -> tuple[CompanyService, Companies]:
     return service, companies
 
 
+def _links(companies: Companies) -> CompanyLinks:
+    return CompanyLinks(companies, Subjects(), Clock())
+
+
 def test_a_mailbox_providers_domain_is_no_companys():
     assert domain_of("Ann@ACME.example") == "acme.example" and domain_of("bob@gmail.com") is None
     service, _ = _service()
@@ -112,22 +114,23 @@ def test_a_mailbox_providers_domain_is_no_companys():
 
 def test_captured_contacts_join_by_domain_and_staff_links_are_kept():
     service, companies = _service()
+    links = _links(companies)
     acme = service.create(CompanyRequest(name="Acme", domains=["acme.example"]))
     other = service.create(CompanyRequest(name="Other", domains=["other.example"]))
-    assert service.on_captured("ann") == "Linked" and service.on_captured("ann") == "AlreadyLinked"
-    assert service.on_captured("bob") == "NoCompany"
+    assert links.on_captured("ann") == "Linked" and links.on_captured("ann") == "AlreadyLinked"
+    assert links.on_captured("bob") == "NoCompany"
     assert service.link(other.id, "ann").linked_by == "staff"
-    assert service.on_captured("ann") == "KeptStaffLink"
+    assert links.on_captured("ann") == "KeptStaffLink"
     assert companies.links["ann"][0] == other.id and acme.id != other.id
     with pytest.raises(NotFound):
         service.link(other.id, "nobody")
-    assert service.on_erased("ann") == "Unlinked" and service.on_erased("ann") == "NotLinked"
+    assert links.on_erased("ann") == "Unlinked" and links.on_erased("ann") == "NotLinked"
 
 
 def test_the_view_sums_orders_per_currency_and_hides_cases_from_roles_without_them():
-    service, _ = _service()
+    service, companies = _service()
     acme = service.create(CompanyRequest(name="Acme", domains=["acme.example"]))
-    service.on_captured("ann")
+    _links(companies).on_captured("ann")
     view = service.view(acme.id, {"marketer"})
     assert view.open_cases is None and view.complete
     assert [(t.currency, t.orders, t.total_minor, t.refunded_minor) for t in view.order_totals] == [

@@ -118,31 +118,9 @@ class CompanyService:
             complete=complete,
         )
 
-    # -- from the bus ----------------------------------------------------------------------------
-    def on_captured(self, contact_id: str) -> str:
-        """A contact captured: linked to the company owning its address's domain, if one does."""
-        subject = self.subjects.subject(contact_id)
-        domain = domain_of(subject.email) if subject and subject.email else None
-        company = self.companies.by_domain(domain) if domain else None
-        if company is None:
-            return "NoCompany"
-        current = self.companies.company_of(contact_id)
-        if current is not None and current.linked_by == "staff":
-            return "KeptStaffLink"
-        member = CompanyMember(contact_id=contact_id, linked_by="domain", linked_at=self.clock.now())
-        return "Linked" if self.companies.link(company.id, member) else "AlreadyLinked"
-
-    def on_erased(self, contact_id: str) -> str:
-        return "Unlinked" if self.companies.unlink(contact_id) else "NotLinked"
-
     # -- the view's parts ------------------------------------------------------------------------
     def _open_cases(self, contact_ids: list[str]) -> list[RelatedCase]:
-        found = [
-            case
-            for contact_id in contact_ids
-            for case_id in self.cases.cases_of_requester(contact_id)
-            if (case := self.cases.get(case_id)) is not None and case.active
-        ]
+        found = [case for contact_id in contact_ids for case in self.cases.requested_by(contact_id) if case.active]
         return newest_first(found)
 
     def _totals(self, contact_ids: list[str]) -> list[OrderTotal]:
@@ -160,3 +138,29 @@ class CompanyService:
             OrderTotal(currency=currency, orders=n, total_minor=paid, refunded_minor=back)
             for currency, (n, paid, back) in sorted(sums.items())
         ]
+
+
+@dataclass(frozen=True)
+class CompanyLinks:
+    """What the bus changes: a captured contact joins the company owning its address's domain (a
+    link staff made stays); an erased one leaves."""
+
+    companies: CompanyRepository
+    subjects: SubjectDirectory
+    clock: Clock
+
+    def on_captured(self, contact_id: str) -> str:
+        """A contact captured: linked to the company owning its address's domain, if one does."""
+        subject = self.subjects.subject(contact_id)
+        domain = domain_of(subject.email) if subject and subject.email else None
+        company = self.companies.by_domain(domain) if domain else None
+        if company is None:
+            return "NoCompany"
+        current = self.companies.company_of(contact_id)
+        if current is not None and current.linked_by == "staff":
+            return "KeptStaffLink"
+        member = CompanyMember(contact_id=contact_id, linked_by="domain", linked_at=self.clock.now())
+        return "Linked" if self.companies.link(company.id, member) else "AlreadyLinked"
+
+    def on_erased(self, contact_id: str) -> str:
+        return "Unlinked" if self.companies.unlink(contact_id) else "NotLinked"

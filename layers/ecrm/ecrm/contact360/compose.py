@@ -15,7 +15,7 @@ from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contact360.adapters.dynamo_companies import DynamoCompanies
 from ecrm.contact360.adapters.dynamo_personal_data import Contact360PersonalData
 from ecrm.contact360.adapters.dynamo_timeline import DynamoTimeline
-from ecrm.contact360.companies import CompanyService
+from ecrm.contact360.companies import CompanyLinks, CompanyService
 from ecrm.contact360.related import RelatedService
 from ecrm.contact360.service import Contact360Api, ExportService
 from ecrm.contact360.settings import CompanyLinkSettings, Contact360ApiSettings, TimelineSettings
@@ -40,25 +40,23 @@ def contact360_api(settings: Contact360ApiSettings) -> Contact360Api:
         members=DynamoLedger(db, settings.loyalty_table),
         mail=DynamoSendRecords(db, settings.campaigns_table),
     )
-    companies = _companies(db, settings.contact360_table, settings.contacts_table, settings)
+    companies = CompanyService(
+        companies=DynamoCompanies(db, settings.contact360_table),
+        subjects=ContactsPersonalData(db, settings.contacts_table),
+        cases=DynamoCases(db, settings.cases_table),
+        orders=DynamoLedger(db, settings.loyalty_table),
+        clock=SYSTEM_CLOCK,
+    )
     return Contact360Api(exports=_export(db, settings), timelines=timelines, related=related, companies=companies)
 
 
-def _companies(
-    db: DynamoDBClient, table: str, contacts_table: str, reads: Contact360ApiSettings | None = None
-) -> CompanyService:
-    """`reads`: the tables a company's view reads (the API's); the bus consumer links only."""
-    return CompanyService(
-        companies=DynamoCompanies(db, table),
-        subjects=ContactsPersonalData(db, contacts_table),
-        cases=DynamoCases(db, reads.cases_table if reads else ""),
-        orders=DynamoLedger(db, reads.loyalty_table if reads else ""),
+def company_links(settings: CompanyLinkSettings) -> CompanyLinks:
+    db = _db()
+    return CompanyLinks(
+        companies=DynamoCompanies(db, settings.contact360_table),
+        subjects=ContactsPersonalData(db, settings.contacts_table),
         clock=SYSTEM_CLOCK,
     )
-
-
-def company_links(settings: CompanyLinkSettings) -> CompanyService:
-    return _companies(_db(), settings.contact360_table, settings.contacts_table)
 
 
 def _export(db: DynamoDBClient, settings: Contact360ApiSettings) -> ExportService:

@@ -51,8 +51,7 @@ class RequesterDirectory(Protocol):
 class CaseDirectory(Protocol):
     """The cases a contact requested (the cases capability's adapter, read only)."""
 
-    def cases_of_requester(self, contact_id: str) -> list[str]: ...
-    def get(self, case_id: str) -> Case | None: ...
+    def requested_by(self, contact_id: str) -> list[Case]: ...
 
 
 class MemberDirectory(Protocol):

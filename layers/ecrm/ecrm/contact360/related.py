@@ -41,8 +41,7 @@ class RelatedService:
         )
 
     def _cases(self, contact_id: str) -> list[RelatedCase]:
-        found = [c for case_id in self.cases.cases_of_requester(contact_id) if (c := self.cases.get(case_id))]
-        return newest_first(found)[:MAX_CASES]
+        return newest_first(self.cases.requested_by(contact_id))[:MAX_CASES]
 
     def _membership(self, contact_id: str) -> Membership | None:
         member = self.members.get_member(contact_id)
