@@ -27,7 +27,7 @@ def _person(stack: Stack) -> tuple[str, str]:
     cid = str(stack.call("POST", "/contacts", {"email": EMAIL, "marketing_consent": True}).json["id"])
     case_id = str(stack.call("POST", "/cases", {"email": EMAIL, "subject": "Hi", "description": "Help"}).json["id"])
     comment = {"body": "On it", "visibility": "public"}
-    assert stack.call("POST", f"/cases/{case_id}/comments", comment, roles="agent").status == 201
+    assert stack.call("POST", f"/cases/{case_id}/comments", comment, roles="agent", user="agent-7").status == 201
     publish(("OrderPlaced.v1", order("o-1", contact_id=cid)))
     stack.pump()
     return cid, case_id
@@ -54,10 +54,23 @@ def test_the_timeline_shows_every_capabilitys_events_about_the_contact_newest_fi
     assert commented["detail"]["case_id"] == case_id and "public comment" in commented["text"]
     captured = next(i for i in items if i["kind"] == "contact.captured")
     assert "consent requested" in captured["text"]
+    # The actor where a signed-in user acted; nobody for the form, the requester or the shop.
+    assert commented.get("actor") == "user:agent-7", commented
+    assert [i.get("actor") for i in items if i["kind"] != "case.commented"] == [None] * (len(items) - 1)
     assert EMAIL not in json.dumps(items)  # ids and numbers only, as on the bus
     for role in ("admin", "marketer"):
         assert _timeline(stack, cid, roles=role).status == 200
     assert stack.call("GET", f"/contacts/{cid}/timeline").status == 401
+
+
+def test_staff_changes_name_their_actor_and_the_same_change_twice_adds_one_entry(stack: Stack):
+    cid, _case_id = _person(stack)
+    patch = {"first_name": "Tim"}
+    for _ in range(2):  # the second PATCH changes nothing: no event, no entry
+        assert stack.call("PATCH", f"/contacts/{cid}", patch, roles="admin", user="admin-3").status == 200
+    stack.pump()
+    items = _timeline(stack, cid, kinds="contact.updated").json["items"]
+    assert [(i["kind"], i["actor"]) for i in items] == [("contact.updated", "user:admin-3")]
 
 
 def test_kinds_filter_and_pages_neither_skip_nor_repeat(stack: Stack):

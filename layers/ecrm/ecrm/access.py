@@ -162,6 +162,15 @@ class Caller:
     email: str | None
     roles: frozenset[str]
 
+    @property
+    def actor(self) -> str:
+        """How events and timelines name this caller (ecrm.events.DomainEvent.actor)."""
+        return user_actor(self.user_id)
+
+
+def user_actor(user_id: str) -> str:
+    return f"user:{user_id}"
+
 
 @dataclass(frozen=True)
 class Refusal:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecrm.names import DetailType, Source
 
@@ -20,6 +20,11 @@ class DomainEvent(BaseModel):
     source: ClassVar[str]
 
     occurred_at: datetime
+    # Who acted, where a signed-in person or a machine client did (`ecrm.access.Caller.actor`):
+    # `user:<id>`, `client:<id>`. Absent when nobody signed in acted (the contact through a form or a
+    # mail's link, a shop's event, the system's timers): an id, never a name or an address. Left out
+    # of the detail when absent, so an event without one reads as it did before the field existed.
+    actor: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class ContactEvent(DomainEvent):

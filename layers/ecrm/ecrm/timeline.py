@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 Detail = Mapping[str, Any]
+_ACTOR = re.compile(r"^(user|client):[A-Za-z0-9_.@:-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,13 @@ class Kind:
 
     def occurred_at(self, detail: Detail) -> str:
         return self.when(detail) if self.when is not None else str(detail.get("occurred_at", ""))
+
+    def actor_of(self, detail: Detail) -> str | None:
+        """Who acted (ecrm.events.DomainEvent.actor): ours name them; an AWS service's events do not."""
+        if self.keep is not None:
+            return None
+        actor = detail.get("actor")
+        return actor if isinstance(actor, str) and _ACTOR.match(actor) else None
 
     def shown(self, detail: Detail) -> dict[str, Any]:
         return self.keep(detail) if self.keep is not None else dict(detail)

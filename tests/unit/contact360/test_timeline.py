@@ -137,3 +137,24 @@ def test_ses_mail_events_land_on_the_tagged_contact_with_ids_only():
     untagged = json.loads(batch["Records"][0]["body"])
     untagged["detail"]["mail"]["tags"] = {}  # the consent mail, a case's mail: no campaign tags
     assert service.record("aws.ses", "Email Sent", untagged["detail"]) == "NoContact"
+
+
+def test_entries_name_the_actor_our_events_carry_and_never_a_malformed_one():
+    service, log = _service()
+    base = {"occurred_at": AT.isoformat(), "contact_id": "ann", "changed": ["phone"]}
+    for actor in ("user:agent-7", "client:shop-eu", "ann@example.com", None):
+        service.record("ecrm.contacts", "ContactUpdated.v1", {**base, "changed": [str(actor)], "actor": actor})
+    named = sorted(str(e.actor) for e, _ in log.entries["ann"].values())
+    assert named == ["None", "None", "client:shop-eu", "user:agent-7"]  # an address is no actor
+
+
+def test_loyalty_and_case_events_name_a_signed_in_user_and_nobody_else():
+    from ecrm.cases.change import REQUESTER, SYSTEM_SLA, event_actor
+    from ecrm.loyalty.events import events_for
+    from ecrm.loyalty.models import LedgerEntry
+
+    assert [event_actor(a) for a in ("u-1", REQUESTER, SYSTEM_SLA, "channel:email")] == ["user:u-1", None, None, None]
+    adjusted = LedgerEntry(member_id="ann", kind="adjust", key="k", points=5, at=AT, actor="admin-1", reason="r")
+    earned = LedgerEntry(member_id="ann", kind="earn", key="o-1", points=5, at=AT, order_id="o-1")
+    assert [e.actor for e in events_for(adjusted, []) + events_for(earned, [])] == ["user:admin-1", None]
+    assert "actor" not in events_for(earned, [])[0].model_dump(mode="json")  # the v1 detail as before

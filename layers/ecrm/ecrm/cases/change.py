@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ecrm.access import user_actor
 from ecrm.cases.events import CaseEvent
 from ecrm.cases.models import AuditEntry, Case, Comment
 
@@ -44,9 +45,22 @@ class Change:
             self.events + other.events,
         )
 
+    def acted(self, events: list[CaseEvent]) -> list[CaseEvent]:
+        """`events` naming who made the change, where a signed-in user did."""
+        actor = event_actor(self.actor)
+        return [e.model_copy(update={"actor": actor}) for e in events] if actor else events
+
     @property
     def changed_fields(self) -> list[str]:
         return sorted({name for edit in self.edits for name in edit.after})
+
+
+def event_actor(actor: str) -> str | None:
+    """How events name an audit actor: a signed-in user's bare id becomes `user:<id>`; the requester,
+    a channel and the SLA clock are nobody signed in (ecrm.events.DomainEvent.actor)."""
+    if actor == REQUESTER or actor.startswith(("channel:", "system:")):
+        return None
+    return user_actor(actor)
 
 
 def finish(case: Case, version: int, now: datetime) -> Case:

@@ -99,7 +99,7 @@ class CaseWriter:
         now = change.case.created_at
         case = sla.replan(None, change.case, self.book, now, change.case.sla.generation)
         entries = audit(change, 1, now)
-        events = change.events
+        events = change.acted(change.events)
         self._armed(
             None, case, now, lambda: self._repo.create(case, entries, idempotency_key=idempotency_key, events=events)
         )
@@ -108,7 +108,7 @@ class CaseWriter:
 
     def save(self, before: Case, change: Change, now: datetime) -> Case:
         case, entries = self._settle(before, change, now)
-        events = _with_update(before, case, change.events)
+        events = change.acted(_with_update(before, case, change.events))
         self._armed(
             before,
             case,

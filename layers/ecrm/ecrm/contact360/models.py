@@ -36,6 +36,11 @@ class TimelineEntry(BaseModel):
     source: str = Field(description="the capability (or system) that published it")
     detail_type: str
     detail: dict[str, Any] = Field(description="the event's detail: ids, numbers, states")
+    actor: str | None = Field(
+        default=None,
+        description="who acted, where a signed-in user (`user:<id>`) or a machine client (`client:<id>`) did; "
+        "absent when the contact, a shop or the system did",
+    )
 
 
 class TimelinePage(BaseModel):

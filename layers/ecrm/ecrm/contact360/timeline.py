@@ -60,6 +60,7 @@ class TimelineService:
             source=source,
             detail_type=detail_type,
             detail=kind.shown(detail),
+            actor=kind.actor_of(detail),
         )
         keep = self.keep.get(kind.name, self.keep[DEFAULT_RETENTION])
         return "Added" if self.log.add(contact_id, entry, at + keep) else "Erased"

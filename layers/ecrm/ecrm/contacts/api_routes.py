@@ -15,6 +15,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from ecrm.api import current_caller
 from ecrm.contacts import search
 from ecrm.contacts.models import Contact, ContactPage, ContactPatch
 from ecrm.contacts.service import ContactDirectory
@@ -65,7 +66,7 @@ def register(app: APIGatewayRestResolver, service: Callable[[], ContactDirectory
 
     @app.patch("/contacts/<contact_id>", summary="Update a contact (optimistic lock)", security=SECURED)
     def update_contact(contact_id: ContactId, patch: ContactPatch) -> Contact:
-        return service().update(contact_id, patch)
+        return service().update(contact_id, patch, current_caller(app).actor)
 
     @app.delete(
         "/contacts/<contact_id>",
@@ -74,7 +75,7 @@ def register(app: APIGatewayRestResolver, service: Callable[[], ContactDirectory
         responses={204: {"description": "erased (also when erased before)"}},
     )
     def erase_contact(contact_id: ContactId) -> Response[str]:
-        service().erase(contact_id)
+        service().erase(contact_id, current_caller(app).actor)
         logger.info("contact erased", contact_id=contact_id)
         return Response(204, body="")
 

@@ -160,7 +160,7 @@ class ContactDirectory:
         items, next_cursor = self._repo.search(search.query(kind, value, self._phone_country), limit, cursor)
         return ContactPage(items=items, next_cursor=next_cursor)
 
-    def update(self, contact_id: str, patch: ContactPatch) -> Contact:
+    def update(self, contact_id: str, patch: ContactPatch, actor: str | None = None) -> Contact:
         contact = self.get(contact_id)
         if patch.expected_version is not None and patch.expected_version != contact.version:
             raise Conflict(f"contact is at version {contact.version}, not {patch.expected_version}")
@@ -177,15 +177,15 @@ class ContactDirectory:
             return contact
         now = self._clock.now()
         updated = contact.model_copy(update={**updates, "updated_at": now, "version": contact.version + 1})
-        event = ContactUpdated(occurred_at=now, contact_id=contact.id, changed=sorted(updates))
+        event = ContactUpdated(occurred_at=now, contact_id=contact.id, changed=sorted(updates), actor=actor)
         self._repo.save(updated, contact, added_tags=added, removed_tags=removed, events=[event])
         return updated
 
-    def erase(self, contact_id: str) -> None:
+    def erase(self, contact_id: str, actor: str | None = None) -> None:
         """Delete everything held about the contact, leaving an id-only tombstone committed with
         ContactErased. Repeating it is harmless and announces the erasure again."""
         now = self._clock.now()
-        erased = [ContactErased(occurred_at=now, contact_id=contact_id)]
+        erased = [ContactErased(occurred_at=now, contact_id=contact_id, actor=actor)]
         contact = self._repo.get(contact_id)
         if contact is not None:
             self._repo.erase(contact, now, events=erased)

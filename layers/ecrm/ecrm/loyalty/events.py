@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from ecrm.access import user_actor
 from ecrm.events import DomainEvent
 from ecrm.loyalty.models import EntryKind, LedgerEntry, TierChange
 from ecrm.loyalty.names import DetailType
@@ -130,7 +131,11 @@ def _reversed(entry: LedgerEntry) -> LoyaltyEvent:
 
 def _redeemed(entry: LedgerEntry) -> LoyaltyEvent:
     return PointsRedeemed(
-        occurred_at=entry.at, member_id=entry.member_id, entry_id=entry.entry_id, points=-entry.points
+        occurred_at=entry.at,
+        member_id=entry.member_id,
+        entry_id=entry.entry_id,
+        points=-entry.points,
+        actor=user_actor(entry.actor) if entry.actor else None,
     )
 
 
@@ -141,7 +146,13 @@ def _expired(entry: LedgerEntry) -> LoyaltyEvent:
 
 
 def _adjusted(entry: LedgerEntry) -> LoyaltyEvent:
-    return PointsAdjusted(occurred_at=entry.at, member_id=entry.member_id, entry_id=entry.entry_id, points=entry.points)
+    return PointsAdjusted(
+        occurred_at=entry.at,
+        member_id=entry.member_id,
+        entry_id=entry.entry_id,
+        points=entry.points,
+        actor=user_actor(entry.actor) if entry.actor else None,
+    )
 
 
 _BUILDERS: dict[EntryKind, Callable[[LedgerEntry], LoyaltyEvent]] = {
