@@ -6,11 +6,13 @@ cases) and their order totals; an erased contact leaves. Bad input is named and 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 from ecrm.contact360.names import Resource
-from ecrm_local import resources
+from ecrm_local import outbox, resources
 
+from tests.integration.campaigns_support import Campaigns, campaigns_stack
 from tests.loyalty_support import order, publish
 from tests.support import Stack
 
@@ -103,3 +105,49 @@ def test_an_erased_contact_leaves_their_company(stack: Stack):
     stack.pump()
     assert stack.call("GET", f"/companies/{acme}", roles="agent").json["contacts"] == []
     assert [i["pk"] for i in _items() if ann in str(i)] == []
+
+
+def _confirmed(campaigns: Campaigns, email: str) -> str:
+    """A contact captured with marketing consent, confirmed through the link in their mail."""
+    stack = campaigns.stack
+    cid = str(stack.call("POST", "/contacts", {"email": email, "marketing_consent": True}).json["id"])
+    campaigns.pump()
+    (mail,) = [m for m in campaigns.mail(email) if m["subject"] == "Confirm your subscription"]
+    token = parse_qs(urlsplit(next(u for u in outbox.links(mail) if "token=" in u)).query)["token"][0]
+    assert stack.call("POST", "/contacts/confirm", {"token": token}).status == 200
+    return cid
+
+
+def test_segments_target_company_attributes_and_follow_their_changes():
+    with campaigns_stack() as campaigns:
+        stack = campaigns.stack
+
+        def count(attribute: str, *values: str) -> tuple[int, list[str]]:
+            rule = {"kind": "company", "attribute": attribute, "any_of": list(values)}
+            answer = stack.call("POST", "/segments/preview", {"rules": {"include": [rule]}}, roles="marketer")
+            assert answer.status == 200, answer.body
+            return answer.json["count"], answer.json["driving_partitions"]
+
+        acme = _create(stack, {**ACME, "attributes": {"industry": "Retail", "size": "50-200"}}).json
+        ann = _confirmed(campaigns, "ann@acme.example")
+        _confirmed(campaigns, "bob@other.example")  # no company
+        campaigns.pump()
+        assert count("industry", "retail") == (1, ["SEG#company#industry=retail"])
+        assert count("size", "50-200")[0] == 1 and count("industry", "software")[0] == 0
+        moved = {**ACME, "attributes": {"industry": "Software"}, "expected_version": 1}
+        assert stack.call("PUT", f"/companies/{acme['id']}", moved, roles="agent").status == 200
+        campaigns.pump()
+        assert (count("industry", "retail")[0], count("industry", "Software")[0], count("size", "50-200")[0]) == (
+            0,
+            1,
+            0,
+        )
+        by_id = {"kind": "company_id", "any_of": [acme["id"]]}
+        answer = stack.call("POST", "/segments/preview", {"rules": {"include": [by_id]}}, roles="marketer")
+        assert answer.json["count"] == 1
+        assert stack.call("DELETE", f"/companies/{acme['id']}/contacts/{ann}", roles="agent").status == 204
+        campaigns.pump()
+        assert count("industry", "software")[0] == 0
+        bad = {"kind": "company", "attribute": "Industry!", "any_of": ["x"]}
+        refused = stack.call("POST", "/segments/preview", {"rules": {"include": [bad]}}, roles="marketer")
+        assert refused.status == 422 and "rules.include.0.company.attribute" in str(refused.json["errors"])

@@ -9,6 +9,7 @@ from ecrm.campaigns.feedback import DETAIL_TYPES as SES_DETAIL_TYPES
 from ecrm.campaigns.feedback import SOURCE as SES_SOURCE
 from ecrm.campaigns.models import TIER_CHANGED
 from ecrm.campaigns.names import DetailType, Env, Resource
+from ecrm.contact360.names import DetailType as Contact360DetailType
 from ecrm.names import Source
 
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
@@ -153,7 +154,7 @@ CAMPAIGNS = Capability(
         ),
         Function(
             name="campaign_segments",
-            description="Keeps the segment index current from contact, loyalty-tier and suppression events",
+            description="Keeps the segment index current from contact, loyalty-tier, company and suppression events",
             settings=settings.MembershipSettings,
             env=dict(TABLES),
             grants={
@@ -164,7 +165,7 @@ CAMPAIGNS = Capability(
             queue=QueueTrigger(
                 Resource.SEGMENT_INDEX_QUEUE,
                 rule=EventRule(
-                    sources=(Source.CONTACTS, Source.LOYALTY, Source.CAMPAIGNS),
+                    sources=(Source.CONTACTS, Source.LOYALTY, Source.CAMPAIGNS, Source.CONTACT360),
                     detail_types=(
                         DetailType.CONTACT_CAPTURED,
                         DetailType.CONTACT_UPDATED,
@@ -172,6 +173,7 @@ CAMPAIGNS = Capability(
                         DetailType.CONTACT_ERASED,
                         TIER_CHANGED,
                         DetailType.MAIL_SUPPRESSED,
+                        Contact360DetailType.CONTACT_COMPANY_CHANGED,
                     ),
                 ),
             ),

@@ -12,12 +12,14 @@ from ecrm.campaigns.names import Resource as CampaignsResource
 from ecrm.cases.names import Env as CasesEnv
 from ecrm.cases.names import Resource as CasesResource
 from ecrm.contact360 import settings
+from ecrm.contact360.names import DetailType as Contact360DetailType
 from ecrm.contact360.names import Env, Resource
 from ecrm.loyalty.names import Env as LoyaltyEnv
 from ecrm.loyalty.names import Resource as LoyaltyResource
 from ecrm.names import DetailType, Source
 from ecrm.timeline import declared
 
+from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, MetricAlarm, QueueTrigger, Table
 
 # Every event some capability's timeline kinds read, and the erasure that empties a timeline: ours
@@ -54,7 +56,7 @@ CONTACT360 = Capability(
             name="contact360_api",
             description="Role-protected contact 360: a contact's timeline and their complete GDPR export",
             settings=settings.Contact360ApiSettings,
-            env=dict(PERSONAL_DATA_TABLES),
+            env={**PERSONAL_DATA_TABLES, **OUTBOX_ENV},
             # Finds each item by key or by partition, never by Scan, and writes nothing: the profile
             # and the address's item by key; cases through the requester's links and each case's
             # partition (Query only); the suppression entry by the address's hash; orders by id.
@@ -65,7 +67,8 @@ CONTACT360 = Capability(
                 LoyaltyResource.LOYALTY_TABLE: Access.READ | Access.QUERY,
                 # the timeline, its part of the export; companies: a company, its domains' owners and its
                 # members written in transactions (Put, Delete), read by key and by partition
-                Resource.CONTACT360_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.DELETE,
+                Resource.CONTACT360_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.DELETE | Access.CHECK,
+                **OUTBOX_GRANT,  # a company's changes and its contacts' links, announced with the write
             },
             routes=access.CONTACT360_API,
             timeout_seconds=30,
@@ -91,18 +94,30 @@ CONTACT360 = Capability(
             name="contact360_companies",
             description="A captured contact joins the company owning its address's domain; an erased one leaves",
             settings=settings.CompanyLinkSettings,
-            env={Env.CONTACT360_TABLE: Resource.CONTACT360_TABLE, Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE},
+            env={
+                Env.CONTACT360_TABLE: Resource.CONTACT360_TABLE,
+                Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
+                **OUTBOX_ENV,
+            },
             grants={
                 Resource.CONTACTS_TABLE: Access.READ,  # the contact's address
-                # the domain's owner and the contact's link read; link and member put and deleted together
-                Resource.CONTACT360_TABLE: Access.READ | Access.PUT | Access.DELETE,
+                # the domain's owner and the contact's link read; link and member put and deleted
+                # together, the company's version checked; a company's members queried
+                Resource.CONTACT360_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.DELETE | Access.CHECK,
+                **OUTBOX_GRANT,
             },
             queue=QueueTrigger(
                 Resource.COMPANY_LINK_QUEUE,
                 rule=EventRule(
-                    sources=(Source.CONTACTS,), detail_types=(DetailType.CONTACT_CAPTURED, DetailType.CONTACT_ERASED)
+                    sources=(Source.CONTACTS, Source.CONTACT360),
+                    detail_types=(
+                        DetailType.CONTACT_CAPTURED,
+                        DetailType.CONTACT_ERASED,
+                        Contact360DetailType.COMPANY_UPDATED,
+                    ),
                 ),
             ),
+            timeout_seconds=60,  # a company's changed attributes told to each of its contacts
         ),
     ),
     alarms=(

@@ -20,6 +20,7 @@ class Source:
     CASES: Final = "ecrm.cases"
     CAMPAIGNS: Final = "ecrm.campaigns"
     LOYALTY: Final = "ecrm.loyalty"
+    CONTACT360: Final = "ecrm.contact360"
     SHOP: Final = "shop"
 
 

@@ -109,3 +109,38 @@ def test_erasure_also_removes_the_preferences(parts):
     contacts.contacts.pop(ann.id)
     service.erase(ann.id)
     assert index.preferences.items == {} and index.load(ann.id) is None
+
+
+def _company(contact_id: str, company: str | None, version: int, since_days: int, **attributes: str) -> dict:
+    return {
+        "occurred_at": (T0 + timedelta(days=since_days)).isoformat(),
+        "contact_id": contact_id,
+        "company_id": company,
+        "company_version": version,
+        "attributes": attributes,
+        "since": (T0 + timedelta(days=since_days)).isoformat(),
+        "reason": "linked" if company else "unlinked",
+    }
+
+
+def test_the_newest_company_news_wins_whatever_order_it_arrives_in(parts):
+    contacts, index, service = parts
+    ann = contacts.add(make_contact(1))
+    acme, beta = "a" * 32, "b" * 32
+    told = "ContactCompanyChanged.v1"
+    news = [
+        _company(ann.id, acme, 1, 0, industry="Retail"),  # joined Acme
+        _company(ann.id, acme, 2, 0, industry="Software", size="50-200"),  # Acme's attributes changed
+        _company(ann.id, beta, 1, 5, industry="Banking"),  # moved to Beta five days later
+    ]
+    for detail in reversed(news):  # the bus may deliver them in any order, and twice
+        service.on_event(told, detail)
+    service.on_event(told, news[1])
+    keys = {k for k in service.refresh(ann.id) if "company" in k}
+    assert keys == {f"SEG#companyid#{beta}", "SEG#company#industry=banking"}
+    service.on_event(told, _company(ann.id, None, 0, 6))  # left Beta
+    assert not {k for k in service.refresh(ann.id) if "company" in k}
+    assert index.partitions[f"SEG#companyid#{beta}"] == {}
+    contacts.add(ann.model_copy(update={"tags": ["vip"]}))  # a contact change keeps the company news
+    service.on_event(told, _company(ann.id, acme, 3, 7, industry="Retail"))
+    assert "SEG#company#industry=retail" in service.refresh(ann.id)

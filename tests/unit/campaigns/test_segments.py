@@ -47,6 +47,13 @@ def test_index_keys_cover_every_indexed_attribute():
         "SEG#tier#gold",
     }
     assert index_keys(member(2, consent_confirmed=False)) == frozenset()
+    acme = member(3, company_id="a" * 32, company={"industry": "retail", "size": "50-200"})
+    assert index_keys(acme) == {
+        "SEG#consent#confirmed",
+        f"SEG#companyid#{'a' * 32}",
+        "SEG#company#industry=retail",
+        "SEG#company#size=50-200",
+    }
 
 
 def test_sort_key_orders_by_activity_then_id():
@@ -166,6 +173,12 @@ def test_every_count_is_index_queries_only():
         ({"include": [{"kind": "shoe_size", "any_of": ["44"]}]}, "rules.include.0"),
         ({"include": [{"kind": "tag", "any_of": ["a"], "extra": 1}]}, "rules.include.0.tag.extra"),
         ({"where": "1=1"}, "rules.where"),
+        (
+            {"include": [{"kind": "company", "attribute": "Industry", "any_of": ["x"]}]},
+            "rules.include.0.company.attribute",
+        ),
+        ({"include": [{"kind": "company", "attribute": "industry", "any_of": []}]}, "rules.include.0.company.any_of"),
+        ({"include": [{"kind": "company_id", "any_of": ["acme"]}]}, "rules.include.0.company_id.any_of.0"),
     ],
 )
 def test_bad_rules_name_the_field(rule_set, field):
@@ -179,6 +192,7 @@ def test_bad_rules_name_the_field(rule_set, field):
 TAGS = ["a", "b", "c"]
 COUNTRIES = ["DE", "FR"]
 TIERS = ["gold", "silver"]
+COMPANIES = [("a" * 32, {"industry": "retail"}), ("b" * 32, {"industry": "software", "size": "small"})]
 
 members_strategy: st.SearchStrategy[list[dict[str, Any]]] = st.lists(
     st.builds(
@@ -188,6 +202,7 @@ members_strategy: st.SearchStrategy[list[dict[str, Any]]] = st.lists(
         suppressed=st.booleans(),
         country=st.none() | st.sampled_from(COUNTRIES),
         tier=st.none() | st.sampled_from(TIERS),
+        company=st.none() | st.sampled_from(range(len(COMPANIES))),
         days=st.integers(0, 60),
     ),
     max_size=25,
@@ -197,6 +212,14 @@ rule_strategy = st.one_of(
     st.builds(lambda v: {"kind": "country", "any_of": v}, st.lists(st.sampled_from(COUNTRIES), min_size=1, max_size=3)),
     st.builds(lambda v: {"kind": "tier", "any_of": v}, st.lists(st.sampled_from(TIERS), min_size=1, max_size=3)),
     st.just({"kind": "consent"}),
+    st.builds(
+        lambda v: {"kind": "company", "attribute": "industry", "any_of": v},
+        st.lists(st.sampled_from(["retail", "Software", "banking"]), min_size=1, max_size=2),
+    ),
+    st.builds(
+        lambda v: {"kind": "company_id", "any_of": v},
+        st.lists(st.sampled_from(["a" * 32, "b" * 32]), min_size=1, max_size=2),
+    ),
     st.builds(lambda d: {"kind": "last_activity", "within_days": d}, st.integers(1, 60)),
     st.builds(lambda d: {"kind": "last_activity", "idle_days": d}, st.integers(1, 60)),
 )
@@ -212,6 +235,7 @@ exclude_strategy = rule_strategy.filter(lambda r: r["kind"] != "consent")
             "suppressed": False,
             "country": None,
             "tier": None,
+            "company": None,
             "days": 1,
         }
     ],
@@ -229,7 +253,9 @@ def test_plan_count_equals_brute_force(population, include, exclude, page_size):
     index = MemoryIndex()
     everyone = []
     for n, attrs in enumerate(population):
-        fields = {k: v for k, v in attrs.items() if k != "days"}
+        fields = {k: v for k, v in attrs.items() if k not in ("days", "company")}
+        if attrs["company"] is not None:
+            fields["company_id"], fields["company"] = COMPANIES[attrs["company"]]
         m = Member(contact_id=hex_id(n), last_activity=NOW - timedelta(days=attrs["days"], minutes=n), **fields)
         index.put(m, index_keys(m))
         everyone.append(m)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
 from ecrm.cases.models import Case
 from ecrm.contact360.companies import CompanyLinks, CompanyService, domain_of
+from ecrm.contact360.events import CompanyUpdated, ContactCompanyChanged
 from ecrm.contact360.models import Company, CompanyMember, CompanyRequest
 from ecrm.errors import Conflict, InvalidInput, NotFound
+from ecrm.events import DomainEvent
 from ecrm.loyalty.state import Earned, OrderRecord, Refunds
 from ecrm.personal_data import Subject
 
@@ -24,14 +27,16 @@ class Companies:
     def __init__(self) -> None:
         self.companies: dict[str, Company] = {}
         self.links: dict[str, tuple[str, CompanyMember]] = {}
+        self.announced: list[DomainEvent] = []
 
     def create(self, company: Company) -> None:
         if any(d in c.domains for c in self.companies.values() for d in company.domains):
             raise Conflict("taken")
         self.companies[company.id] = company
 
-    def save(self, company: Company, before: Company) -> None:
+    def save(self, company: Company, before: Company, events: Sequence[DomainEvent] = ()) -> None:
         self.companies[company.id] = company
+        self.announced += events
 
     def get(self, company_id: str) -> Company | None:
         return self.companies.get(company_id)
@@ -47,18 +52,30 @@ class Companies:
         found = [m for c, m in self.links.values() if c == company_id]
         return found[:limit], len(found) <= limit
 
-    def link(self, company_id: str, member: CompanyMember) -> bool:
+    def each_member(self, company_id: str) -> Iterator[CompanyMember]:
+        return iter([m for c, m in self.links.values() if c == company_id])
+
+    def announce(self, events: Sequence[DomainEvent]) -> None:
+        self.announced += events
+
+    def link(
+        self, company_id: str, member: CompanyMember, company_version: int, events: Sequence[DomainEvent] = ()
+    ) -> bool:
         current = self.links.get(member.contact_id)
         if current and current[0] == company_id and current[1].linked_by == member.linked_by:
             return False
+        if self.companies[company_id].version != company_version:
+            raise Conflict("company changed")
         self.links[member.contact_id] = (company_id, member)
+        self.announced += events
         return True
 
-    def unlink(self, contact_id: str, company_id: str | None = None) -> bool:
+    def unlink(self, contact_id: str, company_id: str | None = None, events: Sequence[DomainEvent] = ()) -> bool:
         current = self.links.get(contact_id)
         if current is None or (company_id and current[0] != company_id):
             return False
         del self.links[contact_id]
+        self.announced += events
         return True
 
 
@@ -146,3 +163,32 @@ def test_an_update_at_the_wrong_version_is_a_conflict():
     with pytest.raises(Conflict):
         service.update(acme.id, CompanyRequest(name="Acme 2", expected_version=3))
     assert service.update(acme.id, CompanyRequest(name="Acme 2", expected_version=1)).version == 2
+
+
+def _told(companies: Companies) -> list[tuple[str, str | None, int, dict[str, str], str, str | None]]:
+    return [
+        (e.contact_id, e.company_id, e.company_version, e.attributes, e.reason, e.actor)
+        for e in companies.announced
+        if isinstance(e, ContactCompanyChanged)
+    ]
+
+
+def test_links_and_changed_attributes_are_told_to_the_segment_index_once_per_change():
+    service, companies = _service()
+    acme = service.create(CompanyRequest(name="Acme", domains=["acme.example"], attributes={"industry": "Retail"}))
+    links = _links(companies)
+    assert links.on_captured("ann") == "Linked" and links.on_captured("ann") == "AlreadyLinked"
+    assert _told(companies) == [("ann", acme.id, 1, {"industry": "Retail"}, "linked", None)]
+    companies.announced.clear()
+    renamed = CompanyRequest(name="Acme Ltd", domains=["acme.example"], attributes={"industry": "Retail"})
+    service.update(acme.id, renamed, actor="user:u1")
+    assert links.on_company_updated(acme.id, ["name"]) == "NothingToTell" and _told(companies) == []
+    moved = CompanyRequest(name="Acme Ltd", domains=["acme.example"], attributes={"industry": "Software"})
+    service.update(acme.id, moved, actor="user:u1")
+    assert [e.changed for e in companies.announced if isinstance(e, CompanyUpdated)] == [["name"], ["attributes"]]
+    companies.announced.clear()
+    assert links.on_company_updated(acme.id, ["attributes"]) == "Told"
+    assert _told(companies) == [("ann", acme.id, 3, {"industry": "Software"}, "company_updated", None)]
+    companies.announced.clear()
+    service.unlink(acme.id, "ann", actor="user:u2")
+    assert _told(companies) == [("ann", None, 0, {}, "unlinked", "user:u2")]

@@ -1,10 +1,11 @@
 """Keeping the segment index current: each contact change re-projects its membership.
 
 Fed by the contact events (ContactCaptured, ContactUpdated, ConsentConfirmed, ContactErased), the
-loyalty tier (TierChanged), suppression (MailSuppressed, from SES feedback) and mail activity
-(opens, clicks). The event says *that* a contact changed; the projection reads the contact as it
-is now, so events arriving out of order or twice converge on the same index items. Two writers for
-one contact meet at the snapshot's version.
+loyalty tier (TierChanged), the contact's company and its attributes (the contact 360's
+ContactCompanyChanged, newest by (since, company version)), suppression (MailSuppressed, from SES
+feedback) and mail activity (opens, clicks). The event says *that* a contact changed; the projection
+reads the contact as it is now, so events arriving out of order or twice converge on the same index
+items. Two writers for one contact meet at the snapshot's version.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from typing import Any
 from ecrm.campaigns.models import TIER_CHANGED
 from ecrm.campaigns.names import DetailType
 from ecrm.campaigns.ports import ContactDirectory, MembershipStore
-from ecrm.campaigns.segments import Member, index_keys, member_from_contact
+from ecrm.campaigns.segments import CompanyFacts, Member, index_keys, member_from_contact
+from ecrm.contact360.events import ContactCompanyChanged
+from ecrm.contact360.names import DetailType as Contact360DetailType
 from ecrm.errors import Conflict, NotFound
 
 _ATTEMPTS = 3
@@ -32,10 +35,11 @@ class _Carried:
 
     tier: str | None = None
     suppressed: bool = False
+    company: CompanyFacts | None = None
 
     @classmethod
     def of(cls, member: Member | None) -> _Carried:
-        return cls(member.tier, member.suppressed) if member else cls()
+        return cls(member.tier, member.suppressed, CompanyFacts.of(member)) if member else cls()
 
 
 _Change = Callable[[_Carried], _Carried]
@@ -62,6 +66,8 @@ class MembershipService:
             return self.set_tier(contact_id, str(detail.get("to_tier") or "") or None)
         if detail_type == DetailType.MAIL_SUPPRESSED:
             return self.suppress(contact_id)
+        if detail_type == Contact360DetailType.CONTACT_COMPANY_CHANGED:
+            return self.set_company(contact_id, _company_facts(detail))
         if detail_type in _CONTACT_EVENTS:
             return self.refresh(contact_id)
         return None
@@ -73,6 +79,14 @@ class MembershipService:
 
     def set_tier(self, contact_id: str, tier: str | None) -> frozenset[str]:
         return self._retry(contact_id, lambda carried: replace(carried, tier=tier), None)
+
+    def set_company(self, contact_id: str, told: CompanyFacts) -> frozenset[str]:
+        """The contact's company as an event told it; kept only if newer than what we know."""
+        return self._retry(
+            contact_id,
+            lambda carried: replace(carried, company=told) if told.newer_than(carried.company) else carried,
+            None,
+        )
 
     def suppress(self, contact_id: str) -> frozenset[str]:
         """The contact's address hard-bounced or complained: it leaves every plan (and count)."""
@@ -99,7 +113,11 @@ class MembershipService:
         times = [t for t in (activity, previous.last_activity if previous else None) if t is not None]
         carried = change(_Carried.of(previous))
         member = member_from_contact(
-            contact, tier=carried.tier, activity=max(times) if times else None, suppressed=carried.suppressed
+            contact,
+            tier=carried.tier,
+            activity=max(times) if times else None,
+            suppressed=carried.suppressed,
+            company=carried.company,
         )
         keys = index_keys(member)
         if current is not None and current.member == member and current.keys == keys:
@@ -110,3 +128,8 @@ class MembershipService:
             self._store.drop(contact_id)  # erased while we were projecting it
             return frozenset()
         return keys
+
+
+def _company_facts(detail: Mapping[str, Any]) -> CompanyFacts:
+    told = ContactCompanyChanged.model_validate(detail)
+    return CompanyFacts(told.company_id, told.attributes, told.since, told.company_version)

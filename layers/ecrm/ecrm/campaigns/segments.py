@@ -2,7 +2,9 @@
 
 Every contact has a *membership*: a snapshot of the attributes segments can ask about (`Member`)
 and one index item per indexed value it holds (`index_keys`): `SEG#tag#vip`, `SEG#consent#confirmed`,
-`SEG#country#DE`, `SEG#utm#newsletter`, `SEG#tier#gold`. Every index item sorts by last activity
+`SEG#country#DE`, `SEG#utm#newsletter`, `SEG#tier#gold`, and for a contact of a company
+`SEG#companyid#<id>` and one `SEG#company#<attribute>=<value>` per company attribute
+(`SEG#company#industry=software`). Every index item sorts by last activity
 then contact id, so a last-activity range is a key condition on whichever partition is queried.
 
 A segment is resolved by one *driving* Query per value of its most selective indexed include rule
@@ -63,6 +65,7 @@ def _as_country(value: object) -> object:
 
 
 _NOT_TOKEN = re.compile(r"[^a-z0-9_.+]+")
+_ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # the contact 360's attribute keys
 Country = Annotated[str, BeforeValidator(_as_country), StringConstraints(pattern=r"^[A-Z]{2}$")]
 TierName = Annotated[str, BeforeValidator(_as_token), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.+-]{0,39}$")]
 UtmSource = Annotated[str, BeforeValidator(_as_token), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.+-]{0,99}$")]
@@ -96,6 +99,12 @@ class Member(BaseModel):
     # `targeted` leave it out. The sender still checks the suppression list itself before each mail.
     suppressed: bool = False
     last_activity: AwareDatetime
+    # The contact's company (the contact 360's ContactCompanyChanged): its attributes as tokens, and
+    # the (since, version) of what we were told, so a late event changes nothing.
+    company_id: str | None = None
+    company: dict[str, str] = {}
+    company_since: AwareDatetime | None = None
+    company_version: int = 0
 
     @property
     def mailable(self) -> bool:
@@ -110,11 +119,24 @@ def index_keys(member: Member) -> frozenset[str]:
     for kind, value in (("country", member.country), ("utm", member.utm_source), ("tier", member.tier)):
         if value:
             keys.add(partition(kind, value))
+    if member.company_id:
+        keys.add(partition("companyid", member.company_id))
+        keys |= {partition("company", f"{attribute}={value}") for attribute, value in member.company.items()}
     return frozenset(keys)
 
 
+def company_tokens(attributes: Mapping[str, str]) -> dict[str, str]:
+    """A company's attributes as the index keeps them: values as tokens, empty ones left out."""
+    found = {key: token(value) for key, value in attributes.items() if _ATTRIBUTE.match(key)}
+    return {key: value for key, value in sorted(found.items()) if value}
+
+
 def member_from_contact(
-    contact: Contact, tier: str | None = None, activity: datetime | None = None, suppressed: bool = False
+    contact: Contact,
+    tier: str | None = None,
+    activity: datetime | None = None,
+    suppressed: bool = False,
+    company: CompanyFacts | None = None,
 ) -> Member:
     """Project a contact (plus what other capabilities tell us: loyalty tier, last mail activity,
     whether its address is suppressed).
@@ -135,7 +157,38 @@ def member_from_contact(
         tier=token(tier, 40),
         suppressed=suppressed,
         last_activity=max(t for t in times if t is not None),
+        **(company.fields() if company else {}),
     )
+
+
+@dataclass(frozen=True)
+class CompanyFacts:
+    """What a member knows of its company, in the order events are kept: (since, version)."""
+
+    company_id: str | None
+    attributes: Mapping[str, str]
+    since: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, member: Member | None) -> CompanyFacts | None:
+        if member is None or member.company_since is None:
+            return None
+        return cls(member.company_id, member.company, member.company_since, member.company_version)
+
+    def newer_than(self, other: CompanyFacts | None) -> bool:
+        if other is None or other.since is None:
+            return True
+        assert self.since is not None
+        return (self.since, self.version) > (other.since, other.version)
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "company_id": self.company_id,
+            "company": company_tokens(self.attributes) if self.company_id else {},
+            "company_since": self.since,
+            "company_version": self.version,
+        }
 
 
 # -- rules -------------------------------------------------------------------------------------
@@ -229,6 +282,39 @@ class TierRule(_OneValued):
     any_of: Annotated[list[TierName], Field(min_length=1, max_length=MAX_VALUES)]
 
 
+AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+CompanyValue = Annotated[str, BeforeValidator(_as_token), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.+-]{0,99}$")]
+CompanyId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class CompanyRule(BaseRule):
+    """Contacts whose company has `attribute` set to any of `any_of` (compared as tokens, so
+    "Software" finds "software")."""
+
+    index_kind: ClassVar[str | None] = "company"
+    kind: Literal["company"]
+    attribute: AttributeKey
+    any_of: Annotated[list[CompanyValue], Field(min_length=1, max_length=MAX_VALUES)]
+
+    def values(self) -> tuple[str, ...]:
+        return tuple(f"{self.attribute}={v}" for v in _unique(self.any_of))
+
+    def matches(self, member: Member, now: datetime) -> bool:
+        return member.company.get(self.attribute) in self.any_of
+
+    def matches_value(self, value: str, member: Member) -> bool:
+        return value == f"{self.attribute}={member.company.get(self.attribute)}"
+
+
+class CompanyIdRule(_OneValued):
+    """Contacts of any of these companies (by id)."""
+
+    index_kind: ClassVar[str | None] = "companyid"
+    attribute: ClassVar[str] = "company_id"
+    kind: Literal["company_id"]
+    any_of: Annotated[list[CompanyId], Field(min_length=1, max_length=MAX_VALUES)]
+
+
 class ActivityRule(BaseRule):
     """Last activity in [after, before): absolute times, or relative to the moment of planning
     (`within_days`: active in the last N days; `idle_days`: not active in the last N days), so a
@@ -263,7 +349,8 @@ class ActivityRule(BaseRule):
 
 
 Rule = Annotated[
-    TagRule | ConsentRule | CountryRule | UtmSourceRule | TierRule | ActivityRule, Field(discriminator="kind")
+    TagRule | ConsentRule | CountryRule | UtmSourceRule | TierRule | CompanyRule | CompanyIdRule | ActivityRule,
+    Field(discriminator="kind"),
 ]
 
 
@@ -289,12 +376,14 @@ class SegmentRules(BaseModel):
 # narrowest cut, consent the widest (it holds every mailable contact).
 DEFAULT_ESTIMATES: Mapping[str, int] = {
     "tag": 1_000,
+    "companyid": 1_000,
     "utm": 2_000,
+    "company": 2_000,
     "tier": 5_000,
     "country": 10_000,
     "consent": 1_000_000,
 }
-_KIND_ORDER = ("tag", "utm", "tier", "country", "consent")
+_KIND_ORDER = ("companyid", "tag", "utm", "company", "tier", "country", "consent")
 IMPLIED_CONSENT = ConsentRule(kind="consent")
 
 

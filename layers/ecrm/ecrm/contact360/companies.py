@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
 
 from ecrm import access
 from ecrm.clock import Clock
+from ecrm.contact360.events import CompanyUpdated, ContactCompanyChanged
 from ecrm.contact360.models import Company, CompanyMember, CompanyRequest, CompanyView, OrderTotal, RelatedCase
 from ecrm.contact360.ports import CaseDirectory, CompanyRepository, OrderLog, SubjectDirectory
 from ecrm.contact360.related import newest_first
@@ -31,6 +34,27 @@ def domain_of(email: str) -> str | None:
     """The company domain of an address; None for a mailbox provider's."""
     domain = email.rpartition("@")[2].strip().lower()
     return None if not domain or domain in FREE_MAIL else domain
+
+
+def joined(
+    company: Company, member: CompanyMember, reason: Literal["linked", "company_updated"] = "linked"
+) -> ContactCompanyChanged:
+    """The event telling that `member` belongs to `company` as it is now."""
+    return ContactCompanyChanged(
+        occurred_at=member.linked_at if reason == "linked" else company.updated_at,
+        contact_id=member.contact_id,
+        company_id=company.id,
+        company_version=company.version,
+        attributes=dict(company.attributes),
+        since=member.linked_at,
+        reason=reason,
+    )
+
+
+def left(contact_id: str, at: datetime, actor: str | None = None) -> ContactCompanyChanged:
+    return ContactCompanyChanged(
+        occurred_at=at, contact_id=contact_id, company_id=None, since=at, reason="unlinked", actor=actor
+    )
 
 
 def _owned(domains: list[str]) -> list[str]:
@@ -63,7 +87,7 @@ class CompanyService:
         self.companies.create(company)
         return company
 
-    def update(self, company_id: str, request: CompanyRequest) -> Company:
+    def update(self, company_id: str, request: CompanyRequest, actor: str | None = None) -> Company:
         before = self.get(company_id)
         if request.expected_version is not None and request.expected_version != before.version:
             raise Conflict(f"company is at version {before.version}, not {request.expected_version}")
@@ -76,7 +100,17 @@ class CompanyService:
                 "version": before.version + 1,
             }
         )
-        self.companies.save(updated, before)
+        changed = sorted(k for k in ("name", "domains", "attributes") if getattr(updated, k) != getattr(before, k))
+        events = [
+            CompanyUpdated(
+                occurred_at=updated.updated_at,
+                company_id=updated.id,
+                version=updated.version,
+                changed=changed,
+                actor=actor,
+            )
+        ]
+        self.companies.save(updated, before, events if changed else ())
         return updated
 
     def get(self, company_id: str) -> Company:
@@ -91,18 +125,19 @@ class CompanyService:
             raise NotFound("company")
         return company
 
-    def link(self, company_id: str, contact_id: str) -> CompanyMember:
-        self.get(company_id)
+    def link(self, company_id: str, contact_id: str, actor: str | None = None) -> CompanyMember:
+        company = self.get(company_id)
         subject = self.subjects.subject(contact_id)
         if subject is None or subject.email is None:  # never a contact, or erased
             raise NotFound("contact")
         member = CompanyMember(contact_id=contact_id, linked_by="staff", linked_at=self.clock.now())
-        self.companies.link(company_id, member)
+        event = joined(company, member).model_copy(update={"actor": actor})
+        self.companies.link(company_id, member, company.version, [event])
         return member
 
-    def unlink(self, company_id: str, contact_id: str) -> None:
+    def unlink(self, company_id: str, contact_id: str, actor: str | None = None) -> None:
         self.get(company_id)
-        if not self.companies.unlink(contact_id, company_id):
+        if not self.companies.unlink(contact_id, company_id, [left(contact_id, self.clock.now(), actor)]):
             raise NotFound("contact in this company")
 
     def view(self, company_id: str, roles: Set[str]) -> CompanyView:
@@ -160,7 +195,19 @@ class CompanyLinks:
         if current is not None and current.linked_by == "staff":
             return "KeptStaffLink"
         member = CompanyMember(contact_id=contact_id, linked_by="domain", linked_at=self.clock.now())
-        return "Linked" if self.companies.link(company.id, member) else "AlreadyLinked"
+        linked = self.companies.link(company.id, member, company.version, [joined(company, member)])
+        return "Linked" if linked else "AlreadyLinked"
 
     def on_erased(self, contact_id: str) -> str:
-        return "Unlinked" if self.companies.unlink(contact_id) else "NotLinked"
+        unlinked = self.companies.unlink(contact_id, events=[left(contact_id, self.clock.now())])
+        return "Unlinked" if unlinked else "NotLinked"
+
+    def on_company_updated(self, company_id: str, changed: Sequence[str]) -> str:
+        """Tell each of the company's contacts its attributes as they are now, at the company's
+        current version (the segment index keeps the newest): a late or repeated event tells the
+        same again, which changes nothing."""
+        company = self.companies.get(company_id)
+        if "attributes" not in changed or company is None:
+            return "NothingToTell"
+        self.companies.announce([joined(company, m, "company_updated") for m in self.companies.each_member(company_id)])
+        return "Told"

@@ -23,6 +23,7 @@ from ecrm.contact360.timeline import TimelineService, retention
 from ecrm.contacts.adapters.dynamo_personal_data import ContactsPersonalData
 from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger
 from ecrm.loyalty.adapters.dynamo_personal_data import LoyaltyPersonalData
+from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,7 +42,7 @@ def contact360_api(settings: Contact360ApiSettings) -> Contact360Api:
         mail=DynamoSendRecords(db, settings.campaigns_table),
     )
     companies = CompanyService(
-        companies=DynamoCompanies(db, settings.contact360_table),
+        companies=DynamoCompanies(db, settings.contact360_table, Outbox(settings.outbox_table)),
         subjects=ContactsPersonalData(db, settings.contacts_table),
         cases=DynamoCases(db, settings.cases_table),
         orders=DynamoLedger(db, settings.loyalty_table),
@@ -53,7 +54,7 @@ def contact360_api(settings: Contact360ApiSettings) -> Contact360Api:
 def company_links(settings: CompanyLinkSettings) -> CompanyLinks:
     db = _db()
     return CompanyLinks(
-        companies=DynamoCompanies(db, settings.contact360_table),
+        companies=DynamoCompanies(db, settings.contact360_table, Outbox(settings.outbox_table)),
         subjects=ContactsPersonalData(db, settings.contacts_table),
         clock=SYSTEM_CLOCK,
     )

@@ -22,3 +22,10 @@ class Resource(names.Resource):
     CONTACT360_TABLE: Final = "Contact360"  # each contact's timeline, companies and their members
     TIMELINE_QUEUE: Final = "TimelineQueue"  # every event a timeline kind reads, and ContactErased
     COMPANY_LINK_QUEUE: Final = "CompanyLinkQueue"  # ContactCaptured and ContactErased
+
+
+class DetailType(names.DetailType):
+    """Events the contact 360 publishes (ecrm.contact360.events)."""
+
+    COMPANY_UPDATED: Final = "CompanyUpdated.v1"
+    CONTACT_COMPANY_CHANGED: Final = "ContactCompanyChanged.v1"

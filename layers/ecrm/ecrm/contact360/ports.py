@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from ecrm.cases.models import Case
 from ecrm.contact360.models import Company, CompanyMember, TimelineEntry, TimelinePage
+from ecrm.events import DomainEvent
 from ecrm.loyalty.state import MemberState, OrderRecord
 from ecrm.personal_data import Holding, Subject
 
@@ -74,8 +75,9 @@ class CompanyRepository(Protocol):
         """Raise Conflict naming `domains` when another company owns one of them."""
         ...
 
-    def save(self, company: Company, before: Company) -> None:
-        """Write `company` if `before` is still stored; Conflict otherwise or on a taken domain."""
+    def save(self, company: Company, before: Company, events: Sequence[DomainEvent] = ()) -> None:
+        """Write `company` (and `events`) if `before` is still stored; Conflict otherwise or on a
+        taken domain."""
         ...
 
     def get(self, company_id: str) -> Company | None: ...
@@ -85,12 +87,18 @@ class CompanyRepository(Protocol):
         """The first `limit` contacts, and whether that was all of them."""
         ...
 
-    def link(self, company_id: str, member: CompanyMember) -> bool:
-        """Link the contact (moving it from another company); False when nothing changed."""
+    def each_member(self, company_id: str) -> Iterator[CompanyMember]: ...
+    def announce(self, events: Sequence[DomainEvent]) -> None: ...
+    def link(
+        self, company_id: str, member: CompanyMember, company_version: int, events: Sequence[DomainEvent] = ()
+    ) -> bool:
+        """Link the contact (moving it from another company) with `events`, if the company is still
+        at `company_version` (Conflict otherwise); False when nothing changed (and nothing written)."""
         ...
 
-    def unlink(self, contact_id: str, company_id: str | None = None) -> bool:
-        """Unlink the contact (from `company_id` only, if given); False when it was not linked."""
+    def unlink(self, contact_id: str, company_id: str | None = None, events: Sequence[DomainEvent] = ()) -> bool:
+        """Unlink the contact (from `company_id` only, if given) with `events`; False when it was
+        not linked (and nothing written)."""
         ...
 
 

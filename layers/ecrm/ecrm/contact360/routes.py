@@ -139,7 +139,7 @@ def _companies(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]
         responses=SAVED,
     )
     def update_company(company_id: CompanyId, request: CompanyRequest) -> Company:
-        return service().companies.update(company_id, request)
+        return service().companies.update(company_id, request, current_caller(app).actor)
 
     @app.post(
         "/companies/<company_id>/contacts",
@@ -147,7 +147,7 @@ def _companies(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]
         security=SECURED,
     )
     def link_contact(company_id: CompanyId, request: CompanyLinkRequest) -> CompanyMember:
-        return service().companies.link(company_id, request.contact_id)
+        return service().companies.link(company_id, request.contact_id, current_caller(app).actor)
 
     @app.delete(
         "/companies/<company_id>/contacts/<contact_id>",
@@ -156,5 +156,5 @@ def _companies(app: APIGatewayRestResolver, service: Callable[[], Contact360Api]
         responses={204: {"description": "unlinked"}},
     )
     def unlink_contact(company_id: CompanyId, contact_id: ContactId) -> Response[str]:
-        service().companies.unlink(company_id, contact_id)
+        service().companies.unlink(company_id, contact_id, current_caller(app).actor)
         return Response(204, body="")

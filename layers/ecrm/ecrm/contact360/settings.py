@@ -20,6 +20,7 @@ class Contact360ApiSettings(FromEnv):
     campaigns_table: str = Field(alias=CampaignsEnv.CAMPAIGNS_TABLE)
     loyalty_table: str = Field(alias=LoyaltyEnv.LOYALTY_TABLE)
     contact360_table: str = Field(alias=Env.CONTACT360_TABLE)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)  # company changes announced with their writes
 
 
 class TimelineSettings(FromEnv):
@@ -31,7 +32,9 @@ class TimelineSettings(FromEnv):
 
 
 class CompanyLinkSettings(FromEnv):
-    """Captured contacts linked to the company owning their address's domain; erased ones unlinked."""
+    """Captured contacts linked to the company owning their address's domain; erased ones unlinked;
+    a company's attributes told to its contacts."""
 
     contact360_table: str = Field(alias=Env.CONTACT360_TABLE)
     contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)

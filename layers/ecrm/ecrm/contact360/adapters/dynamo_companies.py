@@ -2,23 +2,28 @@
 `COMPANY#<id>` / `COMPANY` (the company as JSON, `version`), `DOMAIN#<domain>` / `DOMAIN` (its owner:
 a conditional put makes one owner per domain), `COMPANY#<id>` / `CONTACT#<contact>` (a member, for
 the company's list) and `LINK#<contact>` / `COMPANY` (the contact's one company). A link and its
-member item are written and removed together, the link conditioned on what was read."""
+member item are written and removed together, the link conditioned on what was read and on the
+company's version its event carries; the events go in the same transaction (ecrm.outbox)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ecrm import outbox
 from ecrm.adapters import dynamo
 from ecrm.contact360.models import Company, CompanyMember
 from ecrm.errors import Conflict
+from ecrm.events import DomainEvent
+from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 COMPANY = "COMPANY"
+_TRANSACTION = 100  # items in one TransactWriteItems
 
 
 def company_pk(company_id: str) -> str:
@@ -34,9 +39,10 @@ def member_sk(contact_id: str) -> str:
 
 
 class DynamoCompanies:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, outbox: Outbox | None = None) -> None:
         self._db = client
         self._table = table
+        self._outbox = outbox
 
     # -- companies ---------------------------------------------------------------------------------
     def create(self, company: Company) -> None:
@@ -44,7 +50,7 @@ class DynamoCompanies:
         items += [self._claim(company.id, d) for d in company.domains]
         self._transact(items, company.domains, offset=1)
 
-    def save(self, company: Company, before: Company) -> None:
+    def save(self, company: Company, before: Company, events: Sequence[DomainEvent] = ()) -> None:
         added = sorted(set(company.domains) - set(before.domains))
         released = sorted(set(before.domains) - set(company.domains))
         items = [
@@ -62,7 +68,7 @@ class DynamoCompanies:
                 for d in released
             ),
         ]
-        self._transact(items, added, offset=1)
+        self._transact([*items, *self._announced(events)], added, offset=1)
 
     def get(self, company_id: str) -> Company | None:
         item = self._get(company_pk(company_id), COMPANY)
@@ -87,7 +93,33 @@ class DynamoCompanies:
         found = [_member(dynamo.plain(i)) for i in answer.get("Items", [])]
         return found[:limit], len(found) <= limit and "LastEvaluatedKey" not in answer
 
-    def link(self, company_id: str, member: CompanyMember) -> bool:
+    def each_member(self, company_id: str) -> Iterator[CompanyMember]:
+        """Every contact of the company, a Query page at a time (strongly consistent: a link
+        committed before the call is among them)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
+            "ExpressionAttributeValues": dynamo.values({":pk": company_pk(company_id), ":member": "CONTACT#"}),
+            "ConsistentRead": True,
+        }
+        while True:
+            answer = self._db.query(**request)
+            yield from (_member(dynamo.plain(i)) for i in answer.get("Items", []))
+            if "LastEvaluatedKey" not in answer:
+                return
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def announce(self, events: Sequence[DomainEvent]) -> None:
+        """Events that go with no write of ours (a company's change told to each of its contacts)."""
+        puts = self._announced(events)
+        for start in range(0, len(puts), _TRANSACTION):
+            self._db.transact_write_items(TransactItems=puts[start : start + _TRANSACTION])  # type: ignore[arg-type]
+
+    def link(
+        self, company_id: str, member: CompanyMember, company_version: int, events: Sequence[DomainEvent] = ()
+    ) -> bool:
+        """`company_version`: the version the events' attributes were read at; a company changed
+        since makes it a Conflict (read again), so no event carries attributes older than the link."""
         current = self._get(link_pk(member.contact_id), COMPANY)
         if current and current["company_id"] == company_id and current["linked_by"] == member.linked_by:
             return False
@@ -98,13 +130,21 @@ class DynamoCompanies:
                 *self._unchanged(current),
             ),
             self._put({"pk": company_pk(company_id), "sk": member_sk(member.contact_id), **stored}),
+            {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": dynamo.key(company_pk(company_id), COMPANY),
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": dynamo.values({":v": company_version}),
+                }
+            },
         ]
         if current and current["company_id"] != company_id:  # moved: out of the old company's list
             items.append(self._delete(company_pk(current["company_id"]), member_sk(member.contact_id)))
-        self._transact(items)
+        self._transact([*items, *self._announced(events)])
         return True
 
-    def unlink(self, contact_id: str, company_id: str | None = None) -> bool:
+    def unlink(self, contact_id: str, company_id: str | None = None, events: Sequence[DomainEvent] = ()) -> bool:
         current = self._get(link_pk(contact_id), COMPANY)
         if current is None or (company_id is not None and current["company_id"] != company_id):
             return False
@@ -113,11 +153,15 @@ class DynamoCompanies:
             [
                 self._delete(link_pk(contact_id), COMPANY, *condition),
                 self._delete(company_pk(current["company_id"]), member_sk(contact_id)),
+                *self._announced(events),
             ]
         )
         return True
 
     # -- plumbing ----------------------------------------------------------------------------------
+    def _announced(self, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
+        return outbox.puts(self._outbox, events, "the companies repository")
+
     @staticmethod
     def _company(company: Company) -> dict[str, Any]:
         return {
