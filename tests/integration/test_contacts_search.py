@@ -147,7 +147,7 @@ def test_retried_and_duplicate_captures_write_no_index_items(stack: Stack):
 @pytest.mark.parametrize(
     ("query", "status", "fields"),
     [
-        ({}, 400, ["email", "email_prefix", "name", "phone", "company", "tag"]),
+        ({}, 400, ["email", "email_prefix", "name", "phone", "company", "tag", "updated_since"]),
         ({"name": "ann", "phone": "+49301234567"}, 400, ["name", "phone"]),
         ({"tag": "vip", "company": "acme"}, 400, ["company", "tag"]),
         ({"name": "a"}, 422, ["name"]),
@@ -203,3 +203,62 @@ def test_backfill_indexes_contacts_stored_before_the_index_once(stack: Stack, pe
     assert stack.admin("PATCH", f"/contacts/{people['anna']}", {"last_name": "Schmidt"}).status == 200
     assert stale is not None and DynamoContacts(db, table, phone_country="49").reindex(stale) is False
     assert found(stack, name="mull") == [] and found(stack, name="schm") == ["anna@example.com"]
+
+
+def test_the_change_feed_answers_each_change_once_in_order_and_tells_erasures(stack: Stack, people):
+    from ecrm.clock import SYSTEM_CLOCK
+    from ecrm.contacts import feed
+
+    def walk(cursor: str | None, limit: int = 2) -> tuple[list[str], list[str], str | None]:
+        emails: list[str] = []
+        erased: list[str] = []
+        while True:
+            query = {
+                "updated_since": "2026-01-01T00:00:00Z",
+                "limit": str(limit),
+                **({"cursor": cursor} if cursor else {}),
+            }
+            answer = stack.admin("GET", "/contacts", query=query)
+            assert answer.status == 200, answer.body
+            emails += [c["email"] for c in answer.json["items"]]
+            erased += [e["id"] for e in answer.json["erased"]]
+            cursor = answer.json["next_cursor"]
+            if answer.json["caught_up"]:
+                return emails, erased, cursor
+
+    assert walk(None)[:2] == ([], [])  # written this moment: not settled yet
+    SYSTEM_CLOCK.advance(feed.SETTLE.total_seconds() + 1)
+    stack.auto_relay = False
+    with aws_calls() as calls:
+        emails, erased, cursor = walk(None)
+    stack.auto_relay = True
+    assert set(calls) == {"Query"}  # one per shard of the feed, per page: never a Scan
+    assert emails == ["anna@example.com", "anders@example.com", "bob@other.org"] and erased == []
+    assert stack.admin("PATCH", f"/contacts/{people['anna']}", {"last_name": "Schmidt"}).status == 200
+    assert stack.admin("DELETE", f"/contacts/{people['bob']}").status == 204
+    assert walk(cursor)[:2] == ([], [])  # not settled yet: the cursor waits
+    SYSTEM_CLOCK.advance(feed.SETTLE.total_seconds() + 1)
+    assert walk(cursor, limit=1)[:2] == (["anna@example.com"], [people["bob"]])  # only what changed since
+    bad = stack.admin("GET", "/contacts", query={"updated_since": "yesterday"})
+    assert bad.status == 422 and bad.json["errors"][0]["field"] == "updated_since"
+    two = stack.admin("GET", "/contacts", query={"updated_since": "2026-01-01T00:00:00Z", "tag": "vip"})
+    assert two.status == 400 and {two.json["errors"][0]["field"], *two.json["errors"][0].get("also", [])} >= {"tag"}
+    forged = stack.admin("GET", "/contacts", query={"updated_since": "2026-01-01T00:00:00Z", "cursor": "Zm9v"})
+    assert forged.status == 400 and forged.json["errors"][0]["field"] == "cursor"
+
+
+def test_backfill_puts_contacts_stored_before_the_feed_into_it(stack: Stack, people):
+    import boto3
+    from ecrm.clock import SYSTEM_CLOCK
+    from ecrm.contacts import feed
+    from ecrm_local.reindex import reindex_contacts
+
+    db, table = boto3.client("dynamodb"), stack.env["CONTACTS_TABLE_NAME"]
+    for contact_id in people.values():  # as before the feed: profiles off gsi1
+        key = {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": "PROFILE"}}
+        db.update_item(TableName=table, Key=key, UpdateExpression="REMOVE gsi1pk, gsi1sk")
+    SYSTEM_CLOCK.advance(feed.SETTLE.total_seconds() + 1)
+    query = {"updated_since": "2026-01-01T00:00:00Z"}
+    assert stack.admin("GET", "/contacts", query=query).json["items"] == []
+    assert reindex_contacts(db, table, "49").indexed == 3
+    assert len(stack.admin("GET", "/contacts", query=query).json["items"]) == 3

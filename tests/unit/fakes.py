@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ecrm.contacts import search
-from ecrm.contacts.models import ConsentRecord, Contact
+from ecrm.contacts import feed, search
+from ecrm.contacts.models import ConsentRecord, Contact, Erasure
 from ecrm.contacts.search import SearchQuery
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.events import DomainEvent
@@ -36,6 +36,7 @@ class MemoryContacts:
         self.consent: dict[str, list[ConsentRecord]] = {}
         self.mail: dict[tuple[str, str], dict[str, Any]] = {}
         self.erased: set[str] = set()
+        self.erasures: dict[str, datetime] = {}
         self.writes = 0
 
     def get(self, contact_id: str) -> Contact | None:
@@ -95,6 +96,15 @@ class MemoryContacts:
         more = start + limit < len(ordered)
         return ordered[start : start + limit], str(start + limit) if more else None
 
+    def changes(self, window: feed.Window, limit: int) -> list[tuple[str, Contact | Erasure]]:
+        """As the feed index answers: every profile at its last change, every erasure at its time."""
+        placed: list[tuple[str, Contact | Erasure]] = [
+            (feed.position(c.updated_at, c.id), c) for c in self.contacts.values()
+        ]
+        placed += [(feed.position(at, i), Erasure(id=i, erased_at=at)) for i, at in self.erasures.items()]
+        inside = sorted((p for p in placed if window.after < p[0] < window.before), key=lambda p: p[0])
+        return inside[:limit]
+
     def consent_history(self, contact_id: str) -> list[ConsentRecord]:
         return list(self.consent.get(contact_id, []))
 
@@ -117,6 +127,7 @@ class MemoryContacts:
     def erase(self, contact: Contact, now: datetime, events: Sequence[DomainEvent] = ()) -> None:
         self.events.publish(events)
         self.erased.add(contact.id)
+        self.erasures[contact.id] = now
         self.emails.pop(contact.email, None)
         self.contacts.pop(contact.id, None)
         self.consent.pop(contact.id, None)

@@ -14,9 +14,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import AwareDatetime
 
 from ecrm.api import current_caller
-from ecrm.contacts import search
+from ecrm.contacts import feed, search
 from ecrm.contacts.models import Contact, ContactPage, ContactPatch
 from ecrm.contacts.service import ContactDirectory
 from ecrm.errors import InvalidInput
@@ -31,13 +32,16 @@ def register(app: APIGatewayRestResolver, service: Callable[[], ContactDirectory
 
     @app.get(
         "/contacts",
-        summary="Find contacts by e-mail, e-mail prefix, name, phone or company, or list them by tag",
+        summary="Find contacts by e-mail, e-mail prefix, name, phone or company, list them by tag, or follow changes",
         description=(
             "Exactly one filter per request. `email`: the exact address. `email_prefix`, `name` "
             '(first name, last name or "first last"), `company`: a prefix of at least '
             f"{search.MIN_PREFIX} characters, case- and accent-insensitive. `phone`: the whole "
             "number, in any spelling of its E.164 form (a number without a country code takes the "
-            "deployment's default). `tag`: contacts with the tag, by creation."
+            "deployment's default). `tag`: contacts with the tag, by creation. `updated_since`: the "
+            "change feed, contacts (`items`) and erasures (`erased`) in the order of their last change "
+            f"from that time, up to {feed.SETTLE.seconds} s ago; keep `next_cursor` and call again with "
+            "it: a page neither skips nor repeats a change, and `caught_up` says when no more wait."
         ),
         security=SECURED,
     )
@@ -48,11 +52,15 @@ def register(app: APIGatewayRestResolver, service: Callable[[], ContactDirectory
         phone: Annotated[str | None, Query(max_length=search.MAX_QUERY)] = None,
         company: Annotated[str | None, Query(max_length=search.MAX_QUERY)] = None,
         tag: Annotated[Tag | None, Query()] = None,
+        updated_since: Annotated[AwareDatetime | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 25,
         cursor: Annotated[str | None, Query(max_length=2000)] = None,
     ) -> ContactPage:
         searches = {"email_prefix": email_prefix, "name": name, "phone": phone, "company": company}
-        chosen = _one_filter({"email": email, **searches, "tag": tag})
+        since = updated_since.isoformat() if updated_since else None
+        chosen = _one_filter({"email": email, **searches, "tag": tag, "updated_since": since})
+        if chosen == "updated_since":
+            return service().changes(updated_since, limit, cursor)
         if email:
             return service().by_email(email)
         if tag:

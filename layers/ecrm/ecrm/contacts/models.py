@@ -167,9 +167,23 @@ class ContactPatch(BaseModel):
     expected_version: int | None = Field(default=None, ge=1)
 
 
+class Erasure(BaseModel):
+    """A contact erased (GDPR): in the change feed, so a copy elsewhere can be deleted too."""
+
+    id: str
+    erased_at: datetime
+
+
 class ContactPage(BaseModel):
     items: list[Contact]
     next_cursor: str | None = None
+    erased: list[Erasure] | None = Field(
+        default=None, description="the change feed only: contacts erased in this page's stretch of changes"
+    )
+    caught_up: bool | None = Field(
+        default=None,
+        description="the change feed only: no change is waiting beyond this page; call again later with `next_cursor`",
+    )
 
 
 class ConfirmRequest(BaseModel):

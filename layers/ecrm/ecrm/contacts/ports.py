@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from ecrm.contacts.models import ConsentRecord, Contact
+from ecrm.contacts.feed import Window
+from ecrm.contacts.models import ConsentRecord, Contact, Erasure
 from ecrm.contacts.search import SearchQuery
 from ecrm.events import DomainEvent
 
@@ -33,6 +34,11 @@ class ContactRepository(Protocol):
         ...
 
     def list_by_tag(self, tag: str, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]: ...
+    def changes(self, window: Window, limit: int) -> list[tuple[str, Contact | Erasure]]:
+        """The first `limit` changes (profiles and erasures) in `window`, in feed order, with their
+        positions (ecrm.contacts.feed)."""
+        ...
+
     def search(self, query: SearchQuery, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
         """Contacts matching `query` (ecrm.contacts.search), each once, erased ones never."""
         ...

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ecrm.clock import Clock
-from ecrm.contacts import merge, search
+from ecrm.contacts import feed, merge, search
 from ecrm.contacts.consent_mail import CONFIRM_PURPOSE
 from ecrm.contacts.merge import Change, Context
 from ecrm.contacts.models import (
@@ -19,6 +19,7 @@ from ecrm.contacts.models import (
     Contact,
     ContactPage,
     ContactPatch,
+    Erasure,
 )
 from ecrm.contacts.ports import ContactRepository, TokenSigner
 from ecrm.contacts.search import SearchKind
@@ -159,6 +160,19 @@ class ContactDirectory:
         InvalidInput (422) naming `kind` for a prefix too short or a number that is none."""
         items, next_cursor = self._repo.search(search.query(kind, value, self._phone_country), limit, cursor)
         return ContactPage(items=items, next_cursor=next_cursor)
+
+    def changes(self, updated_since: datetime | None, limit: int, cursor: str | None) -> ContactPage:
+        """The change feed (ecrm.contacts.feed): contacts and erasures in the order of their last
+        change, from `cursor` (else `updated_since`), up to a moment ago."""
+        window = feed.window(updated_since, cursor, self._clock.now())
+        found = [] if window.empty else self._repo.changes(window, limit)
+        last = found[-1][0] if found else window.after
+        return ContactPage(
+            items=[c for _, c in found if isinstance(c, Contact)],
+            erased=[e for _, e in found if isinstance(e, Erasure)],
+            next_cursor=feed.encode(last) if last else None,
+            caught_up=len(found) < limit,
+        )
 
     def update(self, contact_id: str, patch: ContactPatch, actor: str | None = None) -> Contact:
         contact = self.get(contact_id)

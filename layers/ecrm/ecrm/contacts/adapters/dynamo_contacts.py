@@ -10,8 +10,8 @@ from botocore.exceptions import ClientError
 
 from ecrm import outbox
 from ecrm.adapters import dynamo
-from ecrm.contacts import search
-from ecrm.contacts.models import ConsentRecord, Contact
+from ecrm.contacts import feed, search
+from ecrm.contacts.models import ConsentRecord, Contact, Erasure
 from ecrm.contacts.search import SearchQuery
 from ecrm.errors import AlreadyExists, Conflict
 from ecrm.events import DomainEvent
@@ -107,16 +107,45 @@ class DynamoContacts:
         next_cursor = dynamo.encode_cursor({**last, "q": {"S": mark}}) if last else None
         return self._batch_get(ids), next_cursor
 
+    def changes(self, window: feed.Window, limit: int) -> list[tuple[str, Contact | Erasure]]:
+        """The first `limit` changes in `window`, in feed order, with their positions: one Query
+        per shard of the feed (gsi1), merged."""
+        found: dict[str, dict[str, Any]] = {}
+        pages: list[list[str]] = []
+        for n in range(feed.SHARDS):
+            condition = "gsi1pk = :p AND " + ("gsi1sk BETWEEN :lo AND :hi" if window.after else "gsi1sk < :hi")
+            values = {":p": {"S": f"{feed.PREFIX}{n}"}, ":hi": {"S": window.before}}
+            if window.after:
+                values[":lo"] = {"S": window.after}
+            page = self._db.query(
+                TableName=self._table,
+                IndexName="gsi1",
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                Limit=limit + 1,  # BETWEEN includes the cursor's own position
+            )
+            items = {i["gsi1sk"]["S"]: i for i in page.get("Items", []) if i["gsi1sk"]["S"] != window.after}
+            found |= items
+            pages.append(sorted(items))
+        return [(pos, _change(found[pos])) for pos in feed.first(pages, limit)]
+
     def reindex(self, contact: Contact) -> bool:
-        """Put every search index item of `contact` if its profile is still at its version: the
-        backfill of contacts stored before the index existed (idempotent). False when the profile
-        changed meanwhile (that write indexed it) or is gone."""
+        """Put every search index item of `contact`, and its place in the change feed, if its
+        profile is still at its version: the backfill of contacts stored before the index and the
+        feed existed (idempotent). False when the profile changed meanwhile (that write indexed
+        it) or is gone."""
+        at = self._feed(contact)
         guard = {
-            "ConditionCheck": {
+            "Update": {
                 "TableName": self._table,
                 "Key": dynamo.key(contact_pk(contact.id), PROFILE),
+                "UpdateExpression": "SET gsi1pk = :fp, gsi1sk = :fs",
                 "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": {":v": {"N": str(contact.version)}},
+                "ExpressionAttributeValues": {
+                    ":v": {"N": str(contact.version)},
+                    ":fp": {"S": at["gsi1pk"]},
+                    ":fs": {"S": at["gsi1sk"]},
+                },
             }
         }
         puts = [self._put(i) for i in self._index_items(contact).values()]
@@ -140,7 +169,7 @@ class DynamoContacts:
     def create(self, contact: Contact, consent: Sequence[ConsentRecord], events: Sequence[DomainEvent] = ()) -> None:
         items = [
             self._put(self._email_ref(contact), "attribute_not_exists(pk)"),
-            self._put(self._profile(contact), "attribute_not_exists(pk)"),
+            self._put({**self._profile(contact), **self._feed(contact)}, "attribute_not_exists(pk)"),
             *(self._put(self._tag(contact, t)) for t in contact.tags),
             *(self._put(self._consent(contact.id, r)) for r in consent),
             *(self._put(i) for i in self._index_items(contact).values()),
@@ -165,7 +194,7 @@ class DynamoContacts:
         expected_version = before.version
         guard = {":v": {"N": str(expected_version)}}
         items = [
-            self._put(self._profile(contact), "version = :v", guard),
+            self._put({**self._profile(contact), **self._feed(contact)}, "version = :v", guard),
             self._put(self._email_ref(contact)),  # the profile's copy: the version guard above covers it
             *(self._put(self._tag(contact, t)) for t in added_tags),
             *(
@@ -199,7 +228,8 @@ class DynamoContacts:
         """Tombstone (with the events announcing the erasure) first, profile last: a crash part-way
         leaves the profile, so a retried erase finds the contact and finishes the job."""
         pk = contact_pk(contact.id)
-        self._write_with_events(dynamo.item({"pk": pk, "sk": ERASED, "erased_at": now.isoformat()}), events)
+        tombstone = {"pk": pk, "sk": ERASED, "erased_at": now.isoformat(), **self._feed(contact, now)}
+        self._write_with_events(dynamo.item(tombstone), events)
         keys = [dynamo.key(email_pk(contact.email), "EMAIL")]
         keys += [dynamo.key(pk, i["sk"]) for i in self._partition(contact.id) if i["sk"] not in {PROFILE, ERASED}]
         dynamo.batch_write(self._db, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
@@ -263,6 +293,12 @@ class DynamoContacts:
             "contact": contact.model_dump(mode="json", exclude={"version"}),
         }
 
+    @staticmethod
+    def _feed(contact: Contact, at: datetime | None = None) -> dict[str, str]:
+        """The item's place in the change feed (gsi1): the profile's, at its last change; an
+        erasure's tombstone's, at the erasure."""
+        return {"gsi1pk": feed.shard(contact.id), "gsi1sk": feed.position(at or contact.updated_at, contact.id)}
+
     @classmethod
     def _email_ref(cls, contact: Contact) -> dict[str, Any]:
         return {**cls._profile(contact), "pk": email_pk(contact.email), "sk": "EMAIL", "contact_id": contact.id}
@@ -313,6 +349,13 @@ def _first_hit(item: dict[str, Any], prefix: str) -> bool:
         return True
     value = item["gsi1sk"]["S"].rsplit("#", 1)[0]
     return search.first_hit(value, [n["S"] for n in item["names"]["L"]], prefix)
+
+
+def _change(item: dict[str, Any]) -> Contact | Erasure:
+    plain = dynamo.plain(item)
+    if plain["sk"] == ERASED:
+        return Erasure(id=str(plain["pk"]).removeprefix("CONTACT#"), erased_at=plain["erased_at"])
+    return Contact.model_validate({**plain["contact"], "version": int(plain["version"])})
 
 
 def contact_from_item(item: dict[str, Any]) -> Contact:
