@@ -193,6 +193,7 @@ class SimulatedSqs:
         self.live = 0
         self.dead: list[Message] = []
         self.doubled = self.received = self.handed_back = 0
+        self.drained_at: float | None = None
 
     def enqueue(self, batches: Sequence[SendBatch]) -> None:  # the planner's port
         with self._lock:
@@ -208,6 +209,8 @@ class SimulatedSqs:
             while self._heap and self._heap[0].deleted:
                 heapq.heappop(self._heap)
             if not self._heap or self._heap[0].visible_at > self._clock.time():
+                if self.drained_at is None:  # every message is out with a sender: the tail begins
+                    self.drained_at = self._clock.time()
                 return None
             message = heapq.heappop(self._heap)
             if message.receives == MAX_RECEIVES:  # its 6th receive: redriven to the DLQ instead
@@ -256,6 +259,7 @@ class Figures:
     invocations: int
     peak_busy: int
     ramp_end: float
+    drained_at: float
     start: float
     wall: float
     token_writes: int
@@ -265,16 +269,18 @@ class Figures:
         return Counter(contact for _, contact in self.accepted)
 
     def rates(self) -> tuple[float, float, float]:
-        """Achieved mails/s over the whole send (first mail to last), after Lambda's ramp, and the
-        median per whole second after the ramp."""
+        """Achieved mails/s over the whole send (first mail to last); sustained: from the moment
+        Lambda may run every sender to the moment no message waits any more (every one is out with
+        a sender); and the median per whole second of that stretch."""
         times = [t for t, _ in self.accepted]
         first, last = min(times), max(times)
         whole = len(times) / (last - first)
-        after = [t for t in times if t >= self.ramp_end]
-        steady = len(after) / (last - self.ramp_end) if after and last > self.ramp_end else whole
-        per_second = Counter(int(t) for t in after)
+        start, end = max(self.ramp_end, first), self.drained_at
+        sustained = [t for t in times if start <= t < end]
+        rate = len(sustained) / (end - start) if end - start >= 2 else whole
+        per_second = Counter(int(t) for t in sustained)
         seconds = sorted(per_second)[1:-1] or sorted(per_second)
-        return whole, steady, statistics.median(per_second[s] for s in seconds) if seconds else 0.0
+        return whole, rate, statistics.median(per_second[s] for s in seconds) if seconds else 0.0
 
 
 def simulate(rate: int, recipients: int, tag: str) -> Figures:
@@ -287,7 +293,9 @@ def simulate(rate: int, recipients: int, tag: str) -> Figures:
     sqs = SimulatedSqs(clock, shape.visibility_timeout_seconds)
     # The planner pages the whole segment onto the queue first (in AWS it runs ahead of the
     # senders: a page is one Query, one SendMessage and one transaction).
-    backend.runs(sqs).handle(PlanCommand(action="start", campaign_id=cid, run_id="once"), clock.now() + timedelta(hours=1))
+    backend.runs(sqs).handle(
+        PlanCommand(action="start", campaign_id=cid, run_id="once"), clock.now() + timedelta(hours=1)
+    )
     ses = RateEnforcingSes(clock, rate, SES_SECONDS)
     start = clock.time()
     invocations = busy = peak_busy = 0
@@ -359,6 +367,7 @@ def simulate(rate: int, recipients: int, tag: str) -> Figures:
         invocations=invocations,
         peak_busy=peak_busy,
         ramp_end=start + max(0.0, (shape.concurrency - FIRST_INVOCATIONS) / MORE_PER_SECOND),
+        drained_at=sqs.drained_at or clock.time(),
         start=start,
         wall=time.perf_counter() - wall,
         token_writes=backend.slots.writes,
@@ -371,7 +380,8 @@ def report(f: Figures) -> tuple[str, ...]:
     mailed = f.mailed()
     duplicates = sum(n - 1 for n in mailed.values() if n > 1)
     lost = f.eligible - len(mailed)
-    seconds = max(t for t, _ in f.accepted) - f.start
+    last = max(t for t, _ in f.accepted)
+    seconds = last - f.start
     return (
         f"{f.rate:>5}",
         f"{f.shape.concurrency:>4}/{f.shape.timeout_seconds}s/{f.shape.visibility_timeout_seconds}s",
@@ -382,6 +392,8 @@ def report(f: Figures) -> tuple[str, ...]:
         f"{steady:>7.1f}",
         f"{steady / f.rate:>5.3f}",
         f"{median:>6.0f}",
+        f"{max(0.0, f.ramp_end - f.start):>4.0f}",
+        f"{last - f.drained_at:>4.0f}",
         f"{f.throttled:>5,}",
         f"{lost:>4,}",
         f"{duplicates:>4,}",
@@ -402,9 +414,11 @@ HEADER = (
     "sim s",
     "achieved",
     "ratio",
-    "after ramp",
+    "sustained",
     "ratio",
     "median",
+    "ramp s",
+    "tail s",
     "throttled",
     "lost",
     "dup",
@@ -425,13 +439,14 @@ def main() -> None:
         "timeout 120 s (more when a 100-recipient message needs it at a sender's share), visibility 6 x timeout"
     )
     print(
-        "achieved = mails SES took / seconds from its first to its last; after ramp = from the moment Lambda "
-        "may run every sender (5 + 300 a minute) to the last mail; median = mails SES took per whole second "
-        "after the ramp; throttled = SES calls refused (each retried by the sender); lost = eligible contacts "
+        "achieved = mails SES took / seconds from its first to its last; sustained = the same from the moment "
+        "Lambda may run every sender (5 + 300 a minute: ramp s) until no message waits (every one is out with a "
+        "sender; the tail s after that is the last messages finishing at one sender's pace each); median = mails "
+        "SES took per whole second of the sustained stretch; throttled = SES calls refused (each retried by the sender); lost = eligible contacts "
         "never mailed; dup = second mails to one contact; DLQ = messages redriven; back = invocations that "
         "handed their message back; 2x = messages SQS delivered twice; busy = most senders at work at once"
     )
-    rows = [HEADER]
+    rows: list[tuple[str, ...]] = [HEADER]
     for rate, n in RUNS:
         rows.append(report(simulate(rate, n, f"r{rate}")))
     widths = [max(len(row[i].strip()) for row in rows) for i in range(len(HEADER))]
