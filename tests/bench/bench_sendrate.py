@@ -184,8 +184,10 @@ class SimulatedSqs:
     """The send queue with SQS's visibility timeout, receive count, redrive to a DLQ, and a share of
     messages delivered twice."""
 
-    def __init__(self, clock: SimulatedClock, visibility: float, seed: int = 7) -> None:
-        self._clock, self._visibility = clock, visibility
+    def __init__(
+        self, clock: SimulatedClock, visibility: float, double: float = DOUBLE_DELIVERY, seed: int = 7
+    ) -> None:
+        self._clock, self._visibility, self._double = clock, visibility, double
         self._heap: list[Message] = []
         self._lock = threading.Lock()
         self._numbers = itertools.count()
@@ -221,7 +223,7 @@ class SimulatedSqs:
             self.received += 1
             message.visible_at = self._clock.time() + self._visibility
             heapq.heappush(self._heap, message)
-            if self._rng.random() < DOUBLE_DELIVERY:  # at-least-once: another copy is handed out too
+            if self._rng.random() < self._double:  # at-least-once: another copy is handed out too
                 self._put(message.batch)
                 self.doubled += 1
             return message
