@@ -11,7 +11,7 @@ import pytest
 from ecrm.campaigns.ratelimit import Backoff, Grant, Pace, RateLimiter, slot_of
 from ecrm.clock import FixedClock
 
-from tests.unit.campaigns.fakes import MemorySlots, ThrottlingSes
+from tests.unit.campaigns.fakes import FakeSes, MemorySlots, SleepingClock, ThrottlingSes
 from tests.unit.campaigns.world import T0, World, make_contact
 
 
@@ -48,8 +48,6 @@ def test_threads_racing_for_one_second_get_exactly_the_rate():
 
 
 def test_acquire_waits_for_the_next_second_and_gives_up_at_the_deadline():
-    from tests.unit.campaigns.fakes import SleepingClock
-
     clock = SleepingClock(T0 + timedelta(milliseconds=300))
     limiter = RateLimiter(MemorySlots(), clock, rate=2)
     assert limiter.acquire(5, clock, clock.now() + timedelta(seconds=10)).count == 2
@@ -155,6 +153,33 @@ def test_paced_senders_use_the_rate_when_they_can_barely_exceed_it():
 
     assert used(paced=True) >= 0.97
     assert used(paced=False) < 0.95  # what the pace is for
+
+
+class _SlowSes(FakeSes):
+    """SES taking 0.3 s a call on the world's sleeping clock."""
+
+    def __init__(self, clock: SleepingClock) -> None:
+        super().__init__(clock)
+        self.sleeping = clock
+
+    def send(self, mail, tags):
+        self.sleeping.sleep(0.3)
+        return super().send(mail, tags)
+
+
+def test_a_sender_takes_only_the_tokens_its_pace_lets_it_spend():
+    world = World(rate=50, page_size=100)
+    ses = _SlowSes(world.clock)
+    world.add_contacts(*(make_contact(n) for n in range(1, 21)))
+    cid = world.campaign({"kind": "one_off", "at": "2026-11-24T09:00:00"}, world.segment())
+    world.service.schedule(cid)
+    world.clock.advance(3600)
+    world.fire_timers()
+    world.deliver(sender=world.sender(ses=ses))
+    assert len(ses.sent) == 20
+    # Only the first chunk, taken before the sender knew its pace, may hold tokens it cannot spend
+    # in their second; asking for whole chunks every second would drop 2 in most of the 6 seconds.
+    assert sum(world.slots.used.values()) - len(ses.sent) <= 4
 
 
 def test_backoff_is_full_jitter_within_its_cap():
