@@ -36,7 +36,7 @@ def test_the_settings_for_each_rate(rate: int, concurrency: int, timeout: int) -
 def test_the_invariants(rate: int) -> None:
     shape = sender_shape(rate)
     # The senders together can go faster than the rate (at the assumed pace per mail), with headroom.
-    assert shape.concurrency / PER_MAIL_SECONDS >= 1.25 * rate
+    assert shape.capacity == shape.concurrency / PER_MAIL_SECONDS >= 1.25 * rate
     # Within the event source mapping's range; each sender's share of the rate is at most its own pace.
     assert 2 <= shape.concurrency <= 1000
     assert shape.share <= 1 / PER_MAIL_SECONDS
