@@ -83,6 +83,7 @@ class PythonFunction(Construct):
             layers=list(layers),
             role=self.role,
             log_group=self.log_group,
+            reserved_concurrent_executions=fn.reserved_concurrency,
         )
         grant_all(self.role, fn.grants, bindings)
         unscoped = "Active tracing: xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions."

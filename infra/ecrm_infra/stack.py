@@ -38,7 +38,7 @@ class EcrmStack(cdk.Stack):
         self.monitoring = Monitoring(self, "Monitoring", api=self.platform.api.rest_api)
         self.capabilities = {
             spec.name: CapabilityStack(self, spec=spec, platform=self.platform, monitoring=self.monitoring, ctx=ctx)
-            for spec in topology.CAPABILITIES
+            for spec in (declared.for_context(ctx.values) for declared in topology.CAPABILITIES)
         }
         self.platform.deploy_api([cap.capability.routes for cap in self.capabilities.values()])
         self._outputs()

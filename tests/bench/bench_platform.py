@@ -1,11 +1,10 @@
-"""The platform: AWS requests per capture (the outbox moved PutEvents off the request) and the
-capture's time against the same AWS requests made bare, what the relay costs per event, events
-lost when processes die at every step (the fault sweep of tests/integration/test_outbox_faults.py,
-counted instead of asserted), and resources per stack."""
+"""The platform: what the relay costs per event, events lost when processes die at every step
+(the fault sweep of tests/integration/test_outbox_faults.py, counted instead of asserted), and
+resources per stack. The capture's time against its own AWS
+requests made bare is `make bench ONLY=capture` (bench_capture.py)."""
 
 from __future__ import annotations
 
-import copy
 import statistics
 import tempfile
 import time
@@ -16,9 +15,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from botocore.client import BaseClient
-
-from tests.aws_intercept import Send, intercepted
 from tests.bench.sink import quiet
 from tests.support import Stack, aws_calls, moto_stack
 
@@ -39,81 +35,22 @@ def _pct(samples: list[float], p: int) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-Request = tuple[str, str, dict[str, Any]]  # service, operation, parameters
-
-
-@contextmanager
-def recording() -> Iterator[list[Request]]:
-    """Every AWS request made meanwhile, with its parameters, to be made again bare."""
-    made: list[Request] = []
-
-    def around(client: BaseClient, operation: str, params: dict[str, Any], send: Send) -> Any:
-        made.append((client.meta.service_model.service_name, operation, copy.deepcopy(params)))
-        return send(client, operation, params)
-
-    with intercepted(around):
-        yield made
-
-
-def _bare(captured: list[list[Request]]) -> list[float]:
-    """The seconds each capture's AWS requests take made directly with boto3, in the same order,
-    on a fresh stack that holds what the captured one held at each step: the same requests, the
-    same table sizes, no handler, resolver, validation or domain code around them."""
-    import boto3
-
-    seconds = []
-    with quiet(), moto_stack():
-        clients: dict[str, Any] = {}
-        for requests in captured:
-            for service, _, _ in requests:
-                clients.setdefault(service, boto3.client(service))  # type: ignore[call-overload]
-            started = time.perf_counter()
-            for service, operation, params in requests:
-                clients[service]._make_api_call(operation, params)
-            seconds.append(time.perf_counter() - started)
-    return seconds
-
-
-def captures() -> None:
+def relay() -> None:
+    """What the relay costs per event: CAPTURES captures' outbox records read from the stream and
+    put on the bus (the capture's own time against its requests made bare: `make bench ONLY=capture`)."""
     with quiet(), moto_stack() as stack:
-        stack.auto_relay = False  # the request alone: the relay runs after, on the stream
-        captured: list[list[Request]] = []
-        with recording() as warm:
-            stack.call("POST", "/contacts", {"email": "warm@example.com"})
-        captured.append(warm)
+        stack.auto_relay = False  # the captures alone first; the relay runs after, on the stream
+        stack.call("POST", "/contacts", {"email": "warm@example.com"})
         stack.relay()
-        timings: dict[str, list[float]] = {"new contact": [], "merge": []}
-        requests: dict[str, Counter[str]] = {"new contact": Counter(), "merge": Counter()}
         for i in range(CAPTURES):
-            kind = "new contact" if i % 2 == 0 else "merge"
-            with recording() as made:
-                started = time.perf_counter()
-                stack.call("POST", "/contacts", {"email": f"b{i // 2}@example.com", "tags": [f"t{i % 3}"]})
-                timings[kind].append(time.perf_counter() - started)
-            requests[kind].update(operation for _, operation, _ in made)
-            captured.append(made)
+            stack.call("POST", "/contacts", {"email": f"b{i // 2}@example.com", "tags": [f"t{i % 3}"]})
         with counting() as relayed:
             started = time.perf_counter()
             records = stack.relay()
             relay_seconds = time.perf_counter() - started
-    bare = _bare(captured)[1:]  # the warm-up capture replayed too, so that the state matches; not timed
-    print(f"\n== capture under moto, {CAPTURES} posts (half new contacts, half merges), relay not included")
-    print(f"{'path':12} {'AWS requests per capture':>25} {'p50 ms':>8} {'p99 ms':>8}  requests")
-    for kind, samples in timings.items():
-        n = len(samples)
-        per = sum(requests[kind].values()) / n
-        ops = ", ".join(f"{op} {count / n:.2f}" for op, count in sorted(requests[kind].items()))
-        print(f"{kind:12} {per:25.2f} {_pct(samples, 50) * 1000:8.2f} {_pct(samples, 99) * 1000:8.2f}  {ops}")
-    routed = timings["new contact"] + timings["merge"]
-    print(f"{'bare':12} {'(the same requests)':>25} {_pct(bare, 50) * 1000:8.2f} {_pct(bare, 99) * 1000:8.2f}")
-    print(
-        f"capture / its AWS requests made bare: p50 {_pct(routed, 50) / _pct(bare, 50):.2f} x "
-        f"({(_pct(routed, 50) - _pct(bare, 50)) * 1000:+.2f} ms), p99 {_pct(routed, 99) / _pct(bare, 99):.2f} x "
-        "(goal 1.3 x; moto's time dominates both)"
-    )
     puts = relayed["PutEvents"]
     print(
-        f"relay: {records} outbox records -> {puts} PutEvents ({records / max(puts, 1):.1f} events per call), "
+        f"\n== relay: {records} outbox records -> {puts} PutEvents ({records / max(puts, 1):.1f} events per call), "
         f"{relay_seconds / max(records, 1) * 1000:.2f} ms per event in-process under moto"
     )
 
@@ -185,7 +122,7 @@ def stacks() -> None:
 
 
 def main() -> None:
-    captures()
+    relay()
     crash_sweep()
     try:
         stacks()

@@ -3,15 +3,18 @@ capped and alone may send mail, the plan queue takes Scheduler's timers, and the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from ecrm.campaigns.feedback import DETAIL_TYPES, SOURCE
 from ecrm.campaigns.names import Resource
 from ecrm.campaigns.sending import SenderConfig
 from ecrm_infra import topology
-from ecrm_infra.topology.campaigns import CAMPAIGNS, SENDER_CONCURRENCY
+from ecrm_infra.topology.campaigns import CAMPAIGNS, SENDER_SHAPE
+from ecrm_infra.topology.send_shape import SenderShape, sender_shape
 
-from tests.infra.synth import Synth, ref_id
+from tests.infra.synth import Synth, ref_id, synthesize
 from tests.infra.test_iam import _actions, _role_id, _statements
 
 
@@ -63,16 +66,42 @@ def test_the_ses_events_rule_listens_on_the_default_bus_and_feeds_the_feedback_q
     )
 
 
-def test_senders_are_capped_and_outlive_their_claims(synth: Synth) -> None:
+def _assert_sender_shaped(synth: Synth, shape: SenderShape) -> None:
     sender = topology.function("campaign_sender")
     mapping = _mapping(synth, sender)
-    assert mapping["ScalingConfig"] == {"MaximumConcurrency": SENDER_CONCURRENCY}
-    assert mapping["BatchSize"] == 1
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": shape.concurrency}
+    assert mapping["BatchSize"] == shape.batch_size == 1
+    function = synth.props(synth.function_id(sender))
+    assert function["Timeout"] == shape.timeout_seconds
+    assert function["ReservedConcurrentExecutions"] == shape.concurrency  # no other function starves it
     queue = synth.props(ref_id(mapping["EventSourceArn"]))
+    assert queue["VisibilityTimeout"] == shape.visibility_timeout_seconds == 6 * shape.timeout_seconds
     # A redelivered batch must come back after the claim's lease, or a live sender's claim could be
     # taken for a dead one (docs/campaigns.md, exactly once).
     assert queue["VisibilityTimeout"] > SenderConfig().lease.total_seconds()
-    assert synth.props(synth.function_id(sender))["Timeout"] > 4 * SenderConfig().margin.total_seconds()
+    assert function["Timeout"] > 4 * SenderConfig().margin.total_seconds()
+
+
+def test_senders_are_shaped_for_the_default_ceiling_and_outlive_their_claims(synth: Synth) -> None:
+    # campaignSendRate 0 (the account's quota): shaped for campaignMaxSendRate, 14/s by default.
+    assert sender_shape(14) == SENDER_SHAPE
+    _assert_sender_shaped(synth, SENDER_SHAPE)
+
+
+@pytest.fixture(scope="module")
+def synth_at_1000(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(Path(tmp_path_factory.mktemp("cdk-rate-1000")), campaignSendRate="1000")
+
+
+def test_a_configured_rate_shapes_the_sender(synth_at_1000: Synth) -> None:
+    shape = sender_shape(1000)
+    assert shape.concurrency == 157
+    _assert_sender_shaped(synth_at_1000, shape)
+    env = synth_at_1000.props(synth_at_1000.function_id(topology.function("campaign_sender")))["Environment"]
+    assert env["Variables"]["SEND_RATE_PER_SECOND"] == "1000"
+    # Every other function is deployed as declared.
+    planner = synth_at_1000.props(synth_at_1000.function_id(topology.function("campaign_planner")))
+    assert "ReservedConcurrentExecutions" not in planner
 
 
 def test_only_the_sender_sends_mail_and_only_it_reads_the_quota(synth: Synth) -> None:

@@ -3,6 +3,9 @@ mail, the segment index, and SES feedback from the default bus."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from ecrm import access
 from ecrm.campaigns import settings
 from ecrm.campaigns.feedback import DETAIL_TYPES as SES_DETAIL_TYPES
@@ -12,6 +15,7 @@ from ecrm.campaigns.names import DetailType, Env, Resource
 from ecrm.contact360.names import DetailType as Contact360DetailType
 from ecrm.names import Source
 
+from ecrm_infra.topology import send_shape
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import (
     Access,
@@ -46,9 +50,43 @@ CHECK_CONTACTS = {Resource.CONTACTS_TABLE: Access.READ | Access.CHECK}
 # Campaign documents are written whole (versioned puts); runs, send records and counters are
 # updated in place.
 WRITE = Access.READ | Access.PUT | Access.UPDATE
-# At most this many senders at once. Each makes one SES call at a time (~50-100 ms), so this allows
-# roughly 100-200 mails/s; the shared rate limiter keeps the total at the configured rate anyway.
-SENDER_CONCURRENCY = 10
+CONTEXT_DEFAULTS = {
+    "unsubscribeUrl": "http://localhost:3000/unsubscribe",
+    "preferencesUrl": "http://localhost:3000/preferences",
+    "unsubscribeMailto": "",
+    send_shape.SEND_RATE_KEY: "0",  # 0: the account's SES maximum send rate (GetSendQuota)
+    # What a deployment with campaignSendRate 0 is shaped for (senders, timeout); deploy-time only.
+    send_shape.MAX_SEND_RATE_KEY: str(send_shape.DEFAULT_MAX_RATE),
+    "campaignTopics": "newsletter,offers,loyalty",
+}
+SENDER = "campaign_sender"
+
+
+def sender_queue(shape: send_shape.SenderShape) -> QueueTrigger:
+    # Up to 100 recipients per message, paced by the shared rate limiter; the visibility timeout
+    # (6 x the timeout) outlasts the send records' 5-minute lease (docs/campaigns.md).
+    return QueueTrigger(Resource.CAMPAIGN_SEND_QUEUE, batch_size=shape.batch_size, max_concurrency=shape.concurrency)
+
+
+def shaped(capability: Capability, context: Mapping[str, str]) -> Capability:
+    """Campaigns as deployed with `context`: the sender shaped for the deployment's send rate."""
+    shape = send_shape.sender_shape(send_shape.deploy_rate(context))
+    functions = tuple(
+        replace(
+            fn,
+            queue=sender_queue(shape),
+            timeout_seconds=shape.timeout_seconds,
+            reserved_concurrency=shape.concurrency,
+        )
+        if fn.name == SENDER
+        else fn
+        for fn in capability.functions
+    )
+    return replace(capability, functions=functions)
+
+
+# The sender as the default context shapes it (the local stack and the tests read this one).
+SENDER_SHAPE = send_shape.sender_shape(send_shape.deploy_rate(CONTEXT_DEFAULTS))
 
 CAMPAIGNS = Capability(
     name="Campaigns",
@@ -105,7 +143,7 @@ CAMPAIGNS = Capability(
             timeout_seconds=120,
         ),
         Function(
-            name="campaign_sender",
+            name=SENDER,
             description="Renders and sends campaign mail through SES at the shared send rate, once per contact",
             settings=settings.SenderSettings,
             env={
@@ -127,10 +165,10 @@ CAMPAIGNS = Capability(
                 Resource.SIGNING_SECRET: Access.READ,
                 Resource.MAIL: Access.SEND_MAIL | Access.SEND_QUOTA,
             },
-            # A batch of up to 100 recipients per message, paced by the rate limiter; the visibility
-            # timeout (6 x 120 s) outlasts the send records' 5-minute lease (docs/campaigns.md).
-            queue=QueueTrigger(Resource.CAMPAIGN_SEND_QUEUE, batch_size=1, max_concurrency=SENDER_CONCURRENCY),
-            timeout_seconds=120,
+            # Concurrency, timeout and batch size follow the send rate (`shaped`, send_shape.py).
+            queue=sender_queue(SENDER_SHAPE),
+            timeout_seconds=SENDER_SHAPE.timeout_seconds,
+            reserved_concurrency=SENDER_SHAPE.concurrency,
         ),
         Function(
             name="campaign_triggers",
@@ -198,13 +236,8 @@ CAMPAIGNS = Capability(
             timeout_seconds=20,
         ),
     ),
-    context_defaults={
-        "unsubscribeUrl": "http://localhost:3000/unsubscribe",
-        "preferencesUrl": "http://localhost:3000/preferences",
-        "unsubscribeMailto": "",
-        "campaignSendRate": "0",  # 0: the account's SES maximum send rate (GetSendQuota)
-        "campaignTopics": "newsletter,offers,loyalty",
-    },
+    context_defaults=CONTEXT_DEFAULTS,
+    deploy=shaped,
     alarms=(
         MetricAlarm(
             "MailOutcomeUnknown",

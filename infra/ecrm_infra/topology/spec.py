@@ -5,6 +5,7 @@ Plain data: no CDK import. The capability modules beside this one declare their 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Flag, auto
 from typing import Literal
@@ -190,6 +191,9 @@ class Function:
     stream: StreamTrigger | None = None
     timeout_seconds: int = 10
     memory_mb: int = 512
+    # Held for this function alone (None: the account's shared pool), so other functions cannot
+    # starve it; a queue-triggered function reserves its event source's maximum concurrency.
+    reserved_concurrency: int | None = None
 
     @property
     def handler(self) -> str:
@@ -219,3 +223,10 @@ class Capability:
     context_defaults: dict[str, str] = field(default_factory=dict)
     alarms: tuple[MetricAlarm, ...] = ()
     schedule_group: str | None = None  # the Scheduler group its timers live in, its own
+    # Settings a deployment derives from its context values (the campaign sender's concurrency and
+    # timeout from the send rate): the capability as deployed with them. None: as declared.
+    deploy: Callable[[Capability, Mapping[str, str]], Capability] | None = None
+
+    def for_context(self, values: Mapping[str, str]) -> Capability:
+        """The capability as a deployment with these context values makes it."""
+        return self.deploy(self, values) if self.deploy else self

@@ -39,7 +39,7 @@ from ecrm.campaigns.ports import (
     RunStore,
     SendStore,
 )
-from ecrm.campaigns.ratelimit import Backoff, Grant, RateLimiter, Sleeper
+from ecrm.campaigns.ratelimit import Backoff, Grant, Pace, RateLimiter, Sleeper
 from ecrm.campaigns.templates import CompiledTemplate, Parsed, compile_part
 from ecrm.campaigns.unsubscribe import LinkBase, Links, UnsubscribeClaims, links, mint
 from ecrm.clock import Clock
@@ -180,6 +180,7 @@ class Sender:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._new_id = new_id
         self._grant = Grant(0, 0)
+        self._pace = Pace()
         self._compiled: dict[tuple[str, int, int], tuple[CompiledTemplate, tuple[Parsed, ...]]] = {}
 
     # -- the batch -----------------------------------------------------------------------------
@@ -284,12 +285,19 @@ class Sender:
         )
 
     def _token(self, deadline: datetime) -> bool:
-        """Spend one send token of the current second, taking more from the limiter if needed."""
-        if not self._grant.valid(self._clock.now()):
-            self._grant = self._limiter.acquire(self._limiter.rate, self._sleeper, deadline - self._config.margin)
-        if self._grant.count == 0 or self._clock.now() + self._config.margin >= deadline:
+        """Spend one send token of the current second, taking more from the limiter if needed (no
+        more than this sender can spend before the second ends, at its own pace)."""
+        now = self._clock.now()
+        self._pace.asking(now)
+        if not self._grant.valid(now):
+            self._grant = self._limiter.acquire(
+                self._limiter.rate, self._sleeper, deadline - self._config.margin, self._pace.seconds
+            )
+        now = self._clock.now()
+        if self._grant.count == 0 or now + self._config.margin >= deadline:
             return False
         self._grant = self._grant.spend()
+        self._pace.spent(now)
         return True
 
     def _already_claimed(self, found: SendRecord) -> Outcome:
@@ -341,6 +349,7 @@ class Sender:
         delay = timedelta(seconds=self._config.backoff.delay(attempt, self._rng))
         if self._clock.now() + delay + self._config.margin >= deadline:
             return False
+        self._pace.paused()  # the backoff is not a mail's work
         self._sleeper.sleep(delay.total_seconds())
         return self._token(deadline)  # a retry is another SES call: it needs a token too
 
