@@ -71,9 +71,10 @@ def _text(item: dict[str, Any]) -> str:
     return json.dumps(item, default=str, ensure_ascii=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def person() -> Iterator[tuple[Campaigns, str]]:
-    """The person, through every capability; their contact id."""
+    """The person, through every capability, and their contact id: built once for this module (the
+    tier's most expensive setup). The tests read it; the erasure test, last in the file, erases it."""
     with campaigns_stack() as campaigns:
         stack = campaigns.stack
         company = {"name": "Example Org Ltd", "domains": ["example.org"]}  # her address's domain
@@ -179,20 +180,6 @@ def test_the_export_as_a_zip_holds_the_document_and_every_section_as_csv_and_jso
     assert "contacts/profile.csv (1 records)" in archive.read("README.txt").decode()
 
 
-def test_after_the_erasure_no_table_holds_anything_the_person_gave(person):
-    campaigns, cid = person
-    assert campaigns.stack.call("DELETE", f"/contacts/{cid}", roles="admin").status == 204
-    campaigns.pump()
-    assert campaigns.stack.call("DELETE", f"/contacts/{cid}", roles="admin").status == 204  # a retried erasure
-    campaigns.pump()
-    given = (EMAIL, *PERSONAL.values(), *CASE_TEXT, REPLY, REWARD, "Quillgasse", "Zoraida", "marker-42")
-    left = [(t.name, i["pk"], i["sk"], v) for t, i in every_item() for v in given if v in _text(i)]
-    assert not left, f"personal data left after the erasure: {left}"
-    # what is left names the contact by its random id only, and their export says so
-    export = campaigns.stack.call("GET", f"/contacts/{cid}/export", roles="admin").json
-    assert export["erased"] is True and export["held"]["contacts"]["erasure"]
-
-
 def test_the_export_of_an_unknown_contact_is_404_and_bad_input_is_named(person):
     campaigns, _ = person
     unknown = campaigns.stack.call("GET", f"/contacts/{'0' * 32}/export", roles="admin")
@@ -218,3 +205,18 @@ def test_related_records_show_each_capability_to_the_roles_that_may_read_it(pers
     assert (as_marketer["cases"], as_marketer["hidden"]) == (None, ["cases"]) and as_marketer["campaigns"]
     nobody = campaigns.stack.call("GET", f"/contacts/{'0' * 32}/related", roles="admin").json
     assert (nobody["cases"], nobody["loyalty"], nobody["campaigns"]) == ([], None, [])
+
+
+def test_after_the_erasure_no_table_holds_anything_the_person_gave(person):
+    # Last in the file: it erases the module's person, whom the tests above only read.
+    campaigns, cid = person
+    assert campaigns.stack.call("DELETE", f"/contacts/{cid}", roles="admin").status == 204
+    campaigns.pump()
+    assert campaigns.stack.call("DELETE", f"/contacts/{cid}", roles="admin").status == 204  # a retried erasure
+    campaigns.pump()
+    given = (EMAIL, *PERSONAL.values(), *CASE_TEXT, REPLY, REWARD, "Quillgasse", "Zoraida", "marker-42")
+    left = [(t.name, i["pk"], i["sk"], v) for t, i in every_item() for v in given if v in _text(i)]
+    assert not left, f"personal data left after the erasure: {left}"
+    # what is left names the contact by its random id only, and their export says so
+    export = campaigns.stack.call("GET", f"/contacts/{cid}/export", roles="admin").json
+    assert export["erased"] is True and export["held"]["contacts"]["erasure"]

@@ -19,6 +19,14 @@ def test_header_text_refuses_every_line_break_control_and_format_character(ch):
         TypeAdapter(Email).validate_python(f"nul{ch}x@example.com")
 
 
+def test_stored_text_holding_any_of_them_is_made_header_safe():
+    # The mail adapter's last line for rows stored before the type: the integration tier sends one
+    # of each kind through every mail path, this proves the function on every one of them.
+    for ch in EVERY_CONTROL + FORMAT:
+        cleaned = sanitize_header(f"Printer{ch}on fire")
+        assert header_safe(cleaned) == cleaned == "Printer on fire", f"U+{ord(ch):04X}"
+
+
 @pytest.mark.parametrize(
     "text", ["Grüße aus Köln", "日本語の件名", "فارسی\u200cنویسی", "👩\u200d💻 team", "a\tb".replace("\t", " ")]
 )
