@@ -10,6 +10,7 @@ from ecrm.cases.names import Env as CasesEnv
 from ecrm.contact360.names import Env
 from ecrm.loyalty.names import Env as LoyaltyEnv
 from ecrm.settings import FromEnv
+from ecrm.webhooks.names import Env as WebhooksEnv
 
 
 class Contact360ApiSettings(FromEnv):
@@ -20,6 +21,7 @@ class Contact360ApiSettings(FromEnv):
     campaigns_table: str = Field(alias=CampaignsEnv.CAMPAIGNS_TABLE)
     loyalty_table: str = Field(alias=LoyaltyEnv.LOYALTY_TABLE)
     contact360_table: str = Field(alias=Env.CONTACT360_TABLE)
+    webhooks_table: str = Field(alias=WebhooksEnv.WEBHOOKS_TABLE)
 
 
 class TimelineSettings(FromEnv):
