@@ -188,7 +188,7 @@ class DynamoDeliveries:
             ":number": record.number,
             ":claimed": _iso(claimed_at),
         }
-        update = "SET #s = :status, log = list_append(if_not_exists(log, :empty), :entry)"
+        update = "SET #s = :status, #l = list_append(if_not_exists(#l, :empty), :entry)"
         if next_attempt_at is not None:
             update += ", next_attempt_at = :next"
             values[":next"] = _iso(next_attempt_at)
@@ -228,7 +228,7 @@ class DynamoDeliveries:
         )
 
     def _update(self, endpoint_id: str, message_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
-        names = {"#s": "status"} if "#s" in update + condition else {}
+        names = {n: v for n, v in (("#s", "status"), ("#l", "log")) if n in update + condition}
         try:
             self._db.update_item(
                 TableName=self._table,

@@ -1,0 +1,251 @@
+"""integration: outbound webhooks on moto, delivered over real HTTP to a receiver on loopback.
+
+Admins register endpoints (bad input named, SSRF refused, the secret shown once); a bus event
+becomes one signed delivery per matching endpoint however often it arrives; a receiver verifies
+the signature with its secret (and refuses a forger's); a 500 is retried with backoff, a 429 when
+its Retry-After says; a rotated secret signs beside the new one until the overlap ends; a settled
+delivery is sent again on request, failed ones in a time range by a replay; each endpoint's rate
+is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from ecrm.clock import SYSTEM_CLOCK
+from ecrm.webhooks.names import Resource
+from ecrm_local import resources
+
+from tests.support import Stack
+from tests.unit.webhooks.test_signatures import Refused, verify
+from tests.webhook_receiver import Receiver, receiver
+
+EVENTS, ATTEMPTS = Resource.WEBHOOK_EVENT_QUEUE, Resource.WEBHOOK_DELIVERY_QUEUE
+
+
+@pytest.fixture
+def hook() -> Iterator[Receiver]:
+    with receiver() as got:
+        yield got
+
+
+def _register(stack: Stack, url: str, **extra: Any) -> dict[str, Any]:
+    created = stack.admin("POST", "/webhooks", {"url": url, "event_types": ["contact.captured"], **extra})
+    assert created.status == 201, created.body
+    return dict(created.json)
+
+
+def _capture(stack: Stack, email: str, tags: list[str] | None = None) -> str:
+    return str(stack.call("POST", "/contacts", {"email": email, "tags": tags or []}).json["id"])
+
+
+def _log(stack: Stack, endpoint_id: str) -> list[dict[str, Any]]:
+    answer = stack.admin("GET", f"/webhooks/{endpoint_id}/deliveries")
+    assert answer.status == 200, answer.body
+    return list(answer.json["items"])
+
+
+def _now() -> int:
+    return int(SYSTEM_CLOCK.now().timestamp())
+
+
+def _items() -> list[dict[str, Any]]:
+    table = boto3.resource("dynamodb").Table(resources.physical_name(Resource.WEBHOOKS_TABLE))
+    return sorted(table.scan()["Items"], key=lambda i: (i["pk"], i["sk"]))
+
+
+def test_endpoints_are_validated_refused_when_private_and_their_secret_is_shown_once(stack: Stack, hook: Receiver):
+    bad = {
+        "https://10.0.0.7/hook": (400, "url"),
+        "https://169.254.169.254/latest/meta-data/": (400, "url"),
+        "https://[::ffff:192.168.0.1]/hook": (400, "url"),
+        "ftp://127.0.0.1/hook": (400, "url"),
+    }
+    for url, (status, field) in bad.items():
+        answer = stack.admin("POST", "/webhooks", {"url": url, "event_types": ["contact.captured"]})
+        assert (answer.status, answer.json["errors"][0]["field"]) == (status, field), (url, answer.body)
+    unknown = stack.admin("POST", "/webhooks", {"url": hook.url, "event_types": ["contact.exploded"]})
+    assert unknown.status == 422 and unknown.json["errors"][0]["field"].startswith("event_types")
+    no_field = stack.admin(
+        "POST", "/webhooks", {"url": hook.url, "event_types": ["case.solved"], "filters": {"tags": ["vip"]}}
+    )
+    assert no_field.status == 400 and no_field.json["errors"][0]["field"] == "filters"
+    extra = stack.admin("POST", "/webhooks", {"url": hook.url, "event_types": ["case.solved"], "colour": "red"})
+    assert extra.status == 422 and extra.json["errors"][0]["field"] == "colour"
+    assert _items() == []  # nothing written by refused requests
+    for role in ("agent", "marketer"):
+        body = {"url": hook.url, "event_types": ["case.solved"]}
+        assert stack.call("POST", "/webhooks", body, roles=role).status == 403
+    created = _register(stack, hook.url, description="CRM sync")
+    assert created["secret"].startswith("whsec_") and created["id"].startswith("ep_")
+    shown = stack.admin("GET", f"/webhooks/{created['id']}")
+    assert shown.status == 200 and "secret" not in shown.body and "whsec_" not in shown.body
+    listed = stack.admin("GET", "/webhooks").json
+    assert [e["id"] for e in listed] == [created["id"]] and "whsec_" not in json.dumps(listed)
+    stale = stack.admin(
+        "PUT", f"/webhooks/{created['id']}", {"url": hook.url, "event_types": ["case.solved"], "expected_version": 9}
+    )
+    assert stale.status == 409
+    assert stack.admin("GET", "/webhooks/ep_" + "0" * 32).status == 404
+    assert stack.admin("GET", "/webhooks/not-an-id").status == 422
+
+
+def test_an_event_becomes_one_signed_delivery_however_often_it_arrives(stack: Stack, hook: Receiver):
+    endpoint = _register(stack, hook.url)
+    vip_only = _register(stack, hook.url + "/vip", filters={"tags": ["vip"]})
+    contact_id = _capture(stack, "ann@example.com")
+    stack.deliver(EVENTS, times=2)  # the bus's event, delivered twice in one batch
+    stack.bus_events()
+    stack.deliver(ATTEMPTS, times=2)  # and each attempt message twice
+    (got,) = hook.requests  # one POST, to the endpoint without the vip filter
+    assert got.path == "/hooks/ecrm"
+    assert got.json["type"] == "contact.captured" and got.json["data"]["contact_id"] == contact_id
+    assert "ann@example.com" not in got.body.decode()  # ids, not personal data
+    verify(endpoint["secret"], got.headers, got.body, now=_now())
+    with pytest.raises(Refused):  # a forger without the secret
+        verify(vip_only["secret"], got.headers, got.body, now=_now())
+    assert got.headers["webhook-id"].startswith("msg_") and got.headers["content-type"] == "application/json"
+    # the same event put on the bus again (a second relay): still the same one delivery
+    events: Any = boto3.client("events")
+    (detail,) = [d for t, d in stack.bus_events() if t == "ContactCaptured.v1"]
+    bus = stack.env["EVENT_BUS_NAME"]
+    entry = {
+        "Source": "ecrm.contacts",
+        "DetailType": "ContactCaptured.v1",
+        "Detail": json.dumps(detail),
+        "EventBusName": bus,
+    }
+    events.put_events(Entries=[entry])
+    stack.pump()
+    assert len(hook.requests) == 1
+    (delivery,) = _log(stack, endpoint["id"])
+    assert (delivery["status"], delivery["attempts"], delivery["message_id"]) == (
+        "delivered",
+        1,
+        got.headers["webhook-id"],
+    )
+    (attempt,) = delivery["log"]
+    assert attempt["status_code"] == 200 and attempt["latency_ms"] >= 0 and "received" in attempt["response"]
+    assert _log(stack, vip_only["id"]) == []
+
+
+def test_a_500_is_retried_with_backoff_and_a_429_when_its_retry_after_says(stack: Stack, hook: Receiver):
+    endpoint = _register(stack, hook.url)
+    hook.answers(500, (429, {"Retry-After": "120"}))
+    _capture(stack, "bob@example.com")
+    stack.pump()
+    (first,) = _log(stack, endpoint["id"])
+    assert (first["status"], first["attempts"], first["log"][0]["status_code"]) == ("pending", 1, 500)
+    wait = datetime.fromisoformat(first["next_attempt_at"]) - datetime.fromisoformat(first["log"][0]["at"])
+    assert timedelta(seconds=22) <= wait <= timedelta(seconds=38)  # 30 s, jittered
+    stack.pump()
+    assert len(hook.requests) == 1  # not before its time
+    SYSTEM_CLOCK.advance(40)
+    stack.pump()
+    (second,) = _log(stack, endpoint["id"])
+    assert (second["attempts"], second["log"][-1]["status_code"], second["status"]) == (2, 429, "pending")
+    wait = datetime.fromisoformat(second["next_attempt_at"]) - datetime.fromisoformat(second["log"][-1]["at"])
+    assert wait == timedelta(seconds=120)
+    SYSTEM_CLOCK.advance(100)
+    stack.pump()
+    assert len(hook.requests) == 2  # Retry-After not yet over
+    SYSTEM_CLOCK.advance(21)
+    stack.pump()
+    (done,) = _log(stack, endpoint["id"])
+    assert (done["status"], done["attempts"], [a["status_code"] for a in done["log"]]) == (
+        "delivered",
+        3,
+        [500, 429, 200],
+    )
+    assert len({r.headers["webhook-id"] for r in hook.requests}) == 1  # one message, three attempts
+    assert len({r.body for r in hook.requests}) == 1
+    for request in hook.requests:
+        verify(endpoint["secret"], request.headers, request.body, now=int(request.headers["webhook-timestamp"]))
+
+
+def test_a_rotated_secret_signs_beside_the_new_one_until_the_overlap_ends(stack: Stack, hook: Receiver):
+    endpoint = _register(stack, hook.url)
+    rotated = stack.admin("POST", f"/webhooks/{endpoint['id']}/rotate", {"overlap_hours": 2})
+    assert rotated.status == 200, rotated.body
+    new = rotated.json["secret"]
+    assert new != endpoint["secret"] and new.startswith("whsec_")
+    assert stack.admin("POST", f"/webhooks/{endpoint['id']}/rotate", {"overlap_hours": 500}).status == 422
+    _capture(stack, "cy@example.com")
+    stack.pump()
+    (during,) = hook.requests
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    verify(new, during.headers, during.body, now=_now())
+    verify(endpoint["secret"], during.headers, during.body, now=_now())
+    SYSTEM_CLOCK.advance(3 * 3600)
+    _capture(stack, "dee@example.com")
+    stack.pump()
+    after = hook.requests[-1]
+    verify(new, after.headers, after.body, now=_now())
+    with pytest.raises(Refused):
+        verify(endpoint["secret"], after.headers, after.body, now=_now())
+
+
+def test_redeliver_one_and_replay_the_failed_ones_of_a_time_range(stack: Stack, hook: Receiver):
+    endpoint = _register(stack, hook.url)
+    since = SYSTEM_CLOCK.now() - timedelta(seconds=1)
+    _capture(stack, "eve@example.com")
+    stack.pump()
+    (delivered,) = _log(stack, endpoint["id"])
+    path = f"/webhooks/{endpoint['id']}/deliveries/{delivered['message_id']}/redeliver"
+    assert stack.admin("POST", path).status == 202
+    assert stack.admin("POST", path).status == 409  # still pending: once
+    stack.pump()
+    assert [r.headers["webhook-id"] for r in hook.requests] == [delivered["message_id"]] * 2
+    # the endpoint disabled while an event waits: its delivery is cancelled, then replayed
+    body = {"url": hook.url, "event_types": ["contact.captured"]}
+    assert stack.admin("PUT", f"/webhooks/{endpoint['id']}", {**body, "enabled": False}).status == 200
+    _capture(stack, "fay@example.com")
+    stack.deliver(EVENTS)
+    assert _log(stack, endpoint["id"])[0]["message_id"] == delivered["message_id"]  # disabled: nothing new
+    assert stack.admin("POST", f"/webhooks/{endpoint['id']}/replay", {"since": since.isoformat()}).status == 409
+    assert stack.admin("PUT", f"/webhooks/{endpoint['id']}", body).status == 200
+    assert stack.admin("POST", f"/webhooks/{endpoint['id']}/replay", {"since": "yesterday"}).status == 422
+    naive = stack.admin("POST", f"/webhooks/{endpoint['id']}/replay", {"since": "2026-01-01T00:00:00"})
+    assert naive.status == 422 and naive.json["errors"][0]["field"] == "since"
+    replayed = stack.admin("POST", f"/webhooks/{endpoint['id']}/replay", {"since": since.isoformat()})
+    assert replayed.status == 202 and replayed.json == {"redelivered": 0, "complete": True}  # nothing failed
+    unknown = f"/webhooks/{endpoint['id']}/deliveries/msg_{'0' * 32}/redeliver"
+    assert stack.admin("POST", unknown).status == 404
+
+
+def test_a_delivery_pending_when_its_endpoint_is_disabled_is_cancelled_and_replayed(stack: Stack, hook: Receiver):
+    endpoint = _register(stack, hook.url)
+    body = {"url": hook.url, "event_types": ["contact.captured"]}
+    since = SYSTEM_CLOCK.now() - timedelta(seconds=1)
+    _capture(stack, "gus@example.com")
+    stack.deliver(EVENTS)  # the delivery exists, its attempt waits on the queue
+    assert stack.admin("PUT", f"/webhooks/{endpoint['id']}", {**body, "enabled": False}).status == 200
+    stack.pump()
+    (cancelled,) = _log(stack, endpoint["id"])
+    assert (cancelled["status"], hook.requests) == ("cancelled", [])
+    assert stack.admin("PUT", f"/webhooks/{endpoint['id']}", body).status == 200
+    replayed = stack.admin("POST", f"/webhooks/{endpoint['id']}/replay", {"since": since.isoformat()})
+    assert replayed.status == 202 and replayed.json == {"redelivered": 1, "complete": True}
+    stack.pump()
+    (delivered,) = _log(stack, endpoint["id"])
+    assert delivered["status"] == "delivered" and len(hook.requests) == 1
+
+
+def test_each_endpoint_keeps_to_its_rate(stack: Stack, hook: Receiver):
+    endpoint = _register(stack, hook.url, rate_per_second=1)
+    for n in range(4):
+        _capture(stack, f"rate{n}@example.com")
+    stack.deliver(EVENTS)
+    stack.deliver(ATTEMPTS)
+    assert 1 <= len(hook.requests) <= 2  # four attempts within a second or two: the rest wait
+    assert {d["status"] for d in _log(stack, endpoint["id"])} == {"delivered", "pending"}
+    for _ in range(6):
+        SYSTEM_CLOCK.advance(3)
+        stack.pump()
+    assert len(hook.requests) == 4
+    assert {d["status"] for d in _log(stack, endpoint["id"])} == {"delivered"}
