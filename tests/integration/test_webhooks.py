@@ -249,3 +249,25 @@ def test_each_endpoint_keeps_to_its_rate(stack: Stack, hook: Receiver):
         stack.pump()
     assert len(hook.requests) == 4
     assert {d["status"] for d in _log(stack, endpoint["id"])} == {"delivered"}
+
+
+def test_an_endpoint_failing_for_days_is_disabled_and_the_admins_are_mailed_once(stack: Stack, hook: Receiver):
+    from ecrm_local import outbox
+
+    endpoint = _register(stack, hook.url)
+    hook.answers(*[500] * 30)
+    _capture(stack, "hal@example.com")
+    stack.pump()
+    failing = stack.admin("GET", f"/webhooks/{endpoint['id']}").json
+    assert failing["enabled"] is True and failing["failing_since"]
+    SYSTEM_CLOCK.advance(5 * 86400 + 60)
+    _capture(stack, "ida@example.com")
+    stack.pump()
+    disabled = stack.admin("GET", f"/webhooks/{endpoint['id']}").json
+    assert disabled["enabled"] is False and "5 days" in disabled["disabled_reason"]
+    assert {d["status"] for d in _log(stack, endpoint["id"])} <= {"failed", "cancelled"}
+    (mail,) = [m for m in outbox.messages() if "crm-admins@example.com" in m["to"]]
+    assert endpoint["id"] in mail["subject"] and hook.url in mail["text"]
+    body = {"url": hook.url, "event_types": ["contact.captured"]}
+    enabled = stack.admin("PUT", f"/webhooks/{endpoint['id']}", body).json
+    assert enabled["enabled"] is True and enabled["failing_since"] is None and enabled["disabled_reason"] is None

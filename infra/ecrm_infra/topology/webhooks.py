@@ -8,6 +8,7 @@ from ecrm.webhooks import settings
 from ecrm.webhooks.catalogue import TYPES
 from ecrm.webhooks.names import Env, Resource
 
+from ecrm_infra.topology.contacts import MAIL_LOG
 from ecrm_infra.topology.spec import (
     Access,
     Capability,
@@ -33,7 +34,12 @@ WEBHOOKS = Capability(
     name="Webhooks",
     schedule_group=Resource.WEBHOOK_SCHEDULES,
     tables=(Table(Resource.WEBHOOKS_TABLE, indexes=("gsi1",)),),
-    context_defaults={"webhookAllowLoopback": "false", "webhookRetryHours": "24"},
+    context_defaults={
+        "webhookAllowLoopback": "false",
+        "webhookRetryHours": "24",
+        "webhookDisableAfterDays": "5",
+        "webhookAlertAddress": "crm-admins@example.com",
+    },
     functions=(
         Function(
             name="webhooks_api",
@@ -73,11 +79,17 @@ WEBHOOKS = Capability(
                     Env.WEBHOOK_QUEUE_ARN,
                 ),
                 Env.WEBHOOK_RETRY_HOURS: "context:webhookRetryHours",
+                Env.WEBHOOK_DISABLE_AFTER_DAYS: "context:webhookDisableAfterDays",
+                Env.WEBHOOK_ALERT_ADDRESS: "context:webhookAlertAddress",
+                Env.SENDER: "context:senderAddress",
+                Env.SES_CONFIGURATION_SET: "context:sesConfigurationSet",
             },
             # the delivery and endpoint read, the attempt claimed and settled, the endpoint's health
-            # put (versioned), the per-second counter updated; retry timers in its own group
+            # put (versioned), the per-second counter updated, the disabled endpoint's mail claimed
+            # (claim put, settled, released on a transient failure); retry timers in its own group
             grants={
-                Resource.WEBHOOKS_TABLE: Access.READ | Access.PUT | Access.UPDATE,
+                Resource.WEBHOOKS_TABLE: MAIL_LOG,
+                Resource.MAIL: Access.SEND_MAIL,
                 **timer_grants(Resource.WEBHOOK_SCHEDULES, Resource.WEBHOOK_DELIVERY_QUEUE),
             },
             # small batches: a receiver that times out holds its batch 5 s per message at most

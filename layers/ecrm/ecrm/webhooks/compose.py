@@ -9,12 +9,18 @@ from typing import TYPE_CHECKING
 import boto3
 
 from ecrm.adapters.scheduler import SchedulerTimers
+from ecrm.adapters.ses import SesMailer
 from ecrm.adapters.sqs import SqsQueue
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.webhooks.adapters.dns_hosts import SystemHosts
-from ecrm.webhooks.adapters.dynamo_webhooks import DynamoDeliveries, DynamoEndpoints, DynamoRates
+from ecrm.webhooks.adapters.dynamo_webhooks import (
+    DynamoDeliveries,
+    DynamoEndpointMail,
+    DynamoEndpoints,
+    DynamoRates,
+)
 from ecrm.webhooks.adapters.http_sender import HttpSender
-from ecrm.webhooks.delivery import Deliverer, FanOut
+from ecrm.webhooks.delivery import Alerts, Deliverer, FanOut
 from ecrm.webhooks.endpoints import EndpointService
 from ecrm.webhooks.settings import DeliverySettings, FanOutSettings, WebhooksApiSettings
 
@@ -70,6 +76,13 @@ def deliverer(settings: DeliverySettings) -> Deliverer:
         hosts=SystemHosts(),
         timers=timers,
         clock=SYSTEM_CLOCK,
+        alerts=Alerts(
+            mailer=SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set),
+            log=DynamoEndpointMail(db, settings.webhooks_table),
+            to=settings.alert_address,
+            clock=SYSTEM_CLOCK,
+        ),
         retry_for=timedelta(hours=settings.retry_hours),
+        disable_after=timedelta(days=settings.disable_after_days),
         allow_loopback=settings.allow_loopback,
     )

@@ -17,10 +17,12 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html import escape
 from typing import Any
 
 from ecrm.clock import Clock
 from ecrm.errors import Conflict, InvalidInput
+from ecrm.mail import Mail, Mailer, MailLog, send_once
 from ecrm.timers import Timer, Timers, timer_name
 from ecrm.webhooks import signatures
 from ecrm.webhooks.catalogue import BY_EVENT, WebhookType
@@ -140,6 +142,36 @@ class FanOut:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """Admins' mail about an endpoint the deliverer disabled: once per disabling (ecrm.mail)."""
+
+    mailer: Mailer
+    log: MailLog
+    to: str
+    clock: Clock
+
+    def disabled(self, endpoint: StoredEndpoint) -> str:
+        def render() -> Mail:
+            text = DISABLED_TEXT.format(
+                url=endpoint.url, id=endpoint.id, reason=endpoint.disabled_reason, since=endpoint.failing_since
+            )
+            page = f"<pre>{escape(text)}</pre>"
+            return Mail(to=self.to, subject=f"Webhook endpoint disabled: {endpoint.id}", text=text, html=page)
+
+        return send_once(self.log, self.mailer, self.clock, endpoint.id, f"disabled#{endpoint.version}", render)
+
+
+DISABLED_TEXT = """The webhook endpoint {id} was disabled: {reason} (failing since {since}).
+
+URL: {url}
+
+Deliveries to it are cancelled while it is disabled. When the receiver works again, enable it
+(PUT /webhooks/{id} with "enabled": true) and send what it missed again
+(POST /webhooks/{id}/replay with the time range). Its log: GET /webhooks/{id}/deliveries.
+"""
+
+
+@dataclass(frozen=True)
 class Deliverer:
     """Makes one attempt of one delivery: signed, to the checked address, within the endpoint's rate."""
 
@@ -150,6 +182,7 @@ class Deliverer:
     hosts: HostDirectory
     timers: Timers
     clock: Clock
+    alerts: Alerts
     retry_for: timedelta = timedelta(hours=24)
     disable_after: timedelta = timedelta(days=5)
     allow_loopback: bool = False
@@ -161,19 +194,34 @@ class Deliverer:
         delivery = self.deliveries.get(message.endpoint_id, message.message_id)
         if delivery is None or delivery.status != "pending":
             return "Settled"
+        endpoint = self.endpoints.get(message.endpoint_id)
+        if endpoint is None or not endpoint.enabled:
+            return self._cancel(endpoint, delivery)
         if delivery.attempts == message.attempt + 1 and delivery.next_attempt_at is not None:
             # settled before a crash kept its timer from being set: set it now (by name: once)
-            self.timers.set(
-                attempt_timer(message.model_copy(update={"attempt": delivery.attempts}), delivery.next_attempt_at)
-            )
+            again = message.model_copy(update={"attempt": delivery.attempts})
+            self.timers.set(attempt_timer(again, delivery.next_attempt_at))
             return "TimerRestored"
         if delivery.attempts not in (message.attempt, message.attempt + 1):
             return "Stale"
-        endpoint = self.endpoints.get(message.endpoint_id)
-        if endpoint is None or not endpoint.enabled:
-            self.deliveries.cancel(message.endpoint_id, message.message_id, delivery.attempts)
-            return "Cancelled"
         now = self.clock.now()
+        held = self._held(endpoint, message, now)
+        if held:
+            return held
+        if not self.deliveries.claim(endpoint.id, message.message_id, message.attempt, now, now - CLAIM_TIMEOUT):
+            return "Stale"
+        result = self._post(endpoint, delivery, now)
+        return self._settle(endpoint, delivery, message, result, now)
+
+    def _cancel(self, endpoint: StoredEndpoint | None, delivery: Delivery) -> str:
+        self.deliveries.cancel(delivery.endpoint_id, delivery.message_id, delivery.attempts)
+        if endpoint is not None and endpoint.disabled_reason:  # disabled here: its mail, if not sent yet
+            self.alerts.disabled(endpoint)
+        return "Cancelled"
+
+    def _held(self, endpoint: StoredEndpoint, message: AttemptMessage, now: datetime) -> str | None:
+        """Why the attempt waits (its timer set again), or None: the endpoint timed out on this
+        process a moment ago, or its attempts of this second are used up."""
         paused = self.unreachable.get(endpoint.id)
         if paused is not None and paused > now:
             self.timers.set(attempt_timer(message, paused))
@@ -181,10 +229,7 @@ class Deliverer:
         if not self.rates.take(endpoint.id, int(now.timestamp()), endpoint.rate_per_second):
             self.timers.set(attempt_timer(message, now + timedelta(seconds=self.pick(1.0, 2.0))))
             return "RateLimited"
-        if not self.deliveries.claim(endpoint.id, message.message_id, message.attempt, now, now - CLAIM_TIMEOUT):
-            return "Stale"
-        result = self._post(endpoint, delivery, now)
-        return self._settle(endpoint, delivery, message, result, now)
+        return None
 
     def _post(self, endpoint: StoredEndpoint, delivery: Delivery, now: datetime) -> PostResult:
         try:
@@ -245,6 +290,8 @@ class Deliverer:
             self.endpoints.save(updated, endpoint.version)
         except Conflict:
             return  # an admin (or another attempt) changed it meanwhile: the next attempt looks again
+        if not updated.enabled:
+            self.alerts.disabled(updated)
 
 
 def _signed(endpoint: StoredEndpoint, delivery: Delivery, now: datetime) -> dict[str, str]:

@@ -118,6 +118,13 @@ class ReplayRequest(BaseModel):
         return value
 
 
+class Queued(BaseModel):
+    """A redelivery on its way: the same message id and payload, retried for a day again."""
+
+    message_id: str
+    queued: bool = True
+
+
 class Replayed(BaseModel):
     redelivered: int = Field(description="failed or cancelled deliveries in the range sent again")
     complete: bool = Field(description="false: more than could be replayed at once; replay from the last one")

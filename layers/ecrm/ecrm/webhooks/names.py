@@ -18,6 +18,8 @@ class Env(names.Env):
     # "true" lets endpoints resolve to loopback addresses and use plain http (ecrm local, tests)
     WEBHOOK_ALLOW_LOOPBACK: Final = "WEBHOOK_ALLOW_LOOPBACK"
     WEBHOOK_RETRY_HOURS: Final = "WEBHOOK_RETRY_HOURS"  # how long a delivery is retried, at least
+    WEBHOOK_DISABLE_AFTER_DAYS: Final = "WEBHOOK_DISABLE_AFTER_DAYS"  # failing that long: disabled
+    WEBHOOK_ALERT_ADDRESS: Final = "WEBHOOK_ALERT_ADDRESS"  # admins mailed when an endpoint is disabled
 
 
 class Resource(names.Resource):

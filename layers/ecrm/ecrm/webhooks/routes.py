@@ -19,6 +19,7 @@ from ecrm.webhooks.models import (
     EndpointId,
     EndpointRequest,
     MessageId,
+    Queued,
     Replayed,
     ReplayRequest,
     RotatedSecret,
@@ -38,7 +39,10 @@ SAVED: dict[int, Any] = {
     200: {"description": "saved", "content": {"application/json": {"model": Endpoint}}},
     409: CONFLICT,
 }
-ACCEPTED: dict[int, Any] = {202: {"description": "queued for delivery"}, 409: CONFLICT}
+ACCEPTED: dict[int, Any] = {
+    202: {"description": "queued for delivery", "content": {"application/json": {"model": Queued}}},
+    409: CONFLICT,
+}
 REPLAYED: dict[int, Any] = {
     202: {"description": "queued", "content": {"application/json": {"model": Replayed}}},
     409: CONFLICT,
@@ -124,9 +128,9 @@ def _deliveries(app: APIGatewayRestResolver, service: Callable[[], EndpointServi
         status_code=202,
         responses=ACCEPTED,
     )
-    def redeliver(endpoint_id: EndpointId, message_id: MessageId) -> Response[str]:
+    def redeliver(endpoint_id: EndpointId, message_id: MessageId) -> Queued:
         service().redeliver(endpoint_id, message_id)
-        return Response(202, "application/json", '{"queued": true}')
+        return Queued(message_id=message_id)
 
     @app.post(
         "/webhooks/<endpoint_id>/replay",

@@ -30,3 +30,7 @@ class DeliverySettings(_Webhooks):
     scheduler_role_arn: str = Field(alias=Env.SCHEDULER_ROLE)
     delivery_queue_arn: str = Field(alias=Env.WEBHOOK_QUEUE_ARN)
     retry_hours: int = Field(alias=Env.WEBHOOK_RETRY_HOURS, ge=24, le=72)
+    disable_after_days: int = Field(alias=Env.WEBHOOK_DISABLE_AFTER_DAYS, ge=1, le=60)
+    alert_address: str = Field(alias=Env.WEBHOOK_ALERT_ADDRESS)
+    sender: str = Field(alias=Env.SENDER)
+    configuration_set: str = Field(alias=Env.SES_CONFIGURATION_SET)

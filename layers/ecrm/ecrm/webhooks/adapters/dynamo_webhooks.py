@@ -4,6 +4,7 @@
     ENDPOINTS          ENDPOINT#<id>        an endpoint (JSON `doc` with its secrets, `version`)
     ENDPOINT#<id>      MSG#<message id>     a delivery: payload, status, attempts, log; TTL 30 days
                                             gsi1: CONTACT#<contact id> / <message id> when it names one
+    ENDPOINT#<id>      MAIL#disabled#<v>    the admins' mail about its disabling (ecrm.mail claim)
     RATE#<id>          <unix second>        attempts started in that second (TTL a minute later)
 
 Message ids start with the event's time, so an endpoint's deliveries sort by time: the log pages
@@ -243,6 +244,26 @@ class DynamoDeliveries:
                 return False
             raise
         return True
+
+
+class DynamoEndpointMail:
+    """The mail log of endpoint notices (ecrm.mail.MailLog): `ENDPOINT#<id>` / `MAIL#<key>`."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def claim_mail(self, owner_id: str, key: str, now: datetime, /) -> bool:
+        return dynamo.claim_mail(self._db, self._table, deliveries_pk(owner_id), key, now)
+
+    def mark_mail_sent(self, owner_id: str, key: str, message_id: str, now: datetime, /) -> None:
+        dynamo.mark_mail_sent(self._db, self._table, deliveries_pk(owner_id), key, message_id, now)
+
+    def mark_mail_failed(self, owner_id: str, key: str, reason: str, now: datetime, /) -> None:
+        dynamo.mark_mail_failed(self._db, self._table, deliveries_pk(owner_id), key, reason, now)
+
+    def release_mail(self, owner_id: str, key: str, claimed_at: datetime, /) -> None:
+        dynamo.release_mail(self._db, self._table, deliveries_pk(owner_id), key, claimed_at)
 
 
 class DynamoRates:
