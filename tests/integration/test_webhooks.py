@@ -19,7 +19,7 @@ import boto3
 import pytest
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.webhooks.names import Resource
-from ecrm_local import resources
+from ecrm_local import resources, webhook_deliveries
 
 from tests.support import Stack
 from tests.unit.webhooks.test_signatures import Refused, verify
@@ -166,6 +166,11 @@ def test_a_500_is_retried_with_backoff_and_a_429_when_its_retry_after_says(stack
     assert len({r.body for r in hook.requests}) == 1
     for request in hook.requests:
         verify(endpoint["secret"], request.headers, request.body, now=int(request.headers["webhook-timestamp"]))
+    # what `ecrm local` shows on /_local/webhooks.html: the endpoint, the delivery, each attempt's answer
+    (shown,) = webhook_deliveries.snapshot()
+    assert shown["endpoint"]["id"] == endpoint["id"] and "secret" not in json.dumps(shown)
+    page = webhook_deliveries.render_html([shown])
+    assert done["message_id"] in page and page.count("<td>429</td>") == 1 and "&quot;received&quot;" in page
 
 
 def test_a_rotated_secret_signs_beside_the_new_one_until_the_overlap_ends(stack: Stack, hook: Receiver):
