@@ -18,10 +18,11 @@ from typing import Any
 import boto3
 import pytest
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.webhooks.models import AttemptMessage
 from ecrm.webhooks.names import Resource
 from ecrm_local import resources, webhook_deliveries
 
-from tests.support import Stack
+from tests.support import Stack, aws_calls
 from tests.unit.webhooks.test_signatures import Refused, verify
 from tests.webhook_receiver import Receiver, receiver
 
@@ -276,3 +277,64 @@ def test_an_endpoint_failing_for_days_is_disabled_and_the_admins_are_mailed_once
     body = {"url": hook.url, "event_types": ["contact.captured"]}
     enabled = stack.admin("PUT", f"/webhooks/{endpoint['id']}", body).json
     assert enabled["enabled"] is True and enabled["failing_since"] is None and enabled["disabled_reason"] is None
+
+
+class Crash(Exception):
+    """The process dies here (fault injection)."""
+
+
+def _dies_at(operation: str, nth: int = 1) -> Any:
+    """An aws_calls hook raising before the nth request of `operation` is sent."""
+    seen: list[str] = []
+
+    def hook(_n: int, name: str, answered: bool) -> None:
+        if name == operation and not answered:
+            seen.append(name)
+            if len(seen) == nth:
+                raise Crash(operation)
+
+    return hook
+
+
+def _attempt(endpoint_id: str, message_id: str, attempt: int) -> str:
+    """What the attempt message coming again does (SQS redelivers a message whose record failed)."""
+    from webhooks_delivery.handler import service
+
+    return service().attempt(AttemptMessage(endpoint_id=endpoint_id, message_id=message_id, attempt=attempt))
+
+
+def test_a_crash_before_the_retry_timer_is_set_loses_no_retry(stack: Stack, hook: Receiver):
+    endpoint = _register(stack, hook.url)
+    hook.answers(500)
+    _capture(stack, "jo@example.com")
+    stack.deliver(EVENTS)
+    with aws_calls(_dies_at("CreateSchedule")):
+        (answer,) = stack.deliver(ATTEMPTS)
+    assert len(answer["batchItemFailures"]) == 1 and len(hook.requests) == 1
+    (settled,) = _log(stack, endpoint["id"])
+    assert (settled["attempts"], settled["next_attempt_at"] is not None) == (1, True)
+    assert _attempt(endpoint["id"], settled["message_id"], 0) == "TimerRestored"
+    assert _attempt(endpoint["id"], settled["message_id"], 0) == "TimerRestored"  # by name: still one timer
+    SYSTEM_CLOCK.advance(40)
+    stack.pump()
+    (done,) = _log(stack, endpoint["id"])
+    assert (done["status"], done["attempts"], len(hook.requests)) == ("delivered", 2, 2)
+
+
+def test_an_attempt_abandoned_after_its_claim_is_taken_over_once_the_claim_is_stale(stack: Stack, hook: Receiver):
+    endpoint = _register(stack, hook.url)
+    _capture(stack, "kim@example.com")
+    stack.deliver(EVENTS)
+    # UpdateItem: the second's counter, the claim, then the settle: the process dies before that
+    with aws_calls(_dies_at("UpdateItem", nth=3)):
+        (answer,) = stack.deliver(ATTEMPTS)
+    assert len(answer["batchItemFailures"]) == 1 and len(hook.requests) == 1
+    (claimed,) = _log(stack, endpoint["id"])
+    assert (claimed["status"], claimed["attempts"], claimed["log"]) == ("pending", 1, [])
+    assert _attempt(endpoint["id"], claimed["message_id"], 0) == "Stale"  # a live claim: a duplicate
+    SYSTEM_CLOCK.advance(61)
+    assert _attempt(endpoint["id"], claimed["message_id"], 0) == "Delivered"  # the abandoned claim taken over
+    (done,) = _log(stack, endpoint["id"])
+    assert (done["status"], done["attempts"], len(done["log"]), len(hook.requests)) == ("delivered", 1, 1, 2)
+    assert hook.requests[0].headers["webhook-id"] == hook.requests[1].headers["webhook-id"]
+    assert _attempt(endpoint["id"], claimed["message_id"], 0) == "Settled"
