@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class Receiver:
     url: str
     requests: list[Received] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    delay: float = 0.0  # seconds each answer takes (a slow receiver)
+    arrived: list[float] = field(default_factory=list)  # time.monotonic() of each request
 
     def answers(self, *answers: int | tuple[int, dict[str, str]]) -> None:
         """The next answers, in order (a status, or a status and headers); 200 after them."""
@@ -42,6 +45,9 @@ def receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            got.arrived.append(time.monotonic())
+            if got.delay:
+                time.sleep(got.delay)
             got.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             status, headers = got.script.pop(0) if got.script else (200, {})
             answer = b'{"received": true}'
