@@ -4,6 +4,7 @@ request it gets and answers from a script (status, headers), then 200."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -62,6 +63,12 @@ def receiver() -> Iterator[Receiver]:
             return
 
     server.RequestHandlerClass = Handler
+
+    def handle_error(request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a sender that gave up on a slow answer
+            ThreadingHTTPServer.handle_error(server, request, client_address)
+
+    server.handle_error = handle_error  # type: ignore[method-assign]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -18,7 +18,8 @@ def service() -> Deliverer:
     return deliverer(DeliverySettings.from_env())
 
 
-@consumer(model(AttemptMessage), name="WebhookAttempt")
+# concurrent: a batch's POSTs go out at once, so a receiver that hangs holds none of the others
+@consumer(model(AttemptMessage), name="WebhookAttempt", concurrent=True)
 def attempt(message: AttemptMessage, _: LambdaContext) -> str:
     return service().attempt(message)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Any
+from contextlib import ExitStack
 
 from tests.bench.sink import quiet
 from tests.support import Stack, moto_stack
@@ -45,25 +45,41 @@ def _lags(stack: Stack, healthy: Receiver, tag: str) -> list[float]:
     return [at - started for at in healthy.arrived]
 
 
-def _phase(slow_too: bool) -> tuple[list[float], dict[str, Any]]:
-    with quiet(), moto_stack() as stack, receiver() as healthy, receiver() as slow:
-        slow.delay = 10.0
+def _phase(slow: int, concurrent: bool = True) -> tuple[list[float], int]:
+    """The healthy endpoint's lags beside `slow` endpoints that hang and one that refuses (if any),
+    the batch's records run at once or in order; how many POSTs the hanging ones got."""
+    from webhooks_delivery.handler import attempt
+
+    with ExitStack() as stack_of:
+        stack_of.enter_context(quiet())
+        stack = stack_of.enter_context(moto_stack())
+        healthy = stack_of.enter_context(receiver())
+        hanging = [stack_of.enter_context(receiver()) for _ in range(slow)]
+        attempt.concurrent = concurrent
         _register(stack, healthy.url)
-        if slow_too:
-            _register(stack, slow.url)
+        for hang in hanging:
+            hang.delay = 10.0
+            _register(stack, hang.url)
+        if slow:
             _register(stack, f"http://127.0.0.1:{_closed_port()}/hooks")
-        lags = _lags(stack, healthy, "slow" if slow_too else "base")
-        return lags, {"slow POSTs": len(slow.arrived)}
+        try:
+            return _lags(stack, healthy, f"p{slow}{concurrent:d}"), sum(len(h.arrived) for h in hanging)
+        finally:
+            attempt.concurrent = True
 
 
 def main() -> None:
-    base, _ = _phase(slow_too=False)
-    mixed, seen = _phase(slow_too=True)
+    base, _ = _phase(0)
     print(f"{EVENTS} events to a healthy endpoint; seconds from the events committed to the receiver")
-    print(f"{'':34} {'p50':>7} {'p95':>7} {'max':>7} {'delivered':>10}")
-    for name, lags in (("alone (baseline)", base), ("beside a slow and a dead endpoint", mixed)):
-        print(f"{name:34} {_pct(lags, 50):7.2f} {_pct(lags, 95):7.2f} {max(lags):7.2f} {len(lags):10d}")
-    print(
-        f"ratio to the baseline: p50 {_pct(mixed, 50) / _pct(base, 50):.2f} x, p95 {_pct(mixed, 95) / _pct(base, 95):.2f} x;"
-        f" the slow endpoint got {seen['slow POSTs']} POST(s) for {EVENTS} deliveries (the rest wait on timers)"
-    )
+    print(f"{'':44} {'p50':>6} {'p95':>6} {'max':>6} {'x p50':>6} {'x p95':>6} {'hung POSTs':>10}")
+    rows = [("alone (baseline)", base, 0)]
+    for slow in (1, 3):
+        for concurrent in (False, True):
+            lags, posts = _phase(slow, concurrent)
+            rows.append((f"beside {slow} hanging + 1 refusing, {'at once' if concurrent else 'in order'}", lags, posts))
+    for name, lags, posts in rows:
+        print(
+            f"{name:44} {_pct(lags, 50):6.2f} {_pct(lags, 95):6.2f} {max(lags):6.2f}"
+            f" {_pct(lags, 50) / _pct(base, 50):6.2f} {_pct(lags, 95) / _pct(base, 95):6.2f} {posts:10d}"
+        )
+    print("(x: ratio to the baseline; hung POSTs: attempts that reached the hanging receivers, of their deliveries)")
