@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.webhooks.adapters.dns_hosts import SystemHosts
 from ecrm.webhooks.models import AttemptMessage
 from ecrm.webhooks.names import Resource
 from ecrm_local import resources, schedules, webhook_deliveries
@@ -352,3 +353,24 @@ def test_an_attempt_abandoned_after_its_claim_is_taken_over_once_the_claim_is_st
     assert (done["status"], done["attempts"], len(done["log"]), len(hook.requests)) == ("delivered", 1, 1, 2)
     assert hook.requests[0].headers["webhook-id"] == hook.requests[1].headers["webhook-id"]
     assert _attempt(endpoint["id"], claimed["message_id"], 0) == "Settled"
+
+
+def test_a_host_that_resolves_elsewhere_at_delivery_time_is_refused_then_and_the_post_goes_to_the_checked_address(
+    stack: Stack, hook: Receiver, monkeypatch: pytest.MonkeyPatch
+):
+    dns = {"rebind.test": ["127.0.0.1"]}
+    monkeypatch.setattr(SystemHosts, "addresses", lambda _self, host: list(dns.get(host, [])))
+    url = hook.url.replace("127.0.0.1", "rebind.test")
+    endpoint = _register(stack, url)  # resolves to loopback, allowed here
+    dns["rebind.test"] = ["10.0.0.5"]  # the name now points inside the network (DNS rebinding)
+    _capture(stack, "lou@example.com")
+    _flow(stack)
+    (refused,) = _log(stack, endpoint["id"])
+    assert (refused["status"], refused["log"][0]["status_code"], hook.requests) == ("pending", None, [])
+    assert "private" in refused["log"][0]["error"]
+    dns["rebind.test"] = ["127.0.0.1"]
+    SYSTEM_CLOCK.advance(40)
+    _flow(stack)
+    (got,) = hook.requests  # sent to the address checked, named as the URL names it
+    assert got.headers["host"] == url.split("/")[2]
+    assert _log(stack, endpoint["id"])[0]["status"] == "delivered"
