@@ -37,6 +37,8 @@ HOSTS = Hosts(
         "https://[::1]/hook",
         "https://[::ffff:127.0.0.1]/hook",  # IPv4-mapped IPv6 loopback
         "https://[::ffff:10.0.0.1]/hook",
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data/",  # NAT64 of 169.254.169.254
+        "https://[2002:c0a8:0101::1]/hook",  # 6to4 of 192.168.1.1
         "https://[fe80::1]/hook",
         "https://[fd00::1]/hook",
         "https://0.0.0.0/hook",
@@ -67,6 +69,7 @@ def test_a_public_https_destination_is_sent_to_the_address_checked():
         "93.184.216.34",
     )
     assert destination("https://v6.example.com/x", HOSTS).address == "2606:2800:220:1:248:1893:25c8:1946"
+    assert destination("https://[64:ff9b::5db8:d822]/x", HOSTS).address == "64:ff9b::5db8:d822"  # a public IPv4
 
 
 def test_loopback_and_http_only_where_the_setting_allows_it():

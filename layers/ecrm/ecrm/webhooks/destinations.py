@@ -1,7 +1,7 @@
 """Where a webhook may be sent (SSRF): an https URL whose host resolves only to public addresses.
 
 Private, loopback, link-local, shared, reserved, multicast and unspecified addresses are refused
-(IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry), at registration and again
+(an IPv6 address standing for an IPv4 one, IPv4-mapped, 6to4 or NAT64, is judged as that), at registration and again
 at every delivery, where the request then goes to the address that was checked (a DNS answer that
 changed in between cannot redirect it). `allow_loopback` (ecrm local and the tests) also lets
 loopback addresses and plain http through, nothing else.
@@ -31,11 +31,23 @@ class Destination:
     address: str
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # IPv4 addresses reached through a NAT64 gateway
+
+
+def embedded(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for: IPv4-mapped, 6to4, or NAT64's well-known prefix."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.ipv4_mapped or address.sixtofour
+
+
 def refused(address: Address, allow_loopback: bool = False) -> str | None:
     """Why an address may not be sent to, or None."""
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    if mapped is not None:
-        return refused(mapped, allow_loopback)
+    inner = embedded(address)
+    if inner is not None:
+        return refused(inner, allow_loopback)
     if address.is_loopback:
         return None if allow_loopback else "a loopback address"
     if address.is_link_local:
@@ -48,8 +60,7 @@ def refused(address: Address, allow_loopback: bool = False) -> str | None:
 
 
 def _loopback(address: Address) -> bool:
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    return (mapped or address).is_loopback
+    return (embedded(address) or address).is_loopback
 
 
 def _parsed(url: str, allow_loopback: bool) -> SplitResult:
