@@ -101,6 +101,11 @@ def test_endpoints_are_validated_refused_when_private_and_their_secret_is_shown_
     assert shown.status == 200 and "secret" not in shown.body and "whsec_" not in shown.body
     listed = stack.admin("GET", "/webhooks").json
     assert [e["id"] for e in listed] == [created["id"]] and "whsec_" not in json.dumps(listed)
+    types = {t["name"]: t for t in stack.admin("GET", "/webhooks/types").json}
+    assert (
+        types["contact.captured"]["event"] == "ContactCaptured.v1"
+        and "email" not in types["contact.captured"]["fields"]
+    )
     stale = stack.admin(
         "PUT", f"/webhooks/{created['id']}", {"url": hook.url, "event_types": ["case.solved"], "expected_version": 9}
     )

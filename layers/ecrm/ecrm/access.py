@@ -142,6 +142,7 @@ WEBHOOK = "/webhooks/{endpoint_id}"
 WEBHOOKS_API = (
     Route("POST", "/webhooks", WEBHOOK_ADMIN),
     Route("GET", "/webhooks", WEBHOOK_ADMIN),
+    Route("GET", "/webhooks/types", WEBHOOK_ADMIN),
     Route("GET", WEBHOOK, WEBHOOK_ADMIN),
     Route("PUT", WEBHOOK, WEBHOOK_ADMIN),
     Route("DELETE", WEBHOOK, WEBHOOK_ADMIN),

@@ -11,7 +11,7 @@ from datetime import timedelta
 from ecrm.clock import Clock
 from ecrm.errors import Conflict, InvalidInput, NotFound
 from ecrm.webhooks import signatures
-from ecrm.webhooks.catalogue import BY_NAME
+from ecrm.webhooks.catalogue import BY_NAME, TYPES
 from ecrm.webhooks.delivery import message_range
 from ecrm.webhooks.destinations import destination
 from ecrm.webhooks.models import (
@@ -26,6 +26,7 @@ from ecrm.webhooks.models import (
     RotateRequest,
     SigningSecret,
     StoredEndpoint,
+    WebhookTypeView,
 )
 from ecrm.webhooks.ports import AttemptQueue, DeliveryLog, EndpointRepository, HostDirectory
 
@@ -93,6 +94,13 @@ class EndpointService:
         )
         self.endpoints.save(after, before.version)
         return after.public()
+
+    @staticmethod
+    def types() -> list[WebhookTypeView]:
+        return [
+            WebhookTypeView(name=t.name, description=t.description, event=t.detail_type, fields=list(t.fields))
+            for t in TYPES
+        ]
 
     def get(self, endpoint_id: str) -> Endpoint:
         return self._stored(endpoint_id).public()

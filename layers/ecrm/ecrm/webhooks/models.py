@@ -50,6 +50,15 @@ class EndpointRequest(BaseModel):
         return sorted(set(value))
 
 
+class WebhookTypeView(BaseModel):
+    """A webhook type: the bus event it is, and the fields its payload's `data` may carry."""
+
+    name: str
+    description: str
+    event: str = Field(description="the bus event's detail-type, e.g. ContactCaptured.v1")
+    fields: list[str]
+
+
 class SigningSecret(BaseModel):
     secret: str
     created_at: datetime

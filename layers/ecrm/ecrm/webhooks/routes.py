@@ -24,6 +24,7 @@ from ecrm.webhooks.models import (
     ReplayRequest,
     RotatedSecret,
     RotateRequest,
+    WebhookTypeView,
 )
 
 SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -74,6 +75,12 @@ def _endpoints(app: APIGatewayRestResolver, service: Callable[[], EndpointServic
     @app.get("/webhooks", summary="Every endpoint (never its secrets)", security=SECURED)
     def endpoints() -> list[Endpoint]:
         return service().list()
+
+    @app.get(
+        "/webhooks/types", summary="The webhook types: the event each is and its payload's fields", security=SECURED
+    )
+    def types() -> list[WebhookTypeView]:
+        return service().types()
 
     @app.get("/webhooks/<endpoint_id>", summary="One endpoint", security=SECURED)
     def endpoint(endpoint_id: EndpointId) -> Endpoint:
