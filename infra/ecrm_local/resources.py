@@ -161,9 +161,14 @@ def _mail(session: Session, context: dict[str, str]) -> None:
     session.client("sesv2").create_configuration_set(ConfigurationSetName=context["sesConfigurationSet"])
 
 
+# Set for the local stack only: webhook receivers on a developer's machine listen on loopback (http).
+LOCAL_ONLY = {"webhookAllowLoopback": "true"}
+
+
 def local_context(base_url: str = DEFAULT_BASE_URL) -> dict[str, str]:
-    """CONTEXT_DEFAULTS with the default local URL moved to where this stack really listens."""
-    return {key: _localize(value, base_url) for key, value in topology.CONTEXT_DEFAULTS.items()}
+    """CONTEXT_DEFAULTS with the default local URL moved to where this stack really listens, and
+    the settings only a local stack has (`LOCAL_ONLY`)."""
+    return {key: _localize(value, base_url) for key, value in topology.CONTEXT_DEFAULTS.items()} | LOCAL_ONLY
 
 
 def _localize(value: str, base_url: str) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ecrm.clock import SystemClock
 
-from ecrm_local import LOG_NAME, apigw, auth_tokens, lambdas, outbox
+from ecrm_local import LOG_NAME, apigw, auth_tokens, lambdas, outbox, webhook_deliveries
 from ecrm_local.schedules import Firing
 from ecrm_local.ses_events import SesEventPublisher, UnknownMail
 
@@ -224,6 +224,14 @@ def _outbox_html(app: LocalApp, body: bytes) -> Reply:
     return Reply(200, outbox.render_html(outbox.messages()).encode(), HTML)
 
 
+def _webhooks(app: LocalApp, body: bytes) -> Reply:
+    return json_reply(200, webhook_deliveries.snapshot())
+
+
+def _webhooks_html(app: LocalApp, body: bytes) -> Reply:
+    return Reply(200, webhook_deliveries.render_html(webhook_deliveries.snapshot()).encode(), HTML)
+
+
 def _outbox_js(app: LocalApp, body: bytes) -> Reply:
     return Reply(200, static("outbox.js"), "text/javascript")
 
@@ -309,6 +317,8 @@ LOCAL_ROUTES: dict[tuple[str, str], Callable[[LocalApp, bytes], Reply]] = {
     ("GET", "/_local/outbox"): _outbox,
     ("GET", "/_local/outbox.html"): _outbox_html,
     ("GET", "/_local/outbox.js"): _outbox_js,
+    ("GET", "/_local/webhooks"): _webhooks,
+    ("GET", "/_local/webhooks.html"): _webhooks_html,
     ("POST", "/_local/clock"): _clock,
     ("POST", "/_local/events"): _events,
     ("POST", "/_local/outbox/engage"): _engage,

@@ -79,9 +79,13 @@ def ready_env(fn: topology.Function) -> dict[str, str]:
     # deploy with for the other settings that come from context.
     fields = {f.alias: f.annotation for f in fn.settings.model_fields.values() if f.alias}
     env = {alias: _placeholder(alias, annotation) for alias, annotation in fields.items()}
+    # (flags, and numbers with bounds such as the webhooks' retry hours, too: not a default of 0)
     for var, source in fn.env.items():
-        if source.startswith(topology.CONTEXT_PREFIX) and fields.get(var) is str:
-            env[var] = topology.CONTEXT_DEFAULTS[source.removeprefix(topology.CONTEXT_PREFIX)]
+        if not source.startswith(topology.CONTEXT_PREFIX) or var not in fields:
+            continue
+        default = topology.CONTEXT_DEFAULTS[source.removeprefix(topology.CONTEXT_PREFIX)]
+        if fields[var] in (str, bool) or (fields[var] is int and default != "0"):
+            env[var] = default
     return env
 
 

@@ -27,11 +27,13 @@ from ecrm.campaigns.models import address_key
 from ecrm.contact360.compose import contact360_api
 from ecrm.contact360.settings import Contact360ApiSettings
 from ecrm.names import Source
+from ecrm.webhooks.catalogue import BY_NAME
 from ecrm_infra import topology
 from ecrm_local import outbox, resources
 
 from tests.integration.campaigns_support import Campaigns, campaigns_stack
 from tests.loyalty_support import order
+from tests.webhook_receiver import receiver
 
 EMAIL = "zoraida.quillfeather@example.org"
 PERSONAL = {  # what the person gave: each must be gone after the erasure
@@ -73,10 +75,13 @@ def _text(item: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def person() -> Iterator[tuple[Campaigns, str]]:
-    """The person, through every capability, and their contact id: built once for this module (the
-    tier's most expensive setup). The tests read it; the erasure test, last in the file, erases it."""
-    with campaigns_stack() as campaigns:
+    """The person, through every capability (an endpoint receives every webhook type), and their
+    contact id: built once for this module (the tier's most expensive setup). The tests read it; the
+    erasure test, last in the file, erases it."""
+    with campaigns_stack() as campaigns, receiver() as hook:
         stack = campaigns.stack
+        every_type = {"url": hook.url, "event_types": sorted(BY_NAME)}
+        assert stack.call("POST", "/webhooks", every_type, roles="admin").status == 201
         company = {"name": "Example Org Ltd", "domains": ["example.org"]}  # her address's domain
         assert stack.call("POST", "/companies", company, roles="agent").status == 201
         captured = stack.call(
@@ -138,7 +143,10 @@ def test_every_item_naming_the_contact_in_every_table_is_in_their_export(person)
         "campaigns",
         "loyalty",
         "contact360",
+        "webhooks",
     }
+    delivered = {d["payload"]["type"] for d in held["webhooks"]["deliveries"]}  # the body, read back
+    assert {"contact.captured", "case.created", "points.earned"} <= delivered
     assert {"campaign_sends", "segment_index", "segment_profile", "preferences"} <= set(held["campaigns"])
     assert held["campaigns"]["campaign_sends"][0]["status"] == "sent"
     timeline = {e["entry"]["kind"] for e in held["contact360"]["timeline"]}  # SES's events reached it too

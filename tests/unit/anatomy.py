@@ -48,6 +48,7 @@ PORT_SUFFIXES: dict[str, str] = {
     "Clock": "the time",
     "Mailer": "mail sent",
     "Publisher": "events put on the bus",
+    "Sender": "requests sent to other systems (webhook POSTs)",
     "Signer": "tokens signed and verified",
 }
 # Protocols that are no port (nothing outside the domain implements them), each with its reason.

@@ -3,6 +3,7 @@ parsing failures named, one outcome metric per record."""
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -169,3 +170,36 @@ def test_a_consumer_names_its_own_failures_before_the_defaults(counted: dict[str
     assert named.outcome_of(Paused()) == "Paused" and named.outcome_of(Unavailable()) == "Unavailable"
     assert named.batch(sqs_event(json.dumps({"n": 1})), Context()) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}  # type: ignore[arg-type]
     assert counts(counted) == {"PingPaused": 1}
+
+
+def test_a_concurrent_consumer_runs_its_batch_at_once_and_still_counts_each_outcome_once(
+    counted: dict[str, Any],
+) -> None:
+    # Three records meet at a barrier: one after the other they never would (the barrier breaks).
+    meeting = threading.Barrier(3, timeout=30)
+
+    def waits_for_the_others(ping: Ping, _: Any) -> str | None:
+        if ping.n < 3:
+            meeting.wait()
+        return outcomes_by_n(ping, _)
+
+    together = QueueConsumer(waits_for_the_others, model(Ping), name="Ping", concurrent=True)
+    bodies = [json.dumps({"n": n}) for n in (4, 5, 4)]
+    answer = together.batch(sqs_event(*bodies), Context())  # type: ignore[arg-type]
+    assert answer == {"batchItemFailures": []} and not meeting.broken
+    # the whole policy holds as in order: failures answered, one count per record
+    mixed = QueueConsumer(outcomes_by_n, model(Ping), name="Ping", concurrent=True)
+    metrics.clear_metrics()
+    bodies = [json.dumps({"n": n}) for n in (4, 5, 0, 1, 2, 3, 4)] + ['{"n": "x"}']
+    answer = mixed.batch(sqs_event(*bodies), Context())  # type: ignore[arg-type]
+    failed = sorted(str(f["itemIdentifier"]) for f in answer["batchItemFailures"])  # in the order they ended
+    assert failed == [f"m{i}" for i in (2, 3, 4, 5, 7)]
+    assert counts(counted) == {
+        "PingApplied": 2,
+        "PingDone": 1,
+        "PingRetried": 1,
+        "PingUnavailable": 1,
+        "PingConflict": 1,
+        "PingFailed": 1,
+        "PingMalformed": 1,
+    }

@@ -31,6 +31,7 @@ from ecrm_infra.topology.spec import (
     arn_of,
     split_source,
 )
+from ecrm_infra.topology.webhooks import WEBHOOKS
 
 __all__ = [
     "ACTIONS",
@@ -60,7 +61,7 @@ __all__ = [
     "stream_triggers",
 ]
 
-CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYALTY, CONTACT360)
+CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYALTY, WEBHOOKS, CONTACT360)
 
 FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
 TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)

@@ -18,6 +18,8 @@ from ecrm.loyalty.names import Env as LoyaltyEnv
 from ecrm.loyalty.names import Resource as LoyaltyResource
 from ecrm.names import DetailType, Source
 from ecrm.timeline import declared
+from ecrm.webhooks.names import Env as WebhooksEnv
+from ecrm.webhooks.names import Resource as WebhooksResource
 
 from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
 from ecrm_infra.topology.spec import Access, Capability, EventRule, Function, MetricAlarm, QueueTrigger, Table
@@ -45,6 +47,7 @@ PERSONAL_DATA_TABLES = {
     CampaignsEnv.CAMPAIGNS_TABLE: CampaignsResource.CAMPAIGNS_TABLE,
     LoyaltyEnv.LOYALTY_TABLE: LoyaltyResource.LOYALTY_TABLE,
     Env.CONTACT360_TABLE: Resource.CONTACT360_TABLE,
+    WebhooksEnv.WEBHOOKS_TABLE: WebhooksResource.WEBHOOKS_TABLE,
 }
 
 CONTACT360 = Capability(
@@ -65,6 +68,7 @@ CONTACT360 = Capability(
                 CasesResource.CASES_TABLE: Access.READ | Access.QUERY,  # related: a requester's cases, batched
                 CampaignsResource.CAMPAIGNS_TABLE: Access.READ | Access.QUERY,
                 LoyaltyResource.LOYALTY_TABLE: Access.READ | Access.QUERY,
+                WebhooksResource.WEBHOOKS_TABLE: Access.QUERY,  # deliveries naming the contact (gsi1)
                 # the timeline, its part of the export; companies: a company, its domains' owners and its
                 # members written in transactions (Put, Delete), read by key and by partition
                 Resource.CONTACT360_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.DELETE | Access.CHECK,

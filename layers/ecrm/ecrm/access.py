@@ -29,6 +29,8 @@ LOYALTY_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 LOYALTY_REDEEM = (Role.ADMIN, Role.AGENT)
 LOYALTY_ADJUST = (Role.ADMIN,)
 LOYALTY_PROGRAMME = (Role.ADMIN,)  # replace the rules, tiers and expiry settings
+# webhooks: endpoints receive personal events and hold signing secrets
+WEBHOOK_ADMIN = (Role.ADMIN,)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,20 @@ LOYALTY_PROGRAMME_API = (
     Route("PUT", "/loyalty/programme", LOYALTY_PROGRAMME),
 )
 
+WEBHOOK = "/webhooks/{endpoint_id}"
+WEBHOOKS_API = (
+    Route("POST", "/webhooks", WEBHOOK_ADMIN),
+    Route("GET", "/webhooks", WEBHOOK_ADMIN),
+    Route("GET", "/webhooks/types", WEBHOOK_ADMIN),
+    Route("GET", WEBHOOK, WEBHOOK_ADMIN),
+    Route("PUT", WEBHOOK, WEBHOOK_ADMIN),
+    Route("DELETE", WEBHOOK, WEBHOOK_ADMIN),
+    Route("POST", f"{WEBHOOK}/rotate", WEBHOOK_ADMIN),
+    Route("GET", f"{WEBHOOK}/deliveries", WEBHOOK_ADMIN),
+    Route("POST", f"{WEBHOOK}/deliveries/{{message_id}}/redeliver", WEBHOOK_ADMIN),
+    Route("POST", f"{WEBHOOK}/replay", WEBHOOK_ADMIN),
+)
+
 ROUTES: Mapping[tuple[str, str], Route] = {
     (route.method, route.path): route
     for group in (
@@ -149,6 +165,7 @@ ROUTES: Mapping[tuple[str, str], Route] = {
         CAMPAIGNS_UNSUBSCRIBE,
         LOYALTY_API,
         LOYALTY_PROGRAMME_API,
+        WEBHOOKS_API,
     )
     for route in group
 }

@@ -17,6 +17,11 @@ Batch policy: Powertools `BatchProcessor` and `process_partial_response` with
 `raise_on_entire_batch_failure=False` (decision 43): a failed record is reported in
 `batchItemFailures` and comes again, also when every record of the batch failed.
 
+Concurrency (`consumer(..., concurrent=True)`): the batch's records run at once, each in a thread
+(Powertools `AsyncBatchProcessor`), for record handlers that wait on others (the webhooks' POSTs:
+one slow receiver must not hold the rest of its batch). Outcomes are still counted once each, by
+the event loop's thread after the record's thread is done (Powertools' metric set takes no lock).
+
 Metrics: exactly one count per record, `<name><Outcome>` (`ShopEventApplied`, `ShopEventMalformed`).
 The record handler returns its outcome (None: `Done`); a failure's outcome comes from its exception:
 `Malformed` (a message that can never succeed: `InvalidInput`, pydantic's `ValidationError`; it is
@@ -26,6 +31,7 @@ throttled), `Unavailable`, `Conflict`, else `Failed`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import traceback
@@ -34,7 +40,13 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    BatchProcessor,
+    EventType,
+    async_process_partial_response,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -148,6 +160,7 @@ class QueueConsumer(Generic[M]):
         parse: Parser[M],
         name: str,
         failures: Mapping[type[BaseException], str] | None = None,
+        concurrent: bool = False,
     ) -> None:
         self.handler = handler
         self._parse = parse
@@ -156,26 +169,47 @@ class QueueConsumer(Generic[M]):
         extra = dict(failures or {})  # looked up first: a consumer's own names win
         self._failures = extra | {kind: name for kind, name in FAILURES.items() if kind not in extra}
         self._processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        self.concurrent = concurrent  # public: the bench compares a batch in order and at once
+        self._async_processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def batch(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        if self.concurrent:
+            return async_process_partial_response(
+                event=event, record_handler=self._in_thread, processor=self._async_processor, context=context
+            )
         return process_partial_response(
             event=event, record_handler=self.record, processor=self._processor, context=context
         )
 
     def record(self, record: SQSRecord, lambda_context: LambdaContext) -> None:
         try:
-            outcome = self.handler(self._parse(record.body), lambda_context) or "Done"
+            outcome = self._handled(record, lambda_context)
+        except Exception as exc:
+            self._count(self.outcome_of(exc))
+            raise
+        self._count(outcome)
+
+    async def _in_thread(self, record: SQSRecord, lambda_context: LambdaContext) -> None:
+        try:
+            outcome = await asyncio.to_thread(self._handled, record, lambda_context)
+        except Exception as exc:
+            self._count(self.outcome_of(exc))
+            raise
+        self._count(outcome)
+
+    def _handled(self, record: SQSRecord, lambda_context: LambdaContext) -> str:
+        """The record handler's outcome; a failure is logged here and raised."""
+        try:
+            return self.handler(self._parse(record.body), lambda_context) or "Done"
         except Exception as exc:
             self._failed(exc, record.message_id)
             raise
-        self._count(outcome)
 
     def outcome_of(self, exc: BaseException) -> str:
         return next((name for kind, name in self._failures.items() if isinstance(exc, kind)), "Failed")
 
     def _failed(self, exc: Exception, message_id: str) -> None:
         outcome = self.outcome_of(exc)
-        self._count(outcome)
         if isinstance(exc, ValidationError):
             exc = _fields(exc)
         if isinstance(exc, InvalidInput):  # our own words: where and why, never the value
@@ -194,12 +228,17 @@ class QueueConsumer(Generic[M]):
 
 
 def consumer(
-    parse: Parser[M], *, name: str, failures: Mapping[type[BaseException], str] | None = None
+    parse: Parser[M],
+    *,
+    name: str,
+    failures: Mapping[type[BaseException], str] | None = None,
+    concurrent: bool = False,
 ) -> Callable[[RecordHandler[M]], QueueConsumer[M]]:
     """Decorate a record handler `(message, lambda_context) -> outcome | None` into a consumer;
-    `name` prefixes its outcome metrics and names its log lines."""
+    `name` prefixes its outcome metrics and names its log lines; `concurrent` runs a batch's
+    records at once, each in a thread."""
 
     def wrap(handler: RecordHandler[M]) -> QueueConsumer[M]:
-        return QueueConsumer(handler, parse, name, failures)
+        return QueueConsumer(handler, parse, name, failures, concurrent)
 
     return wrap

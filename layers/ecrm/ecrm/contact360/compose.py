@@ -24,6 +24,7 @@ from ecrm.contacts.adapters.dynamo_personal_data import ContactsPersonalData
 from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger
 from ecrm.loyalty.adapters.dynamo_personal_data import LoyaltyPersonalData
 from ecrm.outbox import Outbox
+from ecrm.webhooks.adapters.dynamo_personal_data import WebhooksPersonalData
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -70,6 +71,7 @@ def _export(db: DynamoDBClient, settings: Contact360ApiSettings) -> ExportServic
             CampaignsPersonalData(db, settings.campaigns_table),
             LoyaltyPersonalData(db, settings.loyalty_table),
             Contact360PersonalData(db, settings.contact360_table),
+            WebhooksPersonalData(db, settings.webhooks_table),
         ),
         clock=SYSTEM_CLOCK,
     )

@@ -10,6 +10,7 @@ from ecrm.cases.names import Env as CasesEnv
 from ecrm.contact360.names import Env
 from ecrm.loyalty.names import Env as LoyaltyEnv
 from ecrm.settings import FromEnv
+from ecrm.webhooks.names import Env as WebhooksEnv
 
 
 class Contact360ApiSettings(FromEnv):
@@ -21,6 +22,7 @@ class Contact360ApiSettings(FromEnv):
     loyalty_table: str = Field(alias=LoyaltyEnv.LOYALTY_TABLE)
     contact360_table: str = Field(alias=Env.CONTACT360_TABLE)
     outbox_table: str = Field(alias=Env.OUTBOX_TABLE)  # company changes announced with their writes
+    webhooks_table: str = Field(alias=WebhooksEnv.WEBHOOKS_TABLE)
 
 
 class TimelineSettings(FromEnv):

@@ -1,0 +1,1 @@
+"""The webhooks capability's adapters: its table, the HTTP sender and host resolution."""
