@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import subprocess
 import sys
 from types import ModuleType
 from typing import Any
@@ -90,3 +91,20 @@ def test_a_route_declared_by_two_modules_is_refused() -> None:
     app.routes_from("ecrm.contacts.api_routes", access.CONTACTS_API, lambda: None)
     with pytest.raises(ValueError, match=re.escape("GET /contacts is in ecrm.contacts.api_routes already")):
         app.routes_from("ecrm.contact360.routes", access.CONTACTS_API[:1], lambda: None)
+
+
+def test_no_api_function_imports_a_route_module_at_cold_start() -> None:
+    """In a fresh interpreter (this one has imported them all): every API handler imported, no
+    route module loaded, and each handler's modules are importable by the name it gives."""
+    code = (
+        "import importlib, importlib.util, sys\n"
+        f"apps = [importlib.import_module(n + '.handler').app for n in {[fn.name for fn in API_FUNCTIONS]!r}]\n"
+        "names = [m.name for app in apps for m in app.route_modules]\n"
+        "print(sorted(n for n in names if n in sys.modules))\n"
+        "print(all(importlib.util.find_spec(n) for n in names), len(names))\n"
+    )
+    loaded, found = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    assert loaded == "[]"
+    assert found == f"True {len(API_FUNCTIONS)}"
