@@ -55,22 +55,31 @@ class ColdStart:
     ready: float
     import_ratio: float  # median of the ratios of paired runs (a floor run next to each)
     ready_ratio: float
+    routes_ratio: float | None  # an API function's ready plus every route module it can load
     peak_kib: int
 
 
-def _paired(name: str, code: str, ready: str) -> tuple[ColdStart, float, int]:
+def _paired(fn: topology.Function) -> tuple[ColdStart, float, int]:
     """`RUNS` rounds of floor, import and ready in fresh interpreters one after the other: each
     ratio is taken within its round, so a busy machine slows both sides of it alike."""
-    rounds = [(_fresh(FLOOR), _fresh(code), _fresh(ready)) for _ in range(RUNS)]
+    codes = [FLOOR, f"import {fn.name}.handler", _ready_code(fn)]
+    if fn.routes:  # route modules load on a route's first request (ecrm.api.EdgeResolver.routes_from)
+        codes.append(f"{_ready_code(fn)}; h.app.load_all_routes()")
+    rounds = [[_fresh(code) for code in codes] for _ in range(RUNS)]
     floor = statistics.median(r[0][0] for r in rounds)
+
+    def ratio(i: int) -> float:
+        return statistics.median(r[i][0] / r[0][0] for r in rounds)
+
     return (
         ColdStart(
-            name,
+            fn.name,
             imported=statistics.median(r[1][0] for r in rounds),
             ready=statistics.median(r[2][0] for r in rounds),
-            import_ratio=statistics.median(r[1][0] / r[0][0] for r in rounds),
-            ready_ratio=statistics.median(r[2][0] / r[0][0] for r in rounds),
-            peak_kib=max(r[2][1] for r in rounds),
+            import_ratio=ratio(1),
+            ready_ratio=ratio(2),
+            routes_ratio=ratio(3) if fn.routes else None,
+            peak_kib=max(r[-1][1] for r in rounds),
         ),
         floor,
         max(r[0][1] for r in rounds),
@@ -80,30 +89,36 @@ def _paired(name: str, code: str, ready: str) -> tuple[ColdStart, float, int]:
 def cold_starts() -> float:
     """Prints each function's cold init against the floor; the floor's seconds (median of every round)."""
     print(f"\n== cold init, {RUNS} rounds of fresh interpreters (floor = `{FLOOR}`), ratios paired per round")
-    print(f"{'function':20} {'import ms':>10} {'ratio':>6} {'ready ms':>9} {'ratio':>6} {'peak MiB':>9} {'+MiB':>5}")
+    print("   ready: import + composition root; +routes: an API function's ready plus all its route modules")
+    print(
+        f"{'function':20} {'import ms':>10} {'ratio':>6} {'ready ms':>9} {'ratio':>6} {'+routes':>7}"
+        f" {'peak MiB':>9} {'+MiB':>5}"
+    )
     rows, floors, floor_peak = [], [], 0
     floor_modules = _modules(FLOOR)
     for fn in topology.FUNCTIONS:
-        # "ready": import plus building the composition root (settings, clients), which the
-        # handler does on its first invocation.
-        row, floor, peak = _paired(fn.name, f"import {fn.name}.handler", _ready_code(fn))
+        row, floor, peak = _paired(fn)
         rows.append(row)
         floors.append(floor)
         floor_peak = max(floor_peak, peak)
+        routes = f"{row.routes_ratio:7.2f}" if row.routes_ratio is not None else f"{'':7}"
         print(
             f"{fn.name:20} {row.imported * 1000:10.0f} {row.import_ratio:6.2f} {row.ready * 1000:9.0f} "
-            f"{row.ready_ratio:6.2f} {row.peak_kib / 1024:9.0f} {(row.peak_kib - peak) / 1024:5.0f}"
+            f"{row.ready_ratio:6.2f} {routes} {row.peak_kib / 1024:9.0f} {(row.peak_kib - peak) / 1024:5.0f}"
         )
         if row.ready_ratio > GOAL_WORST:
             print(f"{'':22}over {GOAL_WORST}x; still loads beyond the floor: {_beyond(_ready_code(fn), floor_modules)}")
     floor = statistics.median(floors)
     worst = max(rows, key=lambda r: r.ready_ratio)
     delta = max(r.peak_kib for r in rows) - floor_peak
+    api = [r.routes_ratio for r in rows if r.routes_ratio is not None]
     print(
-        f"floor {floor * 1000:.0f} ms, {floor_peak / 1024:.0f} MiB. ready: median {statistics.median(r.ready_ratio for r in rows):.2f}x "
-        f"(goal <= {GOAL_MEDIAN}), worst {worst.ready_ratio:.2f}x {worst.name} (goal <= {GOAL_WORST}); "
-        f"over the goal: {sum(r.ready_ratio > GOAL_WORST for r in rows)} of {len(rows)}; "
-        f"peak memory: floor + {delta / 1024:.0f} MiB at most (goal <= {GOAL_MIB})"
+        f"floor {floor * 1000:.0f} ms, {floor_peak / 1024:.0f} MiB. ready: median "
+        f"{statistics.median(r.ready_ratio for r in rows):.2f}x (goal <= {GOAL_MEDIAN}), worst "
+        f"{worst.ready_ratio:.2f}x {worst.name} (goal <= {GOAL_WORST}); over the goal: "
+        f"{sum(r.ready_ratio > GOAL_WORST for r in rows)} of {len(rows)}; API functions with every route "
+        f"module: median {statistics.median(api):.2f}x, worst {max(api):.2f}x; peak memory: floor + "
+        f"{delta / 1024:.0f} MiB at most (goal <= {GOAL_MIB})"
     )
     return floor
 
