@@ -305,15 +305,19 @@ class EdgeResolver(APIGatewayRestResolver):
         return tuple(self._route_modules)
 
     def load_routes(self, method: str, resource: str) -> None:
+        """Register the module serving `method` `resource` (API Gateway's), if it is not yet."""
         pending = self._module_of.get((method, resource))
-        if pending is not None and not pending.loaded:
-            importlib.import_module(pending.name).register(self, *pending.args)
-            pending.loaded = True
+        if pending is not None:
+            self._load(pending)
 
     def load_all_routes(self) -> None:
         for pending in self._route_modules:
-            for route in pending.routes[:1]:
-                self.load_routes(route.method, route.path)
+            self._load(pending)
+
+    def _load(self, pending: RouteModule) -> None:
+        if not pending.loaded:
+            importlib.import_module(pending.name).register(self, *pending.args)
+            pending.loaded = True
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         refused = edge_refusal(event)
