@@ -17,8 +17,11 @@ import pytest
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import access
+from ecrm.access import Route
 from ecrm.api import EdgeResolver, build_resolver
+from ecrm.webforms import request_body
 from ecrm_infra import topology
+from pydantic import BaseModel
 
 API_FUNCTIONS = [fn for fn in topology.FUNCTIONS if fn.routes]
 
@@ -108,3 +111,31 @@ def test_no_api_function_imports_a_route_module_at_cold_start() -> None:
     ).stdout.splitlines()
     assert loaded == "[]"
     assert found == f"True {len(API_FUNCTIONS)}"
+
+
+def test_a_form_routes_body_schema_is_made_for_the_document_not_for_a_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Probe(BaseModel):
+        name: str
+
+    made: list[str] = []
+    schema_of = Probe.model_json_schema
+
+    def counted(**kwargs: Any) -> dict[str, Any]:
+        made.append("schema")
+        return schema_of(**kwargs)
+
+    monkeypatch.setattr(Probe, "model_json_schema", counted)
+    app = build_resolver(validation=False)
+
+    @app.post("/contacts", openapi_extensions=request_body(Probe))
+    def capture() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    event = {**_event(Route("POST", "/contacts")), "body": "{}"}
+    assert app.resolve(event, LambdaContext())["statusCode"] == 200
+    assert made == []
+
+    document = app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True)
+    body = document["paths"]["/contacts"]["post"]["requestBody"]
+    assert made == ["schema"]
+    assert set(body["content"]) == {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"}
