@@ -4,8 +4,8 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
 from ecrm.api import build_resolver
-from ecrm.campaigns import routes
 from ecrm.campaigns.compose import CampaignsApi, campaigns_api
 from ecrm.campaigns.settings import CampaignsApiSettings
 from ecrm.observability import logger, metrics
@@ -18,7 +18,7 @@ def service() -> CampaignsApi:
     return campaigns_api(CampaignsApiSettings.from_env())
 
 
-routes.register(app, service)
+app.routes_from("ecrm.campaigns.routes", access.CAMPAIGNS_API, service)
 
 
 @logger.inject_lambda_context(clear_state=True)

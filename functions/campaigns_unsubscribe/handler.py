@@ -4,8 +4,8 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
 from ecrm.api import build_resolver
-from ecrm.campaigns import unsubscribe_routes
 from ecrm.campaigns.compose import preference_center
 from ecrm.campaigns.preferences import PreferenceCenter
 from ecrm.campaigns.settings import UnsubscribeSettings
@@ -19,7 +19,7 @@ def service() -> PreferenceCenter:
     return preference_center(UnsubscribeSettings.from_env())
 
 
-unsubscribe_routes.register(app, service)
+app.routes_from("ecrm.campaigns.unsubscribe_routes", access.CAMPAIGNS_UNSUBSCRIBE, service)
 
 
 @logger.inject_lambda_context(clear_state=True)

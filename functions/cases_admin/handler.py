@@ -4,8 +4,8 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
 from ecrm.api import build_resolver
-from ecrm.cases import admin_routes
 from ecrm.cases.compose import Administration, admin_service
 from ecrm.cases.settings import CasesAdminSettings
 from ecrm.observability import logger, metrics
@@ -18,7 +18,7 @@ def service() -> Administration:
     return admin_service(CasesAdminSettings.from_env())
 
 
-admin_routes.register(app, service)
+app.routes_from("ecrm.cases.admin_routes", access.CASES_ADMIN, service)
 
 
 @logger.inject_lambda_context(clear_state=True)

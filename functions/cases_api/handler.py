@@ -4,8 +4,8 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
 from ecrm.api import build_resolver
-from ecrm.cases import routes
 from ecrm.cases.compose import Desk, desk_service
 from ecrm.cases.settings import CasesApiSettings
 from ecrm.observability import logger, metrics
@@ -18,7 +18,7 @@ def service() -> Desk:
     return desk_service(CasesApiSettings.from_env())
 
 
-routes.register(app, service)
+app.routes_from("ecrm.cases.routes", access.CASES_API, service)
 
 
 @logger.inject_lambda_context(clear_state=True)

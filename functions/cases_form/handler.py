@@ -4,8 +4,8 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
 from ecrm.api import build_resolver
-from ecrm.cases import form_routes
 from ecrm.cases.compose import PublicCases, public_service
 from ecrm.cases.settings import CasesFormSettings
 from ecrm.observability import logger, metrics
@@ -23,7 +23,7 @@ def service() -> PublicCases:
     return public_service(settings())
 
 
-form_routes.register(app, service, settings)
+app.routes_from("ecrm.cases.form_routes", access.CASES_FORM, service, settings)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -4,8 +4,8 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
 from ecrm.api import build_resolver
-from ecrm.contact360 import routes
 from ecrm.contact360.compose import contact360_api
 from ecrm.contact360.service import Contact360Api
 from ecrm.contact360.settings import Contact360ApiSettings
@@ -19,7 +19,7 @@ def service() -> Contact360Api:
     return contact360_api(Contact360ApiSettings.from_env())
 
 
-routes.register(app, service)
+app.routes_from("ecrm.contact360.routes", access.CONTACT360_API, service)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -4,8 +4,8 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
 from ecrm.api import build_resolver
-from ecrm.contacts import api_routes
 from ecrm.contacts.compose import contact_directory
 from ecrm.contacts.service import ContactDirectory
 from ecrm.contacts.settings import ContactsApiSettings
@@ -19,7 +19,7 @@ def service() -> ContactDirectory:
     return contact_directory(ContactsApiSettings.from_env())
 
 
-api_routes.register(app, service)
+app.routes_from("ecrm.contacts.api_routes", access.CONTACTS_API, service)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -4,8 +4,8 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
 from ecrm.api import build_resolver
-from ecrm.contacts import routes
 from ecrm.contacts.compose import capture_service
 from ecrm.contacts.service import CaptureService
 from ecrm.contacts.settings import CaptureSettings
@@ -24,7 +24,7 @@ def service() -> CaptureService:
     return capture_service(settings())
 
 
-routes.register(app, service, settings)
+app.routes_from("ecrm.contacts.routes", access.CONTACTS_CAPTURE, service, settings)
 
 
 @logger.inject_lambda_context(clear_state=True)

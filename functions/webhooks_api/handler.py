@@ -4,9 +4,9 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecrm import access
 from ecrm.api import build_resolver
 from ecrm.observability import logger, metrics
-from ecrm.webhooks import routes
 from ecrm.webhooks.compose import webhooks_api
 from ecrm.webhooks.endpoints import EndpointService
 from ecrm.webhooks.settings import WebhooksApiSettings
@@ -19,7 +19,7 @@ def service() -> EndpointService:
     return webhooks_api(WebhooksApiSettings.from_env())
 
 
-routes.register(app, service)
+app.routes_from("ecrm.webhooks.routes", access.WEBHOOKS_API, service)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -242,7 +242,7 @@ class CapabilityRoutes(Construct):
                 self._own[walked] = self._shared[walked] = resource
         return resource
 
-    def add_route(self, route: Route, handler: lambda_.Function) -> apigw.Method:
+    def add_route(self, route: Route, handler: lambda_.IFunction) -> apigw.Method:
         resource = self._resource(route.path)
         integration = apigw.LambdaIntegration(handler, allow_test_invoke=False)
         self.fingerprint.append(

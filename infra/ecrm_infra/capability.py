@@ -64,7 +64,7 @@ class CapabilityConstruct(Construct):
     def _trigger(self, fn: topology.Function, made: PythonFunction) -> None:
         """Its routes, its queue, its table stream (a table of this capability's: the Outbox's)."""
         for route in fn.routes:
-            self.routes.add_route(route, made.function)
+            self.routes.add_route(route, made.invoked)
         if fn.queue:
             self.queues[fn.queue.queue].attach(made.function)
         if fn.stream:

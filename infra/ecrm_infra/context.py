@@ -25,6 +25,7 @@ class DeployContext:
     waf: bool
     cors_origins: tuple[str, ...]
     architecture_name: str
+    snap_start: bool = False  # Lambda SnapStart on the API functions (decision 84)
 
     @classmethod
     def of(cls, node: Node) -> DeployContext:
@@ -42,6 +43,7 @@ class DeployContext:
             waf=str(get("waf", "true")).strip().lower() not in _FALSE,
             cors_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
             architecture_name=architecture,
+            snap_start=str(get("snapStart", "false")).strip().lower() not in _FALSE,
         )
 
     @property

@@ -21,6 +21,7 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 # Set on every function besides what its settings model reads.
 OBSERVABILITY_ENV = {"POWERTOOLS_SERVICE_NAME": SERVICE, "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE}
 LOG_LEVEL = "INFO"
+LIVE_ALIAS = "live"  # with SnapStart, API Gateway invokes this alias of the newest published version
 
 
 def function_code(name: str) -> lambda_.Code:
@@ -58,6 +59,9 @@ class PythonFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = fn
+        # SnapStart (context `snapStart`) serves the API, where a person waits on a cold start; the
+        # consumers' latency is nobody's wait, and each published version's snapshot is billed.
+        self.snap_start = ctx.snap_start and bool(fn.routes)
         self.role = iam.Role(
             self,
             "Role",
@@ -84,7 +88,18 @@ class PythonFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             reserved_concurrent_executions=fn.reserved_concurrency,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if self.snap_start else None,
+            # A version's snapshot is billed while the version exists: the one a deployment
+            # replaces is deleted, not kept (CDK's default for current_version is to retain it).
+            current_version_options=lambda_.VersionOptions(removal_policy=cdk.RemovalPolicy.DESTROY)
+            if self.snap_start
+            else None,
         )
+        # What its triggers invoke: with SnapStart, the alias of the version published (and
+        # snapshotted) from this configuration; $LATEST would run without a snapshot.
+        self.invoked: lambda_.IFunction = self.function
+        if self.snap_start:
+            self.invoked = lambda_.Alias(self, "Live", alias_name=LIVE_ALIAS, version=self.function.current_version)
         grant_all(self.role, fn.grants, bindings)
         unscoped = "Active tracing: xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions."
         if any(Access.SEND_QUOTA in access for access in fn.grants.values()):

@@ -77,7 +77,7 @@ def test_the_error_schema_reads_what_the_resolver_writes():
         "resource": "/unsubscribe",
         "queryStringParameters": {"limit": "x"},
     }
-    answer = app.resolve({**event, "headers": {}, "requestContext": {"stage": "test"}}, LambdaContext("probe"))  # type: ignore[arg-type]
+    answer = app.resolve({**event, "headers": {}, "requestContext": {"stage": "test"}}, LambdaContext("probe"))
     assert answer["statusCode"] == 422
     body = openapi.Error.model_validate_json(answer["body"])
     assert body.errors and body.errors[0].field == "limit"

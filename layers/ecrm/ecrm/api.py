@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
@@ -17,11 +18,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from ecrm import access
+from ecrm import access, snapstart
 from ecrm.errors import Conflict, Forbidden, InvalidInput, InvalidToken, NotFound, Unavailable
 from ecrm.observability import logger
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 MAX_BODY_BYTES = 64 * 1024
@@ -171,7 +173,7 @@ def _multipart_pairs(content_type: str, raw: bytes) -> list[tuple[str, str]]:
     return pairs
 
 
-def build_resolver(validation: bool = True) -> APIGatewayRestResolver:
+def build_resolver(validation: bool = True) -> EdgeResolver:
     """A resolver with every domain error mapped to one HTTP answer, behind the edge's role check.
 
     `validation=False` is for routes that decode and validate their bodies themselves (the public
@@ -213,7 +215,15 @@ def build_resolver(validation: bool = True) -> APIGatewayRestResolver:
 
     _answer_unavailable(app)
     _answer_unreadable_body(app)
+    _snapshot_ready(app)
     return app
+
+
+def _snapshot_ready(app: EdgeResolver) -> None:
+    """With SnapStart (API functions, context `snapStart`): every route module is in the snapshot,
+    and each restored copy makes its own clients and randomness (ecrm.snapstart). Elsewhere: nothing."""
+    if snapstart.install():
+        snapstart.before_snapshot(app.load_all_routes)
 
 
 def body_problem(event: dict[str, Any]) -> InvalidInput | None:
@@ -253,17 +263,72 @@ def _answer_unavailable(app: APIGatewayRestResolver) -> None:
 # --- who may call which route: one check for every API, before anything reads the request ------
 
 
+@dataclass
+class RouteModule:
+    """A module of route code (`<capability>/routes.py`, `*_routes.py`) whose `register(app, *args)`
+    adds exactly `routes`: imported and registered when a request first names one of them."""
+
+    name: str
+    routes: tuple[access.Route, ...]
+    args: tuple[Any, ...]
+    loaded: bool = field(default=False)
+
+
 class EdgeResolver(APIGatewayRestResolver):
     """A resolver that checks the caller against the route's declaration in `ecrm.access` before
     Powertools matches, validates or runs anything: a caller without the right gets 401 or 403
     whatever it sent, and learns nothing of the route's schema. (Powertools runs its request
-    validation ahead of every middleware, so the check cannot be one.)"""
+    validation ahead of every middleware, so the check cannot be one.)
+
+    Route code comes in through `routes_from`: a function imports, at cold start, none of its route
+    modules, and on a request only the one that serves it (its models, its OpenAPI declarations).
+    The OpenAPI document loads them all, in the order they were declared."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._route_modules: list[RouteModule] = []
+        self._module_of: dict[tuple[str, str], RouteModule] = {}
+
+    def routes_from(self, module: str, routes: Sequence[access.Route], *args: Any) -> None:
+        """`module.register(self, *args)` adds `routes` (API Gateway `{param}` paths, as declared in
+        `ecrm.access`), on the first request for one of them."""
+        pending = RouteModule(module, tuple(routes), args)
+        for route in pending.routes:
+            key = (route.method, route.path)
+            if key in self._module_of:
+                raise ValueError(f"{route.method} {route.path} is in {self._module_of[key].name} already")
+            self._module_of[key] = pending
+        self._route_modules.append(pending)
+
+    @property
+    def route_modules(self) -> tuple[RouteModule, ...]:
+        return tuple(self._route_modules)
+
+    def load_routes(self, method: str, resource: str) -> None:
+        """Register the module serving `method` `resource` (API Gateway's), if it is not yet."""
+        pending = self._module_of.get((method, resource))
+        if pending is not None:
+            self._load(pending)
+
+    def load_all_routes(self) -> None:
+        for pending in self._route_modules:
+            self._load(pending)
+
+    def _load(self, pending: RouteModule) -> None:
+        if not pending.loaded:
+            importlib.import_module(pending.name).register(self, *pending.args)
+            pending.loaded = True
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         refused = edge_refusal(event)
         if refused is not None:
             return refused
+        self.load_routes(str(event.get("httpMethod") or ""), str(event.get("resource") or ""))
         return super().resolve(event, context)
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPI:
+        self.load_all_routes()
+        return super().get_openapi_schema(*args, **kwargs)
 
 
 def edge_refusal(event: Mapping[str, Any]) -> dict[str, Any] | None:

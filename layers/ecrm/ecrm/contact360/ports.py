@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ecrm.cases.models import Case
 from ecrm.contact360.models import Company, CompanyMember, TimelineEntry, TimelinePage
 from ecrm.events import DomainEvent
-from ecrm.loyalty.state import MemberState, OrderRecord
 from ecrm.personal_data import Holding, Subject
+
+if TYPE_CHECKING:  # other capabilities' models, named in signatures only: not loaded at cold start
+    from ecrm.cases.models import Case
+    from ecrm.loyalty.state import MemberState, OrderRecord
 
 
 class PersonalDataStore(Protocol):

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from ecrm import access
-from ecrm.cases.models import Case
 from ecrm.contact360.models import CampaignMail, Membership, RelatedCase, RelatedRecords
 from ecrm.contact360.ports import CampaignMailLog, CaseDirectory, MemberDirectory
+
+if TYPE_CHECKING:
+    from ecrm.cases.models import Case
 
 NEVER = datetime.min.replace(tzinfo=UTC)
 MAX_CASES = 100  # the newest; a requester with more is a support desk, not a person

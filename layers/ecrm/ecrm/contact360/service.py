@@ -3,18 +3,21 @@ contact, in one document), and the API's bundle of it with the timeline."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from ecrm.clock import Clock
-from ecrm.contact360.companies import CompanyService
 from ecrm.contact360.models import PersonalDataExport
 from ecrm.contact360.ports import PersonalDataStore, SubjectDirectory
-from ecrm.contact360.related import RelatedService
-from ecrm.contact360.timeline import TimelineService
 from ecrm.errors import NotFound
 from ecrm.personal_data import Holding
+
+if TYPE_CHECKING:
+    from ecrm.contact360.companies import CompanyService
+    from ecrm.contact360.related import RelatedService
+    from ecrm.contact360.timeline import TimelineService
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,26 @@ class ExportService:
 @dataclass(frozen=True)
 class Contact360Api:
     """What contact360_api serves: a contact's timeline, related records and complete export, and
-    companies."""
+    companies. Each part is built on its first use (compose gives how): a timeline request makes no
+    export and imports no other capability's adapters."""
 
-    exports: ExportService
-    timelines: TimelineService
-    related: RelatedService
-    companies: CompanyService
+    build_exports: Callable[[], ExportService]
+    build_timelines: Callable[[], TimelineService]
+    build_related: Callable[[], RelatedService]
+    build_companies: Callable[[], CompanyService]
+
+    @cached_property
+    def exports(self) -> ExportService:
+        return self.build_exports()
+
+    @cached_property
+    def timelines(self) -> TimelineService:
+        return self.build_timelines()
+
+    @cached_property
+    def related(self) -> RelatedService:
+        return self.build_related()
+
+    @cached_property
+    def companies(self) -> CompanyService:
+        return self.build_companies()
