@@ -43,8 +43,14 @@ def stack() -> Iterator[Stack]:
         yield s
 
 
+# A well-formed value for each path parameter, so a request fails on its body alone: most ids are 32
+# hex characters; the webhooks' carry a prefix (`ep_`, `msg_`).
+HEX = "0123456789abcdef0123456789abcdef"
+PATH_VALUES = {"endpoint_id": f"ep_{HEX}", "message_id": f"msg_{HEX}"}
+
+
 def concrete(path: str) -> str:
-    return re.sub(r"\{\w+\}", "0123456789abcdef0123456789abcdef", path)
+    return re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), HEX), path)
 
 
 def call(stack: Stack, route: topology.Route, body: object, content_type: str, **extra: object) -> Answer:

@@ -127,6 +127,13 @@ class ReplayRequest(BaseModel):
         return value
 
 
+class RedeliverRequest(BaseModel):
+    """POST …/redeliver takes no fields: an empty object or no body. Anything else is refused, as
+    every POST's malformed or unexpected body is (nothing in a body is ever silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class Queued(BaseModel):
     """A redelivery on its way: the same message id and payload, retried for a day again."""
 

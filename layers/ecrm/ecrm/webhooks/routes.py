@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from ecrm.api import ERROR_CONTENT
 from ecrm.webhooks.endpoints import EndpointService
@@ -20,6 +20,7 @@ from ecrm.webhooks.models import (
     EndpointRequest,
     MessageId,
     Queued,
+    RedeliverRequest,
     Replayed,
     ReplayRequest,
     RotatedSecret,
@@ -135,7 +136,11 @@ def _deliveries(app: APIGatewayRestResolver, service: Callable[[], EndpointServi
         status_code=202,
         responses=ACCEPTED,
     )
-    def redeliver(endpoint_id: EndpointId, message_id: MessageId) -> Queued:
+    def redeliver(
+        endpoint_id: EndpointId,
+        message_id: MessageId,
+        _request: Annotated[RedeliverRequest | None, Body(alias="request")] = None,
+    ) -> Queued:
         service().redeliver(endpoint_id, message_id)
         return Queued(message_id=message_id)
 
