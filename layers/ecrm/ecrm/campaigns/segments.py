@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from ecrm.contact360.names import ATTRIBUTE_KEY
 from ecrm.contacts.models import Contact
 from ecrm.types import Tag
 
@@ -65,7 +66,7 @@ def _as_country(value: object) -> object:
 
 
 _NOT_TOKEN = re.compile(r"[^a-z0-9_.+]+")
-_ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # the contact 360's attribute keys
+_ATTRIBUTE = re.compile(ATTRIBUTE_KEY)
 Country = Annotated[str, BeforeValidator(_as_country), StringConstraints(pattern=r"^[A-Z]{2}$")]
 TierName = Annotated[str, BeforeValidator(_as_token), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.+-]{0,39}$")]
 UtmSource = Annotated[str, BeforeValidator(_as_token), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.+-]{0,99}$")]
@@ -282,7 +283,7 @@ class TierRule(_OneValued):
     any_of: Annotated[list[TierName], Field(min_length=1, max_length=MAX_VALUES)]
 
 
-AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+AttributeKey = Annotated[str, StringConstraints(pattern=ATTRIBUTE_KEY)]
 CompanyValue = Annotated[str, BeforeValidator(_as_token), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.+-]{0,99}$")]
 CompanyId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 

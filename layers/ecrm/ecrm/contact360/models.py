@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from ecrm.contact360.names import ATTRIBUTE_KEY
 from ecrm.types import ContactId, HeaderText, PlainText
 
 ExportFormat = Literal["json", "zip"]
@@ -102,7 +103,7 @@ Domain = Annotated[
     StringConstraints(max_length=253, pattern=DOMAIN_PATTERN),
 ]
 AttributeValue = Annotated[HeaderText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+AttributeKey = Annotated[str, StringConstraints(pattern=ATTRIBUTE_KEY)]
 MAX_DOMAINS = 20
 MAX_ATTRIBUTES = 20
 

@@ -8,6 +8,10 @@ from typing import Final
 
 from ecrm import names
 
+# A company attribute's key (`industry`, `size`): the company record's rule, and the campaigns'
+# segment rules on those attributes.
+ATTRIBUTE_KEY = r"^[a-z][a-z0-9_]{0,39}$"
+
 
 class Env(names.Env):
     """Environment-variable names of the contact 360 capability."""

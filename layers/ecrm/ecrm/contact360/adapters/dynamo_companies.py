@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 COMPANY = "COMPANY"
-_TRANSACTION = 100  # items in one TransactWriteItems
 
 
 def company_pk(company_id: str) -> str:
@@ -112,8 +111,8 @@ class DynamoCompanies:
     def announce(self, events: Sequence[DomainEvent]) -> None:
         """Events that go with no write of ours (a company's change told to each of its contacts)."""
         puts = self._announced(events)
-        for start in range(0, len(puts), _TRANSACTION):
-            self._db.transact_write_items(TransactItems=puts[start : start + _TRANSACTION])  # type: ignore[arg-type]
+        for start in range(0, len(puts), dynamo.TRANSACTION_MAX):
+            dynamo.transact(self._db, puts[start : start + dynamo.TRANSACTION_MAX])
 
     def link(
         self, company_id: str, member: CompanyMember, company_version: int, events: Sequence[DomainEvent] = ()
