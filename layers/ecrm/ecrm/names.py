@@ -28,6 +28,7 @@ class Env:
     """Environment-variable names set on functions."""
 
     CONTACTS_TABLE: Final = "CONTACTS_TABLE_NAME"
+    LAMBDA_HANDLER: Final = "_HANDLER"  # set by Lambda's runtime: `contacts_api.handler.lambda_handler`
     EVENT_BUS: Final = "EVENT_BUS_NAME"
     OUTBOX_TABLE: Final = "OUTBOX_TABLE_NAME"
     SIGNING_SECRET: Final = "SIGNING_SECRET_ID"  # noqa: S105 - a variable name, not a secret

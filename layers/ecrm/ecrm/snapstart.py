@@ -20,19 +20,30 @@ when SnapStart is off, registering does nothing and nothing runs.
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 from collections.abc import Callable
 from typing import Any
 
-HANDLER_ENV = "_HANDLER"  # set by Lambda: `contacts_api.handler.lambda_handler`
+from pydantic import Field
+
+from ecrm.names import Env
+from ecrm.settings import FromEnv
+
+HANDLER_ENV = Env.LAMBDA_HANDLER
 _installed = False
+
+
+class LambdaRuntime(FromEnv):
+    """What Lambda's runtime sets in every function (not ours to configure): the handler it loaded."""
+
+    handler: str = Field(default="", alias=HANDLER_ENV)
 
 
 def handler_caches(handler: str | None = None) -> list[Any]:
     """Every `functools.cache`d function of the handler's module (`module.function`, as `_HANDLER`)."""
-    module = sys.modules.get((handler if handler is not None else os.environ.get(HANDLER_ENV, "")).rpartition(".")[0])
+    name = handler if handler is not None else LambdaRuntime.from_env().handler
+    module = sys.modules.get(name.rpartition(".")[0])
     if module is None:
         return []
     return [value for value in vars(module).values() if callable(getattr(value, "cache_clear", None))]
