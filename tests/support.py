@@ -16,7 +16,9 @@ from typing import Any
 
 import boto3
 from botocore.client import BaseClient
+from ecrm import access
 from ecrm.clock import SYSTEM_CLOCK
+from ecrm.names import Scope
 from ecrm_infra import topology
 from ecrm_local import pollers, resources, schedules, streams
 from moto import mock_aws
@@ -55,29 +57,37 @@ class Stack:
         headers: dict[str, str] | None = None,
         user: str = "u1",
         claims: dict[str, Any] | None = None,
+        client: str | None = None,
+        scopes: tuple[str, ...] = (),
     ) -> Answer:
         """`roles` signs the call in as `user` with those groups, as the Cognito authorizer passes
-        them; `claims` gives the authorizer's claims verbatim instead (forged or garbled ones)."""
-        route, fn = _match(method, path)
+        them; `client` as a machine client with `scopes` (short names; call it at `/integrations`
+        + the route's path); `claims` gives the authorizer's claims verbatim instead (forged or
+        garbled ones)."""
+        machine = access.is_machine_path(path)
+        route, fn = _match(method, access.declared_path(path))
+        resource = route.machine_path if machine else route.path
         if claims is None and roles:
             claims = _claims(user, roles)
+        if claims is None and client:
+            claims = client_claims(client, scopes)
         if isinstance(body, dict):
             body = json.dumps(body)
         raw = body.encode() if isinstance(body, str) else body
         b64 = raw is not None and (content_type.startswith("multipart/") or not _utf8(raw))
         headers = {"Content-Type": content_type, "Origin": "http://localhost:3000", **(headers or {})}
         event = {
-            "resource": route.path,
+            "resource": resource,
             "path": path,
             "httpMethod": method,
             "headers": headers,
             "multiValueHeaders": {k: [v] for k, v in headers.items()},
             "queryStringParameters": query or None,
             "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-            "pathParameters": _params(route.path, path),
+            "pathParameters": _params(resource, path),
             "stageVariables": None,
             "requestContext": {
-                "resourcePath": route.path,
+                "resourcePath": resource,
                 "httpMethod": method,
                 "path": "/prod" + path,
                 "stage": "prod",
@@ -165,7 +175,17 @@ class Stack:
 
 
 def _claims(user: str, roles: str) -> dict[str, str]:
-    return {"sub": user, "email": f"{user}@staff.example.com", "cognito:groups": roles}
+    return {"sub": user, "email": f"{user}@staff.example.com", "cognito:groups": roles, "token_use": "id"}
+
+
+def client_claims(client: str, scopes: tuple[str, ...]) -> dict[str, str]:
+    """A client-credentials access token's claims, as the Cognito authorizer passes them."""
+    return {
+        "sub": client,
+        "client_id": client,
+        "token_use": "access",
+        "scope": " ".join(Scope.full(scope) for scope in scopes),
+    }
 
 
 class LambdaContext:

@@ -1,4 +1,8 @@
-"""The REST API: one method per topology route, Cognito on every route that names roles.
+"""The REST API: one method per topology route and kind of caller, Cognito on every protected one.
+
+A route that names roles is a method at its path taking staff ID tokens; a route that names scopes
+is also (or only) a method at `/integrations` + its path taking machine clients' access tokens with
+one of those scopes and an API key, whose usage plan throttles that client (decision 85).
 
 The API, its authorizer and its stage belong to the platform (root stack); each capability's
 resources and methods to the capability's nested stack.
@@ -20,10 +24,12 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from ecrm.names import Scope
 
 from ecrm_infra import topology
 from ecrm_infra.nag import acknowledge
 from ecrm_infra.topology import Route
+from ecrm_infra.topology.clients import MachineClient
 
 STAGE = "prod"
 DESCRIPTION = "eCRM: public capture routes and the role-protected back office"
@@ -242,22 +248,67 @@ class CapabilityRoutes(Construct):
                 self._own[walked] = self._shared[walked] = resource
         return resource
 
-    def add_route(self, route: Route, handler: lambda_.IFunction) -> apigw.Method:
-        resource = self._resource(route.path)
+    def add_route(self, route: Route, handler: lambda_.IFunction) -> list[apigw.Method]:
         integration = apigw.LambdaIntegration(handler, allow_test_invoke=False)
         self.fingerprint.append(
-            {"method": route.method, "path": route.path, "roles": list(route.roles), "handler": handler.node.path}
+            {
+                "method": route.method,
+                "path": route.path,
+                "roles": list(route.roles),
+                "scopes": list(route.scopes),
+                "handler": handler.node.path,
+            }
         )
+        made: list[apigw.Method] = []
         if route.public:
-            method = resource.add_method(route.method, integration, authorization_type=apigw.AuthorizationType.NONE)
+            method = self._resource(route.path).add_method(
+                route.method, integration, authorization_type=apigw.AuthorizationType.NONE
+            )
             for rule in ("APIG4", "COG4"):
                 acknowledge(method, rule, _PUBLIC_REASON)
-        else:
-            method = resource.add_method(
-                route.method,
-                integration,
-                authorizer=self._authorizer,
-                authorization_type=apigw.AuthorizationType.COGNITO,
+            made.append(method)
+        if route.roles:  # staff: Cognito takes ID tokens on a method without scopes
+            made.append(
+                self._resource(route.path).add_method(
+                    route.method,
+                    integration,
+                    authorizer=self._authorizer,
+                    authorization_type=apigw.AuthorizationType.COGNITO,
+                )
             )
-        self.methods.append(method)
-        return method
+        if route.scopes:  # machine clients: access tokens with one of the scopes, and an API key
+            made.append(
+                self._resource(route.machine_path).add_method(
+                    route.method,
+                    integration,
+                    authorizer=self._authorizer,
+                    authorization_type=apigw.AuthorizationType.COGNITO,
+                    authorization_scopes=[Scope.full(scope) for scope in route.scopes],
+                    api_key_required=True,
+                )
+            )
+        self.methods.extend(made)
+        return made
+
+
+class ClientPlans(Construct):
+    """One API key and usage plan per machine client, on the API's stage: the plan's rate and burst
+    are that client's throttle (the stage's own throttle still caps every caller together)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, api: EcrmApi, clients: tuple[MachineClient, ...]
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.keys: dict[str, apigw.IApiKey] = {}
+        for client in clients:
+            plan = api.rest_api.add_usage_plan(
+                f"Plan-{client.name}",
+                name=f"ecrm-{client.name}",
+                description=f"machine client {client.name}: {', '.join(client.scopes)}",
+                throttle=apigw.ThrottleSettings(rate_limit=client.rate, burst_limit=client.burst),
+                api_stages=[apigw.UsagePlanPerApiStage(api=api.rest_api, stage=api.stage)],
+            )
+            key = api.rest_api.add_api_key(f"Key-{client.name}", api_key_name=f"ecrm-{client.name}")
+            plan.add_api_key(key)
+            self.keys[client.name] = key
+            cdk.CfnOutput(self, f"ApiKeyId-{client.name}", value=key.key_id)

@@ -1,13 +1,15 @@
-"""Who may call the role-protected routes: a Cognito user pool of staff, one group per role."""
+"""Who may call the protected routes: a Cognito user pool of staff, one group per role, and the
+machine clients (OAuth2 client credentials) of the same pool."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
-from ecrm.names import Role
+from ecrm.names import Role, Scope
 
 from ecrm_infra.nag import acknowledge
+from ecrm_infra.topology.clients import MachineClient
 
 
 class StaffDirectory(Construct):
@@ -48,3 +50,52 @@ class StaffDirectory(Construct):
             generate_secret=False,  # a browser client cannot keep a secret
             prevent_user_existence_errors=True,
         )
+
+
+class MachineCredentials(Construct):
+    """Server-to-server clients (decision 85): a resource server with the API's scopes, the pool's
+    domain (its `/oauth2/token` endpoint issues the tokens), and one app client per machine client,
+    allowed only client credentials and only its own scopes."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        user_pool: cognito.UserPool,
+        clients: tuple[MachineClient, ...],
+        domain_prefix: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.server = user_pool.add_resource_server(
+            "ResourceServer",
+            identifier=Scope.SERVER,
+            user_pool_resource_server_name="eCRM API",
+            scopes=[cognito.ResourceServerScope(scope_name=s, scope_description=s) for s in Scope.ALL],
+        )
+        # A prefix domain is unique per region across AWS: the account id makes ours so, and a
+        # second stack in the account names its own with context `authDomainPrefix`.
+        prefix = domain_prefix or cdk.Fn.join("-", ["ecrm", cdk.Aws.ACCOUNT_ID])
+        self.domain = user_pool.add_domain("Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix))
+        self.clients: dict[str, cognito.UserPoolClient] = {}
+        for client in clients:
+            made = user_pool.add_client(
+                f"Client-{client.name}",
+                user_pool_client_name=f"ecrm-{client.name}",
+                generate_secret=True,  # a server keeps it: the client credentials grant needs one
+                auth_flows=cognito.AuthFlow(),  # no user sign-in through this client
+                o_auth=cognito.OAuthSettings(
+                    flows=cognito.OAuthFlows(client_credentials=True),
+                    scopes=[
+                        cognito.OAuthScope.resource_server(
+                            self.server, cognito.ResourceServerScope(scope_name=s, scope_description=s)
+                        )
+                        for s in client.scopes
+                    ],
+                ),
+                access_token_validity=cdk.Duration.hours(1),
+                prevent_user_existence_errors=True,
+            )
+            self.clients[client.name] = made
+            cdk.CfnOutput(self, f"ClientId-{client.name}", value=made.user_pool_client_id)
+        cdk.CfnOutput(self, "TokenEndpoint", value=f"{self.domain.base_url()}/oauth2/token")

@@ -14,6 +14,7 @@ from constructs import Node
 
 from ecrm_infra import topology
 from ecrm_infra.topology import CONTEXT_PREFIX
+from ecrm_infra.topology.clients import MACHINE_CLIENTS, MachineClient, clients_from_context
 
 _FALSE = frozenset({"false", "0", "no", "off"})
 _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
@@ -26,6 +27,8 @@ class DeployContext:
     cors_origins: tuple[str, ...]
     architecture_name: str
     snap_start: bool = False  # Lambda SnapStart on the API functions (decision 84)
+    machine_clients: tuple[MachineClient, ...] = MACHINE_CLIENTS  # decision 85
+    auth_domain_prefix: str | None = None  # the user pool's domain; default ecrm-<account id>
 
     @classmethod
     def of(cls, node: Node) -> DeployContext:
@@ -44,6 +47,8 @@ class DeployContext:
             cors_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
             architecture_name=architecture,
             snap_start=str(get("snapStart", "false")).strip().lower() not in _FALSE,
+            machine_clients=clients_from_context(node.try_get_context("machineClients")),
+            auth_domain_prefix=node.try_get_context("authDomainPrefix"),
         )
 
     @property

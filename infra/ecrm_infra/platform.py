@@ -18,8 +18,8 @@ from constructs import Construct
 from ecrm.names import Resource
 
 from ecrm_infra import topology
-from ecrm_infra.api import CapabilityRoutes, EcrmApi
-from ecrm_infra.auth import StaffDirectory
+from ecrm_infra.api import CapabilityRoutes, ClientPlans, EcrmApi
+from ecrm_infra.auth import MachineCredentials, StaffDirectory
 from ecrm_infra.bindings import Binding, BusBinding, MailBinding, SecretBinding
 from ecrm_infra.context import DeployContext
 from ecrm_infra.layers import Layers
@@ -73,6 +73,14 @@ class Platform(Construct):
         )
         self.layers = Layers(self, "Layers", architecture=ctx.architecture)
         self.staff = StaffDirectory(self, "Staff")
+        self.machines = MachineCredentials(
+            self,
+            "Machines",
+            user_pool=self.staff.user_pool,
+            clients=ctx.machine_clients,
+            domain_prefix=ctx.auth_domain_prefix,
+        )
+        self._machine_clients = ctx.machine_clients
         self.api = EcrmApi(self, "Api", user_pool=self.staff.user_pool, cors_origins=ctx.cors_origins)
         self.firewall: ApiFirewall | None = None
         self._waf = ctx.waf
@@ -91,6 +99,7 @@ class Platform(Construct):
     def deploy_api(self, routes: Sequence[CapabilityRoutes]) -> None:
         """Once every capability has added its routes: the API's deployment and stage, and its WAF."""
         stage = self.api.deploy(routes)
+        self.client_plans = ClientPlans(self, "ClientPlans", api=self.api, clients=self._machine_clients)
         if self._waf:
             public = [route for route, _ in topology.routes() if route.public]
             self.firewall = ApiFirewall(self, "Firewall", stage=stage, public_routes=public)

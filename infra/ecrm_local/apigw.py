@@ -28,6 +28,12 @@ class Match:
     route: topology.Route
     function: topology.Function
     path_parameters: dict[str, str] | None
+    resource: str  # the API's resource path: the route's, or its machine path (`/integrations/...`)
+
+    @property
+    def machine(self) -> bool:
+        """A method for machine clients: an access token with one of the route's scopes, an API key."""
+        return self.resource != self.route.path
 
 
 @dataclass(frozen=True)
@@ -41,25 +47,35 @@ class Request:
 
 
 class RouteTable:
+    """The API's methods: each route at its path (roles, or public) and at its machine path (scopes)."""
+
     def __init__(self, routes: Iterable[tuple[topology.Route, topology.Function]]) -> None:
+        methods = [
+            (path, route, fn)
+            for route, fn in routes
+            for path in (
+                *((route.path,) if route.roles or route.public else ()),
+                *((route.machine_path,) if route.scopes else ()),
+            )
+        ]
         # As API Gateway: a literal path segment wins over a path parameter (/cases/csat, not /cases/{id}).
-        ordered = sorted(routes, key=lambda pair: pair[0].path.count("{"))
-        self._routes = [(self._pattern(r.path), r, f) for r, f in ordered]
+        ordered = sorted(methods, key=lambda method: method[0].count("{"))
+        self._routes = [(self._pattern(path), path, r, f) for path, r, f in ordered]
 
     @staticmethod
     def _pattern(template: str) -> re.Pattern[str]:
         return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
 
     def match(self, method: str, path: str) -> Match | None:
-        for pattern, route, fn in self._routes:
+        for pattern, resource, route, fn in self._routes:
             found = pattern.match(path)
             if found and route.method == method:
                 params = {k: unquote(v) for k, v in found.groupdict().items()}
-                return Match(route, fn, params or None)
+                return Match(route, fn, params or None, resource)
         return None
 
     def methods(self, path: str) -> list[str]:
-        return sorted({r.method for p, r, _ in self._routes if p.match(path)})
+        return sorted({r.method for p, _, r, _ in self._routes if p.match(path)})
 
 
 def _multi(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -90,7 +106,7 @@ def build_event(request: Request, match: Match, claims: dict[str, str] | None) -
     body, is_base64 = encode_body(request.body, content_type)
     now = time.time()
     event: dict[str, Any] = {
-        "resource": match.route.path,
+        "resource": match.resource,
         "path": request.path,
         "httpMethod": request.method,
         "headers": headers,
@@ -102,8 +118,8 @@ def build_event(request: Request, match: Match, claims: dict[str, str] | None) -
         "requestContext": {
             "accountId": ACCOUNT,
             "apiId": API_ID,
-            "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, match.route.path).hex[:6],
-            "resourcePath": match.route.path,
+            "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, match.resource).hex[:6],
+            "resourcePath": match.resource,
             "httpMethod": request.method,
             # As behind a custom domain with an empty base path: the path the caller used.
             "path": request.path,

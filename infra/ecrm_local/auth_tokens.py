@@ -1,4 +1,8 @@
-"""Locally minted sign-in tokens: HS256 JWTs checked the way the Cognito authorizer checks its own.
+"""Locally minted tokens: HS256 JWTs checked the way the Cognito authorizer checks its own.
+
+Staff get ID tokens (`mint`); machine clients get client-credentials access tokens (`mint_client`),
+as the user pool's `/oauth2/token` endpoint issues them, only for a client the topology declares and
+only with scopes it is allowed, and an API key (`api_key`) for their usage plan (decision 85).
 
 The key lives in `.ecrm-local/signing.key` under the working directory (git-ignored), created on
 first use, so `ecrm token` in one shell mints what `ecrm local` in another accepts.
@@ -18,7 +22,8 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-from ecrm.names import Role
+from ecrm.names import Role, Scope
+from ecrm_infra.topology.clients import MACHINE_CLIENTS, MachineClient, client_named
 
 KEY_FILE = Path(".ecrm-local") / "signing.key"
 ISSUER = "ecrm-local"
@@ -79,6 +84,55 @@ def mint(key: bytes, role: str, email: str | None = None, ttl_seconds: int = 360
     return f"{signing_input}.{_sign(key, signing_input)}"
 
 
+def mint_client(
+    key: bytes, client: str, scopes: tuple[str, ...] = (), ttl_seconds: int = 3600, now: float | None = None
+) -> str:
+    """A client-credentials access token for a declared client; `scopes` (short names) default to
+    all it may have, and one it may not have is refused as Cognito refuses it (`invalid_scope`)."""
+    declared = declared_client(client)
+    asked = scopes or declared.scopes
+    refused = sorted(set(asked) - set(declared.scopes))
+    if refused:
+        raise ValueError(f"invalid_scope: client {client!r} may have {list(declared.scopes)}, not {refused}")
+    issued = int(time.time() if now is None else now)
+    claims = {
+        "sub": client,  # Cognito: the app client's id, which is also the token's subject
+        "client_id": client,
+        "token_use": "access",
+        "scope": " ".join(Scope.full(s) for s in asked),
+        "iss": ISSUER,
+        "iat": issued,
+        "auth_time": issued,
+        "exp": issued + ttl_seconds,
+        "jti": str(uuid.uuid4()),
+        "version": 2,
+    }
+    signing_input = f"{_compact(_HEADER)}.{_compact(claims)}"
+    return f"{signing_input}.{_sign(key, signing_input)}"
+
+
+def declared_client(name: str) -> MachineClient:
+    client = client_named(name)
+    if client is None:
+        raise ValueError(f"no machine client {name!r}; declared: {[c.name for c in MACHINE_CLIENTS]}")
+    return client
+
+
+def api_key(key: bytes, client: str) -> str:
+    """The local API key of a declared client (API Gateway generates one per client in AWS)."""
+    declared_client(client)
+    return f"{client}.{_b64(hmac.new(key, f'api-key:{client}'.encode(), hashlib.sha256).digest())[:32]}"
+
+
+def client_of_api_key(key: bytes, presented: str) -> MachineClient | None:
+    """The declared client whose API key this is, or None (API Gateway answers 403 Forbidden)."""
+    name, _, _ = presented.partition(".")
+    client = client_named(name)
+    if client is None or not hmac.compare_digest(api_key(key, name), presented):
+        return None
+    return client
+
+
 def verify(key: bytes, token: str, now: float | None = None) -> dict[str, Any]:
     """The token's claims, or InvalidToken (bad shape, algorithm, signature, issuer or expiry)."""
     parts = token.split(".")
@@ -92,11 +146,20 @@ def verify(key: bytes, token: str, now: float | None = None) -> dict[str, Any]:
         raise InvalidToken("unexpected header")
     if not hmac.compare_digest(_sign(key, f"{parts[0]}.{parts[1]}"), parts[2]):
         raise InvalidToken("bad signature")
-    if claims.get("iss") != ISSUER or claims.get("token_use") != "id":
+    if claims.get("iss") != ISSUER or claims.get("token_use") not in ("id", "access"):
         raise InvalidToken("wrong issuer or token use")
     if not isinstance(claims.get("exp"), int) or claims["exp"] <= (time.time() if now is None else now):
         raise InvalidToken("expired")
     return claims
+
+
+def accepted_by(claims: dict[str, Any], scopes: tuple[str, ...]) -> bool:
+    """Whether the Cognito authorizer of a method takes this token: a method without scopes takes
+    ID tokens only, one with scopes access tokens carrying one of them."""
+    if not scopes:
+        return claims.get("token_use") == "id"
+    granted = str(claims.get("scope") or "").split()
+    return claims.get("token_use") == "access" and bool(set(granted) & {Scope.full(s) for s in scopes})
 
 
 def authorizer_claims(claims: dict[str, Any]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""`ecrm`: the developer's commands for the local stack (`local`, `invoke`, `token`, `openapi`)."""
+"""`ecrm`: the developer's commands for the local stack (`local`, `invoke`, `token`, `api-key`, `openapi`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
-from ecrm.names import Role
+from ecrm.names import Role, Scope
 
 from ecrm_local import ses_quota, ttl
 
@@ -83,10 +83,29 @@ def _invoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api_key(args: argparse.Namespace) -> int:
+    from ecrm_local import auth_tokens
+
+    try:
+        print(auth_tokens.api_key(auth_tokens.load_key(), args.client))
+    except ValueError as exc:
+        print(f"ecrm api-key: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _token(args: argparse.Namespace) -> int:
     from ecrm_local import auth_tokens
 
-    print(auth_tokens.mint(auth_tokens.load_key(), args.role, args.email, args.ttl))
+    key = auth_tokens.load_key()
+    if args.client:
+        try:
+            print(auth_tokens.mint_client(key, args.client, tuple(args.scope or ()), args.ttl))
+        except ValueError as exc:
+            print(f"ecrm token: {exc}", file=sys.stderr)
+            return 2
+    else:
+        print(auth_tokens.mint(key, args.role, args.email, args.ttl))
     return 0
 
 
@@ -138,11 +157,22 @@ def parser() -> argparse.ArgumentParser:
     invoke.add_argument("--event", required=True, help="e.g. events/apigw/capture_json.json")
     invoke.set_defaults(run=_invoke)
 
-    token = commands.add_parser("token", help="print a sign-in token that `ecrm local` accepts")
-    token.add_argument("--role", required=True, choices=Role.ALL)
-    token.add_argument("--email", default=None)
+    token = commands.add_parser(
+        "token", help="print a staff ID token (--role) or a machine client's access token (--client) for `ecrm local`"
+    )
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--role", choices=Role.ALL)
+    who.add_argument("--client", help="a declared machine client (infra/ecrm_infra/topology/clients.py)")
+    token.add_argument("--email", default=None, help="with --role")
+    token.add_argument(
+        "--scope", action="append", choices=Scope.ALL, help="with --client, repeatable; default: all it may have"
+    )
     token.add_argument("--ttl", type=int, default=3600, help="seconds")
     token.set_defaults(run=_token)
+
+    key = commands.add_parser("api-key", help="print a machine client's API key for `ecrm local`")
+    key.add_argument("--client", required=True)
+    key.set_defaults(run=_api_key)
 
     spec = commands.add_parser("openapi", help="print or write the merged OpenAPI document")
     spec.add_argument("--out", default=None)

@@ -2,18 +2,21 @@
 
 Every API handler module exposes its Powertools resolver as `app`; the topology says which routes
 exist and which need a signed-in caller (bearer security is added to those, with the 401 and 403
-the authorizer and the role check answer). Every error answer is documented with the one error
-body `ecrm.api.error` writes, in place of Powertools' default `{"detail": [...]}`, which our
-resolvers never send.
+the authorizer and the role check answer). A route that names scopes is also documented at its
+machine path (`/integrations/...`, decision 85) with OAuth2 client credentials and an API key.
+Every error answer is documented with the one error body `ecrm.api.error` writes, in place of
+Powertools' default `{"detail": [...]}`, which our resolvers never send.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from ecrm.api import ERROR_CONTENT
+from ecrm.names import Scope
 from ecrm_infra import topology
 from pydantic import BaseModel, Field
 
@@ -21,6 +24,15 @@ from ecrm_local import lambdas
 
 TITLE = "eCRM API"
 BEARER = "bearerAuth"
+MACHINE = "clientCredentials"  # a machine client's access token (OAuth2 client credentials, Cognito)
+API_KEY = "apiKey"  # its API key: API Gateway's usage plan throttles each client by it
+SCOPE_TEXT = {
+    Scope.CONTACTS_READ: "read contacts and the change feed",
+    Scope.CONTACTS_WRITE: "change a contact's fields, tags and consent",
+    Scope.LOYALTY_READ: "read a member's balance and ledger",
+    Scope.LOYALTY_REDEEM: "redeem a member's points",
+    Scope.ORDERS_WRITE: "post the shop's orders and refunds",
+}
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -36,6 +48,9 @@ class Error(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="one entry per field at fault")
     allowed_roles: list[str] | None = Field(
         default=None, description="403 from the role check: the roles that may call this route"
+    )
+    allowed_scopes: list[str] | None = Field(
+        default=None, description="403 from the scope check of a machine client: the scopes that may call this route"
     )
 
 
@@ -70,13 +85,63 @@ def _merge_paths(merged: dict[str, Any], fn: topology.Function, paths: dict[str,
                 raise ValueError(f"{fn.name} serves {method.upper()} {path}, which the topology does not declare")
             if (method, path) in {(m, p) for p, ops in merged.items() for m in ops}:
                 raise ValueError(f"{method.upper()} {path} is served by two functions")
-            if not route.public:
-                operation.setdefault("security", [{BEARER: []}])
-            _document_errors(operation, route, path)
-            merged.setdefault(path, {})[method] = operation
+            _add_route(merged, route, path, method, operation)
     if declared:
         missing = sorted(f"{m.upper()} {p}" for m, p in declared)
         raise ValueError(f"{fn.name} does not serve topology route(s): {missing}")
+
+
+def _add_route(
+    merged: dict[str, Any], route: topology.Route, path: str, method: str, operation: dict[str, Any]
+) -> None:
+    """The operation at each path the API serves it at: staff (roles, or public) and machine (scopes)."""
+    if route.scopes:
+        _add(merged, route.machine_path, method, _machine_operation(operation, route, path))
+    if route.roles or route.public:
+        if not route.public:
+            operation.setdefault("security", [{BEARER: []}])
+        _document_errors(operation, route, path, machine=False)
+        _add(merged, path, method, operation)
+
+
+def _add(merged: dict[str, Any], path: str, method: str, operation: dict[str, Any]) -> None:
+    merged.setdefault(path, {})[method] = operation
+
+
+def _machine_operation(operation: dict[str, Any], route: topology.Route, path: str) -> dict[str, Any]:
+    """The route's operation as a machine client calls it: its own id, client credentials with the
+    route's scopes and an API key, and the usage plan's 429."""
+    machine = copy.deepcopy(operation)
+    machine["operationId"] = f"{operation.get('operationId', route.method.lower())}_integrations"
+    machine["security"] = [{MACHINE: [Scope.full(scope) for scope in route.scopes], API_KEY: []}]
+    machine["tags"] = ["integrations"]
+    _document_errors(machine, route, path, machine=True)
+    return machine
+
+
+def security_schemes() -> dict[str, Any]:
+    """The machine clients' schemes (the bearer scheme comes from each resolver)."""
+    return {
+        MACHINE: {
+            "type": "oauth2",
+            "description": (
+                "OAuth2 client credentials from the staff user pool's domain (`ecrm token --client NAME --scope ...` "
+                "locally); send the access token as `Authorization: Bearer`"
+            ),
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": "https://ecrm-ACCOUNT.auth.REGION.amazoncognito.com/oauth2/token",
+                    "scopes": {Scope.full(scope): SCOPE_TEXT[scope] for scope in Scope.ALL},
+                }
+            },
+        },
+        API_KEY: {
+            "type": "apiKey",
+            "in": "header",
+            "name": "x-api-key",
+            "description": "the client's API key: its usage plan sets its rate and burst (`ecrm api-key` locally)",
+        },
+    }
 
 
 UNREADABLE_BODY = (
@@ -93,12 +158,12 @@ BODY_METHODS = ("POST", "PUT", "PATCH")
 BODYLESS = ("204", "301", "302", "303", "307", "308")  # no content: a client reads the status and headers only
 
 
-def _document_errors(operation: dict[str, Any], route: topology.Route, path: str) -> None:
+def _document_errors(operation: dict[str, Any], route: topology.Route, path: str, machine: bool) -> None:
     """The answers every operation of a shape can give, added where its function declared none:
     the authorizer's and the role check's, 404 for an id, 409 for a change, and the 4xx family of
     its inputs (a body: 400, 413, 422; query parameters: 400, 422)."""
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    _document_refusals(responses, route, path)
+    _document_refusals(responses, route, path, machine)
     if route.method in BODY_METHODS:  # every body is decoded before validation (ecrm.api)
         responses.setdefault("400", {"description": UNREADABLE_BODY})
     for status in _input_family(operation, route):
@@ -113,8 +178,13 @@ def _document_errors(operation: dict[str, Any], route: topology.Route, path: str
             answer["content"] = ERROR_CONTENT
 
 
-def _document_refusals(responses: dict[str, Any], route: topology.Route, path: str) -> None:
-    if not route.public:
+def _document_refusals(responses: dict[str, Any], route: topology.Route, path: str, machine: bool) -> None:
+    if machine:
+        responses["401"] = {"description": "no access token, or not a valid client-credentials one (the authorizer)"}
+        allowed = ", ".join(Scope.full(scope) for scope in route.scopes)
+        responses["403"] = {"description": f"no API key, or your client's scopes may not do this; allowed: {allowed}"}
+        responses.setdefault("429", {"description": "over your client's rate or burst (its usage plan): retry later"})
+    elif not route.public:
         responses.setdefault("401", {"description": "no bearer token, or not a valid one (the authorizer)"})
         responses.setdefault("403", {"description": "your role may not do this"})
         responses["403"]["description"] += f"; allowed: {', '.join(route.roles)}"
@@ -174,6 +244,7 @@ def build_spec() -> dict[str, Any]:
         schemas.pop(name, None)
     defs = Error.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(defs.pop("$defs"), Error=defs)
+    components.setdefault("securitySchemes", {}).update(security_schemes())
     merged: dict[str, Any] = _durations({**base, "paths": paths, "components": components})
     return merged
 

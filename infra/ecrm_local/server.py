@@ -8,7 +8,7 @@ import logging
 import math
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.util import find_spec
 from pathlib import Path
@@ -20,6 +20,7 @@ from ecrm.clock import SystemClock
 from ecrm_local import LOG_NAME, apigw, auth_tokens, lambdas, outbox, webhook_deliveries
 from ecrm_local.schedules import Firing
 from ecrm_local.ses_events import SesEventPublisher, UnknownMail
+from ecrm_local.usage_plans import UsagePlans
 
 log = logging.getLogger(f"{LOG_NAME}.server")
 DRAIN_LIMIT = 64 * 1024 * 1024
@@ -48,6 +49,7 @@ class LocalApp:
     mail_events: SesEventPublisher
     put_events: Callable[[dict[str, Any]], dict[str, Any]]
     openapi_json: Callable[[], str]
+    usage_plans: UsagePlans = field(default_factory=UsagePlans)
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,13 @@ class Handler(BaseHTTPRequestHandler):
         pairs = list(self.headers.items())
         claims = None
         if not match.route.public:
-            claims = self._claims(pairs)
+            claims = self._claims(pairs, match.route.scopes if match.machine else ())
             if claims is None:  # the authorizer answers; the function is never invoked
                 return json_reply(401, {"message": "Unauthorized"})
+        if match.machine:
+            refused = self._usage_plan(pairs)
+            if refused is not None:
+                return refused
         request = apigw.Request(self.command, path, query, pairs, body, self.client_address[0])
         try:
             result = lambdas.invoke(match.function.name, apigw.build_event(request, match, claims))
@@ -193,14 +199,28 @@ class Handler(BaseHTTPRequestHandler):
             return json_reply(502, {"message": "Internal server error"})
         return Reply(status, raw, headers=tuple(headers))
 
-    def _claims(self, headers: list[tuple[str, str]]) -> dict[str, str] | None:
+    def _claims(self, headers: list[tuple[str, str]], scopes: tuple[str, ...]) -> dict[str, str] | None:
+        """The claims the Cognito authorizer passes on, or None: no token, not a valid one, or not the
+        kind the method takes (an ID token without scopes, an access token with one of them)."""
         token = apigw.bearer_token(headers)
         if token is None:
             return None
         try:
-            return auth_tokens.authorizer_claims(auth_tokens.verify(self.server.app.token_key, token))
+            claims = auth_tokens.verify(self.server.app.token_key, token)
         except auth_tokens.InvalidToken:
             return None
+        return auth_tokens.authorizer_claims(claims) if auth_tokens.accepted_by(claims, scopes) else None
+
+    def _usage_plan(self, headers: list[tuple[str, str]]) -> Reply | None:
+        """API Gateway's API key check and the client's usage plan: 403 without a valid key, 429
+        over its rate and burst."""
+        presented = next((value for name, value in headers if name.lower() == "x-api-key"), "")
+        client = auth_tokens.client_of_api_key(self.server.app.token_key, presented)
+        if client is None:
+            return json_reply(403, {"message": "Forbidden"})
+        if not self.server.app.usage_plans.admit(client):
+            return json_reply(429, {"message": "Too Many Requests"})
+        return None
 
 
 # --- local-only routes ---------------------------------------------------------------------

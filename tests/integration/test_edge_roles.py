@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ecrm.names import Role
+from ecrm import access
+from ecrm.names import Role, Scope
 from ecrm_infra import topology
 
 from tests.support import Answer, Stack, moto_stack
 
 SAMPLES = Path(__file__).resolve().parents[2] / "events" / "apigw"
-PROTECTED = [route for route, _ in topology.routes() if not route.public]
+PROTECTED = [route for route, _ in topology.routes() if route.roles]  # staff: ID tokens at the route's path
+MACHINE = [route for route, _ in topology.routes() if route.scopes]  # clients: at /integrations + its path
 NOT_SIGNED_IN: dict[str, Any] = {
     "no token": None,
     "claims without a user": {"cognito:groups": "admin", "email": "admin@example.com"},  # not Cognito's
@@ -49,6 +51,15 @@ def _sample(method: str, resource: str) -> dict[str, Any]:
     raise AssertionError(f"no sample event for {method} {resource} in {SAMPLES}")
 
 
+def _machine_sample(route: topology.Route) -> dict[str, Any]:
+    """The route's machine sample, or its staff sample moved to the machine path."""
+    try:
+        return _sample(route.method, route.machine_path)
+    except AssertionError:
+        sample = _sample(route.method, route.path)
+        return {**sample, "path": access.MACHINE_PREFIX + sample["path"]}
+
+
 def _header(event: dict[str, Any], name: str) -> str | None:
     return next((v for k, v in (event.get("headers") or {}).items() if k.lower() == name), None)
 
@@ -59,9 +70,9 @@ def shared() -> Iterator[Stack]:
         yield stack
 
 
-def _requests(route: topology.Route) -> dict[str, dict[str, Any]]:
-    sample = _sample(route.method, route.path)
-    junk_path = re.sub(r"\{\w+\}", "not-an-id", route.path)
+def _requests(route: topology.Route, machine: bool = False) -> dict[str, dict[str, Any]]:
+    sample = _machine_sample(route) if machine else _sample(route.method, route.path)
+    junk_path = re.sub(r"\{\w+\}", "not-an-id", route.machine_path if machine else route.path)
     return {
         "valid": {
             "path": sample["path"],
@@ -114,6 +125,38 @@ def test_only_the_roles_a_route_names_get_past_the_edge(shared: Stack, route: to
             else:
                 expected = {"message": "your role may not do this", "allowed_roles": list(route.roles)}
                 assert (answer.status, answer.json) == (403, expected), (kind, role, answer.body)
+
+
+def test_the_machine_matrix_covers_every_scope():
+    assert len(MACHINE) == 8
+    assert {scope for route in MACHINE for scope in route.scopes} == set(Scope.ALL)
+
+
+@pytest.mark.parametrize("route", MACHINE, ids=lambda r: f"{r.method} {access.MACHINE_PREFIX}{r.path}")
+def test_only_clients_with_a_scope_the_route_names_get_past_the_edge(shared: Stack, route: topology.Route):
+    for kind, request in _requests(route, machine=True).items():
+        for who, claims in NOT_SIGNED_IN.items():
+            answer = _call(shared, route, request, claims=claims)
+            assert (answer.status, answer.json) == (401, {"message": "Unauthorized"}), (kind, who, answer.body)
+        for role in Role.ALL:  # a staff ID token is not what the machine path takes
+            answer = _call(shared, route, request, roles=role, user=f"{role}-1")
+            assert answer.status == 401, (kind, role, answer.body)
+        for scope in Scope.ALL:
+            answer = _call(shared, route, request, client="shop", scopes=(scope,))
+            if scope in route.scopes:
+                assert answer.status not in (401, 403), (kind, scope, answer.status, answer.body)
+                assert answer.status < 500, (kind, scope, answer.status, answer.body)
+                if kind == "junk":
+                    assert answer.status in (400, 404, 413, 415, 422), (scope, answer.status, answer.body)
+            else:
+                expected = {"message": "your client's scopes may not do this", "allowed_scopes": list(route.scopes)}
+                assert (answer.status, answer.json) == (403, expected), (kind, scope, answer.body)
+
+
+def test_a_client_token_is_refused_at_a_staff_path(shared: Stack):
+    route = next(r for r in MACHINE if (r.method, r.path) == ("GET", "/contacts/{contact_id}"))
+    answer = _call(shared, route, _requests(route)["valid"], client="shop", scopes=Scope.ALL)
+    assert (answer.status, answer.json) == (401, {"message": "Unauthorized"})
 
 
 def test_a_role_not_named_is_refused_even_beside_one_that_is(shared: Stack):

@@ -58,10 +58,13 @@ def samples(trigger: str) -> list[Path]:
 def test_api_gateway_samples_hit_a_declared_route(path: Path):
     event = APIGatewayProxyEvent(json.loads(path.read_text()))
     declared = {(r.method, r.path): r for r, _ in topology.routes()}
+    declared |= {(r.method, r.machine_path): r for r in declared.values() if r.scopes}
     route = declared[(event.http_method, event.resource)]
     assert re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", event.resource), event.path)
     claims = (event.request_context.authorizer.raw_event or {}).get("claims")
     assert bool(claims) == (not route.public), "protected routes carry Cognito claims, public ones none"
+    if event.resource == route.machine_path:  # a machine client's: an access token and an API key
+        assert claims["token_use"] == "access" and event.request_context.identity.api_key
 
 
 @pytest.mark.parametrize("path", samples("eventbridge"), ids=lambda p: p.stem)

@@ -91,13 +91,6 @@ def test_public_routes_are_open_and_undeclared_ones_closed():
     assert access.refusal("GET", "", _signed_in("admin")) == access.UNKNOWN_ROUTE
 
 
-def test_a_route_naming_only_scopes_is_refused_until_machine_clients_exist():
-    route = access.Route("GET", "/exports", scopes=("ecrm/exports.read",))
-    assert not route.public
-    refused = access.refusal("GET", "/exports", _signed_in("admin"), routes={("GET", "/exports"): route})
-    assert refused is not None and refused.status == 403
-
-
 def test_every_route_is_declared_once():
     groups = [value for name, value in vars(access).items() if name.isupper() and isinstance(value, tuple)]
     declared = [r for group in groups if all(isinstance(r, access.Route) for r in group) and group for r in group]

@@ -15,6 +15,7 @@ from ecrm_infra.topology.contact360 import CONTACT360
 from ecrm_infra.topology.contacts import CONTACTS
 from ecrm_infra.topology.events import EVENTS
 from ecrm_infra.topology.loyalty import LOYALTY
+from ecrm_infra.topology.orders import ORDERS
 from ecrm_infra.topology.spec import (
     ACTIONS,
     CONTEXT_PREFIX,
@@ -61,7 +62,7 @@ __all__ = [
     "stream_triggers",
 ]
 
-CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYALTY, WEBHOOKS, CONTACT360)
+CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYALTY, WEBHOOKS, CONTACT360, ORDERS)
 
 FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
 TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)

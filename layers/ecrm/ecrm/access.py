@@ -2,8 +2,17 @@
 authorizer on every protected one), and one check at the HTTP edge enforces them
 (`ecrm.api.build_resolver`, before the request is validated).
 
-In AWS the Cognito authorizer proves who the caller is; which group may do what is decided here.
-Plain data and a few functions: every API function imports this module at cold start.
+Two kinds of caller (decision 85):
+- **Staff** sign in to the Cognito user pool and send its ID token; a route's `roles` name the
+  groups that may call it, at its path (`/contacts/{contact_id}`).
+- **Machine clients** (the shop, an integration) get an access token by OAuth2 client credentials;
+  a route's `scopes` name the scopes that may call it, at its path below `MACHINE_PREFIX`
+  (`/integrations/contacts/{contact_id}`). API Gateway's Cognito authorizer takes ID tokens on a
+  method without scopes and access tokens only on a method with scopes, so one route is two
+  methods: the same function, the same code, the same check here.
+
+In AWS the Cognito authorizer proves who the caller is; which group or scope may do what is
+decided here. Plain data and a few functions: every API function imports this module at cold start.
 """
 
 from __future__ import annotations
@@ -12,7 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm.names import Role
+from ecrm.names import Role, Scope
+
+MACHINE_PREFIX = "/integrations"  # machine clients' copy of every route that names scopes
+CLIENT_ACTOR = "client:"
 
 CONTACT_READ = (Role.ADMIN, Role.AGENT, Role.MARKETER)
 CONTACT_EDIT = (Role.ADMIN, Role.AGENT, Role.MARKETER)
@@ -37,10 +49,9 @@ WEBHOOK_ADMIN = (Role.ADMIN,)
 class Route:
     """One API route: its method, its API Gateway resource path (`{param}`), and who may call it.
 
-    `roles`: Cognito groups of signed-in users. `scopes`: OAuth scopes of machine clients, for the
-    integrations to come; declared here, but no machine client is issued one yet, so a route that
-    names only scopes is refused to everyone. Neither: a public route (no authorizer; throttled
-    and rate-limited by the WAF).
+    `roles`: Cognito groups of signed-in users, at `path`. `scopes` (`Scope`, short names): OAuth
+    scopes of machine clients, at `MACHINE_PREFIX + path`. A route may name either or both.
+    Neither: a public route (no authorizer; throttled and rate-limited by the WAF).
     """
 
     method: str
@@ -52,6 +63,10 @@ class Route:
     def public(self) -> bool:
         return not (self.roles or self.scopes)
 
+    @property
+    def machine_path(self) -> str:
+        return MACHINE_PREFIX + self.path
+
 
 # Every API route, per function (the topology gives each function its tuple).
 CONTACTS_CAPTURE = (
@@ -60,9 +75,9 @@ CONTACTS_CAPTURE = (
     Route("POST", "/contacts/confirm"),
 )
 CONTACTS_API = (
-    Route("GET", "/contacts", CONTACT_READ),
-    Route("GET", "/contacts/{contact_id}", CONTACT_READ),
-    Route("PATCH", "/contacts/{contact_id}", CONTACT_EDIT),
+    Route("GET", "/contacts", CONTACT_READ, (Scope.CONTACTS_READ,)),
+    Route("GET", "/contacts/{contact_id}", CONTACT_READ, (Scope.CONTACTS_READ,)),
+    Route("PATCH", "/contacts/{contact_id}", CONTACT_EDIT, (Scope.CONTACTS_WRITE,)),
     Route("DELETE", "/contacts/{contact_id}", CONTACT_GDPR),
 )
 # contact 360: routes below the contacts' resources, served by its own function and stack
@@ -128,9 +143,9 @@ CAMPAIGNS_UNSUBSCRIBE = (
 )
 MEMBER = "/loyalty/members/{member_id}"
 LOYALTY_API = (
-    Route("GET", MEMBER, LOYALTY_READ),
-    Route("GET", f"{MEMBER}/history", LOYALTY_READ),
-    Route("POST", f"{MEMBER}/redemptions", LOYALTY_REDEEM),
+    Route("GET", MEMBER, LOYALTY_READ, (Scope.LOYALTY_READ,)),
+    Route("GET", f"{MEMBER}/history", LOYALTY_READ, (Scope.LOYALTY_READ,)),
+    Route("POST", f"{MEMBER}/redemptions", LOYALTY_REDEEM, (Scope.LOYALTY_REDEEM,)),
     Route("POST", f"{MEMBER}/adjustments", LOYALTY_ADJUST),
 )
 LOYALTY_PROGRAMME_API = (
@@ -151,6 +166,11 @@ WEBHOOKS_API = (
     Route("POST", f"{WEBHOOK}/deliveries/{{message_id}}/redeliver", WEBHOOK_ADMIN),
     Route("POST", f"{WEBHOOK}/replay", WEBHOOK_ADMIN),
 )
+# the shop's orders and refunds, as events on the bus: machine clients only
+ORDERS_API = (
+    Route("POST", "/orders", scopes=(Scope.ORDERS_WRITE,)),
+    Route("POST", "/orders/{order_id}/refunds", scopes=(Scope.ORDERS_WRITE,)),
+)
 
 ROUTES: Mapping[tuple[str, str], Route] = {
     (route.method, route.path): route
@@ -166,6 +186,7 @@ ROUTES: Mapping[tuple[str, str], Route] = {
         LOYALTY_API,
         LOYALTY_PROGRAMME_API,
         WEBHOOKS_API,
+        ORDERS_API,
     )
     for route in group
 }
@@ -173,20 +194,34 @@ ROUTES: Mapping[tuple[str, str], Route] = {
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling, from the authorizer's claims: the user's stable id (`sub`), e-mail and roles."""
+    """Who is calling, from the authorizer's claims: a signed-in user (stable id `sub`, e-mail,
+    roles) or a machine client (`client_id`, granted scopes; no e-mail, no roles)."""
 
     user_id: str
     email: str | None
     roles: frozenset[str]
+    client_id: str | None = None
+    scopes: frozenset[str] = frozenset()
 
     @property
     def actor(self) -> str:
         """How events and timelines name this caller (ecrm.events.DomainEvent.actor)."""
-        return user_actor(self.user_id)
+        return f"{CLIENT_ACTOR}{self.client_id}" if self.client_id else user_actor(self.user_id)
+
+    @property
+    def recorded_as(self) -> str:
+        """What an audit line stores for this caller: a user's id as it always has, a client as its
+        actor (`client:<id>`); `as_actor` reads either back."""
+        return self.actor if self.client_id else self.user_id
 
 
 def user_actor(user_id: str) -> str:
     return f"user:{user_id}"
+
+
+def as_actor(recorded: str) -> str:
+    """The actor an audit line's `recorded_as` value stands for."""
+    return recorded if recorded.startswith(CLIENT_ACTOR) else user_actor(recorded)
 
 
 @dataclass(frozen=True)
@@ -196,6 +231,7 @@ class Refusal:
     status: int
     message: str
     allowed_roles: tuple[str, ...] = ()
+    allowed_scopes: tuple[str, ...] = ()
 
 
 UNAUTHORIZED = Refusal(401, "Unauthorized")  # the words of API Gateway's authorizer
@@ -207,21 +243,72 @@ def refusal(
 ) -> Refusal | None:
     """None if the route's declaration lets this caller in, else why not.
 
-    `resource` is the API Gateway resource path the request matched (`/cases/{case_id}`): the key
-    the authorizer was attached by. An undeclared route is refused (fail closed). A protected route
-    needs claims naming a user (`sub`): the Cognito authorizer always passes them, so their absence
-    means the authorizer did not run. Then the caller needs one of the route's roles.
+    `resource` is the API Gateway resource path the request matched (`/cases/{case_id}`,
+    `/integrations/orders`): the key the authorizer was attached by. An undeclared route is refused
+    (fail closed), and so is a route at the path of a kind of caller it does not name (a role-only
+    route below `MACHINE_PREFIX`, a scope-only route without it). A protected route needs claims
+    naming a caller (`sub`): the Cognito authorizer always passes them, so their absence means the
+    authorizer did not run. At a staff path the caller is a user with one of the route's roles; at
+    a machine path, a client-credentials token with one of its scopes.
     """
-    route = routes.get((method, resource))
-    if route is None:
+    machine = is_machine_path(resource)
+    route = routes.get((method, declared_path(resource)))
+    if route is None or not _served_at(route, machine):
         return UNKNOWN_ROUTE
     if route.public:
         return None
-    if not _claims(request_context).get("sub"):
+    claims = _claims(request_context)
+    if not claims.get("sub"):
+        return UNAUTHORIZED
+    return _client_refusal(route, claims) if machine else _user_refusal(route, claims, request_context)
+
+
+def _client_refusal(route: Route, claims: Mapping[str, Any]) -> Refusal | None:
+    if not _client_token(claims):
+        return UNAUTHORIZED
+    if granted_scopes(claims) & {Scope.full(scope) for scope in route.scopes}:
+        return None
+    return Refusal(403, "your client's scopes may not do this", allowed_scopes=route.scopes)
+
+
+def _user_refusal(route: Route, claims: Mapping[str, Any], request_context: Mapping[str, Any]) -> Refusal | None:
+    if claims.get("token_use") == "access":  # API Gateway takes ID tokens here; a check, not a trust
         return UNAUTHORIZED
     if caller_roles(request_context) & set(route.roles):
         return None
     return Refusal(403, "your role may not do this", route.roles)
+
+
+def _served_at(route: Route, machine: bool) -> bool:
+    """Whether the API has a method for `route` at the machine path (it names scopes) or at the
+    staff path (it names roles, or is public)."""
+    return bool(route.scopes) if machine else bool(route.roles) or route.public
+
+
+def is_machine_path(resource: str) -> bool:
+    return resource.startswith(MACHINE_PREFIX + "/")
+
+
+def declared_path(resource: str) -> str:
+    """The route's declared path for a resource at either kind of caller's path."""
+    return resource[len(MACHINE_PREFIX) :] if is_machine_path(resource) else resource
+
+
+def _client_token(claims: Mapping[str, Any]) -> bool:
+    """An access token Cognito issued by client credentials: its subject is the client itself (a
+    user's access token names the user, and carries `username`)."""
+    return (
+        claims.get("token_use") == "access"
+        and bool(claims.get("client_id"))
+        and claims.get("sub") == claims.get("client_id")
+        and not claims.get("username")
+    )
+
+
+def granted_scopes(claims: Mapping[str, Any]) -> frozenset[str]:
+    """The token's `scope` claim (space-separated, as OAuth writes it)."""
+    scope = claims.get("scope")
+    return frozenset(str(scope).split()) if isinstance(scope, str) else frozenset()
 
 
 def _claims(request_context: Mapping[str, Any]) -> dict[str, Any]:
@@ -232,6 +319,9 @@ def _claims(request_context: Mapping[str, Any]) -> dict[str, Any]:
 
 def caller(request_context: Mapping[str, Any]) -> Caller:
     claims = _claims(request_context)
+    if _client_token(claims):
+        client_id = str(claims["client_id"])
+        return Caller(user_id="", email=None, roles=frozenset(), client_id=client_id, scopes=granted_scopes(claims))
     email = claims.get("email")
     return Caller(
         user_id=str(claims.get("sub") or ""), email=str(email) if email else None, roles=caller_roles(request_context)

@@ -181,7 +181,11 @@ def build_resolver(validation: bool = True) -> EdgeResolver:
     """
     # Powertools' validation parses the body itself (json_body): with our parser, a body json.loads
     # refuses is the client's 400 instead of an exception out of the handler.
-    app = EdgeResolver(enable_validation=validation, json_body_deserializer=parse_json)
+    # A machine client calls a route at `access.MACHINE_PREFIX` + its path (decision 85): the same
+    # route code answers, matched with the prefix taken off.
+    app = EdgeResolver(
+        enable_validation=validation, json_body_deserializer=parse_json, strip_prefixes=[access.MACHINE_PREFIX]
+    )
 
     @app.exception_handler(ValidationError)
     def _invalid_model(exc: ValidationError) -> Response[str]:
@@ -323,7 +327,8 @@ class EdgeResolver(APIGatewayRestResolver):
         refused = edge_refusal(event)
         if refused is not None:
             return refused
-        self.load_routes(str(event.get("httpMethod") or ""), str(event.get("resource") or ""))
+        resource = access.declared_path(str(event.get("resource") or ""))
+        self.load_routes(str(event.get("httpMethod") or ""), resource)
         return super().resolve(event, context)
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPI:
@@ -345,6 +350,8 @@ def edge_refusal(event: Mapping[str, Any]) -> dict[str, Any] | None:
     body: dict[str, Any] = {"message": refused.message}
     if refused.allowed_roles:
         body["allowed_roles"] = list(refused.allowed_roles)
+    if refused.allowed_scopes:
+        body["allowed_scopes"] = list(refused.allowed_scopes)
     return {
         "statusCode": refused.status,
         "multiValueHeaders": {"Content-Type": ["application/json"]},
@@ -354,7 +361,7 @@ def edge_refusal(event: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def current_caller(app: APIGatewayRestResolver) -> access.Caller:
-    """The signed-in caller of the request being answered (the edge has admitted them): user id,
-    e-mail and roles, for audit lines and ownership."""
+    """The caller of the request being answered (the edge has admitted them): a user's id, e-mail
+    and roles, or a machine client's id and scopes, for audit lines and ownership."""
     request_context = app.current_event.raw_event.get("requestContext")
     return access.caller(request_context if isinstance(request_context, Mapping) else {})

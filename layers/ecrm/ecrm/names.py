@@ -66,3 +66,21 @@ class Role:
     AGENT: Final = "agent"
     MARKETER: Final = "marketer"
     ALL: Final = (ADMIN, AGENT, MARKETER)
+
+
+class Scope:
+    """OAuth scopes of machine clients (Cognito resource server `Scope.SERVER`, client credentials):
+    a route names the ones it accepts beside its roles (ecrm.access)."""
+
+    SERVER: Final = "ecrm"  # the resource server's identifier: tokens carry `ecrm/contacts.read`
+    CONTACTS_READ: Final = "contacts.read"
+    CONTACTS_WRITE: Final = "contacts.write"
+    LOYALTY_READ: Final = "loyalty.read"
+    LOYALTY_REDEEM: Final = "loyalty.redeem"
+    ORDERS_WRITE: Final = "orders.write"
+    ALL: Final = (CONTACTS_READ, CONTACTS_WRITE, LOYALTY_READ, LOYALTY_REDEEM, ORDERS_WRITE)
+
+    @staticmethod
+    def full(scope: str) -> str:
+        """The scope as Cognito writes it in a token and API Gateway matches it: `ecrm/orders.write`."""
+        return f"{Scope.SERVER}/{scope}"

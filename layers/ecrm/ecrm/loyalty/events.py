@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from ecrm.access import user_actor
+from ecrm.access import as_actor
 from ecrm.events import DomainEvent
 from ecrm.loyalty.models import EntryKind, LedgerEntry, TierChange
 from ecrm.loyalty.names import DetailType
@@ -135,7 +135,7 @@ def _redeemed(entry: LedgerEntry) -> LoyaltyEvent:
         member_id=entry.member_id,
         entry_id=entry.entry_id,
         points=-entry.points,
-        actor=user_actor(entry.actor) if entry.actor else None,
+        actor=as_actor(entry.actor) if entry.actor else None,
     )
 
 
@@ -151,7 +151,7 @@ def _adjusted(entry: LedgerEntry) -> LoyaltyEvent:
         member_id=entry.member_id,
         entry_id=entry.entry_id,
         points=entry.points,
-        actor=user_actor(entry.actor) if entry.actor else None,
+        actor=as_actor(entry.actor) if entry.actor else None,
     )
 
 

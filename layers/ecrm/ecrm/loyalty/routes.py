@@ -49,7 +49,7 @@ def register(app: APIGatewayRestResolver, service: Callable[[], LoyaltyApi]) -> 
     @app.post(f"{MEMBER}/redemptions", summary="Redeem points", security=SECURED, responses=ENTRY_RESPONSES)
     def redeem(member_id: ContactId, request: RedemptionRequest, key: IdempotencyKey = None) -> Response[EntryResult]:
         staff = current_caller(app)
-        return posted(service().redemption().redeem(member_id, request, key, actor=staff.user_id))
+        return posted(service().redemption().redeem(member_id, request, key, actor=staff.recorded_as))
 
     @app.post(
         f"{MEMBER}/adjustments",
@@ -59,7 +59,7 @@ def register(app: APIGatewayRestResolver, service: Callable[[], LoyaltyApi]) -> 
     )
     def adjust(member_id: ContactId, request: AdjustmentRequest, key: IdempotencyKey = None) -> Response[EntryResult]:
         staff = current_caller(app)
-        return posted(service().redemption().adjust(member_id, request, key, actor=staff.user_id))
+        return posted(service().redemption().adjust(member_id, request, key, actor=staff.recorded_as))
 
 
 def posted(result: EntryResult) -> Response[EntryResult]:

@@ -1,0 +1,1 @@
+"""The orders capability's boto3 adapters."""
