@@ -48,6 +48,8 @@ class StaffDirectory(Construct):
             "WebClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
             generate_secret=False,  # a browser client cannot keep a secret
+            # SRP sign-in only: no hosted-UI flows on the pool's domain (which the machine clients need)
+            disable_o_auth=True,
             prevent_user_existence_errors=True,
         )
 

@@ -21,8 +21,13 @@ def test_user_pool_is_admin_managed_with_mfa_and_one_group_per_role(synth: Synth
     groups = synth.resources("AWS::Cognito::UserPoolGroup").values()
     assert {g["Properties"]["GroupName"] for g in groups} == set(Role.ALL)
     assert all(ref_id(g["Properties"]["UserPoolId"]) == pool_id for g in groups)
-    (client,) = synth.resources("AWS::Cognito::UserPoolClient").values()
+    (client,) = [  # the staff's (machine clients: test_api.py)
+        c
+        for c in synth.resources("AWS::Cognito::UserPoolClient").values()
+        if not c["Properties"].get("AllowedOAuthFlows")
+    ]
     assert client["Properties"]["GenerateSecret"] is False
+    assert client["Properties"]["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 
 def test_ses_configuration_set_is_named_by_context(synth: Synth) -> None:

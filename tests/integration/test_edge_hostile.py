@@ -54,12 +54,16 @@ def concrete(path: str) -> str:
 
 
 def call(stack: Stack, route: topology.Route, body: object, content_type: str, **extra: object) -> Answer:
+    """As a user with the route's first role, or (a route for machine clients only) as a client."""
+    machine = bool(route.scopes) and not route.roles
     return stack.call(
         route.method,
-        concrete(route.path),
+        concrete(route.machine_path if machine else route.path),
         body,
         content_type,
         roles=route.roles[0] if route.roles else None,
+        client="shop" if machine else None,
+        scopes=route.scopes,
         **extra,  # type: ignore[arg-type]
     )
 

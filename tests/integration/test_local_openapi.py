@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from ecrm.names import Scope
 from ecrm_infra import topology
 from ecrm_local import openapi
 
@@ -19,12 +20,30 @@ def test_committed_openapi_matches_the_handlers():
     assert COMMITTED.read_text() == generated, "docs/openapi.json is stale: run `make openapi` and commit it"
 
 
+def _documented(route: topology.Route) -> list[tuple[str, bool]]:
+    """(path, for machine clients) of each operation the API serves a route at."""
+    return [
+        *([(route.path, False)] if route.roles or route.public else []),
+        *([(route.machine_path, True)] if route.scopes else []),
+    ]
+
+
 def test_every_topology_route_is_documented_and_only_protected_ones_need_a_bearer():
     spec = openapi.build_spec()
     for route, _ in topology.routes():
-        operation = spec["paths"][route.path][route.method.lower()]
-        assert (operation.get("security") == [{"bearerAuth": []}]) is (not route.public), route
+        for path, machine in _documented(route):
+            operation = spec["paths"][path][route.method.lower()]
+            if machine:  # client credentials with the route's scopes, and the usage plan's API key
+                scopes = [Scope.full(scope) for scope in route.scopes]
+                assert operation["security"] == [{"clientCredentials": scopes, "apiKey": []}], route
+                assert "429" in operation["responses"]
+            else:
+                assert (operation.get("security") == [{"bearerAuth": []}]) is (not route.public), route
+        if not (route.roles or route.public):
+            assert route.method.lower() not in spec["paths"].get(route.path, {}), route
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    flows = spec["components"]["securitySchemes"]["clientCredentials"]["flows"]
+    assert set(flows["clientCredentials"]["scopes"]) == {Scope.full(scope) for scope in Scope.ALL}
 
 
 def test_no_dangling_schema_references():
@@ -52,12 +71,14 @@ def test_every_error_answer_is_documented_with_the_body_the_api_sends():
 def test_protected_operations_document_401_and_the_roles_behind_403():
     spec = openapi.build_spec()
     for route, _ in topology.routes():
-        responses = spec["paths"][route.path][route.method.lower()]["responses"]
-        if route.public:
-            assert "401" not in responses, route
-            continue
-        assert "401" in responses, route
-        assert responses["403"]["description"].endswith("allowed: " + ", ".join(route.roles)), route
+        for path, machine in _documented(route):
+            responses = spec["paths"][path][route.method.lower()]["responses"]
+            if route.public:
+                assert "401" not in responses, route
+                continue
+            assert "401" in responses, route
+            allowed = [Scope.full(scope) for scope in route.scopes] if machine else route.roles
+            assert responses["403"]["description"].endswith("allowed: " + ", ".join(allowed)), route
         if "{" in route.path:
             assert "404" in responses, route
 
@@ -123,12 +144,13 @@ def test_every_operation_documents_its_success():
 def test_every_input_has_its_error_family():
     spec = openapi.build_spec()
     for route, _ in topology.routes():
-        operation = spec["paths"][route.path][route.method.lower()]
-        declared = set(operation["responses"])
-        if route.method in openapi.BODY_METHODS:
-            assert {"400", "413", "422"} <= declared, route
-        if any(p["in"] == "query" for p in operation.get("parameters", ())):
-            assert {"400", "422"} <= declared, route
+        for path, _machine in _documented(route):
+            operation = spec["paths"][path][route.method.lower()]
+            declared = set(operation["responses"])
+            if route.method in openapi.BODY_METHODS:
+                assert {"400", "413", "422"} <= declared, route
+            if any(p["in"] == "query" for p in operation.get("parameters", ())):
+                assert {"400", "422"} <= declared, route
 
 
 def test_json_answers_are_declared_with_their_model_not_the_handlers_return_type():
