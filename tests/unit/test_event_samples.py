@@ -64,7 +64,7 @@ def test_api_gateway_samples_hit_a_declared_route(path: Path):
     claims = (event.request_context.authorizer.raw_event or {}).get("claims")
     assert bool(claims) == (not route.public), "protected routes carry Cognito claims, public ones none"
     if event.resource == route.machine_path:  # a machine client's: an access token and an API key
-        assert claims["token_use"] == "access" and event.request_context.identity.api_key
+        assert claims is not None and claims["token_use"] == "access" and event.request_context.identity.api_key
 
 
 @pytest.mark.parametrize("path", samples("eventbridge"), ids=lambda p: p.stem)
