@@ -1,4 +1,5 @@
-"""The local stack: `ecrm local`, `ecrm invoke`, `ecrm token` and `ecrm openapi` over moto, no AWS account."""
+"""The local stack: `ecrm local`, `ecrm invoke`, `ecrm token`, `ecrm api-key` and `ecrm openapi` over moto,
+no AWS account."""
 
 # Powertools' Logger(service="ecrm") puts a filter on the root logger's handlers that drops every
 # record whose logger name *contains* "ecrm" (SuppressFilter: `service not in record.name`), so

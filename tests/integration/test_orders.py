@@ -9,6 +9,7 @@ loyalty, whose balance the shop then reads and redeems as itself (`client:shop`)
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -68,6 +69,13 @@ def test_an_order_is_on_the_bus_once_and_a_repeat_gets_the_first_answer(shared: 
     assert first.json["event"] == "OrderPlaced.v1" and first.json["order_id"] == "SO-1001"
     (published,) = on_bus(shared, "OrderPlaced.v1", "SO-1001")
     assert published == {k: v for k, v in order("SO-1001").items()}  # the shop's own fields, no nulls added
+
+
+def test_a_repeat_is_recognised_by_its_meaning_not_its_bytes(shared: Stack):
+    assert post(shared, "/orders", order("SO-1005")).status == 202
+    reordered = dict(reversed(list(order("SO-1005", placed_at="2026-12-07T10:00:00+00:00").items())))
+    assert post(shared, "/orders", json.dumps(reordered, indent=4)).status == 200
+    assert len(on_bus(shared, "OrderPlaced.v1", "SO-1005")) == 1
 
 
 def test_the_same_id_with_another_body_is_409_and_publishes_nothing(shared: Stack):
