@@ -50,14 +50,7 @@ class RouteTable:
     """The API's methods: each route at its path (roles, or public) and at its machine path (scopes)."""
 
     def __init__(self, routes: Iterable[tuple[topology.Route, topology.Function]]) -> None:
-        methods = [
-            (path, route, fn)
-            for route, fn in routes
-            for path in (
-                *((route.path,) if route.roles or route.public else ()),
-                *((route.machine_path,) if route.scopes else ()),
-            )
-        ]
+        methods = [(path, route, fn) for route, fn in routes for path in route.api_paths]
         # As API Gateway: a literal path segment wins over a path parameter (/cases/csat, not /cases/{id}).
         ordered = sorted(methods, key=lambda method: method[0].count("{"))
         self._routes = [(self._pattern(path), path, r, f) for path, r, f in ordered]

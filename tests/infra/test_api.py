@@ -47,7 +47,10 @@ def test_the_topology_has_public_and_protected_routes() -> None:
 def test_route_authorization_and_integration(synth: Synth, route: Route, fn: topology.Function) -> None:
     staff = _methods(synth, route, route.path)
     machine = _methods(synth, route, route.machine_path)
-    assert (len(staff), len(machine)) == (int(route.public or bool(route.roles)), int(bool(route.scopes)))
+    assert (len(staff), len(machine)) == (
+        int(route.path in route.api_paths),
+        int(route.machine_path in route.api_paths),
+    )
     for method in staff:
         if route.public:
             assert method["AuthorizationType"] == "NONE"

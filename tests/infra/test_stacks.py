@@ -55,7 +55,7 @@ def test_each_capability_holds_its_tables_functions_queues_routes_and_alarms(
     streamed = [fn for fn in capability.functions if fn.stream]
     assert count("AWS::SQS::Queue") == 2 * len(queued) + len(streamed)  # each with its DLQ; a stream's DLQ
     routes = [r for fn in capability.functions for r in fn.routes]
-    methods = sum(int(r.public or bool(r.roles)) + int(bool(r.scopes)) for r in routes)  # staff, machine
+    methods = sum(len(r.api_paths) for r in routes)  # staff (or public), machine
     assert count("AWS::ApiGateway::Method") - count("AWS::ApiGateway::Resource") == methods  # + one OPTIONS each
     # errors per function, depth per DLQ, its own metrics, and a stream reader's iterator age
     alarms = len(capability.functions) + len(queued) + 2 * len(streamed) + len(capability.alarms)

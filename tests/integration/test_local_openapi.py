@@ -22,10 +22,7 @@ def test_committed_openapi_matches_the_handlers():
 
 def _documented(route: topology.Route) -> list[tuple[str, bool]]:
     """(path, for machine clients) of each operation the API serves a route at."""
-    return [
-        *([(route.path, False)] if route.roles or route.public else []),
-        *([(route.machine_path, True)] if route.scopes else []),
-    ]
+    return [(path, path == route.machine_path) for path in route.api_paths]
 
 
 def test_every_topology_route_is_documented_and_only_protected_ones_need_a_bearer():

@@ -67,6 +67,13 @@ class Route:
     def machine_path(self) -> str:
         return MACHINE_PREFIX + self.path
 
+    @property
+    def api_paths(self) -> tuple[str, ...]:
+        """The API resource paths this route is a method at: its path for staff (roles) or for
+        everyone (public), its machine path for clients (scopes)."""
+        own = (self.path,) if self.roles or self.public else ()
+        return own + ((self.machine_path,) if self.scopes else ())
+
 
 # Every API route, per function (the topology gives each function its tuple).
 CONTACTS_CAPTURE = (
@@ -253,7 +260,7 @@ def refusal(
     """
     machine = is_machine_path(resource)
     route = routes.get((method, declared_path(resource)))
-    if route is None or not _served_at(route, machine):
+    if route is None or resource not in route.api_paths:
         return UNKNOWN_ROUTE
     if route.public:
         return None
@@ -277,12 +284,6 @@ def _user_refusal(route: Route, claims: Mapping[str, Any], request_context: Mapp
     if caller_roles(request_context) & set(route.roles):
         return None
     return Refusal(403, "your role may not do this", route.roles)
-
-
-def _served_at(route: Route, machine: bool) -> bool:
-    """Whether the API has a method for `route` at the machine path (it names scopes) or at the
-    staff path (it names roles, or is public)."""
-    return bool(route.scopes) if machine else bool(route.roles) or route.public
 
 
 def is_machine_path(resource: str) -> bool:
