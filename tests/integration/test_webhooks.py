@@ -153,6 +153,41 @@ def test_an_event_becomes_one_signed_delivery_however_often_it_arrives(stack: St
     assert _log(stack, vip_only["id"]) == []
 
 
+def test_an_erasure_forgets_the_receivers_answers_about_the_contact_now_and_later(stack: Stack, hook: Receiver):
+    # A receiver's answer may echo what it knows of the contact: it is logged for 30 days, unless
+    # the contact is erased; then every answer logged on a delivery naming it goes, and so do the
+    # answers to attempts still to come (a retry, the erasure's own delivery).
+    endpoint = _register(stack, hook.url, event_types=["contact.captured", "contact.erased"])
+    ann, bob = _capture(stack, "ann@example.com"), _capture(stack, "bob@example.com")
+    _flow(stack)
+    hook.answers(500)
+    carl = _capture(stack, "carl@example.com")
+    _flow(stack)
+    assert all(d["log"][0]["response"] for d in _log(stack, endpoint["id"]))  # every answer logged
+    for contact in (ann, carl):
+        assert stack.admin("DELETE", f"/contacts/{contact}").status == 204
+    _flow(stack)
+    SYSTEM_CLOCK.advance(40)  # carl's retry, after the erasure
+    _flow(stack)
+    by_contact: dict[str, list[dict[str, Any]]] = {}
+    for delivery in _log(stack, endpoint["id"]):
+        by_contact.setdefault(json.loads(delivery["payload"])["data"]["contact_id"], []).append(delivery)
+    assert [d["type"] for d in by_contact[carl]] == ["contact.erased", "contact.captured"]
+    assert [a["status_code"] for a in by_contact[carl][1]["log"]] == [500, 200]  # retried, delivered
+    for contact in (ann, carl):
+        assert {d["status"] for d in by_contact[contact]} == {"delivered"}
+        assert [a["response"] for d in by_contact[contact] for a in d["log"]] == [""] * (2 if contact == ann else 3)
+    (bobs,) = by_contact[bob]
+    assert "received" in bobs["log"][0]["response"]  # another contact's answers stay
+    # the erasure on the bus again (a duplicate) changes nothing and sends nothing
+    before, posts = _log(stack, endpoint["id"]), len(hook.requests)
+    (erased,) = [d for t, d in stack.bus_events() if t == "ContactErased.v1" and d["contact_id"] == ann]
+    entry = {"Source": "ecrm.contacts", "DetailType": "ContactErased.v1", "Detail": json.dumps(erased)}
+    boto3.client("events").put_events(Entries=[{**entry, "EventBusName": stack.env["EVENT_BUS_NAME"]}])
+    _flow(stack)
+    assert (_log(stack, endpoint["id"]), len(hook.requests)) == (before, posts)
+
+
 def test_a_500_is_retried_with_backoff_and_a_429_when_its_retry_after_says(stack: Stack, hook: Receiver):
     endpoint = _register(stack, hook.url)
     hook.answers(500, (429, {"Retry-After": "120"}))

@@ -59,8 +59,10 @@ WEBHOOKS = Capability(
             description="Every event a webhook type carries -> one delivery per matching endpoint, once",
             settings=settings.FanOutSettings,
             env=dict(TABLE_ENV),
+            # deliveries added; on an erasure, those naming the contact found (gsi1) and their
+            # receivers' answers blanked (decision 87)
             grants={
-                Resource.WEBHOOKS_TABLE: Access.READ | Access.QUERY | Access.PUT,
+                Resource.WEBHOOKS_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.UPDATE,
                 Resource.WEBHOOK_DELIVERY_QUEUE: Access.SEND,
             },
             queue=QueueTrigger(Resource.WEBHOOK_EVENT_QUEUE, rule=EVENTS),

@@ -23,6 +23,7 @@ from typing import Any
 from ecrm.clock import Clock
 from ecrm.errors import Conflict, InvalidInput
 from ecrm.mail import Mail, Mailer, MailLog, send_once
+from ecrm.names import DetailType, Source
 from ecrm.timers import Timer, Timers, timer_name
 from ecrm.webhooks import signatures
 from ecrm.webhooks.catalogue import BY_EVENT, WebhookType
@@ -137,8 +138,14 @@ class FanOut:
                 if known is None or known.status != "pending" or known.attempts or known.next_attempt_at:
                     continue  # under way or settled: the first message is (or was) handled
             queued.append(AttemptMessage(endpoint_id=endpoint.id, message_id=msg_id, attempt=0))
+        if (source, detail_type) == ERASED and (erased := kind.contact_of(detail)):
+            # Before any attempt: receivers' answers naming the contact go, the erasure's own included.
+            self.deliveries.forget_answers(erased)
         self.attempts.enqueue(queued)
         return "Fanned" if queued else "NoEndpoint"
+
+
+ERASED = (Source.CONTACTS, DetailType.CONTACT_ERASED)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,11 @@ class DeliveryLog(Protocol):
 
     def cancel(self, endpoint_id: str, message_id: str, attempts: int) -> None: ...
 
+    def forget_answers(self, contact_id: str) -> int:
+        """An erased contact: blank the receivers' answers logged on every delivery naming it, and
+        mark those deliveries so answers to later attempts are not kept either; how many changed."""
+        ...
+
 
 class RateStore(Protocol):
     """Per-endpoint counts of attempts in each second: the rate bound."""

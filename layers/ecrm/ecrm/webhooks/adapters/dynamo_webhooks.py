@@ -3,7 +3,8 @@
     pk                 sk                   what
     ENDPOINTS          ENDPOINT#<id>        an endpoint (JSON `doc` with its secrets, `version`)
     ENDPOINT#<id>      MSG#<message id>     a delivery: payload, status, attempts, log; TTL 30 days
-                                            gsi1: CONTACT#<contact id> / <message id> when it names one
+                                            gsi1: CONTACT#<contact id> / <message id> when it names one;
+                                            `answers_forgotten` once that contact was erased
     ENDPOINT#<id>      MAIL#disabled#<v>    the admins' mail about its disabling (ecrm.mail claim)
     RATE#<id>          <unix second>        attempts started in that second (TTL a minute later)
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ENDPOINTS = "ENDPOINTS"
+FORGOTTEN = "answers_forgotten"  # the delivery names an erased contact: receivers' answers are not kept
+_FORGET_ATTEMPTS = 5
 MSG = "MSG#"
 
 
@@ -193,15 +196,54 @@ class DynamoDeliveries:
         if next_attempt_at is not None:
             update += ", next_attempt_at = :next"
             values[":next"] = _iso(next_attempt_at)
-        settled = self._update(
-            delivery.endpoint_id,
-            delivery.message_id,
-            update + " REMOVE claimed_at",
-            "attempts = :number AND claimed_at = :claimed",
-            values,
-        )
-        if not settled:  # taken over after this attempt looked abandoned: that one logs its own
+        update += " REMOVE claimed_at"
+        claim = "attempts = :number AND claimed_at = :claimed"
+        ids = (delivery.endpoint_id, delivery.message_id)
+        if self._update(*ids, update, f"{claim} AND attribute_not_exists({FORGOTTEN})", values):
+            return
+        # Its contact was erased (perhaps since the claim): the answer is not kept.
+        values[":entry"] = [_forgotten(record.model_dump_json())]
+        if not self._update(*ids, update, f"{claim} AND attribute_exists({FORGOTTEN})", values):
+            # taken over after this attempt looked abandoned: that one logs its own
             raise Conflict("the attempt's claim was taken over")
+
+    def forget_answers(self, contact_id: str) -> int:
+        changed = 0
+        for item in dynamo.query_all(
+            self._db,
+            TableName=self._table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :contact",
+            ExpressionAttributeValues=dynamo.values({":contact": contact_key(contact_id)}),
+        ):
+            changed += self._forget(item)
+        return changed
+
+    def _forget(self, item: dict[str, Any]) -> int:
+        """Blank one delivery's answers, again if an attempt logged one meanwhile (the log grew)."""
+        for _ in range(_FORGET_ATTEMPTS):
+            found = dynamo.get_plain(self._db, self._table, item["pk"], item["sk"])
+            if found is None:
+                return 0  # expired meanwhile
+            log = list(found.get("log") or [])
+            blanked = [_forgotten(entry) for entry in log]
+            if found.get(FORGOTTEN) and blanked == log:
+                return 0
+            try:
+                self._db.update_item(
+                    TableName=self._table,
+                    Key=dynamo.key(item["pk"], item["sk"]),
+                    UpdateExpression=f"SET #l = :log, {FORGOTTEN} = :yes",
+                    ConditionExpression="attribute_exists(pk) AND size(#l) = :n",
+                    ExpressionAttributeNames={"#l": "log"},
+                    ExpressionAttributeValues=dynamo.values({":log": blanked, ":yes": True, ":n": len(log)}),
+                )
+            except ClientError as exc:
+                if dynamo.condition_failed(exc):
+                    continue
+                raise
+            return 1
+        raise Conflict("a delivery's log kept growing while its answers were being forgotten")
 
     def reopen(self, endpoint_id: str, message_id: str, attempts: int, now: datetime) -> bool:
         return self._update(
@@ -285,6 +327,12 @@ class DynamoRates:
                 return False
             raise
         return True
+
+
+def _forgotten(entry: str) -> str:
+    """A logged attempt without the receiver's answer (its status, time and latency stay)."""
+    record = AttemptRecord.model_validate_json(entry)
+    return record.model_copy(update={"response": ""}).model_dump_json() if record.response else entry
 
 
 def _delivery(item: dict[str, Any]) -> Delivery:
