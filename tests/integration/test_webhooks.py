@@ -182,8 +182,18 @@ def test_an_erasure_forgets_the_receivers_answers_about_the_contact_now_and_late
     # the erasure on the bus again (a duplicate) changes nothing and sends nothing
     before, posts = _log(stack, endpoint["id"]), len(hook.requests)
     (erased,) = [d for t, d in stack.bus_events() if t == "ContactErased.v1" and d["contact_id"] == ann]
-    entry = {"Source": "ecrm.contacts", "DetailType": "ContactErased.v1", "Detail": json.dumps(erased)}
-    boto3.client("events").put_events(Entries=[{**entry, "EventBusName": stack.env["EVENT_BUS_NAME"]}])
+    events: Any = boto3.client("events")
+    bus = stack.env["EVENT_BUS_NAME"]
+    events.put_events(
+        Entries=[
+            {
+                "Source": "ecrm.contacts",
+                "DetailType": "ContactErased.v1",
+                "Detail": json.dumps(erased),
+                "EventBusName": bus,
+            }
+        ]
+    )
     _flow(stack)
     assert (_log(stack, endpoint["id"]), len(hook.requests)) == (before, posts)
 
