@@ -22,6 +22,14 @@ def test_the_same_event_for_the_same_endpoint_is_the_same_message_and_ids_sort_b
     assert first <= one <= last < later
 
 
+def test_the_payload_names_the_actor_when_someone_signed_in_or_a_client_made_the_change():
+    updated = {"occurred_at": AT.isoformat(), "contact_id": "c1", "changed": ["tags"]}
+    by_shop = payload(BY_NAME["contact.updated"], {**updated, "actor": "client:shop"}, AT)
+    assert '"data":{"contact_id":"c1","changed":["tags"],"actor":"client:shop"}' in by_shop
+    assert '"actor"' not in payload(BY_NAME["contact.updated"], updated, AT)  # the contact's own change
+    assert all("actor" not in BY_NAME[name].fields for name in ("points.earned", "tier.changed", "case.escalated"))
+
+
 def test_the_payload_carries_the_types_fields_only():
     body = payload(BY_NAME["contact.captured"], DETAIL, AT)
     assert body == (

@@ -1,7 +1,9 @@
 """The webhook event types: which bus event each one is, and the one documented payload it carries.
 
 A payload holds ids, numbers and states from the event's detail, never more: bus events carry no
-personal data (ecrm.events), and a receiver that needs a contact's details asks for them. Each type
+personal data (ecrm.events), and a receiver that needs a contact's details asks for them. `actor`
+(`user:<id>` or `client:<id>`, ecrm.events.DomainEvent.actor) is there when someone signed in, or
+a machine client, made the change; absent when the contact, the shop or a timer did. Each type
 lists the detail fields it passes on; everything else in the detail stays behind.
 """
 
@@ -45,7 +47,7 @@ TYPES: tuple[WebhookType, ...] = (
         "contact.updated",
         Source.CONTACTS,
         DetailType.CONTACT_UPDATED,
-        ("contact_id", "changed"),
+        ("contact_id", "changed", "actor"),
         "A contact's profile changed: the names of the fields that changed, not their values",
     ),
     WebhookType(
@@ -59,14 +61,14 @@ TYPES: tuple[WebhookType, ...] = (
         "contact.erased",
         Source.CONTACTS,
         DetailType.CONTACT_ERASED,
-        ("contact_id",),
+        ("contact_id", "actor"),
         "A contact was erased (GDPR): receivers should forget it too",
     ),
     WebhookType(
         "case.created",
         Source.CASES,
         CaseType.CASE_CREATED,
-        ("case_id", "requester_id", "channel", "priority", "team"),
+        ("case_id", "requester_id", "channel", "priority", "team", "actor"),
         "A support case was opened: its channel, priority and team, and the requester's contact id",
         contact_field="requester_id",
     ),
@@ -74,7 +76,7 @@ TYPES: tuple[WebhookType, ...] = (
         "case.solved",
         Source.CASES,
         CaseType.CASE_SOLVED,
-        ("case_id", "cycle"),
+        ("case_id", "cycle", "actor"),
         "A support case was solved",
         contact_field="",
     ),
