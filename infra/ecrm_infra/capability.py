@@ -13,9 +13,9 @@ from constructs import Construct
 
 from ecrm_infra import topology
 from ecrm_infra.api import CapabilityRoutes
-from ecrm_infra.bindings import Binding, QueueBinding, SchedulesBinding, TableBinding, grant_all
+from ecrm_infra.bindings import Binding, BucketBinding, QueueBinding, SchedulesBinding, TableBinding, grant_all
 from ecrm_infra.context import DeployContext
-from ecrm_infra.data import table
+from ecrm_infra.data import bucket, table
 from ecrm_infra.function import PythonFunction
 from ecrm_infra.monitoring import CapabilityAlarms, Monitoring
 from ecrm_infra.platform import Platform
@@ -33,6 +33,8 @@ class CapabilityConstruct(Construct):
             made_table = table(self, table_spec)
             self.tables[table_spec.name] = made_table
             platform.bindings[table_spec.name] = TableBinding(made_table, table_spec.indexes)
+        for bucket_spec in spec.buckets:
+            platform.bindings[bucket_spec.name] = BucketBinding(bucket(self, bucket_spec))
         self.functions: dict[str, PythonFunction] = {}
         self.queues: dict[str, TriggerQueue] = {}
         self.streams: dict[str, TableStreamTrigger] = {}

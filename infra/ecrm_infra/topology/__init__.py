@@ -14,11 +14,13 @@ from ecrm_infra.topology.cases import CASES
 from ecrm_infra.topology.contact360 import CONTACT360
 from ecrm_infra.topology.contacts import CONTACTS
 from ecrm_infra.topology.events import EVENTS
+from ecrm_infra.topology.imports import IMPORTS
 from ecrm_infra.topology.loyalty import LOYALTY
 from ecrm_infra.topology.spec import (
     ACTIONS,
     CONTEXT_PREFIX,
     Access,
+    Bucket,
     Capability,
     EventRule,
     Function,
@@ -35,6 +37,7 @@ from ecrm_infra.topology.webhooks import WEBHOOKS
 
 __all__ = [
     "ACTIONS",
+    "BUCKETS",
     "CAPABILITIES",
     "CONTEXT_DEFAULTS",
     "CONTEXT_PREFIX",
@@ -43,6 +46,7 @@ __all__ = [
     "SCHEDULE_GROUPS",
     "TABLES",
     "Access",
+    "Bucket",
     "Capability",
     "EventRule",
     "Function",
@@ -61,10 +65,11 @@ __all__ = [
     "stream_triggers",
 ]
 
-CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYALTY, WEBHOOKS, CONTACT360)
+CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYALTY, WEBHOOKS, CONTACT360, IMPORTS)
 
 FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
 TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)
+BUCKETS: tuple[Bucket, ...] = tuple(bucket for cap in CAPABILITIES for bucket in cap.buckets)
 SCHEDULE_GROUPS: tuple[str, ...] = tuple(cap.schedule_group for cap in CAPABILITIES if cap.schedule_group)
 
 # Shared by every capability, made once by the platform.
@@ -106,6 +111,7 @@ def resource_kinds() -> dict[str, str]:
         Resource.MAIL: "mail",
         **dict.fromkeys(SCHEDULE_GROUPS, "schedules"),
         **dict.fromkeys((t.name for t in TABLES), "table"),
+        **dict.fromkeys((b.name for b in BUCKETS), "bucket"),
         **dict.fromkeys((trigger.queue for trigger, _ in queue_triggers()), "queue"),
     }
 

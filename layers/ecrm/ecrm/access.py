@@ -31,6 +31,8 @@ LOYALTY_ADJUST = (Role.ADMIN,)
 LOYALTY_PROGRAMME = (Role.ADMIN,)  # replace the rules, tiers and expiry settings
 # webhooks: endpoints receive personal events and hold signing secrets
 WEBHOOK_ADMIN = (Role.ADMIN,)
+# bulk import: contacts in by the thousand (their consent included)
+CONTACT_IMPORT = (Role.ADMIN, Role.MARKETER)
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,13 @@ WEBHOOKS_API = (
     Route("POST", f"{WEBHOOK}/replay", WEBHOOK_ADMIN),
 )
 
+IMPORT = "/imports/{import_id}"
+IMPORTS_API = (
+    Route("POST", "/imports", CONTACT_IMPORT),
+    Route("GET", IMPORT, CONTACT_IMPORT),
+    Route("POST", f"{IMPORT}/start", CONTACT_IMPORT),
+)
+
 ROUTES: Mapping[tuple[str, str], Route] = {
     (route.method, route.path): route
     for group in (
@@ -166,6 +175,7 @@ ROUTES: Mapping[tuple[str, str], Route] = {
         LOYALTY_API,
         LOYALTY_PROGRAMME_API,
         WEBHOOKS_API,
+        IMPORTS_API,
     )
     for route in group
 }

@@ -1,0 +1,69 @@
+"""Bulk import of contacts: the API that hands out presigned upload URLs and starts jobs, and the
+worker that validates each file whole and applies its rows through the contacts' capture rules."""
+
+from __future__ import annotations
+
+from ecrm import access
+from ecrm.imports import settings
+from ecrm.imports.names import Env, Resource
+
+from ecrm_infra.topology.events import OUTBOX_ENV, OUTBOX_GRANT
+from ecrm_infra.topology.spec import Access, Bucket, Capability, Function, MetricAlarm, QueueTrigger, Table
+
+JOB_ENV = {
+    Env.IMPORTS_TABLE: Resource.IMPORTS_TABLE,
+    Env.FILES_BUCKET: Resource.FILES_BUCKET,
+    Env.IMPORT_QUEUE_URL: Resource.IMPORT_QUEUE,
+    Env.IMPORT_MAX_BYTES: "context:importMaxBytes",
+}
+
+IMPORTS = Capability(
+    name="Imports",
+    tables=(Table(Resource.IMPORTS_TABLE, no_personal_data="jobs: states, offsets and counts; rows stay in the file"),),
+    buckets=(Bucket(Resource.FILES_BUCKET, expire_days=7),),
+    context_defaults={"importMaxBytes": str(200 * 1024 * 1024), "importOptInPerSecond": "10"},
+    functions=(
+        Function(
+            name="imports_api",
+            description="Admins and marketers: import jobs, their presigned upload URL, start and report",
+            settings=settings.ImportsApiSettings,
+            env=dict(JOB_ENV),
+            # jobs made, read and started (put whole, versioned); the upload's size read and its
+            # presigned PUT and the report's presigned GET signed (S3 authorizes those when used);
+            # the first step queued
+            grants={
+                Resource.IMPORTS_TABLE: Access.READ | Access.PUT,
+                Resource.FILES_BUCKET: Access.READ | Access.PUT,
+                Resource.IMPORT_QUEUE: Access.SEND,
+            },
+            routes=access.IMPORTS_API,
+        ),
+        Function(
+            name="imports_worker",
+            description="One step of an import job: the whole file validated, then rows applied from a checkpoint",
+            settings=settings.ImportWorkerSettings,
+            env={
+                **JOB_ENV,
+                Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
+                **OUTBOX_ENV,
+                Env.PHONE_COUNTRY_CODE: "context:defaultPhoneCountryCode",
+                Env.CONSENT_TEXT_VERSION: "context:consentTextVersion",
+                Env.IMPORT_OPT_IN_RATE: "context:importOptInPerSecond",
+            },
+            # the job read and its checkpoint saved; the file read in ranges, the report written;
+            # the next step queued; each row captured as a form post is (look up, create or merge)
+            grants={
+                Resource.IMPORTS_TABLE: Access.READ | Access.PUT,
+                Resource.FILES_BUCKET: Access.READ | Access.PUT,
+                Resource.IMPORT_QUEUE: Access.SEND,
+                Resource.CONTACTS_TABLE: Access.READ | Access.PUT,
+                **OUTBOX_GRANT,
+            },
+            # one step at a time per message; a step applies `step_rows` rows and saves its checkpoint
+            queue=QueueTrigger(Resource.IMPORT_QUEUE, batch_size=1, max_concurrency=5),
+            timeout_seconds=300,
+            memory_mb=1024,
+        ),
+    ),
+    alarms=(MetricAlarm("ImportStepFailed", 0, "an import step failed: it is retried, then parked in the DLQ"),),
+)

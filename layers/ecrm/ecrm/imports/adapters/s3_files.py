@@ -1,0 +1,75 @@
+"""The Files bucket: presigned uploads and downloads, ranged reads, reports written whole.
+
+Presigned URLs are signed with the function's credentials and point at the endpoint its S3 client
+uses (in AWS the bucket's, locally moto's: `AWS_ENDPOINT_URL`), so a person or a script reaches
+the bucket directly; the function never carries the file through API Gateway's 10 MB limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ecrm.errors import Unavailable
+
+S3Client = Any  # the lock has no S3 stubs (mypy_boto3_s3); the calls below are the only ones
+
+_MISSING = ("404", "NoSuchKey", "NotFound")
+
+
+class S3Files:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._s3 = client
+        self._bucket = bucket
+
+    def upload_url(self, key: str, size_bytes: int, content_type: str, expires_in: int) -> tuple[str, dict[str, str]]:
+        # Content-Length is signed: S3 refuses a PUT of any other size (a presigned PUT has no
+        # content-length-range; the worker checks the size again before it reads).
+        url: str = self._s3.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self._bucket, "Key": key, "ContentLength": size_bytes, "ContentType": content_type},
+            ExpiresIn=expires_in,
+        )
+        return url, {"Content-Type": content_type, "Content-Length": str(size_bytes)}
+
+    def download_url(self, key: str, expires_in: int) -> str:
+        url: str = self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
+        )
+        return url
+
+    def size(self, key: str) -> int | None:
+        try:
+            head = self._s3.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                return None
+            raise
+        return int(head["ContentLength"])
+
+    def read(self, key: str, start: int, chunk_bytes: int) -> Iterator[bytes]:
+        offset = start
+        while True:
+            try:
+                answer = self._s3.get_object(
+                    Bucket=self._bucket, Key=key, Range=f"bytes={offset}-{offset + chunk_bytes - 1}"
+                )
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code == "InvalidRange":  # from past the end: nothing more
+                    return
+                if code in ("SlowDown", "ServiceUnavailable", "InternalError"):
+                    raise Unavailable(f"S3 answered {code}") from exc
+                raise
+            body = answer["Body"].read()
+            if not body:
+                return
+            yield body
+            offset += len(body)
+            if len(body) < chunk_bytes:
+                return
+
+    def write(self, key: str, body: bytes, content_type: str) -> None:
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)

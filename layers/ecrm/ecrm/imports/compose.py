@@ -1,0 +1,42 @@
+"""Composition roots of the imports functions: settings in, wired services out."""
+
+from __future__ import annotations
+
+import boto3
+
+from ecrm.clock import SYSTEM_CLOCK
+from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
+from ecrm.contacts.service import ContactCapture
+from ecrm.imports.adapters.dynamo_imports import DynamoImports
+from ecrm.imports.adapters.s3_files import S3Files
+from ecrm.imports.adapters.sqs_steps import SqsSteps
+from ecrm.imports.service import ImportJobs, ImportLimits, ImportRunner
+from ecrm.imports.settings import ImportsApiSettings, ImportWorkerSettings
+from ecrm.outbox import Outbox
+
+
+def imports_api(settings: ImportsApiSettings) -> ImportJobs:
+    session = boto3.session.Session()
+    return ImportJobs(
+        jobs=DynamoImports(session.client("dynamodb"), settings.imports_table),
+        files=S3Files(session.client("s3"), settings.files_bucket),
+        queue=SqsSteps(session.client("sqs"), settings.queue_url),
+        clock=SYSTEM_CLOCK,
+        limits=ImportLimits(max_bytes=settings.max_bytes),
+    )
+
+
+def import_runner(settings: ImportWorkerSettings) -> ImportRunner:
+    session = boto3.session.Session()
+    db = session.client("dynamodb")
+    contacts = DynamoContacts(
+        db, settings.contacts_table, Outbox(settings.outbox_table), phone_country=settings.phone_country_code
+    )
+    return ImportRunner(
+        jobs=DynamoImports(db, settings.imports_table),
+        files=S3Files(session.client("s3"), settings.files_bucket),
+        queue=SqsSteps(session.client("sqs"), settings.queue_url),
+        capture=ContactCapture(contacts, SYSTEM_CLOCK, settings.consent_text_version),
+        clock=SYSTEM_CLOCK,
+        limits=ImportLimits(max_bytes=settings.max_bytes, opt_in_per_second=settings.opt_in_per_second),
+    )

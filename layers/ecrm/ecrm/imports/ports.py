@@ -1,0 +1,44 @@
+"""What the imports domain needs from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from ecrm.imports.models import ImportJob, ImportStep
+
+
+class ImportRepository(Protocol):
+    """Import jobs, versioned: every save names the version it read."""
+
+    def create(self, job: ImportJob) -> None: ...
+
+    def get(self, import_id: str) -> ImportJob | None: ...
+
+    def save(self, job: ImportJob, expected_version: int) -> None:
+        """Conflict when the stored job is not at `expected_version` any more."""
+        ...
+
+
+class FileStore(Protocol):
+    """Files handed over through presigned URLs (uploads, reports), by key."""
+
+    def upload_url(self, key: str, size_bytes: int, content_type: str, expires_in: int) -> tuple[str, dict[str, str]]:
+        """A URL to PUT exactly `size_bytes` to, and the headers the PUT must carry."""
+        ...
+
+    def download_url(self, key: str, expires_in: int) -> str: ...
+
+    def size(self, key: str) -> int | None:
+        """The object's size, None when nothing was uploaded."""
+        ...
+
+    def read(self, key: str, start: int, chunk_bytes: int) -> Iterator[bytes]:
+        """The object from byte `start`, `chunk_bytes` at a time (one ranged read each)."""
+        ...
+
+    def write(self, key: str, body: bytes, content_type: str) -> None: ...
+
+
+class ImportQueue(Protocol):
+    def send(self, step: ImportStep, delay_seconds: int = 0) -> None: ...

@@ -1,0 +1,30 @@
+"""Settings of the imports functions, read once from the environment by the composition root; the
+topology (infra/ecrm_infra/topology/imports.py) names the model per function."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ecrm.imports.names import Env
+from ecrm.settings import FromEnv
+
+
+class _Imports(FromEnv):
+    imports_table: str = Field(alias=Env.IMPORTS_TABLE)
+    files_bucket: str = Field(alias=Env.FILES_BUCKET)
+    queue_url: str = Field(alias=Env.IMPORT_QUEUE_URL)
+    max_bytes: int = Field(alias=Env.IMPORT_MAX_BYTES, ge=1024, le=5 * 1024**3)
+
+
+class ImportsApiSettings(_Imports):
+    """Jobs made (with their presigned upload URL), started and read."""
+
+
+class ImportWorkerSettings(_Imports):
+    """Steps of import jobs: rows applied through the contacts' capture rules."""
+
+    contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+    outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
+    phone_country_code: str = Field(alias=Env.PHONE_COUNTRY_CODE, pattern=r"^[1-9][0-9]{0,2}$")
+    consent_text_version: str = Field(alias=Env.CONSENT_TEXT_VERSION)
+    opt_in_per_second: float = Field(alias=Env.IMPORT_OPT_IN_RATE, gt=0, le=1000)
