@@ -7,6 +7,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -33,8 +34,10 @@ class CapabilityConstruct(Construct):
             made_table = table(self, table_spec)
             self.tables[table_spec.name] = made_table
             platform.bindings[table_spec.name] = TableBinding(made_table, table_spec.indexes)
+        self.buckets: dict[str, s3.Bucket] = {}
         for bucket_spec in spec.buckets:
-            platform.bindings[bucket_spec.name] = BucketBinding(bucket(self, bucket_spec))
+            self.buckets[bucket_spec.name] = bucket(self, bucket_spec)
+            platform.bindings[bucket_spec.name] = BucketBinding(self.buckets[bucket_spec.name])
         self.functions: dict[str, PythonFunction] = {}
         self.queues: dict[str, TriggerQueue] = {}
         self.streams: dict[str, TableStreamTrigger] = {}

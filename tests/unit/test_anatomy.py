@@ -64,7 +64,19 @@ def capability_adapter_imports(path: Path) -> set[str]:
 
 def test_the_capabilities_are_the_topologys():
     declared = {c.name.lower() for c in topology.CAPABILITIES} - {"events"}  # Events: the platform's relay
-    assert set(capabilities()) == declared == {"campaigns", "cases", "contact360", "contacts", "loyalty", "webhooks"}
+    assert (
+        set(capabilities())
+        == declared
+        == {
+            "campaigns",
+            "cases",
+            "contact360",
+            "contacts",
+            "imports",
+            "loyalty",
+            "webhooks",
+        }
+    )
 
 
 @pytest.mark.parametrize("capability", capabilities())

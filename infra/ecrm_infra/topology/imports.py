@@ -4,6 +4,7 @@ worker that validates each file whole and applies its rows through the contacts'
 from __future__ import annotations
 
 from ecrm import access
+from ecrm.contacts.names import Env as ContactsEnv
 from ecrm.imports import settings
 from ecrm.imports.names import Env, Resource
 
@@ -46,8 +47,8 @@ IMPORTS = Capability(
                 **JOB_ENV,
                 Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
                 **OUTBOX_ENV,
-                Env.PHONE_COUNTRY_CODE: "context:defaultPhoneCountryCode",
-                Env.CONSENT_TEXT_VERSION: "context:consentTextVersion",
+                ContactsEnv.PHONE_COUNTRY_CODE: "context:defaultPhoneCountryCode",
+                ContactsEnv.CONSENT_TEXT_VERSION: "context:consentTextVersion",
                 Env.IMPORT_OPT_IN_RATE: "context:importOptInPerSecond",
             },
             # the job read and its checkpoint saved; the file read in ranges, the report written;

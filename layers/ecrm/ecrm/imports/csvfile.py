@@ -36,6 +36,7 @@ class _Lines:
     offset: int  # bytes consumed so far (absolute in the file)
     line: int  # lines consumed so far
     record_start: int = 0
+    record_line: int = 1  # the line the record being read starts on
 
     def __iter__(self) -> Iterator[str]:
         buffer = b""
@@ -53,7 +54,7 @@ class _Lines:
     def _bounded(self, pending: int) -> None:
         if self.offset + pending - self.record_start > MAX_RECORD_BYTES:
             raise MalformedFile(
-                self.line + 1,
+                self.record_line,
                 f"a record longer than {MAX_RECORD_BYTES} bytes (a runaway line, or a quote never closed)",
             )
 
@@ -83,7 +84,7 @@ def records(chunks: Iterable[bytes], delimiter: str, offset: int = 0, line: int 
     lines = _Lines(iter(chunks), offset=offset, line=line, record_start=offset)
     reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
     while True:
-        first = lines.line + 1
+        first = lines.record_line = lines.line + 1
         try:
             fields = next(reader)
         except StopIteration:

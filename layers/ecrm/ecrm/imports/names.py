@@ -1,10 +1,11 @@
 """Names of the imports capability (bulk CSV import of contacts): its table, bucket, queue and
-settings. Plain constants (no CDK, no boto3), read by the topology and the runtime alike. It extends
-the contacts' names: an import applies rows through the contacts' capture rules and settings."""
+settings. Plain constants (no CDK, no boto3), read by the topology and the runtime alike. The
+worker also reads two of the contacts' settings (`ecrm.contacts.names.Env`): it applies rows
+through their capture rules."""
 
 from typing import Final
 
-from ecrm.contacts import names
+from ecrm import names
 
 
 class Env(names.Env):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ecrm.contacts.names import Env as ContactsEnv
 from ecrm.imports.names import Env
 from ecrm.settings import FromEnv
 
@@ -25,6 +26,6 @@ class ImportWorkerSettings(_Imports):
 
     contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
     outbox_table: str = Field(alias=Env.OUTBOX_TABLE)
-    phone_country_code: str = Field(alias=Env.PHONE_COUNTRY_CODE, pattern=r"^[1-9][0-9]{0,2}$")
-    consent_text_version: str = Field(alias=Env.CONSENT_TEXT_VERSION)
+    phone_country_code: str = Field(alias=ContactsEnv.PHONE_COUNTRY_CODE, pattern=r"^[1-9][0-9]{0,2}$")
+    consent_text_version: str = Field(alias=ContactsEnv.CONSENT_TEXT_VERSION)
     opt_in_per_second: float = Field(alias=Env.IMPORT_OPT_IN_RATE, gt=0, le=1000)
