@@ -36,7 +36,14 @@ _TRANSACT_WRITE = {
     "ConditionCheck": "ConditionCheckItem",
 }
 # Operations whose IAM action has another name.
-_ACTION_OF = {("sqs", "SendMessageBatch"): "SendMessage", ("s3", "HeadObject"): "GetObject"}
+_ACTION_OF = {
+    ("sqs", "SendMessageBatch"): "SendMessage",
+    ("s3", "HeadObject"): "GetObject",
+    # a multipart upload's steps are authorized as s3:PutObject (AbortMultipartUpload is its own)
+    ("s3", "CreateMultipartUpload"): "PutObject",
+    ("s3", "UploadPart"): "PutObject",
+    ("s3", "CompleteMultipartUpload"): "PutObject",
+}
 # Services whose every request names its one resource in a parameter.
 _NAMED_BY = {"sqs": "QueueUrl", "s3": "Bucket", "secretsmanager": "SecretId"}
 

@@ -1,4 +1,5 @@
-"""Role-protected bulk import API: jobs with presigned upload URLs, their start, progress and report."""
+"""Role-protected bulk import and export API: import jobs with presigned upload URLs, their start,
+progress and report; exports and their download links."""
 
 from functools import cache
 from typing import Any
@@ -7,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecrm import access
 from ecrm.api import build_resolver
 from ecrm.imports.compose import imports_api
-from ecrm.imports.service import ImportJobs
+from ecrm.imports.service import BulkApi
 from ecrm.imports.settings import ImportsApiSettings
 from ecrm.observability import logger, metrics
 
@@ -15,7 +16,7 @@ app = build_resolver()
 
 
 @cache
-def service() -> ImportJobs:
+def service() -> BulkApi:
     return imports_api(ImportsApiSettings.from_env())
 
 

@@ -1,5 +1,6 @@
-"""Bulk import of contacts: the API that hands out presigned upload URLs and starts jobs, and the
-worker that validates each file whole and applies its rows through the contacts' capture rules."""
+"""Bulk import and export of contacts: the API that hands out presigned URLs and starts jobs, the
+worker that validates each file whole and applies its rows through the contacts' capture rules,
+and the exporter that writes contacts to CSV."""
 
 from __future__ import annotations
 
@@ -28,14 +29,15 @@ IMPORTS = Capability(
             name="imports_api",
             description="Admins and marketers: import jobs, their presigned upload URL, start and report",
             settings=settings.ImportsApiSettings,
-            env=dict(JOB_ENV),
+            env={**JOB_ENV, Env.EXPORT_QUEUE_URL: Resource.EXPORT_QUEUE},
             # jobs made, read and started (put whole, versioned); the upload's size read and its
-            # presigned PUT and the report's presigned GET signed (S3 authorizes those when used);
-            # the first step queued
+            # presigned PUT and the report's and export's presigned GETs signed (S3 authorizes
+            # those when used); the first import step and the export queued
             grants={
                 Resource.IMPORTS_TABLE: Access.READ | Access.PUT,
                 Resource.FILES_BUCKET: Access.READ | Access.PUT,
                 Resource.IMPORT_QUEUE: Access.SEND,
+                Resource.EXPORT_QUEUE: Access.SEND,
             },
             routes=access.IMPORTS_API,
         ),
@@ -63,6 +65,27 @@ IMPORTS = Capability(
             # one step at a time per message; a step applies `step_rows` rows and saves its checkpoint
             queue=QueueTrigger(Resource.IMPORT_QUEUE, batch_size=1, max_concurrency=5),
             timeout_seconds=300,
+            memory_mb=1024,
+        ),
+        Function(
+            name="exports_worker",
+            description="One export: contacts (all, or a tag's) read page by page and written as CSV to the bucket",
+            settings=settings.ExportWorkerSettings,
+            env={
+                Env.IMPORTS_TABLE: Resource.IMPORTS_TABLE,
+                Env.FILES_BUCKET: Resource.FILES_BUCKET,
+                Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
+                ContactsEnv.PHONE_COUNTRY_CODE: "context:defaultPhoneCountryCode",
+            },
+            # the job read and saved done; the file written in parts; contacts read through the
+            # change feed or a tag's listing (Query on gsi1, then the profiles)
+            grants={
+                Resource.IMPORTS_TABLE: Access.READ | Access.PUT,
+                Resource.FILES_BUCKET: Access.PUT,
+                Resource.CONTACTS_TABLE: Access.READ | Access.QUERY,
+            },
+            queue=QueueTrigger(Resource.EXPORT_QUEUE, batch_size=1, max_concurrency=2),
+            timeout_seconds=900,
             memory_mb=1024,
         ),
     ),

@@ -31,7 +31,7 @@ LOYALTY_ADJUST = (Role.ADMIN,)
 LOYALTY_PROGRAMME = (Role.ADMIN,)  # replace the rules, tiers and expiry settings
 # webhooks: endpoints receive personal events and hold signing secrets
 WEBHOOK_ADMIN = (Role.ADMIN,)
-# bulk import: contacts in by the thousand (their consent included)
+# bulk import and export: contacts in (their consent included) and out by the thousand
 CONTACT_IMPORT = (Role.ADMIN, Role.MARKETER)
 
 
@@ -159,6 +159,8 @@ IMPORTS_API = (
     Route("POST", "/imports", CONTACT_IMPORT),
     Route("GET", IMPORT, CONTACT_IMPORT),
     Route("POST", f"{IMPORT}/start", CONTACT_IMPORT),
+    Route("POST", "/exports", CONTACT_IMPORT),
+    Route("GET", "/exports/{export_id}", CONTACT_IMPORT),
 )
 
 ROUTES: Mapping[tuple[str, str], Route] = {

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from ecrm.types import Tag
+
 ImportId = Annotated[str, StringConstraints(pattern=r"^imp_[0-9a-f]{32}$")]
 ImportState = Literal["awaiting_upload", "validating", "applying", "done", "failed"]
 UPLOAD_CONTENT_TYPE = "text/csv"
@@ -85,3 +87,45 @@ class ImportStep(BaseModel):
     import_id: str
     phase: Literal["validate", "apply"]
     offset: int = 0
+
+
+ExportId = Annotated[str, StringConstraints(pattern=r"^exp_[0-9a-f]{32}$")]
+ExportState = Literal["queued", "done", "failed"]
+
+
+class ExportRequest(BaseModel):
+    """POST /exports: every contact, or those with `tag`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tag: Tag | None = Field(default=None, description="only contacts with this tag; none: every contact")
+
+
+class ExportJob(BaseModel):
+    id: str
+    state: ExportState = "queued"
+    tag: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    created_by: str | None = None
+    file_key: str
+    rows: int = 0
+    version: int = 1
+
+
+class ExportView(BaseModel):
+    """POST /exports, GET /exports/{export_id}."""
+
+    id: str
+    state: ExportState
+    tag: str | None
+    created_at: datetime
+    updated_at: datetime
+    rows: int = Field(description="contacts in the file (once done)")
+    download_url: str | None = Field(default=None, description="the CSV, once done; presigned GET")
+
+
+class ExportStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    export_id: str

@@ -1,4 +1,4 @@
-"""Names of the imports capability (bulk CSV import of contacts): its table, bucket, queue and
+"""Names of the imports capability (bulk CSV import and export of contacts): its table, bucket, queue and
 settings. Plain constants (no CDK, no boto3), read by the topology and the runtime alike. The
 worker also reads two of the contacts' settings (`ecrm.contacts.names.Env`): it applies rows
 through their capture rules."""
@@ -14,6 +14,7 @@ class Env(names.Env):
     IMPORTS_TABLE: Final = "IMPORTS_TABLE_NAME"
     FILES_BUCKET: Final = "FILES_BUCKET_NAME"
     IMPORT_QUEUE_URL: Final = "IMPORT_QUEUE_URL"
+    EXPORT_QUEUE_URL: Final = "EXPORT_QUEUE_URL"
     IMPORT_MAX_BYTES: Final = "IMPORT_MAX_BYTES"  # the largest file a presigned upload may carry
     IMPORT_OPT_IN_RATE: Final = "IMPORT_OPT_IN_PER_SECOND"  # opt-in requests an import makes per second, at most
 
@@ -21,6 +22,7 @@ class Env(names.Env):
 class Resource(names.Resource):
     """Logical names of the imports capability's resources."""
 
-    IMPORTS_TABLE: Final = "Imports"  # one item per import job: its state, checkpoint and counts
-    FILES_BUCKET: Final = "Files"  # uploaded files and their reports: hand-overs, expired after days
+    IMPORTS_TABLE: Final = "Imports"  # one item per import or export job: state, checkpoint, counts
+    FILES_BUCKET: Final = "Files"  # uploads, reports and exports: hand-overs, expired after days
     IMPORT_QUEUE: Final = "ImportQueue"  # one message per step of a job (validate, then apply from an offset)
+    EXPORT_QUEUE: Final = "ExportQueue"  # one message per export

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from ecrm.imports.models import ImportJob, ImportStep
+from ecrm.imports.models import ExportJob, ExportStep, ImportJob, ImportStep
 
 
 class ImportRepository(Protocol):
@@ -39,6 +39,25 @@ class FileStore(Protocol):
 
     def write(self, key: str, body: bytes, content_type: str) -> None: ...
 
+    def write_stream(self, key: str, chunks: Iterable[bytes], content_type: str) -> None:
+        """Write an object of any size from `chunks`, holding a few MiB at a time (a multipart
+        upload); a write that stops half-way leaves no object."""
+        ...
+
 
 class ImportQueue(Protocol):
     def send(self, step: ImportStep, delay_seconds: int = 0) -> None: ...
+
+
+class ExportRepository(Protocol):
+    """Export jobs, versioned like import jobs."""
+
+    def create(self, job: ExportJob) -> None: ...
+
+    def get(self, export_id: str) -> ExportJob | None: ...
+
+    def save(self, job: ExportJob, expected_version: int) -> None: ...
+
+
+class ExportQueue(Protocol):
+    def send(self, step: ExportStep) -> None: ...

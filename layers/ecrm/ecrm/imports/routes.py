@@ -11,8 +11,17 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from ecrm.api import ERROR_CONTENT, current_caller
-from ecrm.imports.models import ImportCreated, ImportId, ImportRequest, ImportView, StartRequest
-from ecrm.imports.service import ImportJobs
+from ecrm.imports.models import (
+    ExportId,
+    ExportRequest,
+    ExportView,
+    ImportCreated,
+    ImportId,
+    ImportRequest,
+    ImportView,
+    StartRequest,
+)
+from ecrm.imports.service import BulkApi
 
 SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 CREATED: dict[int, Any] = {
@@ -30,8 +39,21 @@ STARTED: dict[int, Any] = {
 }
 
 
-def register(app: APIGatewayRestResolver, service: Callable[[], ImportJobs]) -> None:
+QUEUED: dict[int, Any] = {
+    202: {
+        "description": "queued; `download_url` once `state` is done",
+        "content": {"application/json": {"model": ExportView}},
+    },
+}
+
+
+def register(app: APIGatewayRestResolver, service: Callable[[], BulkApi]) -> None:
     """Add every route to `app`; `service()` is the cached composition root."""
+    _imports(app, service)
+    _exports(app, service)
+
+
+def _imports(app: APIGatewayRestResolver, service: Callable[[], BulkApi]) -> None:
 
     @app.post(
         "/imports",
@@ -41,11 +63,11 @@ def register(app: APIGatewayRestResolver, service: Callable[[], ImportJobs]) -> 
         responses=CREATED,
     )
     def create(request: ImportRequest) -> ImportCreated:
-        return service().create(request, current_caller(app).actor)
+        return service().imports.create(request, current_caller(app).actor)
 
     @app.get("/imports/<import_id>", summary="An import's state, counts and report of rejected rows", security=SECURED)
     def get(import_id: ImportId) -> ImportView:
-        return service().get(import_id)
+        return service().imports.get(import_id)
 
     @app.post(
         "/imports/<import_id>/start",
@@ -57,4 +79,20 @@ def register(app: APIGatewayRestResolver, service: Callable[[], ImportJobs]) -> 
     def start(
         import_id: ImportId, _request: Annotated[StartRequest | None, Body(alias="request")] = None
     ) -> ImportView:
-        return service().start(import_id)
+        return service().imports.start(import_id)
+
+
+def _exports(app: APIGatewayRestResolver, service: Callable[[], BulkApi]) -> None:
+    @app.post(
+        "/exports",
+        summary="Export contacts to CSV (every contact, or those with a tag); erased contacts never appear",
+        security=SECURED,
+        status_code=202,
+        responses=QUEUED,
+    )
+    def export(request: ExportRequest) -> ExportView:
+        return service().exports.create(request, current_caller(app).actor)
+
+    @app.get("/exports/<export_id>", summary="An export's state and, once done, its download link", security=SECURED)
+    def exported(export_id: ExportId) -> ExportView:
+        return service().exports.get(export_id)

@@ -19,6 +19,7 @@ from ecrm.contacts.service import ContactCapture
 from ecrm.errors import Conflict, InvalidInput, NotFound
 from ecrm.imports import csvfile, rows
 from ecrm.imports.errors import MalformedFile
+from ecrm.imports.exports import ExportJobs
 from ecrm.imports.models import (
     UPLOAD_CONTENT_TYPE,
     ImportCreated,
@@ -299,3 +300,11 @@ class _Report:
 
     def body(self) -> bytes:
         return self._out.getvalue().encode("utf-8")
+
+
+@dataclass(frozen=True)
+class BulkApi:
+    """What the imports API function serves: import jobs and exports."""
+
+    imports: ImportJobs
+    exports: ExportJobs

@@ -18,7 +18,9 @@ class _Imports(FromEnv):
 
 
 class ImportsApiSettings(_Imports):
-    """Jobs made (with their presigned upload URL), started and read."""
+    """Import jobs made (with their presigned upload URL), started and read; exports queued and read."""
+
+    export_queue_url: str = Field(alias=Env.EXPORT_QUEUE_URL)
 
 
 class ImportWorkerSettings(_Imports):
@@ -29,3 +31,12 @@ class ImportWorkerSettings(_Imports):
     phone_country_code: str = Field(alias=ContactsEnv.PHONE_COUNTRY_CODE, pattern=r"^[1-9][0-9]{0,2}$")
     consent_text_version: str = Field(alias=ContactsEnv.CONSENT_TEXT_VERSION)
     opt_in_per_second: float = Field(alias=Env.IMPORT_OPT_IN_RATE, gt=0, le=1000)
+
+
+class ExportWorkerSettings(FromEnv):
+    """Exports: contacts read through the contacts' directory, written to the Files bucket."""
+
+    imports_table: str = Field(alias=Env.IMPORTS_TABLE)
+    files_bucket: str = Field(alias=Env.FILES_BUCKET)
+    contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+    phone_country_code: str = Field(alias=ContactsEnv.PHONE_COUNTRY_CODE, pattern=r"^[1-9][0-9]{0,2}$")

@@ -1,51 +1,59 @@
-"""The Imports table.
+"""The Imports table: import and export jobs.
 
     pk                 sk      what
     IMPORT#<id>        JOB     an import job (JSON `doc`: state, checkpoint, counts; `version`)
+    EXPORT#<id>        JOB     an export job (JSON `doc`: state, tag, rows; `version`)
 
-A job names its file and report by key in the Files bucket; it holds no row of the file.
+A job names its files by key in the Files bucket; it holds no row of them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel
 
 from ecrm.adapters import dynamo
 from ecrm.errors import AlreadyExists, Conflict
-from ecrm.imports.models import ImportJob
+from ecrm.imports.models import ExportJob, ImportJob
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 JOB = "JOB"
+Job = TypeVar("Job", ImportJob, ExportJob)
 
 
-def job_pk(import_id: str) -> str:
-    return f"IMPORT#{import_id}"
+def job_pk(kind: str, job_id: str) -> str:
+    return f"{kind}#{job_id}"
 
 
-class DynamoImports:
+class _Jobs(Generic[Job]):
+    """Jobs of one kind as whole JSON documents, each save conditional on the version read."""
+
+    kind: str
+    model: type[Job]
+
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._db = client
         self._table = table
 
-    def create(self, job: ImportJob) -> None:
+    def create(self, job: Job) -> None:
         try:
             self._db.put_item(
                 TableName=self._table, Item=dynamo.item(self._item(job)), ConditionExpression="attribute_not_exists(pk)"
             )
         except ClientError as exc:
             if dynamo.condition_failed(exc):
-                raise AlreadyExists("import") from exc
+                raise AlreadyExists(self.kind.lower()) from exc
             raise
 
-    def get(self, import_id: str) -> ImportJob | None:
-        found = dynamo.get_plain(self._db, self._table, job_pk(import_id), JOB)
-        return ImportJob.model_validate_json(found["doc"]) if found else None
+    def get(self, job_id: str) -> Job | None:
+        found = dynamo.get_plain(self._db, self._table, job_pk(self.kind, job_id), JOB)
+        return self.model.model_validate_json(found["doc"]) if found else None
 
-    def save(self, job: ImportJob, expected_version: int) -> None:
+    def save(self, job: Job, expected_version: int) -> None:
         try:
             self._db.put_item(
                 TableName=self._table,
@@ -55,9 +63,19 @@ class DynamoImports:
             )
         except ClientError as exc:
             if dynamo.condition_failed(exc):
-                raise Conflict(f"import {job.id} changed meanwhile") from exc
+                raise Conflict(f"{self.kind.lower()} {job.id} changed meanwhile") from exc
             raise
 
-    @staticmethod
-    def _item(job: ImportJob) -> dict[str, Any]:
-        return {"pk": job_pk(job.id), "sk": JOB, "doc": job.model_dump_json(), "version": job.version}
+    def _item(self, job: BaseModel) -> dict[str, Any]:
+        assert isinstance(job, self.model)
+        return {"pk": job_pk(self.kind, job.id), "sk": JOB, "doc": job.model_dump_json(), "version": job.version}
+
+
+class DynamoImports(_Jobs[ImportJob]):
+    kind = "IMPORT"
+    model = ImportJob
+
+
+class DynamoExports(_Jobs[ExportJob]):
+    kind = "EXPORT"
+    model = ExportJob

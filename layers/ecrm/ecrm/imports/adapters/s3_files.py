@@ -7,7 +7,7 @@ the bucket directly; the function never carries the file through API Gateway's 1
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from ecrm.errors import Unavailable
 
 S3Client = Any  # the lock has no S3 stubs (mypy_boto3_s3); the calls below are the only ones
+PART_BYTES = 8 * 1024 * 1024  # S3's parts are at least 5 MiB (but the last)
 
 _MISSING = ("404", "NoSuchKey", "NotFound")
 
@@ -73,3 +74,27 @@ class S3Files:
 
     def write(self, key: str, body: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+
+    def write_stream(self, key: str, chunks: Iterable[bytes], content_type: str) -> None:
+        """A multipart upload, one part per PART_BYTES gathered; the object appears only when the
+        upload completes (a stopped one is aborted by the bucket's lifecycle rule after a day)."""
+        upload = self._s3.create_multipart_upload(Bucket=self._bucket, Key=key, ContentType=content_type)
+        parts: list[dict[str, Any]] = []
+        pending = bytearray()
+
+        def send(body: bytes) -> None:
+            answer = self._s3.upload_part(
+                Bucket=self._bucket, Key=key, UploadId=upload["UploadId"], PartNumber=len(parts) + 1, Body=body
+            )
+            parts.append({"ETag": answer["ETag"], "PartNumber": len(parts) + 1})
+
+        for chunk in chunks:
+            pending += chunk
+            if len(pending) >= PART_BYTES:
+                send(bytes(pending))
+                pending.clear()
+        if pending or not parts:
+            send(bytes(pending))
+        self._s3.complete_multipart_upload(
+            Bucket=self._bucket, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+        )

@@ -1,10 +1,11 @@
-"""The import queue: one message per job step, each with its own delay (the opt-in mail pace)."""
+"""The import and export queues: one message per job step, each with its own delay (an import's
+opt-in mail pace)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ecrm.imports.models import ImportStep
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -15,7 +16,7 @@ class SqsSteps:
         self._sqs = client
         self._url = url
 
-    def send(self, step: ImportStep, delay_seconds: int = 0) -> None:
+    def send(self, step: BaseModel, delay_seconds: int = 0) -> None:
         self._sqs.send_message(
             QueueUrl=self._url, MessageBody=step.model_dump_json(), DelaySeconds=max(0, min(delay_seconds, 900))
         )
