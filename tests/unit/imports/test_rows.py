@@ -10,6 +10,8 @@ from ecrm.imports import rows
 from ecrm.imports.csvfile import Record
 from ecrm.imports.errors import MalformedFile
 
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
 
 def record(*fields: str, line: int = 2) -> Record:
     return Record(line=line, fields=list(fields), end=0, lines=line)
@@ -21,7 +23,9 @@ HEADER = rows.Header.of(
 
 
 def test_a_row_becomes_the_form_post_it_stands_for_with_its_proof() -> None:
-    row = rows.parse(HEADER, record("Ann@Example.com", "Ann", "VIP|news", "42", "shop", "2024-03-01T10:00:00+01:00"))
+    row = rows.parse(
+        HEADER, record("Ann@Example.com", "Ann", "VIP|news", "42", "shop", "2024-03-01T10:00:00+01:00"), NOW
+    )
     assert isinstance(row, rows.Row)
     assert row.request.email == "ann@example.com"
     assert row.request.tags == ["vip", "news"]
@@ -41,11 +45,12 @@ def test_a_row_becomes_the_form_post_it_stands_for_with_its_proof() -> None:
         (("a@b.de", "", "", "", "", "2024-03-01T10:00:00Z"), "consent_source and consent_at"),
         (("a@b.de", "", "", "", "shop", "yesterday"), "consent_at: not an ISO 8601 time"),
         (("a@b.de", "", "", "", "shop", "2024-03-01T10:00:00"), "consent_at: a time without its zone"),
+        (("a@b.de", "", "", "", "shop", "2026-12-07T09:00:01Z"), "consent_at: after the import was made"),
         (("a@b.de", "Ann"), "2 cells where the header has 6"),
     ],
 )
 def test_a_bad_row_is_rejected_naming_the_column_not_the_value(cells: tuple[str, ...], reason: str) -> None:
-    rejected = rows.parse(HEADER, record(*cells))
+    rejected = rows.parse(HEADER, record(*cells), NOW)
     assert isinstance(rejected, rows.Rejected)
     assert rejected.reason.startswith(reason)
     assert "secret@" not in rejected.reason and "script" not in rejected.reason

@@ -54,12 +54,14 @@ class Rejected:
     reason: str  # names the column, never its value
 
 
-def parse(header: Header, record: Record) -> Row | Rejected:
+def parse(header: Header, record: Record, now: datetime) -> Row | Rejected:
+    """`now`: the import's time (the job's creation, the same for both passes): consent cannot
+    have been given after it."""
     if len(record.fields) != len(header.columns):
         return Rejected(record.line, f"{len(record.fields)} cells where the header has {len(header.columns)}")
     cells = {name: value.strip() for name, value in zip(header.columns, record.fields, strict=True)}
     try:
-        proof = _proof(cells.pop(CONSENT_SOURCE, ""), cells.pop(CONSENT_AT, ""))
+        proof = _proof(cells.pop(CONSENT_SOURCE, ""), cells.pop(CONSENT_AT, ""), now)
     except _Refused as exc:
         return Rejected(record.line, str(exc))
     custom = {k.removeprefix(CUSTOM_PREFIX): v for k, v in cells.items() if k.startswith(CUSTOM_PREFIX) and v}
@@ -77,7 +79,7 @@ class _Refused(ValueError):
     pass
 
 
-def _proof(source: str, given_at: str) -> ConsentProof | None:
+def _proof(source: str, given_at: str, now: datetime) -> ConsentProof | None:
     """Consent is recorded as given only with its proof: where (`consent_source`) and when
     (`consent_at`, ISO 8601 with its zone). Either alone proves nothing: the row is rejected."""
     if not source and not given_at:
@@ -90,6 +92,8 @@ def _proof(source: str, given_at: str) -> ConsentProof | None:
         raise _Refused(f"{CONSENT_AT}: not an ISO 8601 time") from None
     if at.tzinfo is None:
         raise _Refused(f"{CONSENT_AT}: a time without its zone (add Z or +01:00)")
+    if at > now:
+        raise _Refused(f"{CONSENT_AT}: after the import was made")
     try:
         return ConsentProof(source=source, given_at=at)
     except ValidationError as exc:

@@ -179,7 +179,7 @@ class ImportRunner:
             count = 0
             for record in csvfile.records(self._chunks(job, after.end), delimiter, after.end, after.lines):
                 count += 1
-                parsed = rows.parse(header, record)
+                parsed = rows.parse(header, record, job.created_at)
                 if isinstance(parsed, rows.Rejected):
                     report.add(parsed.line, parsed.reason)
         except MalformedFile as exc:
@@ -247,7 +247,7 @@ class ImportRunner:
                     finished = False
                     break
                 taken += 1
-                parsed = rows.parse(header, record)
+                parsed = rows.parse(header, record, job.created_at)
                 if isinstance(parsed, rows.Row):
                     result = self._capture.capture_imported(parsed.request, parsed.proof)
                     counts["applied"] += 1
