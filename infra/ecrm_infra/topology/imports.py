@@ -64,7 +64,8 @@ IMPORTS = Capability(
             },
             # one step at a time per message; a step applies `step_rows` rows and saves its checkpoint
             queue=QueueTrigger(Resource.IMPORT_QUEUE, batch_size=1, max_concurrency=5),
-            timeout_seconds=300,
+            # the validation reads the whole file in one step: a 200 MiB file is some million rows
+            timeout_seconds=900,
             memory_mb=1024,
         ),
         Function(
