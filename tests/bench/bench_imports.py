@@ -41,6 +41,7 @@ from ecrm.errors import Conflict
 from ecrm.imports.exports import ExportRunner
 from ecrm.imports.models import ExportJob, ExportStep, ImportJob, ImportStep
 from ecrm.imports.names import Resource
+from ecrm.imports.ports import FileStat
 from ecrm.imports.service import ImportLimits, ImportRunner
 
 from tests.bench.sink import quiet
@@ -74,10 +75,10 @@ class BytesFiles:
     def download_url(self, key: str, expires_in: int) -> str:
         return f"memory://{key}"
 
-    def size(self, key: str) -> int | None:
-        return len(self.objects[key]) if key in self.objects else None
+    def stat(self, key: str) -> FileStat | None:
+        return FileStat(len(self.objects[key]), "v1") if key in self.objects else None
 
-    def read(self, key: str, start: int, chunk_bytes: int) -> Iterator[bytes]:
+    def read(self, key: str, start: int, chunk_bytes: int, version: str) -> Iterator[bytes]:
         data = self.objects[key]
         for offset in range(start, len(data), chunk_bytes):
             yield data[offset : offset + chunk_bytes]

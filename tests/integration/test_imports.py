@@ -154,6 +154,20 @@ def test_start_waits_for_the_upload_and_answers_a_started_job_as_it_stands(stack
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "1"  # one validation queued, not two
 
 
+def test_a_file_uploaded_again_after_the_start_fails_the_import_and_applies_nothing(stack: Stack) -> None:
+    body = GOOD.encode()
+    created = stack.call("POST", "/imports", {"size_bytes": len(body)}, roles=MARKETER).json
+    requests.put(created["upload_url"], data=body, headers=created["upload_headers"], timeout=10)
+    assert stack.call("POST", f"/imports/{created['id']}/start", roles=MARKETER).status == 202
+    other = GOOD.replace("ann@", "eve@").encode()  # the same size, through the same URL
+    requests.put(created["upload_url"], data=other, headers=created["upload_headers"], timeout=10)
+    stack.pump()
+    job = stack.call("GET", f"/imports/{created['id']}", roles=MARKETER).json
+    assert job["state"] == "failed"
+    assert "uploaded again after the import started" in job["error"]
+    assert contacts(stack) == {}
+
+
 def test_a_file_larger_than_the_limit_is_refused_naming_the_field(stack: Stack) -> None:
     answer = stack.call("POST", "/imports", {"size_bytes": 10**12}, roles=MARKETER)
     assert answer.status == 422

@@ -14,3 +14,7 @@ class MalformedFile(DomainError):
         super().__init__(f"line {line}: {reason}")
         self.line = line
         self.reason = reason
+
+
+class FileReplaced(DomainError):
+    """The uploaded file was written again (through its presigned URL) after the import started."""

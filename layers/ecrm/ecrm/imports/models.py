@@ -47,6 +47,7 @@ class ImportJob(BaseModel):
     created_by: str | None = None
     size_bytes: int
     file_key: str
+    file_version: str | None = None  # the upload as it was when the import started (its ETag)
     report_key: str | None = None
     delimiter: str | None = None
     columns: list[str] = Field(default_factory=list)

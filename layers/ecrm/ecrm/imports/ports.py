@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 from ecrm.imports.models import ExportJob, ExportStep, ImportJob, ImportStep
@@ -20,6 +21,12 @@ class ImportRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class FileStat:
+    size: int
+    version: str  # changes whenever the object is written again (S3's ETag)
+
+
 class FileStore(Protocol):
     """Files handed over through presigned URLs (uploads, reports), by key."""
 
@@ -29,12 +36,13 @@ class FileStore(Protocol):
 
     def download_url(self, key: str, expires_in: int) -> str: ...
 
-    def size(self, key: str) -> int | None:
-        """The object's size, None when nothing was uploaded."""
+    def stat(self, key: str) -> FileStat | None:
+        """The object's size and version, None when nothing was uploaded."""
         ...
 
-    def read(self, key: str, start: int, chunk_bytes: int) -> Iterator[bytes]:
-        """The object from byte `start`, `chunk_bytes` at a time (one ranged read each)."""
+    def read(self, key: str, start: int, chunk_bytes: int, version: str) -> Iterator[bytes]:
+        """The object from byte `start`, `chunk_bytes` at a time (one ranged read each), as long
+        as it is still at `version`: FileReplaced when it was written again."""
         ...
 
     def write(self, key: str, body: bytes, content_type: str) -> None: ...

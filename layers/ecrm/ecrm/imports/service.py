@@ -18,7 +18,7 @@ from ecrm.clock import Clock
 from ecrm.contacts.service import ContactCapture
 from ecrm.errors import Conflict, InvalidInput, NotFound
 from ecrm.imports import csvfile, rows
-from ecrm.imports.errors import MalformedFile
+from ecrm.imports.errors import FileReplaced, MalformedFile
 from ecrm.imports.exports import ExportJobs
 from ecrm.imports.models import (
     UPLOAD_CONTENT_TYPE,
@@ -33,6 +33,7 @@ from ecrm.imports.ports import FileStore, ImportQueue, ImportRepository
 URL_TTL_SECONDS = 900
 REPORT_LIMIT = 10_000  # rejected rows listed in a report; more are counted, not listed
 MAX_DELAY_SECONDS = 900  # SQS's longest delay
+_REPLACED = MalformedFile(0, "the file was uploaded again after the import started: import it as a new one")
 
 
 def new_import_id() -> str:
@@ -95,13 +96,18 @@ class ImportJobs:
         job = self._job(import_id)
         if job.state != "awaiting_upload":
             return self._view(job)
-        size = self._files.size(job.file_key)
-        if size is None:
+        stat = self._files.stat(job.file_key)
+        if stat is None:
             raise Conflict("no file was uploaded for this import yet")
-        if size != job.size_bytes:
-            raise InvalidInput("size_bytes", f"the upload holds {size} bytes, not the {job.size_bytes} declared")
+        if stat.size != job.size_bytes:
+            raise InvalidInput("size_bytes", f"the upload holds {stat.size} bytes, not the {job.size_bytes} declared")
         started = job.model_copy(
-            update={"state": "validating", "updated_at": self._clock.now(), "version": job.version + 1}
+            update={
+                "state": "validating",
+                "file_version": stat.version,
+                "updated_at": self._clock.now(),
+                "version": job.version + 1,
+            }
         )
         try:
             self._jobs.save(started, job.version)
@@ -167,8 +173,9 @@ class ImportRunner:
             return "Stale"  # a repeated message: its step was saved, or another copy is taking it
         return self._apply(job)
 
-    def _chunks(self, job: ImportJob, start: int) -> Iterator[bytes]:
-        return self._files.read(job.file_key, start, self._limits.chunk_bytes)
+    def _chunks(self, job: ImportJob, start: int, chunk_bytes: int = 0) -> Iterator[bytes]:
+        """The upload from `start`, as it was when the import started (FileReplaced otherwise)."""
+        return self._files.read(job.file_key, start, chunk_bytes or self._limits.chunk_bytes, job.file_version or "")
 
     def _validate(self, job: ImportJob) -> str:
         """Read the whole file: an unreadable file fails with nothing applied; rows that cannot be
@@ -184,6 +191,8 @@ class ImportRunner:
                     report.add(parsed.line, parsed.reason)
         except MalformedFile as exc:
             return self._fail(job, exc, report)
+        except FileReplaced:
+            return self._fail(job, _REPLACED, report)
         key = self._write_report(job, report)
         done = count == report.count
         validated = job.model_copy(
@@ -207,10 +216,10 @@ class ImportRunner:
         return "Validated"
 
     def _header(self, job: ImportJob) -> tuple[rows.Header, str, csvfile.Record]:
-        size = self._files.size(job.file_key)
-        if size is None or size > self._limits.max_bytes:
+        stat = self._files.stat(job.file_key)
+        if stat is None or stat.size > self._limits.max_bytes:
             raise MalformedFile(0, f"the file is missing or larger than {self._limits.max_bytes} bytes")
-        first = next(self._files.read(job.file_key, 0, min(self._limits.chunk_bytes, csvfile.MAX_RECORD_BYTES)), b"")
+        first = next(self._chunks(job, 0, min(self._limits.chunk_bytes, csvfile.MAX_RECORD_BYTES)), b"")
         delimiter = csvfile.sniff(first.split(b"\n", 1)[0])
         header_record = next(csvfile.records(self._chunks(job, 0), delimiter), None)
         if header_record is None:
@@ -254,8 +263,8 @@ class ImportRunner:
                     counts["created" if result.created else "merged"] += 1
                     counts["opt_in_requests"] += int(result.consent_requested)
                 offset, lines = record.end, record.lines
-        except MalformedFile as exc:  # only if the object was replaced after validation
-            return self._fail(job, exc, _Report())
+        except FileReplaced:  # written again through its URL after validation: what is applied stays
+            return self._fail(job, _REPLACED, _Report())
         stepped = job.model_copy(
             update={
                 **{name: getattr(job, name) + n for name, n in counts.items()},

@@ -13,6 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ecrm.errors import Unavailable
+from ecrm.imports.errors import FileReplaced
+from ecrm.imports.ports import FileStat
 
 S3Client = Any  # the lock has no S3 stubs (mypy_boto3_s3); the calls below are the only ones
 PART_BYTES = 8 * 1024 * 1024  # S3's parts are at least 5 MiB (but the last)
@@ -41,26 +43,28 @@ class S3Files:
         )
         return url
 
-    def size(self, key: str) -> int | None:
+    def stat(self, key: str) -> FileStat | None:
         try:
             head = self._s3.head_object(Bucket=self._bucket, Key=key)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in _MISSING:
                 return None
             raise
-        return int(head["ContentLength"])
+        return FileStat(size=int(head["ContentLength"]), version=str(head["ETag"]))
 
-    def read(self, key: str, start: int, chunk_bytes: int) -> Iterator[bytes]:
+    def read(self, key: str, start: int, chunk_bytes: int, version: str) -> Iterator[bytes]:
         offset = start
         while True:
             try:
                 answer = self._s3.get_object(
-                    Bucket=self._bucket, Key=key, Range=f"bytes={offset}-{offset + chunk_bytes - 1}"
+                    Bucket=self._bucket, Key=key, Range=f"bytes={offset}-{offset + chunk_bytes - 1}", IfMatch=version
                 )
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code")
                 if code == "InvalidRange":  # from past the end: nothing more
                     return
+                if code in ("PreconditionFailed", "412"):
+                    raise FileReplaced(key) from exc
                 if code in ("SlowDown", "ServiceUnavailable", "InternalError"):
                     raise Unavailable(f"S3 answered {code}") from exc
                 raise
