@@ -52,11 +52,44 @@ def test_every_contact_but_the_erased_is_exported_and_a_tag_selects(stack: Stack
     assert all(r["tags"] == "vip" for r in rows)
 
 
+def test_a_segments_consented_members_are_exported_and_never_an_erased_one(stack: Stack) -> None:
+    csv_file = (
+        b"email,tags,consent_source,consent_at\n"
+        b"ann@example.com,news,shop,2024-03-01T10:00:00Z\n"
+        b"bob@example.com,news,,\n"  # no proof: not consented, so in no segment
+        b"cid@example.com,news,shop,2024-03-01T10:00:00Z\n"
+        b"dan@example.com,other,shop,2024-03-01T10:00:00Z\n"
+    )
+    created = stack.call("POST", "/imports", {"size_bytes": len(csv_file)}, roles=MARKETER).json
+    requests.put(created["upload_url"], data=csv_file, headers=created["upload_headers"], timeout=10)
+    stack.call("POST", f"/imports/{created['id']}/start", roles=MARKETER)
+    stack.pump()
+    cid = stack.call("GET", "/contacts", roles=MARKETER, query={"email": "cid@example.com"}).json["items"][0]["id"]
+    assert stack.call("DELETE", f"/contacts/{cid}", roles="admin").status == 204
+    stack.pump()
+    rules = {"include": [{"kind": "tag", "any_of": ["news"]}], "exclude": []}
+    segment = stack.call("POST", "/segments", {"name": "News readers", "rules": rules}, roles=MARKETER)
+    assert segment.status == 201, segment.body
+    job, rows = export(stack, {"segment_id": segment.json["id"]})
+    assert [r["email"] for r in rows] == ["ann@example.com"]
+    assert job["segment_id"] == segment.json["id"] and job["rows"] == 1
+
+
+def test_an_export_of_a_segment_deleted_meanwhile_fails_with_its_reason(stack: Stack) -> None:
+    queued = stack.call("POST", "/exports", {"segment_id": "0" * 32}, roles=MARKETER)
+    assert queued.status == 202
+    stack.deliver(Resource.EXPORT_QUEUE)
+    job = stack.call("GET", f"/exports/{queued.json['id']}", roles=MARKETER).json
+    assert (job["state"], job["error"], job["download_url"]) == ("failed", "the segment no longer exists", None)
+
+
 def test_a_bad_filter_is_refused_naming_the_field(stack: Stack) -> None:
     answer = stack.call("POST", "/exports", {"tag": "no spaces"}, roles=MARKETER)
     assert answer.status == 422 and "tag" in answer.body
     answer = stack.call("POST", "/exports", {"segment": "x"}, roles=MARKETER)
     assert answer.status == 422 and "segment" in answer.body
+    answer = stack.call("POST", "/exports", {"tag": "vip", "segment_id": "0" * 32}, roles=MARKETER)
+    assert answer.status == 422 and "segment_id" in answer.body
 
 
 def _settle_the_feed() -> None:

@@ -5,6 +5,8 @@ and the exporter that writes contacts to CSV."""
 from __future__ import annotations
 
 from ecrm import access
+from ecrm.campaigns.names import Env as CampaignsEnv
+from ecrm.campaigns.names import Resource as CampaignsResource
 from ecrm.contacts.names import Env as ContactsEnv
 from ecrm.imports import settings
 from ecrm.imports.names import Env, Resource
@@ -76,14 +78,17 @@ IMPORTS = Capability(
                 Env.IMPORTS_TABLE: Resource.IMPORTS_TABLE,
                 Env.FILES_BUCKET: Resource.FILES_BUCKET,
                 Env.CONTACTS_TABLE: Resource.CONTACTS_TABLE,
+                CampaignsEnv.CAMPAIGNS_TABLE: CampaignsResource.CAMPAIGNS_TABLE,
                 ContactsEnv.PHONE_COUNTRY_CODE: "context:defaultPhoneCountryCode",
             },
             # the job read and saved done; the file written in parts; contacts read through the
-            # change feed or a tag's listing (Query on gsi1, then the profiles)
+            # change feed or a tag's listing (Query on gsi1, then the profiles); a segment read,
+            # its index's partition counts and pages (Query on gsi1), each member's profile
             grants={
                 Resource.IMPORTS_TABLE: Access.READ | Access.PUT,
                 Resource.FILES_BUCKET: Access.PUT,
                 Resource.CONTACTS_TABLE: Access.READ | Access.QUERY,
+                CampaignsResource.CAMPAIGNS_TABLE: Access.READ | Access.QUERY,
             },
             queue=QueueTrigger(Resource.EXPORT_QUEUE, batch_size=1, max_concurrency=2),
             timeout_seconds=900,

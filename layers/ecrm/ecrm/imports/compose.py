@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import boto3
 
+from ecrm.campaigns.adapters.dynamo_campaigns import DynamoRepository
+from ecrm.campaigns.adapters.dynamo_segments import DynamoSegmentIndex
+from ecrm.campaigns.models import Segment
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.contacts.service import ContactCapture, ContactDirectory
@@ -64,5 +67,7 @@ def export_runner(settings: ExportWorkerSettings) -> ExportRunner:
         jobs=DynamoExports(db, settings.imports_table),
         files=S3Files(session.client("s3"), settings.files_bucket),
         contacts=ContactDirectory(contacts, SYSTEM_CLOCK, settings.phone_country_code),
+        segments=DynamoRepository(db, settings.campaigns_table, Segment, "SEGMENT"),
+        index=DynamoSegmentIndex(db, settings.campaigns_table, settings.contacts_table),
         clock=SYSTEM_CLOCK,
     )

@@ -1,5 +1,6 @@
 """Contacts out to CSV in the Files bucket: every contact (the change feed, which holds each one
-and leaves out the erased) or those with a tag, written as a stream, linked by a presigned GET.
+and leaves out the erased), those with a tag, or a saved segment's (the campaigns' plan over their
+segment index, as its count preview runs it), written as a stream, linked by a presigned GET.
 
 An export is one worker step: it reads the contacts page by page through the contacts' directory
 and writes the file in parts; a repeated or retried step writes the same key again. Erased
@@ -12,13 +13,19 @@ import io
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
+from ecrm.campaigns import segments
 from ecrm.clock import Clock
 from ecrm.contacts.models import Contact
 from ecrm.contacts.service import ContactDirectory
 from ecrm.errors import Conflict, NotFound
-from ecrm.imports.models import ExportJob, ExportRequest, ExportStep, ExportView
+from ecrm.imports.models import ExportJob, ExportRequest, ExportState, ExportStep, ExportView
 from ecrm.imports.ports import ExportQueue, ExportRepository, FileStore
+
+if TYPE_CHECKING:
+    from ecrm.campaigns.models import Segment
+    from ecrm.campaigns.ports import Repository, SegmentIndex
 
 URL_TTL_SECONDS = 900
 PAGE = 500
@@ -68,6 +75,7 @@ class ExportJobs:
         job = ExportJob(
             id=export_id,
             tag=request.tag,
+            segment_id=request.segment_id,
             created_at=now,
             updated_at=now,
             created_by=actor,
@@ -89,34 +97,78 @@ class ExportJobs:
             id=job.id,
             state=job.state,
             tag=job.tag,
+            segment_id=job.segment_id,
             created_at=job.created_at,
             updated_at=job.updated_at,
             rows=job.rows,
+            error=job.error,
             download_url=url,
         )
 
 
 class ExportRunner:
-    def __init__(self, jobs: ExportRepository, files: FileStore, contacts: ContactDirectory, clock: Clock) -> None:
+    def __init__(
+        self,
+        jobs: ExportRepository,
+        files: FileStore,
+        contacts: ContactDirectory,
+        segments: Repository[Segment],
+        index: SegmentIndex,
+        clock: Clock,
+    ) -> None:
         self._jobs = jobs
         self._files = files
         self._contacts = contacts
+        self._segments = segments
+        self._index = index
         self._clock = clock
 
     def run(self, step: ExportStep) -> str:
         job = self._jobs.get(step.export_id)
         if job is None or job.state != "queued":
             return "Stale"
-        counted = _Counted(self._pages(job.tag))
+        if job.segment_id is not None:
+            segment = self._segments.get(job.segment_id)
+            if segment is None:
+                return self._finish(job, "failed", 0, "the segment no longer exists")
+            pages = self._segment_pages(segment)
+        else:
+            pages = self._pages(job.tag)
+        counted = _Counted(pages)
         self._files.write_stream(job.file_key, csv_chunks(counted), "text/csv; charset=utf-8")
+        return self._finish(job, "done", counted.rows)
+
+    def _finish(self, job: ExportJob, state: ExportState, rows: int, error: str | None = None) -> str:
         done = job.model_copy(
-            update={"state": "done", "rows": counted.rows, "updated_at": self._clock.now(), "version": job.version + 1}
+            update={
+                "state": state,
+                "rows": rows,
+                "error": error,
+                "updated_at": self._clock.now(),
+                "version": job.version + 1,
+            }
         )
         try:
             self._jobs.save(done, job.version)
         except Conflict:
             return "Stale"  # another copy of the step finished first (and wrote the same file)
-        return "Exported"
+        return "Exported" if state == "done" else "Failed"
+
+    def _segment_pages(self, segment: Segment) -> Iterator[list[Contact]]:
+        """The segment's members as its count preview and a send find them, each member's profile
+        read (an erased contact has none, and its index items went with its erasure)."""
+        rules = segment.rules
+        now = self._clock.now()
+        plan = segments.plan(rules, now, self._index.estimates(segments.candidate_partitions(rules)))
+        for page in segments.pages(plan, self._index, PAGE):
+            found = (self._contact(member.contact_id) for member in page.accepted)
+            yield [contact for contact in found if contact is not None]
+
+    def _contact(self, contact_id: str) -> Contact | None:
+        try:
+            return self._contacts.get(contact_id)
+        except NotFound:
+            return None
 
     def _pages(self, tag: str | None) -> Iterator[list[Contact]]:
         cursor: str | None = None

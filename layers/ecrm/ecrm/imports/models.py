@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ecrm.types import Tag
 
@@ -94,23 +94,37 @@ ExportId = Annotated[str, StringConstraints(pattern=r"^exp_[0-9a-f]{32}$")]
 ExportState = Literal["queued", "done", "failed"]
 
 
+SegmentId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
 class ExportRequest(BaseModel):
-    """POST /exports: every contact, or those with `tag`."""
+    """POST /exports: every contact, those with `tag`, or a saved segment's (at most one filter)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    tag: Tag | None = Field(default=None, description="only contacts with this tag; none: every contact")
+    tag: Tag | None = Field(default=None, description="only contacts with this tag")
+    segment_id: SegmentId | None = Field(
+        default=None, description="a saved segment's contacts, as its count preview finds them (mailable ones)"
+    )
+
+    @model_validator(mode="after")
+    def _one_filter(self) -> ExportRequest:
+        if self.tag is not None and self.segment_id is not None:
+            raise ValueError("give `tag` or `segment_id`, not both")
+        return self
 
 
 class ExportJob(BaseModel):
     id: str
     state: ExportState = "queued"
     tag: str | None = None
+    segment_id: str | None = None
     created_at: datetime
     updated_at: datetime
     created_by: str | None = None
     file_key: str
     rows: int = 0
+    error: str | None = None
     version: int = 1
 
 
@@ -120,9 +134,11 @@ class ExportView(BaseModel):
     id: str
     state: ExportState
     tag: str | None
+    segment_id: str | None
     created_at: datetime
     updated_at: datetime
     rows: int = Field(description="contacts in the file (once done)")
+    error: str | None = Field(default=None, description="why the export failed")
     download_url: str | None = Field(default=None, description="the CSV, once done; presigned GET")
 
 

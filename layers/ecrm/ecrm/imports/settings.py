@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ecrm.campaigns.names import Env as CampaignsEnv
 from ecrm.contacts.names import Env as ContactsEnv
 from ecrm.imports.names import Env
 from ecrm.settings import FromEnv
@@ -39,4 +40,5 @@ class ExportWorkerSettings(FromEnv):
     imports_table: str = Field(alias=Env.IMPORTS_TABLE)
     files_bucket: str = Field(alias=Env.FILES_BUCKET)
     contacts_table: str = Field(alias=Env.CONTACTS_TABLE)
+    campaigns_table: str = Field(alias=CampaignsEnv.CAMPAIGNS_TABLE, description="saved segments and their index")
     phone_country_code: str = Field(alias=ContactsEnv.PHONE_COUNTRY_CODE, pattern=r"^[1-9][0-9]{0,2}$")
