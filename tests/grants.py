@@ -22,7 +22,7 @@ from typing import Any
 from botocore.client import BaseClient
 from ecrm.names import Resource
 from ecrm_infra import topology
-from ecrm_local.resources import physical_name
+from ecrm_local.resources import bucket_name, physical_name
 
 from tests.aws_intercept import Send, intercepted
 
@@ -36,7 +36,16 @@ _TRANSACT_WRITE = {
     "ConditionCheck": "ConditionCheckItem",
 }
 # Operations whose IAM action has another name.
-_ACTION_OF = {("sqs", "SendMessageBatch"): "SendMessage"}
+_ACTION_OF = {
+    ("sqs", "SendMessageBatch"): "SendMessage",
+    ("s3", "HeadObject"): "GetObject",
+    # a multipart upload's steps are authorized as s3:PutObject (AbortMultipartUpload is its own)
+    ("s3", "CreateMultipartUpload"): "PutObject",
+    ("s3", "UploadPart"): "PutObject",
+    ("s3", "CompleteMultipartUpload"): "PutObject",
+}
+# Services whose every request names its one resource in a parameter.
+_NAMED_BY = {"sqs": "QueueUrl", "s3": "Bucket", "secretsmanager": "SecretId"}
 
 
 @dataclass(frozen=True, order=True)
@@ -63,6 +72,8 @@ def _logical(identifier: str) -> str:
         physical = physical_name(name)
         if last == physical or (kind == "secret" and last[: -len("-AbCdEf")] == physical):
             return name
+        if kind == "bucket" and last == bucket_name(name):
+            return name
     return identifier
 
 
@@ -86,8 +97,8 @@ def authorizations(service: str, operation: str, params: dict[str, Any]) -> list
     found: list[tuple[str, str, str]]
     if service == "dynamodb":
         found = list(_dynamodb(operation, params))
-    elif service == "sqs":
-        found = [(_ACTION_OF.get((service, operation), operation), params.get("QueueUrl", ""), "")]
+    elif service in _NAMED_BY:  # one resource, named by a parameter: a queue, a bucket's objects
+        found = [(_ACTION_OF.get((service, operation), operation), params.get(_NAMED_BY[service], ""), "")]
     elif service == "events":
         found = [(operation, entry.get("EventBusName", "default"), "") for entry in params.get("Entries", [])]
     elif service == "scheduler":
@@ -95,8 +106,6 @@ def authorizations(service: str, operation: str, params: dict[str, Any]) -> list
         found = [(operation, group, "")]
         if "Target" in params:  # passing the Scheduler role is part of the SCHEDULE grant on the group
             found.append(("iam:PassRole", group, ""))
-    elif service == "secretsmanager":
-        found = [(operation, params["SecretId"], "")]
     elif service in ("ses", "sesv2"):  # SES v2's SendEmail is authorized as ses:SendEmail, raw content too
         found = [(operation, Resource.MAIL, "")]
     else:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
@@ -63,6 +64,31 @@ class TableBinding:
         _allow(grantee, actions, [self.table.table_arn])
         if _QUERY in actions and self.index_names:  # the only one of our actions that reads an index
             _allow(grantee, [_QUERY], [f"{self.table.table_arn}/index/{name}" for name in self.index_names])
+
+
+@dataclass(frozen=True)
+class BucketBinding:
+    """A bucket's objects: the grant is on `<bucket>/*` (GetObject, PutObject act on objects), never
+    on the bucket itself (no listing)."""
+
+    bucket: s3.Bucket
+
+    def env_value(self, attribute: str | None = None) -> str:
+        _no_attribute(self.bucket.node.id, attribute)
+        return self.bucket.bucket_name
+
+    def grant(self, grantee: iam.IGrantable, actions: frozenset[str]) -> None:
+        _allow(grantee, actions, [self.bucket.arn_for_objects("*")])
+        if isinstance(grantee, Construct):
+            home = cdk.Stack.of(self.bucket)
+            bucket_id = home.resolve(home.get_logical_id(cast("cdk.CfnElement", self.bucket.node.default_child)))
+            acknowledge(
+                grantee,
+                "IAM5",
+                "Objects are written and read under keys made at run time (an import's id); the grant "
+                "names only this bucket's objects, and only the object actions the function calls.",
+                applies_to=f"Resource::<{bucket_id}.Arn>/*",
+            )
 
 
 @dataclass(frozen=True)

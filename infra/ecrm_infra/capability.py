@@ -7,15 +7,16 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ecrm_infra import topology
 from ecrm_infra.api import CapabilityRoutes
-from ecrm_infra.bindings import Binding, QueueBinding, SchedulesBinding, TableBinding, grant_all
+from ecrm_infra.bindings import Binding, BucketBinding, QueueBinding, SchedulesBinding, TableBinding, grant_all
 from ecrm_infra.context import DeployContext
-from ecrm_infra.data import table
+from ecrm_infra.data import bucket, table
 from ecrm_infra.function import PythonFunction
 from ecrm_infra.monitoring import CapabilityAlarms, Monitoring
 from ecrm_infra.platform import Platform
@@ -33,6 +34,10 @@ class CapabilityConstruct(Construct):
             made_table = table(self, table_spec)
             self.tables[table_spec.name] = made_table
             platform.bindings[table_spec.name] = TableBinding(made_table, table_spec.indexes)
+        self.buckets: dict[str, s3.Bucket] = {}
+        for bucket_spec in spec.buckets:
+            self.buckets[bucket_spec.name] = bucket(self, bucket_spec)
+            platform.bindings[bucket_spec.name] = BucketBinding(self.buckets[bucket_spec.name])
         self.functions: dict[str, PythonFunction] = {}
         self.queues: dict[str, TriggerQueue] = {}
         self.streams: dict[str, TableStreamTrigger] = {}

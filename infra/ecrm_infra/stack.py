@@ -55,6 +55,8 @@ class EcrmStack(cdk.Stack):
         for cap in self.capabilities.values():
             for name, table in cap.capability.tables.items():
                 cdk.CfnOutput(self, f"{name}TableName", value=table.table_name)
+            for name, bucket in cap.capability.buckets.items():
+                cdk.CfnOutput(self, f"{name}BucketName", value=bucket.bucket_name)
         cdk.CfnOutput(self, "EventBusName", value=self.platform.bus.event_bus_name)
         # Queues other systems send to (no rule feeds them, Scheduler does not): e.g. case intake.
         for cap in self.capabilities.values():

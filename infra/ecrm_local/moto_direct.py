@@ -13,6 +13,7 @@ Clients outside this process (a developer's AWS CLI, the browser tier) still use
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -25,13 +26,24 @@ _target: tuple[str, Callable[[], WsgiApp]] | None = None
 
 
 class _Body:
-    """What botocore reads a response body from (`raw.stream()`), for a body already in memory."""
+    """What botocore reads a response body from, for a body already in memory: `raw.stream()` for
+    parsed answers, `raw.read(amt)` for streamed ones (S3 GetObject's `Body`, a StreamingBody)."""
 
     def __init__(self, data: bytes) -> None:
         self._data = data
+        self._reader = io.BytesIO(data)
 
     def stream(self, **_: Any) -> Iterable[bytes]:
         yield self._data
+
+    def read(self, amt: int | None = None) -> bytes:
+        return self._reader.read(amt)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._reader.close()
 
 
 def _environ(request: Any, endpoint: str) -> dict[str, Any]:

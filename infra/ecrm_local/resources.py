@@ -80,6 +80,26 @@ def _table(session: Session, spec: topology.Table) -> dict[str | None, str]:
     return {None: name}
 
 
+def bucket_name(logical: str) -> str:
+    """S3 bucket names are lower case."""
+    return physical_name(logical).lower()
+
+
+def _bucket(session: Session, spec: topology.Bucket) -> dict[str | None, str]:
+    name = bucket_name(spec.name)
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=name,
+        LifecycleConfiguration={
+            "Rules": [
+                {"ID": "expire-hand-overs", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": spec.expire_days}}
+            ]
+        },
+    )
+    return {None: name}
+
+
 def _bus(session: Session) -> dict[str | None, str]:
     name = physical_name(Resource.EVENT_BUS)
     session.client("events").create_event_bus(Name=name)
@@ -132,6 +152,7 @@ def known_resources() -> set[str]:
     return {
         *topology.PLATFORM_RESOURCES,
         *(t.name for t in topology.TABLES),
+        *(b.name for b in topology.BUCKETS),
         *topology.SCHEDULE_GROUPS,
         *(trigger.queue for trigger, _ in topology.queue_triggers()),
     }
@@ -231,6 +252,7 @@ def create_all(session: Session, base_url: str = DEFAULT_BASE_URL) -> dict[str, 
         Resource.SIGNING_SECRET: _secret(session),
         **{group: _schedules(session, group) for group in topology.SCHEDULE_GROUPS},
         **{spec.name: _table(session, spec) for spec in topology.TABLES},
+        **{spec.name: _bucket(session, spec) for spec in topology.BUCKETS},
         **{trigger.queue: _queue(session, trigger) for trigger, _ in topology.queue_triggers()},
     }
     if any(Resource.MAIL in fn.grants for fn in topology.FUNCTIONS):

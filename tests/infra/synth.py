@@ -57,6 +57,10 @@ class Synth:
         """The logical id of the table, found by the stack output naming it."""
         return ref_id(self.template["Outputs"][f"{spec.name}TableName"]["Value"])
 
+    def bucket_id(self, spec: topology.Bucket) -> str:
+        """The logical id of the bucket, found by the stack output naming it."""
+        return ref_id(self.template["Outputs"][f"{spec.name}BucketName"]["Value"])
+
 
 def _nested_templates(app: cdk.App, root: cdk.Stack) -> dict[str, str]:
     """Logical id of each nested stack's resource in the root -> its template file."""

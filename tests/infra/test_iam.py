@@ -138,6 +138,7 @@ def test_a_timer_setter_reaches_its_own_capabilitys_schedule_group_and_no_other(
 def _resource_names(synth: Synth) -> dict[str, str]:
     """Logical id -> the topology resource it is, for everything a grant may name."""
     names = {synth.table_id(table): table.name for table in topology.TABLES}
+    names |= {synth.bucket_id(bucket): bucket.name for bucket in topology.BUCKETS}
     for trigger, fn in topology.queue_triggers():
         (arn,) = [
             m["Properties"]["EventSourceArn"]

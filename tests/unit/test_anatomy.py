@@ -67,7 +67,16 @@ def test_the_capabilities_are_the_topologys():
     assert (
         set(capabilities())
         == declared
-        == {"campaigns", "cases", "contact360", "contacts", "loyalty", "orders", "webhooks"}
+        == {
+            "campaigns",
+            "cases",
+            "contact360",
+            "contacts",
+            "imports",
+            "loyalty",
+            "orders",
+            "webhooks",
+        }
     )
 
 

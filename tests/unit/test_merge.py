@@ -102,3 +102,30 @@ def test_confirm_is_once_and_rejects_a_superseded_request():
     assert merge.confirm(confirmed, "a" * 32, T0 + timedelta(hours=2), None) is None
     with pytest.raises(InvalidToken):
         merge.confirm(contact, "f" * 32, T0, None)
+
+
+def test_an_imported_proof_records_consent_as_given_then_and_there_without_a_request():
+    from ecrm.contacts.models import ConsentProof
+
+    proof = ConsentProof(source="shop-checkout", given_at=T0 - timedelta(days=300))
+    req = CaptureRequest.model_validate({"email": "ann@example.com", "form_id": "import"})
+    change = merge.new_contact(req, Context(now=T0, ip=None, text_version="v1", new_id="c" * 32, proof=proof))
+    consent = change.contact.consent
+    assert (consent.status, consent.confirmed_at, consent.proof_source) == (
+        "confirmed",
+        proof.given_at,
+        "shop-checkout",
+    )
+    assert change.consent_request_id is None  # no opt-in mail
+    assert change.confirmed is not None and change.confirmed.proof_source == "shop-checkout"
+
+
+def test_an_import_never_requests_a_pending_consent_again_however_late():
+    req = CaptureRequest.model_validate({"email": "ann@example.com", "marketing_consent": "yes", "form_id": "import"})
+    first = merge.new_contact(req, Context(now=T0, ip=None, text_version="v1", new_id="d" * 32, imported=True))
+    assert first.contact.consent.status == "pending"
+    later = Context(now=T0 + timedelta(days=30), ip=None, text_version="v1", new_id="e" * 32, imported=True)
+    assert merge.merge(first.contact, req, later) is None
+    form_later = Context(now=T0 + timedelta(days=30), ip=None, text_version="v1", new_id="e" * 32)
+    again = merge.merge(first.contact, req, form_later)
+    assert again is not None and again.consent_request_id == "e" * 32  # a form post asks again, as before

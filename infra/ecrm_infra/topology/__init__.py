@@ -14,12 +14,14 @@ from ecrm_infra.topology.cases import CASES
 from ecrm_infra.topology.contact360 import CONTACT360
 from ecrm_infra.topology.contacts import CONTACTS
 from ecrm_infra.topology.events import EVENTS
+from ecrm_infra.topology.imports import IMPORTS
 from ecrm_infra.topology.loyalty import LOYALTY
 from ecrm_infra.topology.orders import ORDERS
 from ecrm_infra.topology.spec import (
     ACTIONS,
     CONTEXT_PREFIX,
     Access,
+    Bucket,
     Capability,
     EventRule,
     Function,
@@ -36,6 +38,7 @@ from ecrm_infra.topology.webhooks import WEBHOOKS
 
 __all__ = [
     "ACTIONS",
+    "BUCKETS",
     "CAPABILITIES",
     "CONTEXT_DEFAULTS",
     "CONTEXT_PREFIX",
@@ -44,6 +47,7 @@ __all__ = [
     "SCHEDULE_GROUPS",
     "TABLES",
     "Access",
+    "Bucket",
     "Capability",
     "EventRule",
     "Function",
@@ -62,10 +66,21 @@ __all__ = [
     "stream_triggers",
 ]
 
-CAPABILITIES: tuple[Capability, ...] = (EVENTS, CONTACTS, CASES, CAMPAIGNS, LOYALTY, WEBHOOKS, CONTACT360, ORDERS)
+CAPABILITIES: tuple[Capability, ...] = (
+    EVENTS,
+    CONTACTS,
+    CASES,
+    CAMPAIGNS,
+    LOYALTY,
+    WEBHOOKS,
+    CONTACT360,
+    ORDERS,
+    IMPORTS,
+)
 
 FUNCTIONS: tuple[Function, ...] = tuple(fn for cap in CAPABILITIES for fn in cap.functions)
 TABLES: tuple[Table, ...] = tuple(table for cap in CAPABILITIES for table in cap.tables)
+BUCKETS: tuple[Bucket, ...] = tuple(bucket for cap in CAPABILITIES for bucket in cap.buckets)
 SCHEDULE_GROUPS: tuple[str, ...] = tuple(cap.schedule_group for cap in CAPABILITIES if cap.schedule_group)
 
 # Shared by every capability, made once by the platform.
@@ -107,6 +122,7 @@ def resource_kinds() -> dict[str, str]:
         Resource.MAIL: "mail",
         **dict.fromkeys(SCHEDULE_GROUPS, "schedules"),
         **dict.fromkeys((t.name for t in TABLES), "table"),
+        **dict.fromkeys((b.name for b in BUCKETS), "bucket"),
         **dict.fromkeys((trigger.queue for trigger, _ in queue_triggers()), "queue"),
     }
 

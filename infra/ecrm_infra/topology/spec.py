@@ -54,6 +54,8 @@ ACTIONS: dict[str, dict[Access, tuple[str, ...]]] = {
     "queue": {Access.SEND: ("sqs:SendMessage",)},
     "bus": {Access.PUT_EVENTS: ("events:PutEvents",)},
     "secret": {Access.READ: ("secretsmanager:GetSecretValue",)},
+    # A bucket's objects: GetObject (HeadObject and presigned GETs too), PutObject (presigned PUTs too).
+    "bucket": {Access.READ: ("s3:GetObject",), Access.PUT: ("s3:PutObject",)},
     # SES v2's SendEmail, raw content included, is authorized as ses:SendEmail (SendRawEmail is v1's).
     "mail": {Access.SEND_MAIL: ("ses:SendEmail",), Access.SEND_QUOTA: ("ses:GetSendQuota",)},
     "schedules": {
@@ -121,6 +123,18 @@ class Table:
     stream: bool = False  # a NEW_IMAGE stream (the Outbox's, read by the event relay)
     # Why the table holds no personal data; empty: it may, so its capability contributes to the
     # complete GDPR export (ecrm.personal_data) and the contact 360 reads it (topology/contact360.py).
+    no_personal_data: str = ""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """An S3 bucket for files people hand over or take away (imports, reports, exports): encrypted,
+    private, TLS only, no versions, every object deleted `expire_days` after it was written.
+    Functions reach its objects by key, never by listing it."""
+
+    name: str
+    expire_days: int = 7
+    # Why the bucket holds no personal data; empty: it may (its objects expire, see docs/imports.md).
     no_personal_data: str = ""
 
 
@@ -220,6 +234,7 @@ class Capability:
     name: str
     functions: tuple[Function, ...]
     tables: tuple[Table, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
     context_defaults: dict[str, str] = field(default_factory=dict)
     alarms: tuple[MetricAlarm, ...] = ()
     schedule_group: str | None = None  # the Scheduler group its timers live in, its own

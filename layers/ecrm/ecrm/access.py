@@ -43,6 +43,8 @@ LOYALTY_ADJUST = (Role.ADMIN,)
 LOYALTY_PROGRAMME = (Role.ADMIN,)  # replace the rules, tiers and expiry settings
 # webhooks: endpoints receive personal events and hold signing secrets
 WEBHOOK_ADMIN = (Role.ADMIN,)
+# bulk import and export: contacts in (their consent included) and out by the thousand
+CONTACT_IMPORT = (Role.ADMIN, Role.MARKETER)
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,15 @@ ORDERS_API = (
     Route("POST", "/orders/{order_id}/refunds", scopes=(Scope.ORDERS_WRITE,)),
 )
 
+IMPORT = "/imports/{import_id}"
+IMPORTS_API = (
+    Route("POST", "/imports", CONTACT_IMPORT),
+    Route("GET", IMPORT, CONTACT_IMPORT),
+    Route("POST", f"{IMPORT}/start", CONTACT_IMPORT),
+    Route("POST", "/exports", CONTACT_IMPORT),
+    Route("GET", "/exports/{export_id}", CONTACT_IMPORT),
+)
+
 ROUTES: Mapping[tuple[str, str], Route] = {
     (route.method, route.path): route
     for group in (
@@ -194,6 +205,7 @@ ROUTES: Mapping[tuple[str, str], Route] = {
         LOYALTY_PROGRAMME_API,
         WEBHOOKS_API,
         ORDERS_API,
+        IMPORTS_API,
     )
     for route in group
 }

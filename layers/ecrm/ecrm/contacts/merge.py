@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ecrm.contacts.models import CaptureRequest, Consent, ConsentRecord, Contact
+from ecrm.contacts.models import CaptureRequest, Consent, ConsentProof, ConsentRecord, Contact
 from ecrm.errors import InvalidToken
 
 # A repeat consent request inside this window (a double click, a client retry) reuses the pending
 # one, so it sends no second confirmation mail; after it, a new request (and mail) is made.
 CONSENT_REREQUEST_AFTER = timedelta(hours=1)
+# The text version of a consent imported with its proof: the text shown then is the source's to keep.
+IMPORTED_TEXT = "imported"
 _FILLABLE = ("first_name", "last_name", "phone", "company")
 
 
@@ -26,6 +28,11 @@ class Change:
         requested = [r for r in self.consent if r.kind == "requested"]
         return requested[-1].request_id if requested else None
 
+    @property
+    def confirmed(self) -> ConsentRecord | None:
+        """The consent this change confirms (an import's proof), if any."""
+        return next((r for r in self.consent if r.kind == "confirmed"), None)
+
 
 @dataclass(frozen=True)
 class Context:
@@ -33,6 +40,10 @@ class Context:
     ip: str | None
     text_version: str
     new_id: str  # used for the contact id of a new contact and for a new consent request
+    # A bulk import: consent proven elsewhere is recorded as given; a pending request is never made
+    # again (a file imported twice sends one opt-in mail, however long between the two).
+    proof: ConsentProof | None = None
+    imported: bool = False
 
 
 def new_contact(req: CaptureRequest, ctx: Context) -> Change:
@@ -85,12 +96,15 @@ def merge(existing: Contact, req: CaptureRequest, ctx: Context) -> Change | None
 
 def _request_consent(change: Change, req: CaptureRequest, ctx: Context) -> None:
     consent = change.contact.consent
-    if not req.marketing_consent or consent.status == "confirmed":
+    if consent.status == "confirmed":
         return
-    if (
-        consent.status == "pending"
-        and consent.requested_at is not None
-        and ctx.now - consent.requested_at < CONSENT_REREQUEST_AFTER
+    if ctx.proof is not None:
+        _record_proof(change, req, ctx.proof, ctx.new_id)
+        return
+    if not req.marketing_consent:
+        return
+    if consent.status == "pending" and (
+        ctx.imported or (consent.requested_at is not None and ctx.now - consent.requested_at < CONSENT_REREQUEST_AFTER)
     ):
         return
     record = ConsentRecord(
@@ -112,6 +126,30 @@ def _request_consent(change: Change, req: CaptureRequest, ctx: Context) -> None:
             )
         }
     )
+    change.consent.append(record)
+    if "consent" not in change.changed:
+        change.changed.append("consent")
+
+
+def _record_proof(change: Change, req: CaptureRequest, proof: ConsentProof, request_id: str) -> None:
+    """Consent given elsewhere, recorded as given with its proof (where, when): no opt-in mail."""
+    record = ConsentRecord(
+        kind="confirmed",
+        request_id=request_id,
+        at=proof.given_at,
+        form_id=req.form_id,
+        text_version=IMPORTED_TEXT,
+        proof_source=proof.source,
+    )
+    consent = Consent(
+        status="confirmed",
+        request_id=request_id,
+        confirmed_at=proof.given_at,
+        text_version=IMPORTED_TEXT,
+        form_id=req.form_id,
+        proof_source=proof.source,
+    )
+    change.contact = change.contact.model_copy(update={"consent": consent})
     change.consent.append(record)
     if "consent" not in change.changed:
         change.changed.append("consent")

@@ -116,6 +116,9 @@ class Consent(BaseModel):
     text_version: str | None = None
     form_id: str | None = None
     confirmed_ip: str | None = None
+    # Consent given elsewhere and imported with its proof: where it was given (a bulk import row's
+    # `consent_source`); `confirmed_at` is when, as the proof says.
+    proof_source: str | None = None
 
 
 class ConsentRecord(BaseModel):
@@ -127,6 +130,17 @@ class ConsentRecord(BaseModel):
     ip: str | None = None
     form_id: str | None = None
     text_version: str
+    proof_source: str | None = None  # a confirmation imported with its proof: where consent was given
+
+
+class ConsentProof(BaseModel):
+    """Consent given elsewhere, as a bulk import row proves it: where and when. Only an import
+    carries one (never a public form): it records the consent as given, without an opt-in mail."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Annotated[HeaderText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    given_at: datetime
 
 
 class Contact(BaseModel):
@@ -150,6 +164,7 @@ class Contact(BaseModel):
 class CaptureResult(BaseModel):
     id: str
     created: bool
+    consent_requested: bool = Field(default=False, exclude=True)  # an opt-in mail follows (imports count them)
 
 
 class ContactPatch(BaseModel):

@@ -16,6 +16,7 @@ from ecrm.contacts.models import (
     CaptureRequest,
     CaptureResult,
     ConfirmResult,
+    ConsentProof,
     Contact,
     ContactPage,
     ContactPatch,
@@ -51,14 +52,14 @@ def _updated_event(change: Change, now: datetime) -> ContactUpdated:
     )
 
 
-class CaptureService:
-    """Public side: form posts and consent confirmation."""
+class ContactCapture:
+    """Contacts folded in by the capture rules (normalization, dedupe on the address, merge,
+    consent): a form post, or a bulk import's row (ecrm.imports)."""
 
     def __init__(
         self,
         repo: ContactRepository,
         clock: Clock,
-        signer: TokenSigner,
         consent_text_version: str,
         ids: Callable[[], str] = new_id,
         backoff: Callable[[int], None] = jittered_backoff,
@@ -66,13 +67,23 @@ class CaptureService:
         self._backoff = backoff
         self._repo = repo
         self._clock = clock
-        self._signer = signer
         self._text_version = consent_text_version
         self._ids = ids
 
     def capture(self, req: CaptureRequest, ip: str | None) -> CaptureResult:
+        return self._capture(req, lambda: Context(self._clock.now(), ip, self._text_version, self._ids()))
+
+    def capture_imported(self, req: CaptureRequest, proof: ConsentProof | None) -> CaptureResult:
+        """A bulk import's row: the same rules as a form post, but consent with its `proof` is
+        recorded as given (no opt-in mail), and a pending consent request is never made again, so
+        a file imported twice sends one opt-in mail."""
+        return self._capture(
+            req, lambda: Context(self._clock.now(), None, self._text_version, self._ids(), proof=proof, imported=True)
+        )
+
+    def _capture(self, req: CaptureRequest, context: Callable[[], Context]) -> CaptureResult:
         for attempt in range(_ATTEMPTS):
-            ctx = Context(now=self._clock.now(), ip=ip, text_version=self._text_version, new_id=self._ids())
+            ctx = context()
             existing = self._repo.find_by_email(req.email)
             try:
                 if existing is None:
@@ -94,8 +105,10 @@ class CaptureService:
             consent_requested=change.consent_request_id is not None,
             consent_request_id=change.consent_request_id,
         )
-        self._repo.create(change.contact, change.consent, events=[captured])
-        return CaptureResult(id=change.contact.id, created=True)
+        self._repo.create(change.contact, change.consent, events=[captured, *_proven(change, ctx.now)])
+        return CaptureResult(
+            id=change.contact.id, created=True, consent_requested=change.consent_request_id is not None
+        )
 
     def _merge(self, existing: Contact, req: CaptureRequest, ctx: Context) -> CaptureResult:
         change = merge.merge(existing, req, ctx)
@@ -105,9 +118,42 @@ class CaptureService:
                 existing,
                 added_tags=change.added_tags,
                 consent=change.consent,
-                events=[_updated_event(change, ctx.now)],
+                events=[_updated_event(change, ctx.now), *_proven(change, ctx.now)],
             )
-        return CaptureResult(id=existing.id, created=False)
+        requested = change is not None and change.consent_request_id is not None
+        return CaptureResult(id=existing.id, created=False, consent_requested=requested)
+
+
+def _proven(change: Change, now: datetime) -> list[ConsentConfirmed]:
+    """ConsentConfirmed for consent an import recorded with its proof (none otherwise)."""
+    record = change.confirmed
+    if record is None:
+        return []
+    return [
+        ConsentConfirmed(
+            occurred_at=now,
+            contact_id=change.contact.id,
+            request_id=record.request_id,
+            text_version=record.text_version,
+            form_id=record.form_id,
+        )
+    ]
+
+
+class CaptureService(ContactCapture):
+    """Public side: form posts and consent confirmation."""
+
+    def __init__(
+        self,
+        repo: ContactRepository,
+        clock: Clock,
+        signer: TokenSigner,
+        consent_text_version: str,
+        ids: Callable[[], str] = new_id,
+        backoff: Callable[[int], None] = jittered_backoff,
+    ) -> None:
+        super().__init__(repo, clock, consent_text_version, ids, backoff)
+        self._signer = signer
 
     def confirm(self, token: str, ip: str | None) -> ConfirmResult:
         now = self._clock.now()
