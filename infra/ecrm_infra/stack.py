@@ -17,6 +17,7 @@ from ecrm_infra.capability import CapabilityStack
 from ecrm_infra.context import DeployContext
 from ecrm_infra.monitoring import Monitoring
 from ecrm_infra.platform import Platform
+from ecrm_infra.topology import Access
 
 STACK_NAME = "Ecrm"
 CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
@@ -58,10 +59,12 @@ class EcrmStack(cdk.Stack):
             for name, bucket in cap.capability.buckets.items():
                 cdk.CfnOutput(self, f"{name}BucketName", value=bucket.bucket_name)
         cdk.CfnOutput(self, "EventBusName", value=self.platform.bus.event_bus_name)
-        # Queues other systems send to (no rule feeds them, Scheduler does not): e.g. case intake.
+        # Queues other systems send to (no rule, no Scheduler and none of our functions feed them):
+        # e.g. case intake. The imports' step queue is fed by its own functions: no output.
+        fed = {name for fn in topology.FUNCTIONS for name, access in fn.grants.items() if Access.SEND in access}
         for cap in self.capabilities.values():
             for name, queue in cap.capability.queues.items():
-                if queue.trigger.rule is None and not queue.trigger.scheduler_target:
+                if queue.trigger.rule is None and not queue.trigger.scheduler_target and name not in fed:
                     cdk.CfnOutput(self, f"{name}Url", value=queue.queue.queue_url)
                     cdk.CfnOutput(self, f"{name}Arn", value=queue.queue.queue_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from ecrm.cases.names import Env, Resource
 from ecrm.cases.writer import SAFETY
+from ecrm.imports.names import Resource as ImportsResource
 from ecrm_infra import topology
 from ecrm_infra.topology import Access
 
@@ -111,3 +112,5 @@ def test_the_intake_queue_is_a_stack_output_for_the_systems_that_send_to_it(synt
     assert outputs[f"{Resource.CASE_INTAKE_QUEUE}Url"]["Value"] == {"Ref": intake}
     assert outputs[f"{Resource.CASE_INTAKE_QUEUE}Arn"]["Value"] == {"Fn::GetAtt": [intake, "Arn"]}
     assert f"{Resource.CASE_MAIL_QUEUE}Url" not in outputs  # fed by a rule: nobody else sends there
+    fed_by_us = (ImportsResource.IMPORT_QUEUE, ImportsResource.EXPORT_QUEUE, Resource.CASE_RECOMPUTE_QUEUE)
+    assert not [name for name in fed_by_us if f"{name}Url" in outputs]  # our own functions send there
