@@ -36,7 +36,7 @@ class CapabilityConstruct(Construct):
             platform.bindings[table_spec.name] = TableBinding(made_table, table_spec.indexes)
         self.buckets: dict[str, s3.Bucket] = {}
         for bucket_spec in spec.buckets:
-            self.buckets[bucket_spec.name] = bucket(self, bucket_spec)
+            self.buckets[bucket_spec.name] = bucket(self, bucket_spec, cors_origins=ctx.cors_origins)
             platform.bindings[bucket_spec.name] = BucketBinding(self.buckets[bucket_spec.name])
         self.functions: dict[str, PythonFunction] = {}
         self.queues: dict[str, TriggerQueue] = {}

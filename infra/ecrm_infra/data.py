@@ -41,10 +41,11 @@ def table(scope: Construct, spec: Table) -> dynamodb.Table:
     return made
 
 
-def bucket(scope: Construct, spec: Bucket) -> s3.Bucket:
+def bucket(scope: Construct, spec: Bucket, cors_origins: tuple[str, ...] = ()) -> s3.Bucket:
     """Private, encrypted, TLS only; no versions (an upload is written once under a new key), and
     every object expires `expire_days` after it was written: imports, reports and exports are
-    hand-overs, not records (decision 88)."""
+    hand-overs, not records (decision 88). The API's CORS origins may PUT to and GET from it with a
+    presigned URL, so the back-office page that asked for the URL can upload and download itself."""
     made = s3.Bucket(
         scope,
         spec.name,
@@ -61,6 +62,16 @@ def bucket(scope: Construct, spec: Bucket) -> s3.Bucket:
             )
         ],
         removal_policy=cdk.RemovalPolicy.RETAIN,
+        cors=[
+            s3.CorsRule(
+                allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET],
+                allowed_origins=list(cors_origins),
+                allowed_headers=["content-type", "content-length"],
+                max_age=3000,
+            )
+        ]
+        if cors_origins
+        else None,
     )
     acknowledge(
         made,

@@ -63,3 +63,12 @@ def test_grants_reach_objects_never_the_listing(synth: Synth, spec: topology.Buc
         if action.startswith("s3:")
     }
     assert actions == {"s3:GetObject", "s3:PutObject"}
+
+
+@pytest.mark.parametrize("spec", topology.BUCKETS, ids=lambda b: b.name)
+def test_the_apis_origins_may_put_and_get_through_presigned_urls(synth: Synth, spec: topology.Bucket) -> None:
+    (rule,) = _bucket(synth, spec)["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert sorted(rule["AllowedMethods"]) == ["GET", "PUT"]
+    origins = topology.CONTEXT_DEFAULTS["allowedOrigins"].split(",")
+    assert rule["AllowedOrigins"] == [o.strip().rstrip("/") for o in origins if o.strip()]
+    assert "*" not in rule["AllowedOrigins"]
