@@ -1,0 +1,78 @@
+"""unit: every pydantic model of `ecrm` derives from `ecrm.model.Model`, whose config defers the
+build of its validator to its first use (decision 95): a function's cold start builds none of the
+models its modules declare but its request does not use."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import ecrm
+import pytest
+from ecrm.model import Model
+from ecrm_infra import topology
+from pydantic import BaseModel, ValidationError
+
+from tests.bench.run import ENV, ready_env
+
+
+def _subclasses(cls: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _ecrm_models() -> set[type[BaseModel]]:
+    for info in pkgutil.walk_packages(ecrm.__path__, "ecrm."):
+        importlib.import_module(info.name)
+    return {c for c in _subclasses(BaseModel) if c.__module__.startswith("ecrm.")}
+
+
+def test_every_model_derives_from_the_shared_base_and_defers_its_build() -> None:
+    models = _ecrm_models()
+    assert len(models) > 100  # the walk found the capabilities' models, not only the platform's
+    strays = sorted(f"{m.__module__}.{m.__qualname__}" for m in models if not issubclass(m, Model))
+    assert strays == []
+    undeferred = sorted(f"{m.__module__}.{m.__qualname__}" for m in models if not m.model_config.get("defer_build"))
+    assert undeferred == []  # a model's own model_config merges with the base's, it cannot drop it
+
+
+def test_a_deferred_model_still_names_the_field_it_refuses_on_first_use() -> None:
+    class Probe(Model):
+        count: int
+
+    assert not Probe.__pydantic_complete__
+    with pytest.raises(ValidationError) as refused:
+        Probe.model_validate({"count": "many"})
+    assert [e["loc"] for e in refused.value.errors()] == [("count",)]
+    assert Probe.__pydantic_complete__
+
+
+_BUILT_AT_READY = """
+import json, os
+os.environ.update({env})
+import {name}.handler as h
+h.service()
+from pydantic import BaseModel
+def walk(c):
+    for s in c.__subclasses__():
+        yield s
+        yield from walk(s)
+models = [c for c in walk(BaseModel) if c.__module__.startswith("ecrm.")]
+print(json.dumps([len(models), sum(c.__pydantic_complete__ for c in models)]))
+"""
+
+
+@pytest.mark.parametrize("name", ["cases_api", "campaign_sender"])
+def test_a_function_made_ready_builds_few_of_the_models_it_imported(name: str) -> None:
+    fn = next(f for f in topology.FUNCTIONS if f.name == name)
+    code = _BUILT_AT_READY.format(env=json.dumps(ready_env(fn)), name=name)
+    out = subprocess.run([sys.executable, "-c", code], env=ENV, check=True, capture_output=True, text=True)
+    imported, built = json.loads(out.stdout)
+    # built at ready: its settings and the defaults instantiated at import (a policy, a counter)
+    assert imported > 50
+    assert built <= 8
