@@ -1,6 +1,7 @@
 """unit: every pydantic model of `ecrm` derives from `ecrm.model.Model`, whose config defers the
 build of its validator to its first use (decision 95): a function's cold start builds none of the
-models its modules declare but its request does not use."""
+models its modules declare but its request does not use. And a function's ready loads only the
+adapters it uses (decision 96)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pkgutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import ecrm
+import ecrm.model
 import pytest
 from ecrm.model import Model
 from ecrm_infra import topology
@@ -63,16 +66,31 @@ def walk(c):
         yield s
         yield from walk(s)
 models = [c for c in walk(BaseModel) if c.__module__.startswith("ecrm.")]
-print(json.dumps([len(models), sum(c.__pydantic_complete__ for c in models)]))
+import sys
+print(json.dumps([len(models), sum(c.__pydantic_complete__ for c in models), "ecrm.adapters.ses" in sys.modules]))
 """
 
 
-@pytest.mark.parametrize("name", ["cases_api", "campaign_sender"])
-def test_a_function_made_ready_builds_few_of_the_models_it_imported(name: str) -> None:
+@pytest.mark.parametrize(("name", "mails"), [("cases_api", False), ("campaign_sender", True)])
+def test_a_function_made_ready_builds_few_of_the_models_it_imported(name: str, mails: bool) -> None:
     fn = next(f for f in topology.FUNCTIONS if f.name == name)
     code = _BUILT_AT_READY.format(env=json.dumps(ready_env(fn)), name=name)
     out = subprocess.run([sys.executable, "-c", code], env=ENV, check=True, capture_output=True, text=True)
-    imported, built = json.loads(out.stdout)
+    imported, built, ses_loaded = json.loads(out.stdout)
     # built at ready: its settings and the defaults instantiated at import (a policy, a counter)
     assert imported > 50
     assert built <= 8
+    # the SES adapter (and the e-mail package under it) comes in with the builder of a function
+    # that mails, not with its capability's composition module (decision 96)
+    assert ses_loaded is mails
+
+
+def test_type_adapters_are_made_by_the_shared_deferred_helper() -> None:
+    layer = Path(ecrm.__file__).parent
+    made_here = sorted(
+        str(path.relative_to(layer))
+        for path in layer.rglob("*.py")
+        if path.name != "model.py" and "TypeAdapter(" in path.read_text()
+    )
+    assert made_here == []  # ecrm.model.adapter(tp), deferred like the models
+    assert ecrm.model.adapter(int).validate_python("3") == 3

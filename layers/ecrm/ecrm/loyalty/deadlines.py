@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from ecrm.loyalty.errors import first_field_error
 from ecrm.loyalty.ledger import expires_at
 from ecrm.loyalty.programme import Programme
-from ecrm.model import Model
+from ecrm.model import Model, adapter
 from ecrm.timers import Timer, timer_name
 
 
@@ -45,7 +45,7 @@ class TierReview(Model):
 
 
 TimerPayload = Annotated[LotExpiry | ExpiryWarning | TierReview, Field(discriminator="kind")]
-_PAYLOAD: TypeAdapter[LotExpiry | ExpiryWarning | TierReview] = TypeAdapter(TimerPayload)
+_PAYLOAD: TypeAdapter[LotExpiry | ExpiryWarning | TierReview] = adapter(TimerPayload)
 
 
 def parse_timer(payload: Mapping[str, Any]) -> LotExpiry | ExpiryWarning | TierReview:
