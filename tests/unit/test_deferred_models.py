@@ -59,6 +59,13 @@ _BUILT_AT_READY = """
 import json, os
 os.environ.update({env})
 import {name}.handler as h
+import boto3.session
+sessions = []
+made = boto3.session.Session.__init__
+def counted(self, *args, **kwargs):
+    sessions.append(self)
+    made(self, *args, **kwargs)
+boto3.session.Session.__init__ = counted
 h.service()
 from pydantic import BaseModel
 def walk(c):
@@ -67,22 +74,27 @@ def walk(c):
         yield from walk(s)
 models = [c for c in walk(BaseModel) if c.__module__.startswith("ecrm.")]
 import sys
-print(json.dumps([len(models), sum(c.__pydantic_complete__ for c in models), "ecrm.adapters.ses" in sys.modules]))
+print(json.dumps([len(models), sum(c.__pydantic_complete__ for c in models), "ecrm.adapters.ses" in sys.modules,
+                  len(sessions)]))
 """
 
 
-@pytest.mark.parametrize(("name", "mails"), [("cases_api", False), ("campaign_sender", True)])
+@pytest.mark.parametrize(
+    ("name", "mails"), [("cases_api", False), ("campaign_sender", True), ("campaign_feedback", False)]
+)
 def test_a_function_made_ready_builds_few_of_the_models_it_imported(name: str, mails: bool) -> None:
     fn = next(f for f in topology.FUNCTIONS if f.name == name)
     code = _BUILT_AT_READY.format(env=json.dumps(ready_env(fn)), name=name)
     out = subprocess.run([sys.executable, "-c", code], env=ENV, check=True, capture_output=True, text=True)
-    imported, built, ses_loaded = json.loads(out.stdout)
+    imported, built, ses_loaded, sessions = json.loads(out.stdout)
     # built at ready: its settings and the defaults instantiated at import (a policy, a counter)
     assert imported > 50
     assert built <= 8
     # the SES adapter (and the e-mail package under it) comes in with the builder of a function
     # that mails, not with its capability's composition module (decision 96)
     assert ses_loaded is mails
+    # one boto3 session per composition root: each session loads boto3's models afresh
+    assert sessions == 1
 
 
 def test_type_adapters_are_made_by_the_shared_deferred_helper() -> None:

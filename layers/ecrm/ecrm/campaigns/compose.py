@@ -218,7 +218,10 @@ def triggers(settings: TriggerSettings) -> TriggerService:
 
 
 def membership(settings: MembershipSettings | FeedbackSettings) -> MembershipService:
-    db = boto3.session.Session().client("dynamodb")
+    return _membership(boto3.session.Session().client("dynamodb"), settings)
+
+
+def _membership(db: DynamoDBClient, settings: MembershipSettings | FeedbackSettings) -> MembershipService:
     return MembershipService(
         DynamoContacts(db, settings.contacts_table),
         DynamoSegmentIndex(db, settings.table_name, settings.contacts_table),
@@ -228,7 +231,7 @@ def membership(settings: MembershipSettings | FeedbackSettings) -> MembershipSer
 def feedback(settings: FeedbackSettings) -> FeedbackService:
     session = boto3.session.Session()
     db = session.client("dynamodb")
-    projection = membership(settings)
+    projection = _membership(db, settings)  # the same client: a second session would load boto3's models again
     return FeedbackService(
         records=DynamoSendRecords(db, settings.table_name),
         suppressions=DynamoSuppressions(db, settings.table_name, Outbox(settings.outbox_table)),
