@@ -9,8 +9,6 @@ import importlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -154,6 +152,11 @@ def _form_fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 
 def _multipart_pairs(content_type: str, raw: bytes) -> list[tuple[str, str]]:
+    # The e-mail parser (email.policy, its header registry) is imported by the few form posts
+    # sent as multipart, not at every API function's cold start.
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
     )

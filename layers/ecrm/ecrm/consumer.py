@@ -53,6 +53,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecrm.errors import Conflict, InvalidInput, Unavailable
+from ecrm.model import Model
 from ecrm.observability import logger, metrics
 
 M = TypeVar("M")
@@ -104,7 +105,7 @@ def json_object(body: str) -> dict[str, Any]:
     return value
 
 
-class Envelope(BaseModel):
+class Envelope(Model):
     """EventBridge's envelope, its `detail` left for the domain to read."""
 
     model_config = ConfigDict(populate_by_name=True)

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from ecrm.model import Model
 from ecrm.names import DetailType, Source
 
 
-class DomainEvent(BaseModel):
+class DomainEvent(Model):
     """An event's `detail`. Subclasses name their versioned detail-type; no personal data travels
     on the bus beyond ids: consumers read the contact when they need more."""
 

@@ -11,12 +11,13 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from ecrm.model import Model
 from ecrm.names import Env
 
 
-class FromEnv(BaseModel):
+class FromEnv(Model):
     """A settings model read from the environment (its fields' aliases are the variable names)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)

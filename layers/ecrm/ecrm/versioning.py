@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from ecrm.model import Model
 
 
-class Transition(BaseModel):
+class Transition(Model):
     """A state change (solve, reopen, schedule, pause, ...): optionally the version the caller saw,
     so an action taken on a stale screen answers 409 instead of acting on something else."""
 

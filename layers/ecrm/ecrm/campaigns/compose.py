@@ -1,7 +1,9 @@
 """Composition roots of the campaigns functions: settings in, wired services out.
 
 boto3 is imported here, not in the domain; clients are made when a service is first built (the
-first invocation), so moto and the local stack can point them elsewhere before that.
+first invocation), so moto and the local stack can point them elsewhere before that. The SES
+adapter (which loads the e-mail package) is imported by the sender's builder alone: the other
+campaigns functions do not load it at cold start.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from ecrm.campaigns.adapters.dynamo_sends import (
     DynamoSendRecords,
     DynamoSuppressions,
 )
-from ecrm.campaigns.adapters.ses_campaigns import SesCampaignMailer, send_rate_from_quota
 from ecrm.campaigns.feedback import FeedbackService
 from ecrm.campaigns.membership import MembershipService
 from ecrm.campaigns.models import Segment, Template
@@ -169,6 +170,8 @@ def planner(settings: PlannerSettings) -> CampaignRuns:
 
 
 def sender(settings: SenderSettings) -> Sender:
+    from ecrm.campaigns.adapters.ses_campaigns import SesCampaignMailer, send_rate_from_quota
+
     session = boto3.session.Session()
     db = session.client("dynamodb")
     table = settings.table_name
@@ -215,7 +218,10 @@ def triggers(settings: TriggerSettings) -> TriggerService:
 
 
 def membership(settings: MembershipSettings | FeedbackSettings) -> MembershipService:
-    db = boto3.session.Session().client("dynamodb")
+    return _membership(boto3.session.Session().client("dynamodb"), settings)
+
+
+def _membership(db: DynamoDBClient, settings: MembershipSettings | FeedbackSettings) -> MembershipService:
     return MembershipService(
         DynamoContacts(db, settings.contacts_table),
         DynamoSegmentIndex(db, settings.table_name, settings.contacts_table),
@@ -225,7 +231,7 @@ def membership(settings: MembershipSettings | FeedbackSettings) -> MembershipSer
 def feedback(settings: FeedbackSettings) -> FeedbackService:
     session = boto3.session.Session()
     db = session.client("dynamodb")
-    projection = membership(settings)
+    projection = _membership(db, settings)  # the same client: a second session would load boto3's models again
     return FeedbackService(
         records=DynamoSendRecords(db, settings.table_name),
         suppressions=DynamoSuppressions(db, settings.table_name, Outbox(settings.outbox_table)),

@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ecrm.campaigns.events import MailSuppressed
 from ecrm.campaigns.models import SendKey, Suppression, SuppressionReason, address_key
 from ecrm.campaigns.ports import ContactDirectory, Engagement, FeedbackLog, SendStore, SuppressionStore
 from ecrm.campaigns.sending import key_from_tags
 from ecrm.clock import Clock
+from ecrm.model import Model
 from ecrm.types import normalize_email
 
 SOURCE = "aws.ses"
@@ -45,7 +46,7 @@ DETAIL_TYPES = (
 )
 
 
-class _Tolerant(BaseModel):
+class _Tolerant(Model):
     # SES adds fields over time; we read what we need and ignore the rest.
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -22,6 +21,7 @@ from pydantic import (
 
 from ecrm.campaigns.segments import SegmentRules
 from ecrm.campaigns.templates import Part, TemplateError, compile_part
+from ecrm.model import Model
 from ecrm.names import DetailType
 from ecrm.types import ContactId, HeaderText, PlainText, Tag
 
@@ -61,7 +61,7 @@ HtmlSource = Annotated[str, StringConstraints(min_length=1, max_length=256 * 102
 TextSource = Annotated[str, StringConstraints(min_length=1, max_length=128 * 1024), _template_part("text")]
 
 
-class TemplateDraft(BaseModel):
+class TemplateDraft(Model):
     """POST/PUT a template: every part is parsed and checked here, so a saved template renders."""
 
     model_config = ConfigDict(extra="forbid")
@@ -82,7 +82,7 @@ class Template(TemplateDraft):
 # -- segments ----------------------------------------------------------------------------------
 
 
-class SegmentDraft(BaseModel):
+class SegmentDraft(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
@@ -125,7 +125,7 @@ def local_to_utc(at: datetime, timezone: str) -> datetime:
     return instant
 
 
-class OneOffSchedule(BaseModel):
+class OneOffSchedule(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["one_off"]
@@ -172,7 +172,7 @@ def _cron(value: str) -> str:
 Cron = Annotated[str, StringConstraints(max_length=200), AfterValidator(_cron)]
 
 
-class RecurringSchedule(BaseModel):
+class RecurringSchedule(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["recurring"]
@@ -200,7 +200,7 @@ MatchKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 MatchValue = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
-class TriggeredSchedule(BaseModel):
+class TriggeredSchedule(Model):
     """Sent to the contact named in each matching event: `delay_minutes` after it, once per contact
     unless `once_per_contact` is off (then once per event)."""
 
@@ -222,7 +222,7 @@ class TriggeredSchedule(BaseModel):
 Schedule = Annotated[OneOffSchedule | RecurringSchedule | TriggeredSchedule, Field(discriminator="kind")]
 
 
-class AbTest(BaseModel):
+class AbTest(Model):
     """Subject variants sent to a sample; after `window_hours` the variant with the best open (or
     click) rate goes to everyone else."""
 
@@ -239,7 +239,7 @@ class AbTest(BaseModel):
 Status = Literal["draft", "scheduled", "sending", "sent", "paused", "cancelled"]
 
 
-class CampaignDraft(BaseModel):
+class CampaignDraft(Model):
     """POST a campaign, or PUT one that is still a draft."""
 
     model_config = ConfigDict(extra="forbid")
@@ -301,7 +301,7 @@ def run_id_for(occurrence: datetime) -> str:
 ONCE = "once"  # run id of a one-off campaign, and of a triggered one that sends once per contact
 
 
-class RunStage(BaseModel):
+class RunStage(Model):
     """Planning state of one stage of one run: where the planner got to, so a second planner
     invocation continues (or finds it done) instead of starting over."""
 
@@ -342,7 +342,7 @@ class RunStage(BaseModel):
         )
 
 
-class SendBatch(BaseModel):
+class SendBatch(Model):
     """One message on the send queue: ids only, no personal data."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -358,7 +358,7 @@ class SendBatch(BaseModel):
 SendStatus = Literal["sending", "sent", "unknown", "skipped", "failed"]
 
 
-class SendKey(BaseModel):
+class SendKey(Model):
     model_config = ConfigDict(frozen=True)
 
     campaign_id: str
@@ -366,7 +366,7 @@ class SendKey(BaseModel):
     contact_id: str
 
 
-class SendRecord(BaseModel):
+class SendRecord(Model):
     """One (campaign, run, contact): the guard that makes a send happen at most once, and the place
     the feedback (delivery, open, click, bounce, complaint) is recorded."""
 
@@ -394,7 +394,7 @@ def address_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-class Suppression(BaseModel):
+class Suppression(Model):
     """An address we must not mail again (keyed by a hash of the normalized address)."""
 
     address_key: str
@@ -403,7 +403,7 @@ class Suppression(BaseModel):
     contact_id: str | None = None
 
 
-class Preferences(BaseModel):
+class Preferences(Model):
     """A contact's topic choices. `all` unsubscribes from every topic, present and future."""
 
     contact_id: str
@@ -420,7 +420,7 @@ def _topics(value: object) -> object:
     return [t.strip() for t in value.split(",") if t.strip()] if isinstance(value, str) else value
 
 
-class PreferencesUpdate(BaseModel):
+class PreferencesUpdate(Model):
     """The preferences page's form: the topics to stay subscribed to (anything else is unsubscribed)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -430,7 +430,7 @@ class PreferencesUpdate(BaseModel):
     unsubscribe_all: bool = False
 
 
-class UnsubscribeRequest(BaseModel):
+class UnsubscribeRequest(Model):
     """RFC 8058 one-click POST: the body is `List-Unsubscribe=One-Click`; the token rides in the URL."""
 
     model_config = ConfigDict(extra="forbid")
@@ -441,7 +441,7 @@ class UnsubscribeRequest(BaseModel):
 # -- stats ---------------------------------------------------------------------------------------
 
 
-class Counts(BaseModel):
+class Counts(Model):
     """Unique recipients per outcome (a contact who opens twice counts once)."""
 
     targeted: int = 0
@@ -464,7 +464,7 @@ class Counts(BaseModel):
         return hits / base if base else 0.0
 
 
-class CampaignStats(BaseModel):
+class CampaignStats(Model):
     campaign_id: str
     total: Counts = Counts()
     variants: dict[int, Counts] = Field(default_factory=dict)

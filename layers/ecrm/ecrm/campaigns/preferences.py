@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from pydantic import BaseModel
-
 from ecrm.campaigns import unsubscribe
 from ecrm.campaigns.events import ContactUnsubscribed
 from ecrm.campaigns.models import ALL_TOPICS, Preferences, PreferencesUpdate, SendKey
@@ -15,17 +13,18 @@ from ecrm.campaigns.unsubscribe import UnsubscribeClaims
 from ecrm.clock import Clock
 from ecrm.contacts.ports import TokenSigner
 from ecrm.errors import Conflict, InvalidInput, NotFound
+from ecrm.model import Model
 
 _ATTEMPTS = 3
 _Rule = Callable[[Preferences], Preferences | None]
 
 
-class TopicChoice(BaseModel):
+class TopicChoice(Model):
     topic: str
     subscribed: bool
 
 
-class PreferencesView(BaseModel):
+class PreferencesView(Model):
     """What the preferences page shows: no address or name, only the choices."""
 
     topics: list[TopicChoice]

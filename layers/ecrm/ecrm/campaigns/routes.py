@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ecrm.api import current_caller
 from ecrm.campaigns.models import (
@@ -28,6 +28,7 @@ from ecrm.campaigns.models import (
 )
 from ecrm.campaigns.segments import SegmentRules
 from ecrm.campaigns.service import CampaignService, Preview, SegmentPreview, SegmentService, TemplateService
+from ecrm.model import Model
 from ecrm.types import ContactId
 from ecrm.versioning import Transition
 
@@ -46,7 +47,7 @@ class Services(Protocol):
     def campaigns(self) -> CampaignService: ...
 
 
-class ItemPage(BaseModel, Generic[T]):
+class ItemPage(Model, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
 
@@ -63,7 +64,7 @@ class CampaignUpdate(CampaignDraft):
     expected_version: int | None = Field(default=None, ge=1, description="optimistic lock: 409 if it moved on")
 
 
-class RulesPreview(BaseModel):
+class RulesPreview(Model):
     """Count preview of rules not saved yet."""
 
     rules: SegmentRules

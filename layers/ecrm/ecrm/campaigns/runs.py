@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from ecrm.campaigns import ab, lifecycle
 from ecrm.campaigns.events import CampaignSendStarted, CampaignSent
@@ -31,12 +31,13 @@ from ecrm.campaigns.ports import CampaignRepository, Repository, RunStore, Segme
 from ecrm.campaigns.segments import SegmentPlan, SegmentRules, candidate_partitions, pages, plan
 from ecrm.clock import Clock
 from ecrm.errors import Conflict, NotFound
+from ecrm.model import Model
 from ecrm.timers import Timer, Timers, timer_name
 
 PAGE_SIZE = 100  # index items per Query page; a page becomes at most one batch
 
 
-class PlanCommand(BaseModel):
+class PlanCommand(Model):
     """A message on the plan queue."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

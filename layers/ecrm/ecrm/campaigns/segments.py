@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -35,6 +34,7 @@ from pydantic import (
 
 from ecrm.contact360.names import ATTRIBUTE_KEY
 from ecrm.contacts.models import Contact
+from ecrm.model import Model
 from ecrm.types import Tag
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def sort_key(member: Member) -> str:
     return f"{activity_key(member.last_activity)}#{member.contact_id}"
 
 
-class Member(BaseModel):
+class Member(Model):
     """What segments may ask about one contact: the snapshot every index item of it carries."""
 
     model_config = ConfigDict(frozen=True)
@@ -195,7 +195,7 @@ class CompanyFacts:
 # -- rules -------------------------------------------------------------------------------------
 
 
-class BaseRule(BaseModel):
+class BaseRule(Model):
     """What every rule answers: its index partitions (if any) and whether a member matches."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -355,7 +355,7 @@ Rule = Annotated[
 ]
 
 
-class SegmentRules(BaseModel):
+class SegmentRules(Model):
     """A contact is in the segment if it matches every `include` rule and no `exclude` rule."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

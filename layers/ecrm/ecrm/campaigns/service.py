@@ -33,6 +33,7 @@ from ecrm.campaigns.templates import CompiledTemplate
 from ecrm.campaigns.unsubscribe import LinkBase, links
 from ecrm.clock import Clock
 from ecrm.errors import Conflict, InvalidInput, NotFound
+from ecrm.model import Model
 from ecrm.timers import ARMING_MARGIN, Recurrence, RecurringTimers, Timer, Timers
 
 # A one-off time this far in the past is refused when scheduling (a typo, not "now").
@@ -84,7 +85,7 @@ class _Catalog(Generic[E]):
         return Page(items, next_cursor)
 
 
-class Preview(BaseModel):
+class Preview(Model):
     subject: str
     html: str
     text: str
@@ -133,7 +134,7 @@ class TemplateService(_Catalog[Template]):
         return Preview(subject=rendered.subject, html=rendered.html, text=rendered.text, headers=inert.headers)
 
 
-class SegmentPreview(BaseModel):
+class SegmentPreview(Model):
     count: int
     driving_partitions: list[str]  # the index partitions the count was read from (one Query each)
 

@@ -18,7 +18,9 @@ from functools import cached_property
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from ecrm.model import Model
 
 ZERO = timedelta(0)
 _ONE_DAY = timedelta(days=1)
@@ -40,7 +42,7 @@ def _minutes(clock: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-class BusinessCalendar(BaseModel):
+class BusinessCalendar(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     timezone: Annotated[str, AfterValidator(_known_zone)] = "UTC"

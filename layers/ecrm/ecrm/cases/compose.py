@@ -1,7 +1,9 @@
 """Composition roots of the cases functions: settings in, wired services out.
 
 boto3 is imported here, not in the domain; clients are made when a service is first built (the
-first invocation), so moto and the local stack can point them elsewhere before that.
+first invocation), so moto and the local stack can point them elsewhere before that. What only
+one function uses (the mailer and its SES adapter, erasure, timers, recompute) is imported in its
+builder, so the other cases functions do not load it at cold start (decision 93).
 """
 
 from __future__ import annotations
@@ -14,15 +16,9 @@ import boto3
 
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.secrets import SecretSigner
-from ecrm.adapters.ses import SesMailer
-from ecrm.adapters.sqs import SqsQueue
 from ecrm.cases.adapters.case_metrics import CaseMetrics
 from ecrm.cases.adapters.dynamo_case_config import DynamoPolicies, DynamoStaff
 from ecrm.cases.adapters.dynamo_cases import DynamoCases
-from ecrm.cases.erasure import CaseErasure
-from ecrm.cases.firing import SlaTimerService
-from ecrm.cases.mailer import CaseMailer
-from ecrm.cases.recompute import PolicyAdmin, Recompute
 from ecrm.cases.requesters import ContactLookup, ContactRequesters
 from ecrm.cases.service import CaseIntake, CaseQueries, CaseWork, CsatSurvey
 from ecrm.cases.settings import (
@@ -45,6 +41,12 @@ from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from boto3.session import Session
+
+    from ecrm.adapters.sqs import SqsQueue
+    from ecrm.cases.erasure import CaseErasure
+    from ecrm.cases.firing import SlaTimerService
+    from ecrm.cases.mailer import CaseMailer
+    from ecrm.cases.recompute import PolicyAdmin, Recompute
 
 # The first recompute message waits out every function's policy cache, plus this margin for
 # writes made with the old book to finish and reach the index.
@@ -144,6 +146,9 @@ class Administration:
 
 
 def admin_service(settings: CasesAdminSettings) -> Administration:
+    from ecrm.adapters.sqs import SqsQueue
+    from ecrm.cases.recompute import PolicyAdmin
+
     session = boto3.session.Session()
     db = session.client("dynamodb")
     repo = DynamoCases(db, settings.cases_table)
@@ -162,6 +167,8 @@ def admin_service(settings: CasesAdminSettings) -> Administration:
 
 
 def timer_service(settings: CaseTimerSettings) -> SlaTimerService:
+    from ecrm.cases.firing import SlaTimerService
+
     session = boto3.session.Session()
     writing = _writing(session, settings)
     return SlaTimerService(writing.writer, writing.repo, SYSTEM_CLOCK)
@@ -174,6 +181,9 @@ class Replanning:
 
 
 def recompute_service(settings: CaseRecomputeSettings) -> Replanning:
+    from ecrm.adapters.sqs import SqsQueue
+    from ecrm.cases.recompute import Recompute
+
     session = boto3.session.Session()
     writing = _writing(session, settings, cache_seconds=0)  # always the book just saved
     return Replanning(
@@ -183,6 +193,9 @@ def recompute_service(settings: CaseRecomputeSettings) -> Replanning:
 
 
 def mailer_service(settings: CaseMailerSettings) -> CaseMailer:
+    from ecrm.adapters.ses import SesMailer
+    from ecrm.cases.mailer import CaseMailer
+
     session = boto3.session.Session()
     db = session.client("dynamodb")
     contacts = DynamoContacts(db, settings.contacts_table)
@@ -201,5 +214,7 @@ def mailer_service(settings: CaseMailerSettings) -> CaseMailer:
 
 
 def erasure_service(settings: CaseErasureSettings) -> CaseErasure:
+    from ecrm.cases.erasure import CaseErasure
+
     session = boto3.session.Session()
     return CaseErasure(DynamoCases(session.client("dynamodb"), settings.cases_table), SYSTEM_CLOCK)

@@ -12,12 +12,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from statistics import fmean, median
 
-from pydantic import BaseModel
-
 from ecrm.cases.models import Case, Milestone
+from ecrm.model import Model
 
 
-class CaseMetrics(BaseModel):
+class CaseMetrics(Model):
     cases: int
     breach_rate: float | None  # share of cases with a breached milestone
     median_first_response: timedelta | None

@@ -6,8 +6,9 @@ import re
 from datetime import UTC, timedelta
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from ecrm.model import Model
 from ecrm.types import ContactId, Email, PlainText, Tag, Tags, Url
 
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -53,7 +54,7 @@ FormId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z
 # --- SLA clock state, kept on the case -------------------------------------------------------
 
 
-class MilestoneClock(BaseModel):
+class MilestoneClock(Model):
     """One milestone's SLA clock. Business time is counted in `consumed` up to `running_since`;
     while running, the time since then counts too. Paused (pending, on hold) or stopped clocks
     have no `running_since`. A reopen starts a new `cycle` with everything else fresh."""
@@ -69,7 +70,7 @@ class MilestoneClock(BaseModel):
     level: int = Field(default=0, ge=0, description="highest escalation level applied in this cycle")
 
 
-class SlaState(BaseModel):
+class SlaState(Model):
     model_config = ConfigDict(frozen=True)
 
     policy_id: str
@@ -82,7 +83,7 @@ class SlaState(BaseModel):
 # --- the case and what hangs off it ----------------------------------------------------------
 
 
-class CsatRating(BaseModel):
+class CsatRating(Model):
     model_config = ConfigDict(frozen=True)
 
     rating: int = Field(ge=1, le=5)
@@ -90,7 +91,7 @@ class CsatRating(BaseModel):
     at: AwareDatetime
 
 
-class Case(BaseModel):
+class Case(Model):
     id: CaseId
     subject: str
     description: str
@@ -130,7 +131,7 @@ class Case(BaseModel):
         return f"{deadline}#{self.id}"
 
 
-class Comment(BaseModel):
+class Comment(Model):
     model_config = ConfigDict(frozen=True)
 
     id: str
@@ -141,7 +142,7 @@ class Comment(BaseModel):
     at: AwareDatetime
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Model):
     """One line of a case's append-only history: who did what when, and the fields before and after.
 
     `version` is the case version the change produced and `seq` its place within that change, so
@@ -160,7 +161,7 @@ class AuditEntry(BaseModel):
     detail: dict[str, Any] = Field(default_factory=dict)  # context: a comment id, an escalation's milestone
 
 
-class EscalationRecord(BaseModel):
+class EscalationRecord(Model):
     """The business key of an applied SLA step: one per case, milestone, cycle and step, written in
     the same transaction as the case, so a step is applied once however often its timer fires."""
 
@@ -189,7 +190,7 @@ def escalation_key(milestone: Milestone, cycle: int, step: int) -> str:
 # --- requests ----------------------------------------------------------------------------------
 
 
-class CaseRequest(BaseModel):
+class CaseRequest(Model):
     """The public "contact support" form. Field names are what an HTML form posts."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=20000)
@@ -211,7 +212,7 @@ class CaseRequest(BaseModel):
         return bool(self.website and self.website.strip())
 
 
-class AgentCaseRequest(BaseModel):
+class AgentCaseRequest(Model):
     """POST /cases by a signed-in agent, on a requester's behalf (a phone call, a walk-in)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -227,7 +228,7 @@ class AgentCaseRequest(BaseModel):
     tags: Tags = Field(default_factory=list)
 
 
-class Requester(BaseModel):
+class Requester(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     email: Email
@@ -235,7 +236,7 @@ class Requester(BaseModel):
     last_name: PlainText | None = None
 
 
-class IntakeMessage(BaseModel):
+class IntakeMessage(Model):
     """A message on the intake queue from another channel (e-mail-to-case, chat, a partner system).
 
     `message_id` is the channel's own id for the message: a redelivery, or the channel sending the
@@ -258,7 +259,7 @@ class IntakeMessage(BaseModel):
         return f"{self.channel}#{self.message_id}"
 
 
-class CasePatch(BaseModel):
+class CasePatch(Model):
     """PATCH /cases/{id}: set the fields given. `expected_version` is required: an edit made on a
     stale copy is refused (409) rather than silently undoing somebody else's change."""
 
@@ -273,7 +274,7 @@ class CasePatch(BaseModel):
     expected_version: int = Field(ge=1)
 
 
-class CommentRequest(BaseModel):
+class CommentRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     body: Body
@@ -281,7 +282,7 @@ class CommentRequest(BaseModel):
     expected_version: int | None = Field(default=None, ge=1)
 
 
-class CsatRequest(BaseModel):
+class CsatRequest(Model):
     """The survey form behind the signed link in the solve mail."""
 
     model_config = ConfigDict(extra="forbid")
@@ -294,12 +295,12 @@ class CsatRequest(BaseModel):
 # --- answers -----------------------------------------------------------------------------------
 
 
-class CaseReceipt(BaseModel):
+class CaseReceipt(Model):
     id: str
     created: bool
 
 
-class SlaStep(BaseModel):
+class SlaStep(Model):
     """A step still to come on the case's SLA clock: the warning or an escalation level."""
 
     milestone: Milestone
@@ -319,22 +320,22 @@ class CaseDetail(Case):
     comments_cursor: str | None = None
 
 
-class CasePage(BaseModel):
+class CasePage(Model):
     items: list[Case]
     next_cursor: str | None = None
 
 
-class HistoryPage(BaseModel):
+class HistoryPage(Model):
     items: list[AuditEntry]
     next_cursor: str | None = None
 
 
-class CommentPage(BaseModel):
+class CommentPage(Model):
     items: list[Comment]
     next_cursor: str | None = None
 
 
-class CsatResult(BaseModel):
+class CsatResult(Model):
     case_id: str
     rating: int
 
@@ -342,7 +343,7 @@ class CsatResult(BaseModel):
 RECOMPUTE_KIND: Final = "cases.recompute"
 
 
-class RecomputeRequest(BaseModel):
+class RecomputeRequest(Model):
     """A message on the recompute queue: replan the active cases of one priority (of one team, with
     one tag, if given), a page at a time from `cursor`."""
 
@@ -356,7 +357,7 @@ class RecomputeRequest(BaseModel):
     cursor: str | None = Field(default=None, max_length=2000)
 
 
-class StaffConfig(BaseModel):
+class StaffConfig(Model):
     """Team leads and management, as admins set them; `version` 0 until first saved."""
 
     model_config = ConfigDict(frozen=True)

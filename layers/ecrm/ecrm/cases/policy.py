@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from ecrm.cases.calendar import BusinessCalendar
 from ecrm.cases.models import Case, Milestone, Priority, Team
+from ecrm.model import Model
 from ecrm.types import Tag
 
 Action = Literal[
@@ -23,14 +24,14 @@ Action = Literal[
 Target = Annotated[timedelta, Field(gt=timedelta(0))]
 
 
-class EscalationLevel(BaseModel):
+class EscalationLevel(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     after_breach: Annotated[timedelta, Field(ge=timedelta(0))] = Field(description="business time after the breach")
     actions: tuple[Action, ...] = Field(min_length=1)
 
 
-class EscalationPolicy(BaseModel):
+class EscalationPolicy(Model):
     """Level n fires `after_breach` of business time after the milestone's deadline. Level 1 is the
     breach itself, so its delay is zero; delays never shrink from one level to the next."""
 
@@ -55,7 +56,7 @@ class EscalationPolicy(BaseModel):
         return self.levels[number - 1]
 
 
-class Targets(BaseModel):
+class Targets(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     first_response: Target | None = None
@@ -75,7 +76,7 @@ DEFAULT_ESCALATION = EscalationPolicy(
 )
 
 
-class SlaPolicy(BaseModel):
+class SlaPolicy(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -98,7 +99,7 @@ class SlaPolicy(BaseModel):
         return (self.team is None or self.team == team) and (self.tag is None or self.tag in set(tags))
 
 
-class PolicyBook(BaseModel):
+class PolicyBook(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     policies: tuple[SlaPolicy, ...] = Field(min_length=1)
@@ -154,7 +155,7 @@ def standard_book(calendar: BusinessCalendar | None = None) -> PolicyBook:
     )
 
 
-class PolicyBookView(BaseModel):
+class PolicyBookView(Model):
     version: int = Field(ge=0, description="0: the standard book, never edited")
     book: PolicyBook
     updated_at: datetime | None = None

@@ -12,7 +12,7 @@ and every case written under the old one is on the index (docs/cases.md, "Policy
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ecrm.access import Caller
 from ecrm.cases.models import PRIORITIES, Priority, RecomputeRequest
@@ -20,11 +20,12 @@ from ecrm.cases.policy import PolicyBook, PolicyBookView, SlaPolicy
 from ecrm.cases.ports import CaseRepository, PolicyStore, RecomputeQueue
 from ecrm.cases.service import CaseWork
 from ecrm.clock import Clock
+from ecrm.model import Model
 
 PAGE = 20
 
 
-class PolicyBookUpdate(BaseModel):
+class PolicyBookUpdate(Model):
     """PUT /cases/policies: the whole book (exactly one default policy), against the version read."""
 
     model_config = ConfigDict(extra="forbid")

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ecrm.cases.calendar import ZERO, BusinessCalendar
 from ecrm.cases.models import MILESTONES, Case, Milestone, MilestoneClock, SlaState, Status
 from ecrm.cases.policy import PolicyBook, SlaPolicy
+from ecrm.model import Model
 from ecrm.timers import Timer, timer_name
 
 RUNNING: frozenset[Status] = frozenset({"new", "open"})  # pending and on_hold pause; solved, closed stop
@@ -169,7 +170,7 @@ def next_deadline(case: Case, policy: SlaPolicy) -> datetime | None:
     return min(deadlines, default=None)
 
 
-class SlaTimerPayload(BaseModel):
+class SlaTimerPayload(Model):
     """What an SLA timer delivers to the timer queue: which step of which milestone in which cycle,
     and the case's timer generation when it was set."""
 

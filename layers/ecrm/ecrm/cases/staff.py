@@ -13,16 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ecrm.access import Caller
 from ecrm.cases.models import StaffConfig, Team
 from ecrm.cases.ports import StaffStore
 from ecrm.clock import Clock
+from ecrm.model import Model
 from ecrm.types import Email
 
 
-class StaffConfigUpdate(BaseModel):
+class StaffConfigUpdate(Model):
     """PUT /cases/staff: the whole configuration, against the version it was read at."""
 
     model_config = ConfigDict(extra="forbid")

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 
 from ecrm.contact360.names import ATTRIBUTE_KEY
+from ecrm.model import Model
 from ecrm.types import ContactId, HeaderText, PlainText
 
 ExportFormat = Literal["json", "zip"]
 
 
-class PersonalDataExport(BaseModel):
+class PersonalDataExport(Model):
     """Everything held about one contact in every capability (GDPR Art. 15 and 20): per capability,
     per section, one record per stored item, as stored (storage keys left out)."""
 
@@ -28,7 +29,7 @@ class PersonalDataExport(BaseModel):
         return [(cap, name, records) for cap, sections in self.held.items() for name, records in sections.items()]
 
 
-class TimelineEntry(BaseModel):
+class TimelineEntry(Model):
     """One event about the contact, as their timeline shows it: ids and numbers, no personal data."""
 
     at: datetime
@@ -44,12 +45,12 @@ class TimelineEntry(BaseModel):
     )
 
 
-class TimelinePage(BaseModel):
+class TimelinePage(Model):
     items: list[TimelineEntry]
     next_cursor: str | None = None
 
 
-class RelatedCase(BaseModel):
+class RelatedCase(Model):
     case_id: str
     subject: str
     status: str
@@ -60,12 +61,12 @@ class RelatedCase(BaseModel):
     solved_at: datetime | None = None
 
 
-class Membership(BaseModel):
+class Membership(Model):
     balance: int
     tier: str | None = Field(description="the tier last announced; null: the programme's base tier")
 
 
-class CampaignMail(BaseModel):
+class CampaignMail(Model):
     """One campaign mail to the contact and what became of it."""
 
     campaign_id: str
@@ -82,7 +83,7 @@ class CampaignMail(BaseModel):
     unsubscribed_at: datetime | None = None
 
 
-class RelatedRecords(BaseModel):
+class RelatedRecords(Model):
     """What the other capabilities hold for the contact, as far as the caller's roles may see it:
     cases (admin, agent), loyalty (every staff role), campaign mail (admin, marketer)."""
 
@@ -108,7 +109,7 @@ MAX_DOMAINS = 20
 MAX_ATTRIBUTES = 20
 
 
-class CompanyRequest(BaseModel):
+class CompanyRequest(Model):
     """POST /companies and PUT /companies/{id} (the whole record; `expected_version` on PUT)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -121,7 +122,7 @@ class CompanyRequest(BaseModel):
     expected_version: int | None = Field(default=None, ge=1)
 
 
-class CompanyLinkRequest(BaseModel):
+class CompanyLinkRequest(Model):
     """POST /companies/{id}/contacts: link this contact (staff's link; a domain never moves it)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -129,7 +130,7 @@ class CompanyLinkRequest(BaseModel):
     contact_id: ContactId
 
 
-class Company(BaseModel):
+class Company(Model):
     id: str
     name: str
     domains: list[str]
@@ -139,20 +140,20 @@ class Company(BaseModel):
     version: int = 1
 
 
-class CompanyMember(BaseModel):
+class CompanyMember(Model):
     contact_id: str
     linked_by: Literal["domain", "staff"]
     linked_at: datetime
 
 
-class OrderTotal(BaseModel):
+class OrderTotal(Model):
     currency: str
     orders: int
     total_minor: int = Field(description="what was paid, in minor units")
     refunded_minor: int
 
 
-class CompanyView(BaseModel):
+class CompanyView(Model):
     """A company with its contacts (the first 100; `complete: false` when it has more), their open
     cases and their order totals per currency (over the contacts listed)."""
 

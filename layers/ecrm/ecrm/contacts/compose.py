@@ -1,7 +1,8 @@
 """Composition roots of the contacts functions: settings in, wired services out.
 
 boto3 is imported here, not in the domain; clients are made when a service is first built (the
-first invocation), so moto and the local stack can point them elsewhere before that.
+first invocation), so moto and the local stack can point them elsewhere before that. The mail
+parts (the SES adapter, which loads the e-mail package) are imported by the one builder using them.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ from typing import TYPE_CHECKING
 import boto3
 
 from ecrm.adapters.secrets import SecretSigner
-from ecrm.adapters.ses import SesMailer
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
-from ecrm.contacts.consent_mail import ConfirmationMailer
 from ecrm.contacts.service import CaptureService, ContactDirectory
 from ecrm.contacts.settings import CaptureSettings, ConsentMailerSettings, ContactsApiSettings
 from ecrm.outbox import Outbox
 
 if TYPE_CHECKING:
     from boto3.session import Session
+
+    from ecrm.contacts.consent_mail import ConfirmationMailer
 
 
 def _signer(session: Session, secret_id: str) -> SecretSigner:
@@ -59,6 +60,9 @@ def contact_directory(settings: ContactsApiSettings) -> ContactDirectory:
 
 
 def confirmation_mailer(settings: ConsentMailerSettings) -> ConfirmationMailer:
+    from ecrm.adapters.ses import SesMailer
+    from ecrm.contacts.consent_mail import ConfirmationMailer
+
     session = boto3.session.Session()
     return ConfirmationMailer(
         repo=DynamoContacts(session.client("dynamodb"), settings.table_name),

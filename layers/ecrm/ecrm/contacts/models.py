@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from ecrm.model import Model
 from ecrm.types import ContactId, Email, HeaderText, Phone, PlainText, StoredEmail, Tags, Url, UtmValue
 
 MAX_CUSTOM_FIELDS = 20
@@ -35,7 +36,7 @@ def _bounded_custom(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-class Utm(BaseModel):
+class Utm(Model):
     model_config = ConfigDict(frozen=True)
 
     source: UtmValue | None = None
@@ -48,7 +49,7 @@ class Utm(BaseModel):
         return not any(self.model_dump().values())
 
 
-class Touch(BaseModel):
+class Touch(Model):
     """Where a contact came from on one visit: UTM parameters, page, referrer and form."""
 
     model_config = ConfigDict(frozen=True)
@@ -63,7 +64,7 @@ class Touch(BaseModel):
         return self.model_dump(exclude={"at"}) == other.model_dump(exclude={"at"})
 
 
-class CaptureRequest(BaseModel):
+class CaptureRequest(Model):
     """A form post. Field names are what an HTML form sends; unknown fields are rejected."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=5000)
@@ -106,7 +107,7 @@ class CaptureRequest(BaseModel):
 ConsentStatus = Literal["none", "pending", "confirmed"]
 
 
-class Consent(BaseModel):
+class Consent(Model):
     """Marketing consent as it stands now; every step is also kept in the consent history."""
 
     status: ConsentStatus = "none"
@@ -121,7 +122,7 @@ class Consent(BaseModel):
     proof_source: str | None = None
 
 
-class ConsentRecord(BaseModel):
+class ConsentRecord(Model):
     """One entry of the append-only consent history."""
 
     kind: Literal["requested", "confirmed"]
@@ -133,7 +134,7 @@ class ConsentRecord(BaseModel):
     proof_source: str | None = None  # a confirmation imported with its proof: where consent was given
 
 
-class ConsentProof(BaseModel):
+class ConsentProof(Model):
     """Consent given elsewhere, as a bulk import row proves it: where and when. Only an import
     carries one (never a public form): it records the consent as given, without an opt-in mail."""
 
@@ -143,7 +144,7 @@ class ConsentProof(BaseModel):
     given_at: datetime
 
 
-class Contact(BaseModel):
+class Contact(Model):
     id: ContactId
     email: StoredEmail
     first_name: str | None = None
@@ -161,13 +162,13 @@ class Contact(BaseModel):
     version: int = 1
 
 
-class CaptureResult(BaseModel):
+class CaptureResult(Model):
     id: str
     created: bool
     consent_requested: bool = Field(default=False, exclude=True)  # an opt-in mail follows (imports count them)
 
 
-class ContactPatch(BaseModel):
+class ContactPatch(Model):
     """PATCH /contacts/{id}: set the fields given; `expected_version` guards against lost updates."""
 
     model_config = ConfigDict(extra="forbid")
@@ -182,14 +183,14 @@ class ContactPatch(BaseModel):
     expected_version: int | None = Field(default=None, ge=1)
 
 
-class Erasure(BaseModel):
+class Erasure(Model):
     """A contact erased (GDPR): in the change feed, so a copy elsewhere can be deleted too."""
 
     id: str
     erased_at: datetime
 
 
-class ContactPage(BaseModel):
+class ContactPage(Model):
     items: list[Contact]
     next_cursor: str | None = None
     erased: list[Erasure] | None = Field(
@@ -201,13 +202,13 @@ class ContactPage(BaseModel):
     )
 
 
-class ConfirmRequest(BaseModel):
+class ConfirmRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     token: Annotated[str, StringConstraints(min_length=10, max_length=2000)]
 
 
-class ConfirmResult(BaseModel):
+class ConfirmResult(Model):
     contact_id: str
     status: ConsentStatus
     confirmed_at: datetime | None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from ecrm.model import Model
 from ecrm.types import Tag
 
 ImportId = Annotated[str, StringConstraints(pattern=r"^imp_[0-9a-f]{32}$")]
@@ -14,7 +15,7 @@ ImportState = Literal["awaiting_upload", "validating", "applying", "done", "fail
 UPLOAD_CONTENT_TYPE = "text/csv"
 
 
-class ImportRequest(BaseModel):
+class ImportRequest(Model):
     """POST /imports: the size of the file about to be uploaded (the presigned URL is signed for it)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -22,13 +23,13 @@ class ImportRequest(BaseModel):
     size_bytes: int = Field(ge=1, description="the file's exact size; the upload must carry this many bytes")
 
 
-class StartRequest(BaseModel):
+class StartRequest(Model):
     """POST /imports/{import_id}/start takes no fields: an empty object or no body."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class ImportCreated(BaseModel):
+class ImportCreated(Model):
     id: str
     state: ImportState
     upload_url: str = Field(description="PUT the file here, with the headers in `upload_headers`, before it expires")
@@ -37,7 +38,7 @@ class ImportCreated(BaseModel):
     max_bytes: int
 
 
-class ImportJob(BaseModel):
+class ImportJob(Model):
     """One import, as stored: its file, where the worker is (checkpoint) and what it has done."""
 
     id: str
@@ -63,7 +64,7 @@ class ImportJob(BaseModel):
     version: int = 1
 
 
-class ImportView(BaseModel):
+class ImportView(Model):
     """GET /imports/{import_id}."""
 
     id: str
@@ -80,7 +81,7 @@ class ImportView(BaseModel):
     report_url: str | None = Field(default=None, description="rejected rows (line, reason) as CSV; presigned GET")
 
 
-class ImportStep(BaseModel):
+class ImportStep(Model):
     """A worker's message: validate the whole file, or apply it from `offset` (the job's checkpoint)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -97,7 +98,7 @@ ExportState = Literal["queued", "done", "failed"]
 SegmentId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 
 
-class ExportRequest(BaseModel):
+class ExportRequest(Model):
     """POST /exports: every contact, those with `tag`, or a saved segment's (at most one filter)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -114,7 +115,7 @@ class ExportRequest(BaseModel):
         return self
 
 
-class ExportJob(BaseModel):
+class ExportJob(Model):
     id: str
     state: ExportState = "queued"
     tag: str | None = None
@@ -128,7 +129,7 @@ class ExportJob(BaseModel):
     version: int = 1
 
 
-class ExportView(BaseModel):
+class ExportView(Model):
     """POST /exports, GET /exports/{export_id}."""
 
     id: str
@@ -142,7 +143,7 @@ class ExportView(BaseModel):
     download_url: str | None = Field(default=None, description="the CSV, once done; presigned GET")
 
 
-class ExportStep(BaseModel):
+class ExportStep(Model):
     model_config = ConfigDict(extra="forbid")
 
     export_id: str

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import boto3
 
 from ecrm.adapters.scheduler import SchedulerTimers
-from ecrm.adapters.ses import SesMailer
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.loyalty.adapters.dynamo_loyalty import DynamoLedger, DynamoProgrammes
@@ -87,6 +86,8 @@ def loyalty_accrual(settings: LoyaltyAccrualSettings) -> LoyaltyAccrual:
 
 
 def loyalty_upkeep(settings: LoyaltyUpkeepSettings) -> LoyaltyUpkeep:
+    from ecrm.adapters.ses import SesMailer  # the one function that mails
+
     session = boto3.session.Session()
     db = _db(session)
     ledger = _ledger(db, settings)

@@ -12,15 +12,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from ecrm.loyalty.errors import first_field_error
 from ecrm.loyalty.ledger import expires_at
 from ecrm.loyalty.programme import Programme
+from ecrm.model import Model, adapter
 from ecrm.timers import Timer, timer_name
 
 
-class LotExpiry(BaseModel):
+class LotExpiry(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["loyalty.lot-expiry"] = "loyalty.lot-expiry"
@@ -28,7 +29,7 @@ class LotExpiry(BaseModel):
     lot: str = Field(pattern=r"^\d{4}-\d{2}$")
 
 
-class ExpiryWarning(BaseModel):
+class ExpiryWarning(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["loyalty.expiry-warning"] = "loyalty.expiry-warning"
@@ -36,7 +37,7 @@ class ExpiryWarning(BaseModel):
     lot: str = Field(pattern=r"^\d{4}-\d{2}$")
 
 
-class TierReview(BaseModel):
+class TierReview(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["loyalty.tier-review"] = "loyalty.tier-review"
@@ -44,7 +45,7 @@ class TierReview(BaseModel):
 
 
 TimerPayload = Annotated[LotExpiry | ExpiryWarning | TierReview, Field(discriminator="kind")]
-_PAYLOAD: TypeAdapter[LotExpiry | ExpiryWarning | TierReview] = TypeAdapter(TimerPayload)
+_PAYLOAD: TypeAdapter[LotExpiry | ExpiryWarning | TierReview] = adapter(TimerPayload)
 
 
 def parse_timer(payload: Mapping[str, Any]) -> LotExpiry | ExpiryWarning | TierReview:

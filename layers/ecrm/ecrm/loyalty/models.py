@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
+from ecrm.model import Model
 from ecrm.types import PlainText
 
 
@@ -26,7 +27,7 @@ IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{8,1
 MAX_POINTS = 10**9
 
 
-class TierChange(BaseModel):
+class TierChange(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     from_tier: str
@@ -34,7 +35,7 @@ class TierChange(BaseModel):
     version: int = Field(description="the member's tier_version after the change: with the member id, its id")
 
 
-class LedgerEntry(BaseModel):
+class LedgerEntry(Model):
     """One immutable line of a member's ledger. `key` is the business key that makes it happen
     once: the order id (earn), refund id (reverse), Idempotency-Key (redeem, adjust) or lot (expire)."""
 
@@ -66,12 +67,12 @@ def entry_id(kind: EntryKind, key: str) -> str:
     return f"{kind}#{key}"
 
 
-class ExpiringPoints(BaseModel):
+class ExpiringPoints(Model):
     points: int
     expires_at: datetime
 
 
-class MemberView(BaseModel):
+class MemberView(Model):
     """GET /loyalty/members/{id}."""
 
     member_id: str
@@ -83,12 +84,12 @@ class MemberView(BaseModel):
     expiring_soon: list[ExpiringPoints]
 
 
-class LedgerPage(BaseModel):
+class LedgerPage(Model):
     items: list[LedgerEntry]
     next_cursor: str | None = None
 
 
-class RedemptionRequest(BaseModel):
+class RedemptionRequest(Model):
     """POST /loyalty/members/{id}/redemptions (with an Idempotency-Key header)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -97,7 +98,7 @@ class RedemptionRequest(BaseModel):
     reference: PlainText | None = Field(default=None, description="what the points bought (a reward id)")
 
 
-class AdjustmentRequest(BaseModel):
+class AdjustmentRequest(Model):
     """POST /loyalty/members/{id}/adjustments (admin; with an Idempotency-Key header)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -113,7 +114,7 @@ class AdjustmentRequest(BaseModel):
         return value
 
 
-class EntryResult(BaseModel):
+class EntryResult(Model):
     """The answer to a redemption or an adjustment."""
 
     entry: LedgerEntry

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import ConfigDict, Field, StrictInt, StringConstraints
+
+from ecrm.model import Model
 
 # A bound that keeps every product of amounts, rates and multipliers inside the 38 significant
 # digits a DynamoDB number holds (see rules.py).
@@ -15,7 +17,7 @@ Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")]
 MinorUnits = Annotated[StrictInt, Field(ge=0, le=MAX_MINOR)]
 
 
-class Money(BaseModel):
+class Money(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     amount_minor: MinorUnits

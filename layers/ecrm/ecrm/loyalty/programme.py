@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from ecrm.loyalty.rules import RuleBook
 from ecrm.loyalty.tiers import TierPolicy
+from ecrm.model import Model
 
 
-class Programme(BaseModel):
+class Programme(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rules: RuleBook
@@ -24,7 +25,7 @@ class Programme(BaseModel):
     )
 
 
-class StoredProgramme(BaseModel):
+class StoredProgramme(Model):
     """GET /loyalty/programme: the programme in force and which revision it is."""
 
     model_config = ConfigDict(frozen=True)

@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ecrm.clock import Clock
 from ecrm.errors import InvalidInput
 from ecrm.loyalty.ports import ProgrammeRepository
 from ecrm.loyalty.programme import Programme, StoredProgramme
+from ecrm.model import Model
 
 # How long a container keeps the programme it read: the staleness window of tiers, expiry and
 # warning settings after a replacement (rule versions are safe, see above).
@@ -56,7 +57,7 @@ DEFAULT = Programme.model_validate(
 )
 
 
-class ProgrammeUpdate(BaseModel):
+class ProgrammeUpdate(Model):
     """PUT /loyalty/programme: the whole programme, replacing `expected_version`."""
 
     model_config = ConfigDict(extra="forbid")

@@ -33,8 +33,9 @@ from ecrm.loyalty.models import (
 from ecrm.loyalty.ports import AlreadyApplied, LedgerRepository, LedgerWrite, MemberChange, MemberChanged, MemberGuard
 from ecrm.loyalty.programme import Programme
 from ecrm.loyalty.state import MemberState
+from ecrm.model import adapter
 
-_KEY: TypeAdapter[str] = TypeAdapter(IdempotencyKey)
+_KEY: TypeAdapter[str] = adapter(IdempotencyKey)
 
 
 def idempotency_key(value: str | None) -> str:

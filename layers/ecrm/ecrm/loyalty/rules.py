@@ -19,17 +19,18 @@ from datetime import datetime
 from math import prod
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from ecrm.loyalty.money import Currency
 from ecrm.loyalty.shop import OrderLine, OrderPlaced
+from ecrm.model import Model
 
 Percent = Annotated[int, Field(ge=0, le=10_000)]
 MICRO = 1_000_000  # weights are kept in millionths of a point
 MAX_MULTIPLIER_PROMOTIONS = 4  # bounds weights: see money.MAX_MINOR
 
 
-class EarnRate(BaseModel):
+class EarnRate(Model):
     """`points` per `per_minor` minor units: 1 point per euro is points=1, per_minor=100."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -39,7 +40,7 @@ class EarnRate(BaseModel):
     min_order_minor: int = Field(default=0, ge=0, description="orders whose total is below earn nothing")
 
 
-class Promotion(BaseModel):
+class Promotion(Model):
     """A time-boxed boost for orders placed in [starts_at, ends_at): a multiplier on the lines of
     its categories (all lines when `categories` is empty), or a bonus once per order that has such a line."""
 
@@ -67,7 +68,7 @@ class Promotion(BaseModel):
         return not self.categories or category in self.categories
 
 
-class EarnRules(BaseModel):
+class EarnRules(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: str = Field(min_length=1, max_length=32)
@@ -92,7 +93,7 @@ class EarnRules(BaseModel):
         return self.sku_percent.get(line.sku, self.category_percent.get(line.category, 100))
 
 
-class RuleBook(BaseModel):
+class RuleBook(Model):
     """Every version of the rules. An order is priced by the version in effect when it was placed,
     so a late or redelivered event earns what it would have earned on time."""
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     StrictInt,
@@ -25,6 +24,7 @@ from pydantic import (
 from ecrm.loyalty.errors import MalformedEvent, first_field_error
 from ecrm.loyalty.money import Currency, MinorUnits, Money
 from ecrm.loyalty.names import DetailType
+from ecrm.model import Model
 from ecrm.names import Source
 from ecrm.types import ContactId, Email
 
@@ -35,13 +35,13 @@ Quantity = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 MAX_LINES = 200
 
 
-class ShopEvent(BaseModel):
+class ShopEvent(Model):
     model_config = ConfigDict(frozen=True, extra="ignore")
     detail_type: ClassVar[str]
     source: ClassVar[str] = Source.SHOP
 
 
-class OrderLine(BaseModel):
+class OrderLine(Model):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     sku: Code
@@ -69,7 +69,7 @@ class OrderPlaced(ShopEvent):
         return value
 
 
-class RefundLine(BaseModel):
+class RefundLine(Model):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     sku: Code

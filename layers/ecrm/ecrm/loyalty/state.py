@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ecrm.loyalty.rules import SkuShare
 from ecrm.loyalty.shop import OrderRefunded
+from ecrm.model import Model
 
 MAX_PARKED = 25  # refunds waiting for one order; more is not a real shop
 
 
-class MemberState(BaseModel):
+class MemberState(Model):
     model_config = ConfigDict(frozen=True)
 
     member_id: str
@@ -32,7 +33,7 @@ class MemberState(BaseModel):
     tier_version: int = 0  # counts tier changes: TierChanged's id, and the guard on them
 
 
-class Earned(BaseModel):
+class Earned(Model):
     """What an order earned, kept so its refunds can be priced without the rules."""
 
     model_config = ConfigDict(frozen=True)
@@ -48,7 +49,7 @@ class Earned(BaseModel):
     at: datetime
 
 
-class Refunds(BaseModel):
+class Refunds(Model):
     model_config = ConfigDict(frozen=True)
 
     by_sku: dict[str, int] = Field(default_factory=dict, description="refunded amount allocated to a SKU")
@@ -57,7 +58,7 @@ class Refunds(BaseModel):
     applied: dict[str, int] = Field(default_factory=dict, description="refund id -> points it reversed")
 
 
-class OrderRecord(BaseModel):
+class OrderRecord(Model):
     model_config = ConfigDict(frozen=True)
 
     order_id: str

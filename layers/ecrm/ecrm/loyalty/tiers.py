@@ -14,21 +14,22 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from ecrm.loyalty import months
+from ecrm.model import Model
 
 TierName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
 
-class Tier(BaseModel):
+class Tier(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: TierName
     threshold: int = Field(ge=0, description="points earned in the window needed to hold the tier")
 
 
-class TierPolicy(BaseModel):
+class TierPolicy(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tiers: list[Tier] = Field(min_length=1, description="ascending thresholds; the first is the base tier, at 0")

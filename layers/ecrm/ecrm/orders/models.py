@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AwareDatetime, ConfigDict, Field, StrictInt
 
 from ecrm.loyalty.money import Currency
 from ecrm.loyalty.shop import MAX_LINES, BusinessId, OrderLine, OrderPlaced, OrderRefunded, RefundLine
+from ecrm.model import Model
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
 
@@ -33,7 +34,7 @@ class OrderRequest(OrderPlaced):
     lines: list[OrderLineRequest] = Field(min_length=1, max_length=MAX_LINES)  # type: ignore[assignment]
 
 
-class RefundRequest(BaseModel):
+class RefundRequest(Model):
     """A refund of the order the path names: `OrderRefunded.v1`'s detail but `order_id`."""
 
     model_config = _STRICT
@@ -49,7 +50,7 @@ class RefundRequest(BaseModel):
         return OrderRefunded.model_validate({"order_id": order_id, **self.model_dump()})
 
 
-class Accepted(BaseModel):
+class Accepted(Model):
     """The shop's order or refund is on the bus; the same answer for every repeat of the same body."""
 
     model_config = ConfigDict(frozen=True)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import boto3
 
 from ecrm.adapters.scheduler import SchedulerTimers
-from ecrm.adapters.ses import SesMailer
 from ecrm.adapters.sqs import SqsQueue
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.webhooks.adapters.dns_hosts import SystemHosts
@@ -57,6 +56,8 @@ def fan_out(settings: FanOutSettings) -> FanOut:
 
 
 def deliverer(settings: DeliverySettings) -> Deliverer:
+    from ecrm.adapters.ses import SesMailer  # the one function that mails
+
     session = _session()
     db = session.client("dynamodb")
     timers = SchedulerTimers(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
+from ecrm.model import Model
 from ecrm.types import PlainText
 from ecrm.webhooks.catalogue import BY_NAME
 
@@ -19,7 +20,7 @@ MAX_RATE = 100
 DEFAULT_RATE = 10
 
 
-class EndpointRequest(BaseModel):
+class EndpointRequest(Model):
     """POST /webhooks and PUT /webhooks/{id} (the whole endpoint; `expected_version` on PUT)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -50,7 +51,7 @@ class EndpointRequest(BaseModel):
         return sorted(set(value))
 
 
-class WebhookTypeView(BaseModel):
+class WebhookTypeView(Model):
     """A webhook type: the bus event it is, and the fields its payload's `data` may carry."""
 
     name: str
@@ -59,13 +60,13 @@ class WebhookTypeView(BaseModel):
     fields: list[str]
 
 
-class SigningSecret(BaseModel):
+class SigningSecret(Model):
     secret: str
     created_at: datetime
     expires_at: datetime | None = None  # a rotated secret signs too until then
 
 
-class Endpoint(BaseModel):
+class Endpoint(Model):
     """An endpoint as the API shows it (never its secrets)."""
 
     id: str
@@ -100,20 +101,20 @@ class EndpointCreated(Endpoint):
     secret: str
 
 
-class RotateRequest(BaseModel):
+class RotateRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     overlap_hours: int = Field(default=24, ge=0, le=168, description="how long the previous secret still signs")
 
 
-class RotatedSecret(BaseModel):
+class RotatedSecret(Model):
     """The new signing secret, shown this once; the previous one signs too until `previous_expires_at`."""
 
     secret: str
     previous_expires_at: datetime
 
 
-class ReplayRequest(BaseModel):
+class ReplayRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     since: datetime = Field(description="events that happened at or after this time (timezone required)")
@@ -127,26 +128,26 @@ class ReplayRequest(BaseModel):
         return value
 
 
-class RedeliverRequest(BaseModel):
+class RedeliverRequest(Model):
     """POST …/redeliver takes no fields: an empty object or no body. Anything else is refused, as
     every POST's malformed or unexpected body is (nothing in a body is ever silently ignored)."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class Queued(BaseModel):
+class Queued(Model):
     """A redelivery on its way: the same message id and payload, retried for a day again."""
 
     message_id: str
     queued: bool = True
 
 
-class Replayed(BaseModel):
+class Replayed(Model):
     redelivered: int = Field(description="failed or cancelled deliveries in the range sent again")
     complete: bool = Field(description="false: more than could be replayed at once; replay from the last one")
 
 
-class AttemptRecord(BaseModel):
+class AttemptRecord(Model):
     """One POST of a delivery, as its log shows it."""
 
     number: int
@@ -157,7 +158,7 @@ class AttemptRecord(BaseModel):
     response: str = Field(default="", description="the first 200 characters of the answer's body")
 
 
-class Delivery(BaseModel):
+class Delivery(Model):
     """One event for one endpoint: the payload, its attempts and where it stands."""
 
     message_id: str
@@ -172,12 +173,12 @@ class Delivery(BaseModel):
     log: list[AttemptRecord] = []
 
 
-class DeliveryPage(BaseModel):
+class DeliveryPage(Model):
     items: list[Delivery]
     next_cursor: str | None = None
 
 
-class AttemptMessage(BaseModel):
+class AttemptMessage(Model):
     """On the delivery queue (sent by the fan-out, by a redelivery, or by a retry timer): make the
     attempt after `attempt` done ones, if the delivery still stands there."""
 
