@@ -32,6 +32,8 @@ SCOPE_TEXT = {
     Scope.LOYALTY_READ: "read a member's balance and ledger",
     Scope.LOYALTY_REDEEM: "redeem a member's points",
     Scope.ORDERS_WRITE: "post the shop's orders and refunds",
+    Scope.CONTACTS_IMPORT: "import contacts from CSV (consent with its proof recorded as given)",
+    Scope.CONTACTS_EXPORT: "export contacts to CSV",
 }
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

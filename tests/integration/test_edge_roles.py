@@ -128,7 +128,7 @@ def test_only_the_roles_a_route_names_get_past_the_edge(shared: Stack, route: to
 
 
 def test_the_machine_matrix_covers_every_scope():
-    assert len(MACHINE) == 8
+    assert len(MACHINE) == 13
     assert {scope for route in MACHINE for scope in route.scopes} == set(Scope.ALL)
 
 

@@ -183,11 +183,11 @@ ORDERS_API = (
 
 IMPORT = "/imports/{import_id}"
 IMPORTS_API = (
-    Route("POST", "/imports", CONTACT_IMPORT),
-    Route("GET", IMPORT, CONTACT_IMPORT),
-    Route("POST", f"{IMPORT}/start", CONTACT_IMPORT),
-    Route("POST", "/exports", CONTACT_IMPORT),
-    Route("GET", "/exports/{export_id}", CONTACT_IMPORT),
+    Route("POST", "/imports", CONTACT_IMPORT, (Scope.CONTACTS_IMPORT,)),
+    Route("GET", IMPORT, CONTACT_IMPORT, (Scope.CONTACTS_IMPORT,)),
+    Route("POST", f"{IMPORT}/start", CONTACT_IMPORT, (Scope.CONTACTS_IMPORT,)),
+    Route("POST", "/exports", CONTACT_IMPORT, (Scope.CONTACTS_EXPORT,)),
+    Route("GET", "/exports/{export_id}", CONTACT_IMPORT, (Scope.CONTACTS_EXPORT,)),
 )
 
 ROUTES: Mapping[tuple[str, str], Route] = {

@@ -78,7 +78,17 @@ class Scope:
     LOYALTY_READ: Final = "loyalty.read"
     LOYALTY_REDEEM: Final = "loyalty.redeem"
     ORDERS_WRITE: Final = "orders.write"
-    ALL: Final = (CONTACTS_READ, CONTACTS_WRITE, LOYALTY_READ, LOYALTY_REDEEM, ORDERS_WRITE)
+    CONTACTS_IMPORT: Final = "contacts.import"  # bulk CSV in, consent proof included: a migration's
+    CONTACTS_EXPORT: Final = "contacts.export"  # bulk CSV out: a warehouse's
+    ALL: Final = (
+        CONTACTS_READ,
+        CONTACTS_WRITE,
+        LOYALTY_READ,
+        LOYALTY_REDEEM,
+        ORDERS_WRITE,
+        CONTACTS_IMPORT,
+        CONTACTS_EXPORT,
+    )
 
     @staticmethod
     def full(scope: str) -> str:
