@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import boto3
 
-from ecrm.campaigns.adapters.dynamo_campaigns import DynamoRepository
-from ecrm.campaigns.adapters.dynamo_segments import DynamoSegmentIndex
-from ecrm.campaigns.models import Segment
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.contacts.service import ContactCapture, ContactDirectory
@@ -60,6 +57,11 @@ def import_runner(settings: ImportWorkerSettings) -> ImportRunner:
 
 
 def export_runner(settings: ExportWorkerSettings) -> ExportRunner:
+    # The campaigns' segments, read by this function alone (decision 93).
+    from ecrm.campaigns.adapters.dynamo_campaigns import DynamoRepository
+    from ecrm.campaigns.adapters.dynamo_segments import DynamoSegmentIndex
+    from ecrm.campaigns.models import Segment
+
     session = boto3.session.Session()
     db = session.client("dynamodb")
     contacts = DynamoContacts(db, settings.contacts_table, phone_country=settings.phone_country_code)

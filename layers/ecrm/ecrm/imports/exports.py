@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from ecrm.campaigns import segments
 from ecrm.clock import Clock
 from ecrm.contacts.models import Contact
 from ecrm.contacts.service import ContactDirectory
@@ -156,7 +155,10 @@ class ExportRunner:
 
     def _segment_pages(self, segment: Segment) -> Iterator[list[Contact]]:
         """The segment's members as its count preview and a send find them, each member's profile
-        read (an erased contact has none, and its index items went with its erasure)."""
+        read (an erased contact has none, and its index items went with its erasure). The campaigns'
+        planner is imported here: the worker alone uses it, and only for a segment (decision 93)."""
+        from ecrm.campaigns import segments
+
         rules = segment.rules
         now = self._clock.now()
         plan = segments.plan(rules, now, self._index.estimates(segments.candidate_partitions(rules)))
