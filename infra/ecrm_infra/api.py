@@ -259,36 +259,30 @@ class CapabilityRoutes(Construct):
                 "handler": handler.node.path,
             }
         )
-        made: list[apigw.Method] = []
-        if route.public:
-            method = self._resource(route.path).add_method(
-                route.method, integration, authorization_type=apigw.AuthorizationType.NONE
-            )
-            for rule in ("APIG4", "COG4"):
-                acknowledge(method, rule, _PUBLIC_REASON)
-            made.append(method)
-        if route.roles:  # staff: Cognito takes ID tokens on a method without scopes
-            made.append(
-                self._resource(route.path).add_method(
-                    route.method,
-                    integration,
-                    authorizer=self._authorizer,
-                    authorization_type=apigw.AuthorizationType.COGNITO,
-                )
-            )
-        if route.scopes:  # machine clients: access tokens with one of the scopes, and an API key
-            made.append(
-                self._resource(route.machine_path).add_method(
-                    route.method,
-                    integration,
-                    authorizer=self._authorizer,
-                    authorization_type=apigw.AuthorizationType.COGNITO,
-                    authorization_scopes=[Scope.full(scope) for scope in route.scopes],
-                    api_key_required=True,
-                )
-            )
+        made = [self._method(route, path, integration) for path in route.api_paths]
         self.methods.extend(made)
         return made
+
+    def _method(self, route: Route, path: str, integration: apigw.Integration) -> apigw.Method:
+        resource = self._resource(path)
+        if path == route.machine_path:  # machine clients: access tokens with one of the scopes, and an API key
+            return resource.add_method(
+                route.method,
+                integration,
+                authorizer=self._authorizer,
+                authorization_type=apigw.AuthorizationType.COGNITO,
+                authorization_scopes=[Scope.full(scope) for scope in route.scopes],
+                api_key_required=True,
+            )
+        if route.public:
+            method = resource.add_method(route.method, integration, authorization_type=apigw.AuthorizationType.NONE)
+            for rule in ("APIG4", "COG4"):
+                acknowledge(method, rule, _PUBLIC_REASON)
+            return method
+        # staff: Cognito takes ID tokens on a method without scopes
+        return resource.add_method(
+            route.method, integration, authorizer=self._authorizer, authorization_type=apigw.AuthorizationType.COGNITO
+        )
 
 
 class ClientPlans(Construct):

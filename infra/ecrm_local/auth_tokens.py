@@ -22,6 +22,7 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
+from ecrm.access import granted_scopes
 from ecrm.names import Role, Scope
 from ecrm_infra.topology.clients import MACHINE_CLIENTS, MachineClient, client_named
 
@@ -120,15 +121,18 @@ def declared_client(name: str) -> MachineClient:
 
 def api_key(key: bytes, client: str) -> str:
     """The local API key of a declared client (API Gateway generates one per client in AWS)."""
-    declared_client(client)
-    return f"{client}.{_b64(hmac.new(key, f'api-key:{client}'.encode(), hashlib.sha256).digest())[:32]}"
+    return _api_key(key, declared_client(client).name)
+
+
+def _api_key(key: bytes, name: str) -> str:
+    return f"{name}.{_b64(hmac.new(key, f'api-key:{name}'.encode(), hashlib.sha256).digest())[:32]}"
 
 
 def client_of_api_key(key: bytes, presented: str) -> MachineClient | None:
     """The declared client whose API key this is, or None (API Gateway answers 403 Forbidden)."""
     name, _, _ = presented.partition(".")
     client = client_named(name)
-    if client is None or not hmac.compare_digest(api_key(key, name), presented):
+    if client is None or not hmac.compare_digest(_api_key(key, name), presented):
         return None
     return client
 
@@ -158,8 +162,7 @@ def accepted_by(claims: dict[str, Any], scopes: tuple[str, ...]) -> bool:
     ID tokens only, one with scopes access tokens carrying one of them."""
     if not scopes:
         return claims.get("token_use") == "id"
-    granted = str(claims.get("scope") or "").split()
-    return claims.get("token_use") == "access" and bool(set(granted) & {Scope.full(s) for s in scopes})
+    return claims.get("token_use") == "access" and bool(granted_scopes(claims) & {Scope.full(s) for s in scopes})
 
 
 def authorizer_claims(claims: dict[str, Any]) -> dict[str, str]:

@@ -84,19 +84,23 @@ def outcomes_by_n(ping: Ping, _: Any) -> str | None:
 pinger = QueueConsumer(outcomes_by_n, model(Ping), name="Ping")
 
 
+# The outcome counts of MIXED, whichever way its records are run.
+MIXED = [json.dumps({"n": n}) for n in (4, 5, 0, 1, 2, 3, 4)] + ['{"n": "x"}']
+MIXED_COUNTS = {
+    "PingApplied": 2,
+    "PingDone": 1,
+    "PingRetried": 1,
+    "PingUnavailable": 1,
+    "PingConflict": 1,
+    "PingFailed": 1,
+    "PingMalformed": 1,
+}
+
+
 def test_a_batch_answers_its_failed_records_only_and_counts_each_outcome_once(counted: dict[str, Any]) -> None:
-    bodies = [json.dumps({"n": n}) for n in (4, 5, 0, 1, 2, 3, 4)] + ['{"n": "x"}']
-    answer = pinger.batch(sqs_event(*bodies), Context())  # type: ignore[arg-type]
+    answer = pinger.batch(sqs_event(*MIXED), Context())  # type: ignore[arg-type]
     assert answer == {"batchItemFailures": [{"itemIdentifier": f"m{i}"} for i in (2, 3, 4, 5, 7)]}
-    assert counts(counted) == {
-        "PingApplied": 2,
-        "PingDone": 1,
-        "PingRetried": 1,
-        "PingUnavailable": 1,
-        "PingConflict": 1,
-        "PingFailed": 1,
-        "PingMalformed": 1,
-    }
+    assert counts(counted) == MIXED_COUNTS
 
 
 def test_a_batch_whose_records_all_fail_is_answered_not_raised(counted: dict[str, Any]) -> None:
@@ -190,16 +194,7 @@ def test_a_concurrent_consumer_runs_its_batch_at_once_and_still_counts_each_outc
     # the whole policy holds as in order: failures answered, one count per record
     mixed = QueueConsumer(outcomes_by_n, model(Ping), name="Ping", concurrent=True)
     metrics.clear_metrics()
-    bodies = [json.dumps({"n": n}) for n in (4, 5, 0, 1, 2, 3, 4)] + ['{"n": "x"}']
-    answer = mixed.batch(sqs_event(*bodies), Context())  # type: ignore[arg-type]
+    answer = mixed.batch(sqs_event(*MIXED), Context())  # type: ignore[arg-type]
     failed = sorted(str(f["itemIdentifier"]) for f in answer["batchItemFailures"])  # in the order they ended
     assert failed == [f"m{i}" for i in (2, 3, 4, 5, 7)]
-    assert counts(counted) == {
-        "PingApplied": 2,
-        "PingDone": 1,
-        "PingRetried": 1,
-        "PingUnavailable": 1,
-        "PingConflict": 1,
-        "PingFailed": 1,
-        "PingMalformed": 1,
-    }
+    assert counts(counted) == MIXED_COUNTS

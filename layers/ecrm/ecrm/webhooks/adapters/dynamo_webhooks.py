@@ -220,9 +220,10 @@ class DynamoDeliveries:
         return changed
 
     def _forget(self, item: dict[str, Any]) -> int:
-        """Blank one delivery's answers, again if an attempt logged one meanwhile (the log grew)."""
+        """Blank one delivery's answers (the index holds the whole item: projection ALL), again from
+        a fresh read if an attempt logged one meanwhile (the log grew, or the index lagged)."""
+        found: dict[str, Any] | None = item
         for _ in range(_FORGET_ATTEMPTS):
-            found = dynamo.get_plain(self._db, self._table, item["pk"], item["sk"])
             if found is None:
                 return 0  # expired meanwhile
             log = list(found.get("log") or [])
@@ -240,6 +241,7 @@ class DynamoDeliveries:
                 )
             except ClientError as exc:
                 if dynamo.condition_failed(exc):
+                    found = dynamo.get_plain(self._db, self._table, item["pk"], item["sk"])
                     continue
                 raise
             return 1
