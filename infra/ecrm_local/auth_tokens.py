@@ -129,10 +129,12 @@ def _api_key(key: bytes, name: str) -> str:
 
 
 def client_of_api_key(key: bytes, presented: str) -> MachineClient | None:
-    """The declared client whose API key this is, or None (API Gateway answers 403 Forbidden)."""
+    """The declared client whose API key this is, or None (API Gateway answers 403 Forbidden).
+    Compared as bytes: a header may hold any character, and compare_digest refuses non-ASCII str."""
     name, _, _ = presented.partition(".")
     client = client_named(name)
-    if client is None or not hmac.compare_digest(_api_key(key, name), presented):
+    given = presented.encode("utf-8", "surrogateescape")
+    if client is None or not hmac.compare_digest(_api_key(key, name).encode(), given):
         return None
     return client
 

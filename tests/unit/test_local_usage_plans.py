@@ -73,6 +73,8 @@ def test_an_api_key_names_its_client_and_cannot_be_forged():
     assert auth_tokens.client_of_api_key(KEY, key[:-1] + ("A" if key[-1] != "A" else "B")) is None
     assert auth_tokens.client_of_api_key(b"other" * 8, key) is None
     assert auth_tokens.client_of_api_key(KEY, "") is None
+    for hostile in ("shop.\u00e9" * 3, "shop." + "\u2028" * 32, "\udcff", "shop.\x00"):  # any header text
+        assert auth_tokens.client_of_api_key(KEY, hostile) is None
 
 
 def test_context_adds_and_replaces_clients_and_refuses_bad_ones():
