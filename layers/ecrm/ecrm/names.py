@@ -21,6 +21,7 @@ class Source:
     CAMPAIGNS: Final = "ecrm.campaigns"
     LOYALTY: Final = "ecrm.loyalty"
     CONTACT360: Final = "ecrm.contact360"
+    JOURNEYS: Final = "ecrm.journeys"
     SHOP: Final = "shop"
 
 
