@@ -15,6 +15,7 @@ from ecrm_infra.topology.contact360 import CONTACT360
 from ecrm_infra.topology.contacts import CONTACTS
 from ecrm_infra.topology.events import EVENTS
 from ecrm_infra.topology.imports import IMPORTS
+from ecrm_infra.topology.journeys import JOURNEYS
 from ecrm_infra.topology.loyalty import LOYALTY
 from ecrm_infra.topology.orders import ORDERS
 from ecrm_infra.topology.spec import (
@@ -73,6 +74,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     CAMPAIGNS,
     LOYALTY,
     WEBHOOKS,
+    JOURNEYS,
     CONTACT360,
     ORDERS,
     IMPORTS,

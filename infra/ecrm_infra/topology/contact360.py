@@ -14,6 +14,8 @@ from ecrm.cases.names import Resource as CasesResource
 from ecrm.contact360 import settings
 from ecrm.contact360.names import DetailType as Contact360DetailType
 from ecrm.contact360.names import Env, Resource
+from ecrm.journeys.names import Env as JourneysEnv
+from ecrm.journeys.names import Resource as JourneysResource
 from ecrm.loyalty.names import Env as LoyaltyEnv
 from ecrm.loyalty.names import Resource as LoyaltyResource
 from ecrm.names import DetailType, Source
@@ -48,6 +50,7 @@ PERSONAL_DATA_TABLES = {
     LoyaltyEnv.LOYALTY_TABLE: LoyaltyResource.LOYALTY_TABLE,
     Env.CONTACT360_TABLE: Resource.CONTACT360_TABLE,
     WebhooksEnv.WEBHOOKS_TABLE: WebhooksResource.WEBHOOKS_TABLE,
+    JourneysEnv.JOURNEYS_TABLE: JourneysResource.JOURNEYS_TABLE,
 }
 
 CONTACT360 = Capability(
@@ -69,6 +72,7 @@ CONTACT360 = Capability(
                 CampaignsResource.CAMPAIGNS_TABLE: Access.READ | Access.QUERY,
                 LoyaltyResource.LOYALTY_TABLE: Access.READ | Access.QUERY,
                 WebhooksResource.WEBHOOKS_TABLE: Access.QUERY,  # deliveries naming the contact (gsi1)
+                JourneysResource.JOURNEYS_TABLE: Access.QUERY,  # the contact's partition: progress, mail claims
                 # the timeline, its part of the export; companies: a company, its domains' owners and its
                 # members written in transactions (Put, Delete), read by key and by partition
                 Resource.CONTACT360_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.DELETE | Access.CHECK,

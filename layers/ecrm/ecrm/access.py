@@ -181,6 +181,20 @@ ORDERS_API = (
     Route("POST", "/orders/{order_id}/refunds", scopes=(Scope.ORDERS_WRITE,)),
 )
 
+JOURNEY = "/journeys/{journey_id}"
+JOURNEYS_API = (
+    Route("POST", "/journeys", CAMPAIGN_EDIT),
+    Route("GET", "/journeys", CAMPAIGN_READ),
+    Route("GET", JOURNEY, CAMPAIGN_READ),
+    Route("PUT", JOURNEY, CAMPAIGN_EDIT),
+    Route("POST", f"{JOURNEY}/start", CAMPAIGN_EDIT),
+    Route("POST", f"{JOURNEY}/pause", CAMPAIGN_EDIT),
+    Route("POST", f"{JOURNEY}/resume", CAMPAIGN_EDIT),
+    Route("POST", f"{JOURNEY}/stop", CAMPAIGN_EDIT),
+    Route("GET", f"{JOURNEY}/stats", CAMPAIGN_READ),
+    Route("GET", "/contacts/{contact_id}/journeys", CONTACT_READ),
+)
+
 IMPORT = "/imports/{import_id}"
 IMPORTS_API = (
     Route("POST", "/imports", CONTACT_IMPORT, (Scope.CONTACTS_IMPORT,)),
@@ -206,6 +220,7 @@ ROUTES: Mapping[tuple[str, str], Route] = {
         WEBHOOKS_API,
         ORDERS_API,
         IMPORTS_API,
+        JOURNEYS_API,
     )
     for route in group
 }

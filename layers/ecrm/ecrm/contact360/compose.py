@@ -81,6 +81,7 @@ def _export(db: DynamoDBClient, settings: Contact360ApiSettings) -> ExportServic
     from ecrm.campaigns.adapters.dynamo_personal_data import CampaignsPersonalData
     from ecrm.cases.adapters.dynamo_personal_data import CasesPersonalData
     from ecrm.contact360.adapters.dynamo_personal_data import Contact360PersonalData
+    from ecrm.journeys.adapters.dynamo_personal_data import JourneysPersonalData
     from ecrm.loyalty.adapters.dynamo_personal_data import LoyaltyPersonalData
     from ecrm.webhooks.adapters.dynamo_personal_data import WebhooksPersonalData
 
@@ -94,6 +95,7 @@ def _export(db: DynamoDBClient, settings: Contact360ApiSettings) -> ExportServic
             LoyaltyPersonalData(db, settings.loyalty_table),
             Contact360PersonalData(db, settings.contact360_table),
             WebhooksPersonalData(db, settings.webhooks_table),
+            JourneysPersonalData(db, settings.journeys_table),
         ),
         clock=SYSTEM_CLOCK,
     )

@@ -8,6 +8,7 @@ from pydantic import Field
 from ecrm.campaigns.names import Env as CampaignsEnv
 from ecrm.cases.names import Env as CasesEnv
 from ecrm.contact360.names import Env
+from ecrm.journeys.names import Env as JourneysEnv
 from ecrm.loyalty.names import Env as LoyaltyEnv
 from ecrm.settings import FromEnv
 from ecrm.webhooks.names import Env as WebhooksEnv
@@ -23,6 +24,7 @@ class Contact360ApiSettings(FromEnv):
     contact360_table: str = Field(alias=Env.CONTACT360_TABLE)
     outbox_table: str = Field(alias=Env.OUTBOX_TABLE)  # company changes announced with their writes
     webhooks_table: str = Field(alias=WebhooksEnv.WEBHOOKS_TABLE)
+    journeys_table: str = Field(alias=JourneysEnv.JOURNEYS_TABLE)
 
 
 class TimelineSettings(FromEnv):

@@ -126,6 +126,11 @@ class Known:
     topics: Collection[str]
 
 
+def _at(definition: Definition, index: int) -> str:
+    """A step's path as pydantic names it too: `definition.steps.2.branch` (its index, its type)."""
+    return f"{ROOT}.steps.{index}.{definition.steps[index].type}"
+
+
 def check(definition: Definition, known: Known) -> None:
     """InvalidInput (422) naming the first offending part's path; None when the journey may be saved."""
     for path, message in problems(definition, known):
@@ -139,12 +144,12 @@ def problems(definition: Definition, known: Known) -> Iterator[tuple[str, str]]:
     ids: dict[str, int] = {}
     for i, step in enumerate(definition.steps):
         if step.id in ids:
-            yield f"{ROOT}.steps.{i}.id", f"step id {step.id!r} is used twice"
+            yield f"{_at(definition, i)}.id", f"step id {step.id!r} is used twice"
         ids.setdefault(step.id, i)
     for i in range(len(definition.steps)):
         for below, target in successors(definition, i):
             if target not in ids:
-                yield f"{ROOT}.steps.{i}.{below}", f"no step has the id {target!r}"
+                yield f"{_at(definition, i)}.{below}", f"no step has the id {target!r}"
     yield from _conditions(definition, ids)
     yield from _writes(definition, known)
     yield from _reachable(definition, ids)
@@ -160,7 +165,7 @@ def _events(definition: Definition) -> Iterator[tuple[str, str]]:
             yield f"{ROOT}.goals.{i}.event", f"not an event journeys hear; {heard}"
     for i, step in enumerate(definition.steps):
         if isinstance(step, WaitForEvent) and step.event.event not in catalogue.BY_TYPE:
-            yield f"{ROOT}.steps.{i}.event.event", f"not an event journeys hear; {heard}"
+            yield f"{_at(definition, i)}.event.event", f"not an event journeys hear; {heard}"
 
 
 def _conditions(definition: Definition, ids: dict[str, int]) -> Iterator[tuple[str, str]]:
@@ -168,7 +173,7 @@ def _conditions(definition: Definition, ids: dict[str, int]) -> Iterator[tuple[s
         if not isinstance(step, Branch):
             continue
         for j, case in enumerate(step.cases):
-            path = f"{ROOT}.steps.{i}.cases.{j}.if"
+            path = f"{_at(definition, i)}.cases.{j}.if"
             yield from _condition(definition, ids, case.if_, path)
 
 
@@ -192,12 +197,12 @@ def _writes(definition: Definition, known: Known) -> Iterator[tuple[str, str]]:
     existing = set(known.templates({s.template_id for _, s in mails})) if mails else set()
     for i, step in mails:
         if step.template_id not in existing:
-            yield f"{ROOT}.steps.{i}.template_id", "no template has this id"
+            yield f"{_at(definition, i)}.template_id", "no template has this id"
         if step.topic not in known.topics:
-            yield f"{ROOT}.steps.{i}.topic", f"not a campaign topic; one of {', '.join(sorted(known.topics))}"
+            yield f"{_at(definition, i)}.topic", f"not a campaign topic; one of {', '.join(sorted(known.topics))}"
     for i, any_step in enumerate(definition.steps):
         if isinstance(any_step, SetField) and not settable(any_step.field):
-            yield f"{ROOT}.steps.{i}.field", "a set_field step writes contact.company or contact.custom.<key>"
+            yield f"{_at(definition, i)}.field", "a set_field step writes contact.company or contact.custom.<key>"
 
 
 def _reachable(definition: Definition, ids: dict[str, int]) -> Iterator[tuple[str, str]]:
@@ -245,7 +250,7 @@ class _LoopSearch:
                 continue
             if nxt in self._on_path:
                 return (
-                    f"{ROOT}.steps.{index}.{below}",
+                    f"{_at(self._definition, index)}.{below}",
                     f"goes back to {target!r} with no wait on the way: a loop needs one",
                 )
             if (found := self.visit(nxt)) is not None:

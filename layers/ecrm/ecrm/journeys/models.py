@@ -12,7 +12,17 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from ecrm.model import Model
 from ecrm.types import ContactId
@@ -25,7 +35,7 @@ FilterKey = Annotated[
 ]
 Scalar = Annotated[str, StringConstraints(strict=True, max_length=200)] | StrictInt | StrictBool
 Label = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")]
-Tag = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+TagName = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 MAX_STEPS = 50
 MAX_WAIT = timedelta(days=365)
@@ -92,7 +102,7 @@ class FieldTest(_Closed):
 
 
 class HasTag(_Closed):
-    tag: Tag
+    tag: TagName
 
 
 class HadEvent(_Closed):
@@ -111,7 +121,33 @@ class Clicked(_Closed):
     clicked: StepId
 
 
-Condition = FieldTest | HasTag | HadEvent | Opened | Clicked
+def _condition_kind(value: object) -> str | None:
+    """Which condition a branch's `if` is, by the key that names it: errors then point into that
+    one shape (`...if.field.value`), not into every shape it might have been."""
+    if isinstance(value, dict):
+        return next((k for k in ("field", "tag", "happened", "opened", "clicked") if k in value), None)
+    return _KIND_OF.get(type(value))
+
+
+Condition = Annotated[
+    Annotated[FieldTest, Tag("field")]
+    | Annotated[HasTag, Tag("tag")]
+    | Annotated[HadEvent, Tag("happened")]
+    | Annotated[Opened, Tag("opened")]
+    | Annotated[Clicked, Tag("clicked")],
+    Discriminator(
+        _condition_kind,
+        custom_error_type="condition",
+        custom_error_message="a condition names one of field, tag, happened, opened, clicked",
+    ),
+]
+_KIND_OF: dict[type, str] = {
+    FieldTest: "field",
+    HasTag: "tag",
+    HadEvent: "happened",
+    Opened: "opened",
+    Clicked: "clicked",
+}
 
 
 class Case(_Closed):
@@ -198,8 +234,8 @@ class Split(_Step):
 
 class TagStep(_Step):
     type: Literal["tag"]
-    add: Annotated[list[Tag], Field(max_length=10)] = Field(default_factory=list)
-    remove: Annotated[list[Tag], Field(max_length=10)] = Field(default_factory=list)
+    add: Annotated[list[TagName], Field(max_length=10)] = Field(default_factory=list)
+    remove: Annotated[list[TagName], Field(max_length=10)] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _something(self) -> TagStep:
@@ -311,7 +347,9 @@ class Progress(Model):
     )
     path: list[str] = Field(default_factory=list, description="<step>:<branch or arm> taken, for conversions")
     outcome: str | None = None  # done: "completed"; exited: "goal", "stopped"
-    entry_events: list[str] = Field(default_factory=list, description="ids of the last events that let them in")
+    entry_events: list[str] = Field(
+        default_factory=list, description="keys (runner.entry_key) of the last events that let them in"
+    )
 
 
 # -- API ------------------------------------------------------------------------------------------
@@ -372,3 +410,21 @@ class JourneyStats(Model):
 class ContactJourneys(Model):
     contact_id: ContactId
     journeys: list[Progress]
+
+
+# -- the runner's queue ---------------------------------------------------------------------------
+class TimerFire(_Closed):
+    """A wait's timer came due (EventBridge Scheduler sends the payload the runner set)."""
+
+    action: Literal["timer"]
+    journey_id: JourneyId
+    contact_id: ContactId
+    seq: int = Field(ge=0)
+
+
+class ResumePage(_Closed):
+    """Move on a page of the contacts a pause held (after `cursor`; None: from the start)."""
+
+    action: Literal["resume"]
+    journey_id: JourneyId
+    cursor: str | None = Field(default=None, max_length=2000)

@@ -23,9 +23,9 @@ class JourneyRepository(Protocol):
         ...
 
     def live(self) -> Sequence[tuple[Journey, Definition]]:
-        """The live journeys with their newest definitions: who may let a contact in. An adapter
-        may answer from a copy a few seconds old: an entry is written only while the journey is
-        live (`ProgressStore.move` checks it), so a stale copy can delay an entry, never admit one."""
+        """The live journeys with their newest definitions: who may let a contact in. An entry is
+        written only while the journey is still live (`Move.live`): a journey paused since this
+        was read admits nobody."""
         ...
 
     def create(self, journey: Journey, version: JourneyVersion) -> None: ...

@@ -19,6 +19,7 @@ between the two cannot lose a wait (ecrm.timers).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,11 +45,13 @@ from ecrm.journeys.models import (
     Journey,
     Opened,
     Progress,
+    ResumePage,
     SendMail,
     SetField,
     Split,
     Step,
     TagStep,
+    TimerFire,
     Wait,
     WaitForEvent,
     Waiting,
@@ -127,6 +130,13 @@ class JourneyRunner:
         self._clock = clock
 
     # -- the three kinds of message ------------------------------------------------------------
+    def handle(self, message: Delivery | TimerFire | ResumePage) -> str:
+        if isinstance(message, TimerFire):
+            return self.on_timer(message.journey_id, message.contact_id, message.seq)
+        if isinstance(message, ResumePage):
+            return self.on_resume(message.journey_id, message.cursor)
+        return self.on_event(message)
+
     def on_event(self, delivery: Delivery) -> str:
         if delivery.detail_type == catalogue.ERASED:
             erased = str(delivery.detail.get("contact_id") or "")
@@ -196,7 +206,9 @@ class JourneyRunner:
         for journey, definition in self._journeys.live():
             entry = definition.entry
             if entry.event == delivery.detail_type and catalogue.matches(entry.filter, delivery.detail):
-                outcomes.append(self._enter(journey, definition, contact_id, known.get(journey.id), delivery.event_id))
+                outcomes.append(
+                    self._enter(journey, definition, contact_id, known.get(journey.id), entry_key(delivery))
+                )
         acted = [o for o in outcomes if o != "Ignored"]
         return acted[0] if len(acted) == 1 else ("Ignored" if not acted else "Several")
 
@@ -447,6 +459,13 @@ def _with(progress: Progress, now: datetime, **changes: Any) -> Progress:
 
 def _seen(progress: Progress, marks: Sequence[str]) -> list[str]:
     return [*progress.seen, *[m for m in marks if m not in progress.seen]][-KEEP_SEEN:]
+
+
+def entry_key(delivery: Delivery) -> str:
+    """What makes an entry event the same event: its type and detail, not its bus id (a publisher
+    that sends an event again after a crash gets a new id for the same detail)."""
+    canonical = json.dumps(delivery.detail, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{delivery.detail_type}\n{canonical}".encode()).hexdigest()[:24]
 
 
 def _may_reenter(before: Progress, definition: Definition, event_id: str, now: datetime) -> bool:

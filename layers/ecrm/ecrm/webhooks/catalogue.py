@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecrm.cases.names import DetailType as CaseType
+from ecrm.journeys.names import DetailType as JourneyType
 from ecrm.loyalty.names import DetailType as LoyaltyType
 from ecrm.names import DetailType, Source
 
@@ -103,6 +104,13 @@ TYPES: tuple[WebhookType, ...] = (
         ("member_id", "from_tier", "to_tier", "direction"),
         "A member moved to another loyalty tier",
         contact_field="member_id",
+    ),
+    WebhookType(
+        "journey.step",
+        Source.JOURNEYS,
+        JourneyType.JOURNEY_STEP_REACHED,
+        ("journey_id", "version", "step_id", "label", "contact_id", "entry"),
+        "A contact reached a journey's webhook step: the journey, the step and its label, the contact",
     ),
 )
 
