@@ -37,6 +37,7 @@ READS_WITHOUT_INPUT = {
     ("GET", "/cases/policies"),
     ("GET", "/cases/staff"),
     ("GET", "/loyalty/programme"),
+    ("GET", "/journeys"),
     ("GET", "/webhooks"),
     ("GET", "/webhooks/types"),
 }
@@ -104,7 +105,7 @@ def _call(stack: Stack, route: topology.Route, request: dict[str, Any], **who: A
 
 
 def test_the_matrix_covers_every_protected_route_of_every_api():
-    assert len(PROTECTED) == 69
+    assert len(PROTECTED) == 79
     assert {role for route in PROTECTED for role in route.roles} == set(Role.ALL)
 
 

@@ -73,6 +73,7 @@ def test_the_capabilities_are_the_topologys():
             "contact360",
             "contacts",
             "imports",
+            "journeys",
             "loyalty",
             "orders",
             "webhooks",

@@ -150,7 +150,7 @@ _KIND_OF: dict[type, str] = {
 }
 
 
-class Case(_Closed):
+class BranchCase(_Closed):
     if_: Condition = Field(alias="if")
     next: StepId
 
@@ -219,7 +219,7 @@ class Branch(_Step):
     """The first case whose `if` holds decides; none: `else`."""
 
     type: Literal["branch"]
-    cases: Annotated[list[Case], Field(min_length=1, max_length=10)]
+    cases: Annotated[list[BranchCase], Field(min_length=1, max_length=10)]
     else_: StepId | None = Field(default=None, alias="else")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

@@ -77,7 +77,7 @@ class StatsStore(Protocol):
         ...
 
 
-class JourneyMail(Protocol):
+class JourneyMailer(Protocol):
     def send(self, progress: Progress, step_id: str, template_id: str, topic: str) -> str:
         """Send the step's mail at most once for this progress' entry and step visit (`seq`):
         `sent`, `skipped` (no consent, suppressed, unsubscribed, erased), or `failed` (refused for
@@ -93,11 +93,11 @@ class Facts:
     tier: str | None = None
 
 
-class ContactFacts(Protocol):
+class FactsSource(Protocol):
     def facts(self, contact_id: str) -> Facts: ...
 
 
-class ContactEditor(Protocol):
+class ContactStore(Protocol):
     def edit(
         self,
         contact_id: str,
@@ -111,7 +111,7 @@ class ContactEditor(Protocol):
         ...
 
 
-class ContactResolver(Protocol):
+class OwnerDirectory(Protocol):
     def by_email(self, email: str) -> str | None: ...
 
     def requester_of(self, case_id: str) -> str | None: ...

@@ -34,7 +34,19 @@ CONFLICT: OpenAPIResponse = {
     "description": "changed meanwhile, or not in a status that allows this",
     "content": ERROR_CONTENT,
 }
-SAVED: dict[int, Any] = {422: REFUSED, 409: CONFLICT}
+SAVED: dict[int, Any] = {
+    200: {"description": "saved: the new version", "content": {"application/json": {"model": JourneyView}}},
+    422: REFUSED,
+    409: CONFLICT,
+}
+CREATED: dict[int, Any] = {
+    201: {"description": "saved: a draft, version 1", "content": {"application/json": {"model": JourneyView}}},
+    422: REFUSED,
+}
+MOVED: dict[int, Any] = {
+    200: {"description": "the journey in its new status", "content": {"application/json": {"model": Journey}}},
+    409: CONFLICT,
+}
 Version = Annotated[int | None, Query(ge=1, description="a version; default: the newest")]
 
 
@@ -46,7 +58,7 @@ def register(app: APIGatewayRestResolver, service: Callable[[], JourneyAdmin]) -
         summary="Save a new journey (a draft, version 1): its definition is checked first",
         security=SECURED,
         status_code=201,
-        responses={422: REFUSED},
+        responses=CREATED,
     )
     def create(request: JourneyCreate) -> JourneyView:
         return service().create(request, current_caller(app).actor)
@@ -90,7 +102,7 @@ def register(app: APIGatewayRestResolver, service: Callable[[], JourneyAdmin]) -
 
 
 def _action(app: APIGatewayRestResolver, service: Callable[[], JourneyAdmin], action: str, summary: str) -> None:
-    @app.post(f"/journeys/<journey_id>/{action}", summary=summary, security=SECURED, responses={409: CONFLICT})
+    @app.post(f"/journeys/<journey_id>/{action}", summary=summary, security=SECURED, responses=MOVED)
     def act(journey_id: JourneyId) -> Journey:
         return service().act(journey_id, action)
 

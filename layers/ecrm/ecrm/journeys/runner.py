@@ -59,13 +59,13 @@ from ecrm.journeys.models import (
     Webhook,
 )
 from ecrm.journeys.ports import (
-    ContactEditor,
-    ContactFacts,
-    ContactResolver,
+    ContactStore,
     Facts,
-    JourneyMail,
+    FactsSource,
+    JourneyMailer,
     JourneyRepository,
     Move,
+    OwnerDirectory,
     ProgressStore,
     ResumeQueue,
 )
@@ -112,10 +112,10 @@ class JourneyRunner:
         journeys: JourneyRepository,
         progress: ProgressStore,
         timers: Timers,
-        mail: JourneyMail,
-        facts: ContactFacts,
-        editor: ContactEditor,
-        resolver: ContactResolver,
+        mail: JourneyMailer,
+        facts: FactsSource,
+        editor: ContactStore,
+        resolver: OwnerDirectory,
         resume: ResumeQueue,
         clock: Clock,
     ) -> None:

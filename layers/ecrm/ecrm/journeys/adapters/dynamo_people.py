@@ -66,7 +66,7 @@ class ContactEdits:
 
 
 class People:
-    """ContactResolver: an order's contact by e-mail address, a case's requester."""
+    """OwnerDirectory: an order's contact by e-mail address, a case's requester."""
 
     def __init__(self, contacts: ContactRepository, cases: DynamoCases) -> None:
         self._contacts = contacts
