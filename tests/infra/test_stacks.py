@@ -126,7 +126,7 @@ def _contacts_api_as(capability: str, path: str) -> topology.Capability:
 @pytest.fixture(scope="module")
 def with_a_new_capability(tmp_path_factory: pytest.TempPathFactory, synth: Synth) -> Synth:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(topology, "CAPABILITIES", (*topology.CAPABILITIES, _contacts_api_as("Journeys", "/journeys")))
+        patch.setattr(topology, "CAPABILITIES", (*topology.CAPABILITIES, _contacts_api_as("Insights", "/insights")))
         return synthesize(Path(tmp_path_factory.mktemp("cdk-new-capability")))
 
 
