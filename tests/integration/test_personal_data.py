@@ -84,6 +84,7 @@ def person() -> Iterator[tuple[Campaigns, str]]:
         assert stack.call("POST", "/webhooks", every_type, roles="admin").status == 201
         company = {"name": "Example Org Ltd", "domains": ["example.org"]}  # her address's domain
         assert stack.call("POST", "/companies", company, roles="agent").status == 201
+        _journey(campaigns)
         captured = stack.call(
             "POST",
             "/contacts",
@@ -125,6 +126,19 @@ def person() -> Iterator[tuple[Campaigns, str]]:
         yield campaigns, cid
 
 
+def _journey(campaigns: Campaigns) -> None:
+    """A live journey she enters when confirmed: a mail, then a month's wait (progress, a mail claim)."""
+    steps = [
+        {"id": "hello", "type": "send_mail", "template_id": campaigns.template(), "topic": "newsletter"},
+        {"id": "a-month", "type": "wait", "duration": {"days": 30}},
+    ]
+    body = {"definition": {"name": "Welcome", "entry": {"event": "ConsentConfirmed.v1"}, "steps": steps}}
+    created = campaigns.stack.call("POST", "/journeys", body, roles="marketer")
+    assert created.status == 201, created.body
+    started = campaigns.stack.call("POST", f"/journeys/{created.json['journey']['id']}/start", roles="marketer")
+    assert started.status == 200, started.body
+
+
 def _names_the_person(cid: str, item: dict[str, Any]) -> bool:
     text = _text(item)
     markers = (cid, EMAIL, address_key(EMAIL), *PERSONAL.values(), *CASE_TEXT, REPLY, REWARD)
@@ -144,7 +158,10 @@ def test_every_item_naming_the_contact_in_every_table_is_in_their_export(person)
         "loyalty",
         "contact360",
         "webhooks",
+        "journeys",
     }
+    assert [p["status"] for p in held["journeys"]["progress"]] == ["waiting"]
+    assert [m["status"] for m in held["journeys"]["mails"]] == ["sent"]
     delivered = {d["payload"]["type"] for d in held["webhooks"]["deliveries"]}  # the body, read back
     assert {"contact.captured", "case.created", "points.earned"} <= delivered
     assert {"campaign_sends", "segment_index", "segment_profile", "preferences"} <= set(held["campaigns"])
@@ -225,6 +242,7 @@ def test_after_the_erasure_no_table_holds_anything_the_person_gave(person):
     given = (EMAIL, *PERSONAL.values(), *CASE_TEXT, REPLY, REWARD, "Quillgasse", "Zoraida", "marker-42")
     left = [(t.name, i["pk"], i["sk"], v) for t, i in every_item() for v in given if v in _text(i)]
     assert not left, f"personal data left after the erasure: {left}"
+    assert not [i for t, i in every_item() if t.name == "Journeys" and cid in str(i["pk"])]  # progress, claims
     # what is left names the contact by its random id only, and their export says so
     export = campaigns.stack.call("GET", f"/contacts/{cid}/export", roles="admin").json
     assert export["erased"] is True and export["held"]["contacts"]["erasure"]
