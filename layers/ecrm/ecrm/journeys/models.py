@@ -327,8 +327,8 @@ class Waiting(Model):
 
 class Progress(Model):
     """One contact in one journey: where they are, on which version, in their how-many-th entry.
-    Every move is a conditional write on `seq`, so each (journey, version, contact, entry, step
-    visit) happens once however often the event or timer that caused it is delivered."""
+    Every write is conditional on `rev`, and every step moves `seq` on, so each (journey, version,
+    contact, entry, step visit) happens once however often the event or timer behind it comes."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -338,7 +338,8 @@ class Progress(Model):
     entry: int = Field(ge=1)
     status: ProgressStatus
     step: str | None  # the step to run (active), being waited on (waiting, held); None when over
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, description="step visits: names the visit's timer and mail; grows with every step")
+    rev: int = Field(default=0, ge=0, description="every write: the optimistic lock of the item")
     entered_at: datetime
     updated_at: datetime
     waiting: Waiting | None = None

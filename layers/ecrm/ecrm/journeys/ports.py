@@ -41,7 +41,7 @@ class JourneyRepository(Protocol):
 @dataclass(frozen=True)
 class Move:
     """One contact's step in one journey, written once: `after` replaces `before` only if the
-    stored progress is still `before` (its `seq`; absent for a first entry), with the step's
+    stored progress is still `before` (its `rev`; absent for a first entry), with the step's
     counters and event in the same transaction. `live` also requires the journey to be live."""
 
     before: Progress | None

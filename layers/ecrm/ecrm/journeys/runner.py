@@ -248,6 +248,7 @@ class JourneyRunner:
             status="active",
             step=first,
             seq=before.seq + 1 if before else 0,
+            rev=before.rev + 1 if before else 0,
             entered_at=now,
             updated_at=now,
             entry_events=[*(before.entry_events if before else []), event_id][-KEEP_ENTRY_EVENTS:],
@@ -454,7 +455,9 @@ class JourneyRunner:
 
 # -- pure parts ------------------------------------------------------------------------------------
 def _with(progress: Progress, now: datetime, **changes: Any) -> Progress:
-    return progress.model_copy(update={**changes, "updated_at": now})
+    """The next write of this progress: `rev` always moves on (the write's guard); `seq` only when
+    a step is left (what timers and mail claims are keyed on)."""
+    return progress.model_copy(update={**changes, "updated_at": now, "rev": progress.rev + 1})
 
 
 def _seen(progress: Progress, marks: Sequence[str]) -> list[str]:

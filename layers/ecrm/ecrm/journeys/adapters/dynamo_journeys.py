@@ -6,8 +6,8 @@ Keys (docs/data-model.md, "Journeys"):
 - `J#<journey id>` / `V#<version, 6 digits>`: a version's definition, never changed once written.
 - `J#<journey id>` / `S#<version>#<shard>`: the version's counters, spread over SHARDS items by the
   contact's hash so a hundred thousand contacts entering at once do not queue on one item.
-- `C#<contact id>` / `J#<journey id>`: the contact's progress in the journey (`seq` guards each
-  move); while held by a pause it is also on gsi1 (`HELD#<journey id>` / contact id).
+- `C#<contact id>` / `J#<journey id>`: the contact's progress in the journey (`rev` guards each
+  write); while held by a pause it is also on gsi1 (`HELD#<journey id>` / contact id).
 - `C#<contact id>` / `MAIL#<key>`: a mail's claim (ecrm.mail.send_once), in the contact's
   partition: an erasure deletes the partition.
 """
@@ -207,7 +207,7 @@ class DynamoProgress:
         values: dict[str, Any] = {
             "pk": contact_pk(after.contact_id),
             "sk": journey_pk(after.journey_id),
-            "seq": after.seq,
+            "rev": after.rev,
             "status": after.status,
             "doc": after.model_dump_json(),
         }
@@ -217,8 +217,8 @@ class DynamoProgress:
         if move.before is None:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
-            put["ConditionExpression"] = "seq = :seq"
-            put["ExpressionAttributeValues"] = {":seq": {"N": str(move.before.seq)}}
+            put["ConditionExpression"] = "rev = :rev"
+            put["ExpressionAttributeValues"] = {":rev": {"N": str(move.before.rev)}}
         return {"Put": put}
 
     def _count(self, after: Progress, counts: dict[str, int]) -> dict[str, Any]:
