@@ -282,3 +282,26 @@ def mark_mail_sent(client: DynamoDBClient, table: str, pk: str, mail_key: str, m
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":sent": {"S": "sent"}, ":m": {"S": message_id}, ":t": {"S": now.isoformat()}},
     )
+
+
+class PartitionMailLog:
+    """ecrm.mail.MailLog on a table keyed pk/sk: each owner's claims (`MAIL#<key>`) in the
+    partition `partition(owner_id)` names (a contact's, an endpoint's), so whatever deletes the
+    owner's partition deletes their mail log with it."""
+
+    def __init__(self, client: DynamoDBClient, table: str, partition: Callable[[str], str]) -> None:
+        self._db = client
+        self._table = table
+        self._partition = partition
+
+    def claim_mail(self, owner_id: str, key: str, now: datetime, /) -> bool:
+        return claim_mail(self._db, self._table, self._partition(owner_id), key, now)
+
+    def mark_mail_sent(self, owner_id: str, key: str, message_id: str, now: datetime, /) -> None:
+        mark_mail_sent(self._db, self._table, self._partition(owner_id), key, message_id, now)
+
+    def mark_mail_failed(self, owner_id: str, key: str, reason: str, now: datetime, /) -> None:
+        mark_mail_failed(self._db, self._table, self._partition(owner_id), key, reason, now)
+
+    def release_mail(self, owner_id: str, key: str, claimed_at: datetime, /) -> None:
+        release_mail(self._db, self._table, self._partition(owner_id), key, claimed_at)

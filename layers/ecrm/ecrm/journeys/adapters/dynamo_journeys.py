@@ -27,8 +27,6 @@ from ecrm.journeys.ports import Move
 from ecrm.outbox import Outbox, puts
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from mypy_boto3_dynamodb import DynamoDBClient
 
 LIST_PK = "JOURNEYS"
@@ -146,10 +144,12 @@ class DynamoJourneys:
         }
 
 
-class DynamoProgress:
-    """Progress, counters and mail claims (ProgressStore, StatsStore, ecrm.mail.MailLog)."""
+class DynamoProgress(dynamo.PartitionMailLog):
+    """Progress, counters and mail claims (ProgressStore, StatsStore, and ecrm.mail.MailLog in the
+    contact's partition, which an erasure deletes)."""
 
     def __init__(self, client: DynamoDBClient, table: str, outbox: Outbox | None = None) -> None:
+        super().__init__(client, table, contact_pk)
         self._db = client
         self._table = table
         self._outbox = outbox
@@ -278,16 +278,3 @@ class DynamoProgress:
                 if name not in ("pk", "sk") and isinstance(value, int):
                     total[name] = total.get(name, 0) + value
         return total
-
-    # -- the mail log (ecrm.mail.MailLog), in the contact's partition ---------------------------
-    def claim_mail(self, owner_id: str, key: str, now: datetime, /) -> bool:
-        return dynamo.claim_mail(self._db, self._table, contact_pk(owner_id), key, now)
-
-    def mark_mail_sent(self, owner_id: str, key: str, message_id: str, now: datetime, /) -> None:
-        dynamo.mark_mail_sent(self._db, self._table, contact_pk(owner_id), key, message_id, now)
-
-    def mark_mail_failed(self, owner_id: str, key: str, reason: str, now: datetime, /) -> None:
-        dynamo.mark_mail_failed(self._db, self._table, contact_pk(owner_id), key, reason, now)
-
-    def release_mail(self, owner_id: str, key: str, claimed_at: datetime, /) -> None:
-        dynamo.release_mail(self._db, self._table, contact_pk(owner_id), key, claimed_at)

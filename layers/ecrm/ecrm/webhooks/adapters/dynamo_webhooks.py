@@ -290,24 +290,11 @@ class DynamoDeliveries:
         return True
 
 
-class DynamoEndpointMail:
+class DynamoEndpointMail(dynamo.PartitionMailLog):
     """The mail log of endpoint notices (ecrm.mail.MailLog): `ENDPOINT#<id>` / `MAIL#<key>`."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._db = client
-        self._table = table
-
-    def claim_mail(self, owner_id: str, key: str, now: datetime, /) -> bool:
-        return dynamo.claim_mail(self._db, self._table, deliveries_pk(owner_id), key, now)
-
-    def mark_mail_sent(self, owner_id: str, key: str, message_id: str, now: datetime, /) -> None:
-        dynamo.mark_mail_sent(self._db, self._table, deliveries_pk(owner_id), key, message_id, now)
-
-    def mark_mail_failed(self, owner_id: str, key: str, reason: str, now: datetime, /) -> None:
-        dynamo.mark_mail_failed(self._db, self._table, deliveries_pk(owner_id), key, reason, now)
-
-    def release_mail(self, owner_id: str, key: str, claimed_at: datetime, /) -> None:
-        dynamo.release_mail(self._db, self._table, deliveries_pk(owner_id), key, claimed_at)
+        super().__init__(client, table, deliveries_pk)
 
 
 class DynamoRates:
