@@ -49,7 +49,7 @@ check: install
 	$(BIN)/mypy
 
 test: install browser check
-	$(TEST_ENV) $(BIN)/pytest -q
+	$(TEST_ENV) $(BIN)/pytest -q -n auto --dist loadgroup
 
 unit integration infra e2e: install
 	$(TEST_ENV) $(BIN)/pytest -q tests/$@

@@ -3,18 +3,24 @@
 moto enforces no IAM. The recorder (tests/grants.py) stands in for it: a test during which a
 function asked AWS for something its role would not be granted fails, naming the function, the
 action and the resource. At the end, the declared actions no test exercised are listed.
+
+`make test` runs the suite on every core (pytest-xdist, `--dist loadgroup`, decision 98): each
+test file on one worker (its module fixtures built once, its tests in order), the infra tier on
+one worker (one synth) and the e2e tier on one (one local stack). The workers send the calls they
+recorded to the controller, which judges the whole run's grants as one process would.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
 from ecrm_infra import topology
 
-from tests.grants import Recorder
+from tests.grants import Call, Recorder
 
 RECORDER = Recorder()
 
@@ -41,6 +47,32 @@ def _grants_allow_every_call(_aws_calls_recorded: Recorder) -> Iterator[None]:
     if refused:
         lines = "\n".join(f"  {call}" for call in refused)
         pytest.fail(f"AWS would refuse these calls: the functions' grants (topology) lack them\n{lines}")
+
+
+SHARED_SESSION_TIERS = ("infra", "e2e")  # their session fixtures are worth one worker each
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Which tests share a worker under xdist's `loadgroup` (a marker only; without xdist, nothing)."""
+    root = Path(__file__).parent
+    for item in items:
+        where = item.path.relative_to(root)
+        group = where.parts[0] if where.parts[0] in SHARED_SESSION_TIERS else where.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand the calls it recorded to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["grant_calls"] = [astuple(call) for call in sorted(set(RECORDER.calls))]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """On the xdist controller: a worker's recorded calls join the run's."""
+    output = getattr(node, "workeroutput", {})
+    RECORDER.calls.extend(Call(*row) for row in output.get("grant_calls", []))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
