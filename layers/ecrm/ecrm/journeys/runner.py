@@ -7,7 +7,10 @@ is delivered, and a second runner that read the same progress loses the race and
 An effect that leaves the journey (a mail, a tag, a field) happens before the move that records
 it and is idempotent on its own: a mail is claimed under (journey, version, entry, seq), a tag
 added twice is one tag. A crash between the effect and the move leaves the progress where it
-was; the redelivered message runs the step again and the effect finds itself done.
+was; the redelivered message runs the step again and the effect finds itself done. A progress
+found `active` by any message is a run that died between two steps: that message runs it on
+first. The ids of the events that moved a progress are kept on it (`entry_events`), so a second
+delivery of one (a duplicate, the same message after a crash) does nothing.
 
 Waits are one EventBridge Scheduler `at()` timer each, named from the progress' `seq`, so a timer
 that fires for a progress that moved on (an event ended the wait, a goal, a duplicate fire) finds
@@ -148,6 +151,12 @@ class JourneyRunner:
     def on_timer(self, journey_id: str, contact_id: str, seq: int) -> str:
         for _ in range(ATTEMPTS):
             progress = self._progress.get(journey_id, contact_id)
+            if progress is not None and progress.status == "active":
+                try:  # a run that died after the wake: this timer again carries it on
+                    self._carry_on(progress)
+                    return "Resumed"
+                except _Moved:
+                    continue
             if progress is None or progress.seq != seq or progress.status != "waiting":
                 return "Stale"  # moved on: an event ended the wait, a goal, or this is a second fire
             try:
@@ -190,7 +199,8 @@ class JourneyRunner:
     def _event(self, contact_id: str, delivery: Delivery, engagement: Engagement | None) -> str:
         outcomes: list[str] = []
         known = {p.journey_id: p for p in self._progress.of_contact(contact_id)}
-        for progress in known.values():
+        for journey_id, found in list(known.items()):
+            progress = known[journey_id] = self._carry_on(found) if found.status == "active" else found
             if progress.status in OPEN or (engagement is not None and engagement.journey_id == progress.journey_id):
                 outcomes.append(self._hear(progress, delivery, engagement))
         for journey, definition in self._journeys.live():
@@ -201,6 +211,9 @@ class JourneyRunner:
         return acted[0] if len(acted) == 1 else ("Ignored" if not acted else "Several")
 
     def _hear(self, progress: Progress, delivery: Delivery, engagement: Engagement | None) -> str:
+        if delivery.event_id in progress.entry_events:
+            return "Ignored"  # this delivery moved it already: a duplicate, or the same message after a crash
+        progress = _with(progress, progress.updated_at, entry_events=_heard(progress, delivery.event_id))
         definition = self._definition(progress)
         marks: list[str] = []
         counts: Counter[str] = Counter()
@@ -238,7 +251,7 @@ class JourneyRunner:
             seq=before.seq + 1 if before else 0,
             entered_at=now,
             updated_at=now,
-            entry_events=[*(before.entry_events if before else []), event_id][-KEEP_ENTRY_EVENTS:],
+            entry_events=_heard(before, event_id) if before else [event_id],
         )
         counts = {"entered": 1, counter_key("s", first, "entered"): 1}
         if not self._progress.move(Move(before, after, counts, live=True)):
@@ -264,6 +277,12 @@ class JourneyRunner:
         after = self._go(progress, step.id, nxt, seen=_seen(progress, marks))
         self._drive(after, journey, definition)
         return "Woken"
+
+    def _carry_on(self, progress: Progress) -> Progress:
+        """An active progress at rest is a run that died between two steps (each step's effect is
+        claimed under its seq, so running it again does it once): run on from where it stopped."""
+        self._drive(progress, self._journey(progress.journey_id), self._definition(progress))
+        return self._progress.get(progress.journey_id, progress.contact_id) or progress
 
     def _release(self, progress: Progress | None, journey: Journey) -> None:
         if progress is None or progress.status != "held":
@@ -447,6 +466,10 @@ def _with(progress: Progress, now: datetime, **changes: Any) -> Progress:
 
 def _seen(progress: Progress, marks: Sequence[str]) -> list[str]:
     return [*progress.seen, *[m for m in marks if m not in progress.seen]][-KEEP_SEEN:]
+
+
+def _heard(progress: Progress, event_id: str) -> list[str]:
+    return [*progress.entry_events, event_id][-KEEP_ENTRY_EVENTS:]
 
 
 def _may_reenter(before: Progress, definition: Definition, event_id: str, now: datetime) -> bool:
