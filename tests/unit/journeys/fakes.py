@@ -10,7 +10,7 @@ did (`after=True`) or did not.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -169,7 +169,10 @@ class Crash(Exception):
 class Crashes:
     """A ProgressStore whose moves numbered in `at` (1-based, counted over every call) raise.
     `after=False`: the write did not happen (a crash between a step's effect and its move);
-    `after=True`: it did, and the function died right after it."""
+    `after=True`: it did, and the function died right after it.
+
+    Moves numbered in `race_at` first let `racer` run (a second runner handling another message,
+    or the same one delivered twice, start to end, between this runner's read and its write)."""
 
     def __init__(self, store: MemoryProgress, at: Collection[int] = (), after: bool = False) -> None:
         self.store = store
@@ -177,6 +180,9 @@ class Crashes:
         self.after = after
         self.calls = 0
         self.crashed = 0
+        self.race_at: set[int] = set()
+        self.racer: Callable[[], object] | None = None
+        self.raced = 0
 
     def of_contact(self, contact_id: str) -> Sequence[Progress]:
         return self.store.of_contact(contact_id)
@@ -186,6 +192,10 @@ class Crashes:
 
     def move(self, move: Move) -> bool:
         self.calls += 1
+        if self.calls in self.race_at and self.racer is not None:
+            racer, self.racer = self.racer, None
+            self.raced += 1
+            racer()
         if self.calls not in self.at:
             return self.store.move(move)
         self.crashed += 1
