@@ -35,6 +35,7 @@ GOALS: tuple[list[dict[str, Any]], ...] = (
     [{"event": ORDER}],
     [{"event": TIER, "filter": {"tier": "gold"}}],
     [{"event": ORDER}, {"event": CASE}],
+    [{"event": CAPTURED, "filter": {"form_id": "other"}}],  # the entry event, another form: a goal too
 )
 KINDS = ("send_mail", "send_mail", "wait", "wait_for_event", "branch", "tag", "split", "exit")
 MINUTES = (30, 60, 1440)
