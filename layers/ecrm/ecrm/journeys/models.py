@@ -349,7 +349,9 @@ class Progress(Model):
     path: list[str] = Field(default_factory=list, description="<step>:<branch or arm> taken, for conversions")
     outcome: str | None = None  # done: "completed"; exited: "goal", "stopped"
     entry_events: list[str] = Field(
-        default_factory=list, description="keys (runner.entry_key) of the last events that let them in"
+        default_factory=list,
+        description="keys (runner.entry_key) of the last events that let them in or moved them on: "
+        "a second delivery of one does nothing",
     )
 
 
