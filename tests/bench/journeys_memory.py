@@ -1,8 +1,9 @@
 """The journeys' ports in memory, for `make bench ONLY=journeys`: each counts its calls by method.
 
 Minimal on purpose: what the runner needs to take 100,000 contacts into a journey and fire their
-timers. `MemoryProgress.move` honours the same conditions as DynamoProgress.move (the stored `seq`
-is still the `before`'s, a first entry finds nothing stored, `live` needs the journey live) and
+timers. `MemoryProgress.move` honours the same conditions as DynamoProgress.move (the stored `rev`,
+the item's guard, is still the `before`'s; a first entry finds nothing stored; `live` needs the
+journey live) and
 adds the move's counters; `MemoryMailer` claims each mail under the shipped key (mailing.mail_key)
 and sends it once.
 """
@@ -85,7 +86,7 @@ class MemoryProgress:
         after = move.after
         key = (after.journey_id, after.contact_id)
         stored = self.items.get(key)
-        held = stored is None if move.before is None else stored is not None and stored.seq == move.before.seq
+        held = stored is None if move.before is None else stored is not None and stored.rev == move.before.rev
         live = not move.live or self._journeys.is_live(after.journey_id)
         if not held or not live:
             self.lost += 1
