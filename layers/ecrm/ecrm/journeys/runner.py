@@ -158,9 +158,13 @@ class JourneyRunner:
     def on_timer(self, journey_id: str, contact_id: str, seq: int) -> str:
         for _ in range(ATTEMPTS):
             progress = self._progress.get(journey_id, contact_id)
-            if progress is None or progress.seq != seq or progress.status != "waiting":
-                return "Stale"  # moved on: an event ended the wait, a goal, or this is a second fire
             try:
+                if progress is not None and progress.status == "active" and progress.seq > seq:
+                    # woken past this timer, and the message died before the steps after it were done
+                    self._drive(progress, self._journey(journey_id), self._definition(progress))
+                    return "Resumed"
+                if progress is None or progress.seq != seq or progress.status != "waiting":
+                    return "Stale"  # moved on: an event ended the wait, a goal, or this is a second fire
                 return self._wake(progress)
             except _Moved:
                 continue
@@ -228,10 +232,17 @@ class JourneyRunner:
         waiting = progress.waiting
         if progress.status == "waiting" and waiting and waiting.event and _one_match(waiting.event, delivery):
             return self._wake(progress, by_event=True, marks=marks)
-        if not marks:
-            return "Ignored"
-        self._write(Move(progress, _with(progress, self._clock.now(), seen=_seen(progress, marks)), counts))
-        return "Noted"
+        noted = progress
+        if marks:
+            noted = _with(progress, self._clock.now(), seen=_seen(progress, marks))
+            self._write(Move(progress, noted, counts))
+        if progress.status == "active":
+            # Left between two steps by a message that died (the send rate spent, a crash, a race
+            # lost on a counter): the next message naming the contact (its redelivery) runs the
+            # step again, and the step's effect finds itself done (its mail claim).
+            self._drive(noted, self._journey(progress.journey_id), definition)
+            return "Resumed"
+        return "Noted" if marks else "Ignored"
 
     def _enter(
         self, journey: Journey, definition: Definition, contact_id: str, before: Progress | None, event_id: str
