@@ -388,7 +388,7 @@ def test_a_webhook_step_puts_its_event_on_the_bus_once(after: bool) -> None:
     w, (c,) = world(d, crash_at=[2], crash_after=after)  # move 2 is the webhook step's
     with pytest.raises(Crash):
         enter(w, c)
-    assert enter(w, c) == "Ignored"  # the same message again: the run goes on, no second entry
+    assert enter(w, c) == "Resumed"  # the same message again: the run goes on, no second entry
     assert enter(w, c) == "Ignored"
     (event,) = w.store.events
     assert isinstance(event, JourneyStepReached)

@@ -365,6 +365,12 @@ class JourneyRevise(_Closed):
     migrate: bool = Field(default=False, description="move contacts on older versions to this one at their next step")
 
 
+class JourneyAction(_Closed):
+    """The body of start, pause, resume and stop (optional)."""
+
+    expected_revision: int | None = Field(default=None, ge=1, description="optimistic lock: 409 if it moved on")
+
+
 class JourneyView(Model):
     journey: Journey
     definition: Definition

@@ -211,7 +211,10 @@ class JourneyRunner:
         outcomes: list[str] = []
         known = {p.journey_id: p for p in self._progress.of_contact(contact_id)}
         for journey_id, found in list(known.items()):
-            progress = known[journey_id] = self._carry_on(found) if found.status == "active" else found
+            progress = found
+            if found.status == "active":  # a run that died between two steps: on with it first
+                progress = known[journey_id] = self._carry_on(found)
+                outcomes.append("Resumed")
             if progress.status in OPEN or (engagement is not None and engagement.journey_id == progress.journey_id):
                 outcomes.append(self._hear(progress, delivery, engagement))
         for journey, definition in self._journeys.live():
