@@ -23,6 +23,8 @@ again):
   ports that count their calls (tests/bench/journeys_memory.py). DynamoDB requests per step are
   derived (not measured) from the moto pass's requests per port call. Against it, a bare loop
   that builds and stores the same Progress objects without the runner.
+- Part 3: the property test (tests/unit/journeys/test_property.py) at
+  `BENCH_JOURNEY_PROPERTY_EXAMPLES` (3,000) examples instead of the suite's 60; its result and rate.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import contextlib
 import functools
 import os
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections import Counter
@@ -588,6 +592,9 @@ def _by_port(per_call: dict[tuple[str, str], dict[str, float]]) -> dict[str, dic
     return {port: {"any": statistics.mean(v)} for port, v in found.items()}
 
 
+PROPERTY_EXAMPLES = int(os.environ.get("BENCH_JOURNEY_PROPERTY_EXAMPLES", "3000"))
+
+
 def main() -> None:
     started = time.perf_counter()
     print(
@@ -604,7 +611,29 @@ def main() -> None:
     if moto:
         report_moto(moto)
     report_memory(CONTACTS, moto)
+    report_property(PROPERTY_EXAMPLES)
     print(f"\njourneys bench took {time.perf_counter() - started:.0f} s")
+
+
+def report_property(examples: int) -> None:
+    """The property test (runner against the pure interpreter, with duplicates, crashes and races)
+    for far more examples than the suite's 60: what it printed, and how long it took."""
+    if not examples:
+        return
+    print(f"\n-- part 3, the property test at {examples:,} examples (the suite runs 60)")
+    began = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/journeys/test_property.py"],
+        env={**os.environ, "JOURNEY_PROPERTY_EXAMPLES": str(examples)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - began
+    last = (run.stdout.strip().splitlines() or ["(no output)"])[-1]
+    print(f"   {last}; {examples / seconds:,.0f} examples/s over {seconds:.0f} s (exit {run.returncode})")
+    if run.returncode:
+        print(run.stdout[-3000:])
 
 
 if __name__ == "__main__":
