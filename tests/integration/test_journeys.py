@@ -169,6 +169,8 @@ def test_pause_holds_contacts_whose_wait_ends_and_resume_moves_them_on(world: Ca
     assert world.stack.call("POST", f"/journeys/{journey_id}/resume", roles="marketer").status == 200
     world.pump()
     assert len(world.mail(held.email)) == 2  # the nudge, once
+    stale = world.stack.call("POST", f"/journeys/{journey_id}/stop", {"expected_revision": 1}, roles="marketer")
+    assert stale.status == 409, stale.body  # started, paused and resumed since revision 1
     assert world.stack.call("POST", f"/journeys/{journey_id}/stop", roles="marketer").json["status"] == "stopped"
     refused = world.stack.call("POST", f"/journeys/{journey_id}/resume", roles="marketer")
     assert refused.status == 409, refused.body  # stopped is for good

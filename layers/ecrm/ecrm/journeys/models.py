@@ -349,7 +349,9 @@ class Progress(Model):
     path: list[str] = Field(default_factory=list, description="<step>:<branch or arm> taken, for conversions")
     outcome: str | None = None  # done: "completed"; exited: "goal", "stopped"
     entry_events: list[str] = Field(
-        default_factory=list, description="keys (runner.entry_key) of the last events that let them in"
+        default_factory=list,
+        description="keys (runner.entry_key) of the last events that let them in or moved them on: "
+        "a second delivery of one does nothing",
     )
 
 
@@ -361,6 +363,12 @@ class JourneyCreate(_Closed):
 class JourneyRevise(_Closed):
     definition: Definition
     migrate: bool = Field(default=False, description="move contacts on older versions to this one at their next step")
+
+
+class JourneyAction(_Closed):
+    """The body of start, pause, resume and stop (optional)."""
+
+    expected_revision: int | None = Field(default=None, ge=1, description="optimistic lock: 409 if it moved on")
 
 
 class JourneyView(Model):

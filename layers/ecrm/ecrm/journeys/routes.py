@@ -8,13 +8,14 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from ecrm.api import ERROR_CONTENT, current_caller
 from ecrm.journeys.models import (
     ContactJourneys,
     Journey,
+    JourneyAction,
     JourneyCreate,
     JourneyId,
     JourneyList,
@@ -102,8 +103,8 @@ def register(app: APIGatewayRestResolver, service: Callable[[], JourneyAdmin]) -
 
 
 def _action(app: APIGatewayRestResolver, service: Callable[[], JourneyAdmin], action: str, summary: str) -> None:
-    @app.post(f"/journeys/<journey_id>/{action}", summary=summary, security=SECURED, responses=MOVED)
-    def act(journey_id: JourneyId) -> Journey:
-        return service().act(journey_id, action)
+    def act(journey_id: JourneyId, body: Annotated[JourneyAction | None, Body()] = None) -> Journey:
+        return service().act(journey_id, action, body.expected_revision if body else None)
 
-    act.__name__ = f"{action}_journey"
+    act.__name__ = f"{action}_journey"  # the operation's id in the OpenAPI document
+    app.post(f"/journeys/<journey_id>/{action}", summary=summary, security=SECURED, responses=MOVED)(act)

@@ -7,7 +7,11 @@ is delivered, and a second runner that read the same progress loses the race and
 An effect that leaves the journey (a mail, a tag, a field) happens before the move that records
 it and is idempotent on its own: a mail is claimed under (journey, version, entry, seq), a tag
 added twice is one tag. A crash between the effect and the move leaves the progress where it
-was; the redelivered message runs the step again and the effect finds itself done.
+was; the redelivered message runs the step again and the effect finds itself done. A progress
+found `active` by any message (an event naming the contact, a timer) is a run that died between
+two steps: that message runs it on first. The keys of the events that moved a progress are kept
+on it (`entry_events`), so a second delivery of one (a duplicate, the same message after a crash)
+does nothing.
 
 Waits are one EventBridge Scheduler `at()` timer each, named from the progress' `seq`, so a timer
 that fires for a progress that moved on (an event ended the wait, a goal, a duplicate fire) finds
@@ -158,6 +162,12 @@ class JourneyRunner:
     def on_timer(self, journey_id: str, contact_id: str, seq: int) -> str:
         for _ in range(ATTEMPTS):
             progress = self._progress.get(journey_id, contact_id)
+            if progress is not None and progress.status == "active":
+                try:  # a run that died after the wake (or a release): this timer carries it on
+                    self._carry_on(progress)
+                    return "Resumed"
+                except _Moved:
+                    continue
             if progress is None or progress.seq != seq or progress.status != "waiting":
                 return "Stale"  # moved on: an event ended the wait, a goal, or this is a second fire
             try:
@@ -174,7 +184,7 @@ class JourneyRunner:
         for progress in page:
             for _ in range(ATTEMPTS):
                 try:
-                    self._release(self._progress.get(journey_id, progress.contact_id), journey)
+                    self._release(self._progress.get(journey_id, progress.contact_id))
                     break
                 except _Moved:
                     continue
@@ -200,7 +210,11 @@ class JourneyRunner:
     def _event(self, contact_id: str, delivery: Delivery, engagement: Engagement | None) -> str:
         outcomes: list[str] = []
         known = {p.journey_id: p for p in self._progress.of_contact(contact_id)}
-        for progress in known.values():
+        for journey_id, found in list(known.items()):
+            progress = found
+            if found.status == "active":  # a run that died between two steps: on with it first
+                progress = known[journey_id] = self._carry_on(found)
+                outcomes.append("Resumed")
             if progress.status in OPEN or (engagement is not None and engagement.journey_id == progress.journey_id):
                 outcomes.append(self._hear(progress, delivery, engagement))
         for journey, definition in self._journeys.live():
@@ -213,6 +227,11 @@ class JourneyRunner:
         return acted[0] if len(acted) == 1 else ("Ignored" if not acted else "Several")
 
     def _hear(self, progress: Progress, delivery: Delivery, engagement: Engagement | None) -> str:
+        key = entry_key(delivery)
+        if key in progress.entry_events:
+            return "Ignored"  # this event moved it already: a duplicate, or the same message after a crash
+        # the base of whatever this event writes (the stored `rev` kept: it is the write's guard)
+        progress = progress.model_copy(update={"entry_events": _heard(progress, key)})
         definition = self._definition(progress)
         marks: list[str] = []
         counts: Counter[str] = Counter()
@@ -251,7 +270,7 @@ class JourneyRunner:
             rev=before.rev + 1 if before else 0,
             entered_at=now,
             updated_at=now,
-            entry_events=[*(before.entry_events if before else []), event_id][-KEEP_ENTRY_EVENTS:],
+            entry_events=_heard(before, event_id) if before else [event_id],
         )
         counts = {"entered": 1, counter_key("s", first, "entered"): 1}
         if not self._progress.move(Move(before, after, counts, live=True)):
@@ -278,17 +297,32 @@ class JourneyRunner:
         self._drive(after, journey, definition)
         return "Woken"
 
-    def _release(self, progress: Progress | None, journey: Journey) -> None:
+    def _release(self, progress: Progress | None) -> None:
+        """A held contact moves on through the runner's own queue, as a due timer: armed first (a
+        safety timer a few minutes ahead), then the progress written back to what it was before
+        the pause, then sent at once. A crash anywhere in between leaves the safety timer, which
+        finds the progress waiting (and wakes it) or active (and runs it on): nobody is stranded
+        off the held index."""
         if progress is None or progress.status != "held":
             return
-        if progress.waiting is not None:  # its timer came while paused
-            waiting = _with(progress, self._clock.now(), status="waiting")
-            self._write(Move(progress, waiting))
-            self._wake(waiting)
-            return
-        active = _with(progress, self._clock.now(), status="active")
-        self._write(Move(progress, active))
-        self._drive(active, journey, self._definition(active))
+        now = self._clock.now()
+        name = timer_name("journey", progress.journey_id, progress.contact_id, f"r{progress.rev}")
+        payload = {
+            "action": "timer",
+            "journey_id": progress.journey_id,
+            "contact_id": progress.contact_id,
+            "seq": progress.seq,
+        }
+        self._timers.set(Timer(name, now + ARMING_MARGIN, payload))
+        status = "waiting" if progress.waiting is not None else "active"
+        self._write(Move(progress, _with(progress, now, status=status)))
+        self._timers.set(Timer(name, now, payload))
+
+    def _carry_on(self, progress: Progress) -> Progress:
+        """An active progress at rest is a run that died between two steps (each step's effect is
+        claimed under its seq, so running it again does it once): run on from where it stopped."""
+        self._drive(progress, self._journey(progress.journey_id), self._definition(progress))
+        return self._progress.get(progress.journey_id, progress.contact_id) or progress
 
     def _drive(self, progress: Progress, journey: Journey, definition: Definition) -> None:
         """Run the contact's steps until they wait, leave, or the journey holds them."""
@@ -458,6 +492,10 @@ def _with(progress: Progress, now: datetime, **changes: Any) -> Progress:
     """The next write of this progress: `rev` always moves on (the write's guard); `seq` only when
     a step is left (what timers and mail claims are keyed on)."""
     return progress.model_copy(update={**changes, "updated_at": now, "rev": progress.rev + 1})
+
+
+def _heard(progress: Progress, key: str) -> list[str]:
+    return [*progress.entry_events, key][-KEEP_ENTRY_EVENTS:]
 
 
 def _seen(progress: Progress, marks: Sequence[str]) -> list[str]:

@@ -103,10 +103,12 @@ class JourneyAdmin:
     def list(self) -> JourneyList:
         return JourneyList(journeys=sorted(self._journeys.all(), key=lambda j: j.created_at, reverse=True))
 
-    def act(self, journey_id: str, action: str) -> Journey:
+    def act(self, journey_id: str, action: str, expected_revision: int | None = None) -> Journey:
         """start, pause, resume, stop. Repeating the one just done answers the journey as it is."""
         allowed_from, to = TRANSITIONS[action]
         journey = self._journey(journey_id)
+        if expected_revision is not None and expected_revision != journey.revision:
+            raise Conflict(f"the journey is at revision {journey.revision}, not {expected_revision}")
         if journey.status == to:
             return journey
         if journey.status not in allowed_from:
