@@ -49,7 +49,7 @@ check: install
 	$(BIN)/mypy
 
 test: install browser check
-	$(TEST_ENV) $(BIN)/pytest -q -n auto --dist loadgroup
+	$(TEST_ENV) $(BIN)/pytest -q -n auto --dist loadfile
 
 unit integration infra e2e: install
 	$(TEST_ENV) $(BIN)/pytest -q tests/$@

@@ -4,10 +4,10 @@ moto enforces no IAM. The recorder (tests/grants.py) stands in for it: a test du
 function asked AWS for something its role would not be granted fails, naming the function, the
 action and the resource. At the end, the declared actions no test exercised are listed.
 
-`make test` runs the suite on every core (pytest-xdist, `--dist loadgroup`, decision 98): each
-test file on one worker (its module fixtures built once, its tests in order), the infra tier on
-one worker (one synth) and the e2e tier on one (one local stack). The workers send the calls they
-recorded to the controller, which judges the whole run's grants as one process would.
+`make test` runs the suite on every core (pytest-xdist, `--dist loadfile`, decision 98): each
+test file on one worker (its module fixtures built once, its tests in order). The workers send
+the calls they recorded to the controller, which judges the whole run's grants as one process
+would.
 """
 
 from __future__ import annotations
@@ -47,18 +47,6 @@ def _grants_allow_every_call(_aws_calls_recorded: Recorder) -> Iterator[None]:
     if refused:
         lines = "\n".join(f"  {call}" for call in refused)
         pytest.fail(f"AWS would refuse these calls: the functions' grants (topology) lack them\n{lines}")
-
-
-SHARED_SESSION_TIERS = ("infra", "e2e")  # their session fixtures are worth one worker each
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Which tests share a worker under xdist's `loadgroup` (a marker only; without xdist, nothing)."""
-    root = Path(__file__).parent
-    for item in items:
-        where = item.path.relative_to(root)
-        group = where.parts[0] if where.parts[0] in SHARED_SESSION_TIERS else where.as_posix()
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
