@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ecrm.campaigns.ports import RecipientDirectory
 from ecrm.clock import Clock
 from ecrm.contacts.models import ContactPatch
 from ecrm.contacts.service import ContactDirectory
@@ -14,6 +13,7 @@ from ecrm.errors import Conflict, NotFound
 from ecrm.journeys.ports import Facts
 
 if TYPE_CHECKING:
+    from ecrm.campaigns.ports import RecipientDirectory
     from ecrm.cases.adapters.dynamo_cases import DynamoCases
     from ecrm.contacts.ports import ContactRepository
 
