@@ -91,6 +91,9 @@ Email = Annotated[
 # header can hold, and the mail is recorded failed).
 StoredEmail = str
 ContactId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+# A contact's custom field name (`custom.<key>`): the contacts' CustomKey, and what a journey's
+# branch and set_field may name.
+CUSTOM_KEY = r"^[a-z][a-z0-9_]{0,39}$"
 # One line of text that may go into a mail header: subjects, names, anything a template puts there.
 HeaderText = Annotated[str, AfterValidator(_header_safe_input)]
 # A name, a company, a subject: header-safe, trimmed, no markup.

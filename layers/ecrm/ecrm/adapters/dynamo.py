@@ -179,6 +179,13 @@ def batch_write(
                 attempt += 1
 
 
+def batch_delete(
+    client: DynamoDBClient, table: str, keys: Sequence[Item], sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Delete these items (keys as `key()` makes them), 25 per BatchWriteItem, unprocessed ones again."""
+    batch_write(client, table, [{"DeleteRequest": {"Key": k}} for k in keys], sleep)
+
+
 def query_all(client: DynamoDBClient, **query: Any) -> Iterator[dict[str, Any]]:
     """Every item of a Query (plain values), page after page."""
     while True:

@@ -64,14 +64,6 @@ if TYPE_CHECKING:
 SES_SEND_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=8)
 
 
-def _signer(session: Session, secret_id: str) -> SecretSigner:
-    def fetch() -> str:
-        secret: str = session.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-        return secret
-
-    return SecretSigner(fetch)
-
-
 def _timers(session: Session, settings: CampaignTimers) -> SchedulerTimers:
     return SchedulerTimers(
         session.client("scheduler"),
@@ -155,7 +147,7 @@ def preference_center(settings: UnsubscribeSettings) -> PreferenceCenter:
     session = boto3.session.Session()
     db = session.client("dynamodb")
     return PreferenceCenter(
-        signer=_signer(session, settings.signing_secret_id),
+        signer=SecretSigner.from_secret(session, settings.signing_secret_id),
         preferences=DynamoPreferences(db, settings.table_name, settings.contacts_table, Outbox(settings.outbox_table)),
         records=DynamoSendRecords(db, settings.table_name),
         contacts=DynamoContacts(db, settings.contacts_table),
@@ -187,9 +179,9 @@ def sender(settings: SenderSettings) -> Sender:
             session.client("sesv2", config=SES_SEND_CONFIG), settings.sender, settings.configuration_set
         ),
         limiter=RateLimiter(DynamoRateSlots(db, table), SYSTEM_CLOCK, rate=rate),
-        sleeper=_SLEEPER,
+        sleeper=SLEEPER,
         clock=SYSTEM_CLOCK,
-        signer=_signer(session, settings.signing_secret_id),
+        signer=SecretSigner.from_secret(session, settings.signing_secret_id),
         link_base=_links(settings),
         finisher=_control(session, settings),
     )
@@ -200,7 +192,7 @@ class _TimeSleeper:
         time.sleep(seconds)
 
 
-_SLEEPER = _TimeSleeper()
+SLEEPER = _TimeSleeper()  # the campaigns' sender and the journeys' mail step wait for the next second
 
 
 def triggers(settings: TriggerSettings) -> TriggerService:

@@ -195,7 +195,7 @@ class Sender:
         found = self._recipients.recipients(todo) if todo else {}
         try:
             for contact_id in todo:
-                result.outcomes[contact_id] = self._one(job, found.get(contact_id) or _gone(contact_id))
+                result.outcomes[contact_id] = self._one(job, found.get(contact_id) or gone(contact_id))
         except _StopBatch:
             pass
         for contact_id in todo:
@@ -359,7 +359,8 @@ def _addressed_once(job: _Job) -> bool:
     return job.campaign.schedule.kind == "triggered"
 
 
-def _gone(contact_id: str) -> Recipient:
+def gone(contact_id: str) -> Recipient:
+    """A recipient whose contact is not there (erased, or never existed): skipped as `erased`."""
     return Recipient(
         contact_id=contact_id, contact=None, preferences=Preferences(contact_id=contact_id), suppression=None
     )

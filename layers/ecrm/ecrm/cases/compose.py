@@ -62,14 +62,6 @@ class Writing:
     policies: DynamoPolicies
 
 
-def _signer(session: Session, secret_id: str) -> SecretSigner:
-    def fetch() -> str:
-        secret: str = session.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-        return secret
-
-    return SecretSigner(fetch)
-
-
 def _writing(session: Session, settings: CaseWriterSettings, cache_seconds: int | None = None) -> Writing:
     db = session.client("dynamodb")
     repo = DynamoCases(db, settings.cases_table, Outbox(settings.outbox_table))
@@ -111,7 +103,9 @@ def public_service(settings: CasesFormSettings) -> PublicCases:
     writing = _writing(session, settings)
     return PublicCases(
         intake=CaseIntake(writing.writer, writing.repo, _requesters(session, settings), SYSTEM_CLOCK),
-        survey=CsatSurvey(writing.writer, writing.repo, _signer(session, settings.signing_secret_id), SYSTEM_CLOCK),
+        survey=CsatSurvey(
+            writing.writer, writing.repo, SecretSigner.from_secret(session, settings.signing_secret_id), SYSTEM_CLOCK
+        ),
     )
 
 
@@ -204,7 +198,7 @@ def mailer_service(settings: CaseMailerSettings) -> CaseMailer:
         ContactLookup(contacts),
         Staff(DynamoStaff(db, settings.cases_table), settings.fallback_address),
         SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set),
-        _signer(session, settings.signing_secret_id),
+        SecretSigner.from_secret(session, settings.signing_secret_id),
         SYSTEM_CLOCK,
         case_url=settings.case_url,
         survey_url=settings.csat_url,

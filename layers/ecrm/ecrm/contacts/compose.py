@@ -25,14 +25,6 @@ if TYPE_CHECKING:
     from ecrm.contacts.consent_mail import ConfirmationMailer
 
 
-def _signer(session: Session, secret_id: str) -> SecretSigner:
-    def fetch() -> str:
-        secret: str = session.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-        return secret
-
-    return SecretSigner(fetch)
-
-
 def _writer(session: Session, settings: ContactsApiSettings) -> DynamoContacts:
     return DynamoContacts(
         session.client("dynamodb"),
@@ -47,7 +39,7 @@ def capture_service(settings: CaptureSettings) -> CaptureService:
     return CaptureService(
         repo=_writer(session, settings),
         clock=SYSTEM_CLOCK,
-        signer=_signer(session, settings.signing_secret_id),
+        signer=SecretSigner.from_secret(session, settings.signing_secret_id),
         consent_text_version=settings.consent_text_version,
     )
 
@@ -67,7 +59,7 @@ def confirmation_mailer(settings: ConsentMailerSettings) -> ConfirmationMailer:
     return ConfirmationMailer(
         repo=DynamoContacts(session.client("dynamodb"), settings.table_name),
         mailer=SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set),
-        signer=_signer(session, settings.signing_secret_id),
+        signer=SecretSigner.from_secret(session, settings.signing_secret_id),
         clock=SYSTEM_CLOCK,
         confirm_url=settings.confirm_url,
         ttl=timedelta(hours=settings.token_ttl_hours),

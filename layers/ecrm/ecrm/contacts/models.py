@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from ecrm.model import Model
-from ecrm.types import ContactId, Email, HeaderText, Phone, PlainText, StoredEmail, Tags, Url, UtmValue
+from ecrm.types import CUSTOM_KEY, ContactId, Email, HeaderText, Phone, PlainText, StoredEmail, Tags, Url, UtmValue
 
 MAX_CUSTOM_FIELDS = 20
 
-CustomKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+CustomKey = Annotated[str, StringConstraints(pattern=CUSTOM_KEY)]
 # A template may put a custom value (`country`) into a subject line: header-safe.
 CustomValue = Annotated[HeaderText, StringConstraints(strip_whitespace=True, max_length=500)]
 FormId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.-]{1,64}$")]

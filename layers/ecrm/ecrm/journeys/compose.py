@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Collection
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ from ecrm.clock import SYSTEM_CLOCK
 from ecrm.journeys.adapters.dynamo_journeys import DynamoJourneys, DynamoProgress
 from ecrm.journeys.adapters.sqs_resume import SqsResume
 from ecrm.journeys.definitions import Known
-from ecrm.journeys.ports import Facts
+from ecrm.journeys.ports import Facts, FactsSource
 from ecrm.journeys.service import JourneyAdmin
 from ecrm.journeys.settings import JourneyRunnerSettings, JourneysApiSettings
 
@@ -54,11 +53,6 @@ def journeys_api(settings: JourneysApiSettings) -> JourneyAdmin:
     )
 
 
-class _TimeSleeper:
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
 class _OnFirstUse:
     """The runner's parts that only some messages need (a mail step, a branch, a `wait_until`),
     built by the first message that does: they load the campaigns package and ask SES for the
@@ -85,7 +79,7 @@ class _OnFirstUse:
         from ecrm.campaigns.adapters.dynamo_campaigns import DynamoRepository
         from ecrm.campaigns.adapters.dynamo_sends import DynamoRateSlots
         from ecrm.campaigns.adapters.ses_campaigns import SesCampaignMailer, send_rate_from_quota
-        from ecrm.campaigns.compose import SES_SEND_CONFIG
+        from ecrm.campaigns.compose import SES_SEND_CONFIG, SLEEPER
         from ecrm.campaigns.models import Template
         from ecrm.campaigns.ratelimit import RateLimiter
         from ecrm.campaigns.unsubscribe import LinkBase
@@ -93,10 +87,6 @@ class _OnFirstUse:
 
         settings, db, session = self._settings, self._db, self._session
         rate = settings.send_rate or send_rate_from_quota(session.client("ses").get_send_quota())
-
-        def secret() -> str:
-            found = session.client("secretsmanager").get_secret_value(SecretId=settings.signing_secret_id)
-            return str(found["SecretString"])
 
         return JourneyMailing(
             recipients=self._recipients,
@@ -106,19 +96,23 @@ class _OnFirstUse:
                 session.client("sesv2", config=SES_SEND_CONFIG), settings.sender, settings.configuration_set
             ),
             limiter=RateLimiter(DynamoRateSlots(db, settings.campaigns_table), SYSTEM_CLOCK, rate=rate),
-            sleeper=_TimeSleeper(),
+            sleeper=SLEEPER,
             clock=SYSTEM_CLOCK,
-            signer=SecretSigner(secret),
+            signer=SecretSigner.from_secret(session, settings.signing_secret_id),
             link_base=LinkBase(settings.unsubscribe_url, settings.preferences_url, settings.unsubscribe_mailto or None),
         )
 
     def send(self, progress: Progress, step_id: str, template_id: str, topic: str) -> str:
         return self._mailing.send(progress, step_id, template_id, topic)
 
-    def facts(self, contact_id: str) -> Facts:
+    @cached_property
+    def _facts(self) -> FactsSource:
         from ecrm.journeys.adapters.dynamo_people import RecipientFacts
 
-        return RecipientFacts(self._recipients).facts(contact_id)
+        return RecipientFacts(self._recipients)
+
+    def facts(self, contact_id: str) -> Facts:
+        return self._facts.facts(contact_id)
 
 
 def journey_runner(settings: JourneyRunnerSettings) -> JourneyRunner:

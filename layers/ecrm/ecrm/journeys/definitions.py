@@ -31,6 +31,7 @@ from ecrm.journeys.models import (
     WaitForEvent,
 )
 from ecrm.journeys.waits import valid_zone
+from ecrm.types import CUSTOM_KEY
 
 ROOT = "definition"
 
@@ -47,7 +48,7 @@ FIELDS = frozenset(
     }
 )
 CUSTOM = "contact.custom."
-_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # the contacts' CustomKey
+_KEY = re.compile(CUSTOM_KEY)
 # What a set_field step may write: the company, or a custom field.
 SETTABLE = frozenset({"contact.company"})
 

@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ecrm.campaigns.errors import MailOutcomeUnknown, MailRejected
-from ecrm.campaigns.models import Preferences, Template
-from ecrm.campaigns.ports import CampaignMailer, Recipient, RecipientDirectory, Repository
+from ecrm.campaigns.models import Template
+from ecrm.campaigns.ports import CampaignMailer, RecipientDirectory, Repository
 from ecrm.campaigns.ratelimit import RateLimiter, Sleeper
-from ecrm.campaigns.sending import personalization, suppression_reason
+from ecrm.campaigns.sending import gone, personalization, suppression_reason
 from ecrm.campaigns.templates import CompiledTemplate
 from ecrm.campaigns.unsubscribe import LinkBase, UnsubscribeClaims, links, mint
 from ecrm.clock import Clock
@@ -86,10 +86,11 @@ class JourneyMailing:
         self._clock = clock
         self._signer = signer
         self._link_base = link_base
+        self._compiled: dict[tuple[str, int], CompiledTemplate] = {}  # by template id and version
 
     def send(self, progress: Progress, step_id: str, template_id: str, topic: str) -> str:
         contact_id = progress.contact_id
-        recipient = self._recipients.recipients([contact_id]).get(contact_id) or _gone(contact_id)
+        recipient = self._recipients.recipients([contact_id]).get(contact_id) or gone(contact_id)
         if suppression_reason(recipient, topic) is not None or recipient.contact is None:
             return "skipped"
         contact, tier = recipient.contact, recipient.tier
@@ -114,9 +115,10 @@ class JourneyMailing:
             raise Undeliverable("the template was deleted")
         claims = UnsubscribeClaims(contact.id, f"journey-{progress.journey_id}", f"entry-{progress.entry}", topic)
         mail_links = links(self._link_base, mint(self._signer, claims, self._clock.now()))
-        rendered = CompiledTemplate.compile(template.subject, template.html, template.text).render(
-            personalization(contact, tier, mail_links), None
-        )
+        key = (template.id, template.version)
+        if key not in self._compiled:  # as the campaign sender does: a version's text never changes
+            self._compiled[key] = CompiledTemplate.compile(template.subject, template.html, template.text)
+        rendered = self._compiled[key].render(personalization(contact, tier, mail_links), None)
         return Mail(
             to=contact.email,
             subject=rendered.subject,
@@ -134,9 +136,3 @@ class JourneyMailing:
                 now = self._clock.now()
                 self._sleeper.sleep(1 - (now.timestamp() % 1))
         return False
-
-
-def _gone(contact_id: str) -> Recipient:
-    return Recipient(
-        contact_id=contact_id, contact=None, preferences=Preferences(contact_id=contact_id), suppression=None
-    )

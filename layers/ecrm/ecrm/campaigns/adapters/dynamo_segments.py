@@ -163,7 +163,7 @@ class DynamoSegmentIndex:
         sort_keys = [str(i["sk"]) for i in stored]
         segments = [sk for sk in sort_keys if sk.startswith("SEG#")]
         doomed = [*segments, *(sk for sk in sort_keys if sk == PREFS)]
-        dynamo.batch_write(self._db, self._table, [{"DeleteRequest": {"Key": dynamo.key(pk, sk)}} for sk in doomed])
+        dynamo.batch_delete(self._db, self._table, [dynamo.key(pk, sk) for sk in doomed])
         self._count(frozenset(segments), -1)
         if MEMBER in sort_keys:
             self._db.delete_item(TableName=self._table, Key=dynamo.key(pk, MEMBER))

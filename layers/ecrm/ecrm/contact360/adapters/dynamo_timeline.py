@@ -108,5 +108,5 @@ class DynamoTimeline:
             ProjectionExpression="pk, sk",
         )
         keys = [dynamo.key(e["pk"], e["sk"]) for e in entries]
-        dynamo.batch_write(self._db, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
+        dynamo.batch_delete(self._db, self._table, keys)
         return len(keys)

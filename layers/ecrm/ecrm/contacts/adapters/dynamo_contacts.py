@@ -232,7 +232,7 @@ class DynamoContacts:
         self._write_with_events(dynamo.item(tombstone), events)
         keys = [dynamo.key(email_pk(contact.email), "EMAIL")]
         keys += [dynamo.key(pk, i["sk"]) for i in self._partition(contact.id) if i["sk"] not in {PROFILE, ERASED}]
-        dynamo.batch_write(self._db, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
+        dynamo.batch_delete(self._db, self._table, keys)
         self._db.delete_item(TableName=self._table, Key=dynamo.key(pk, PROFILE))
 
     # -- helpers -----------------------------------------------------------------------------

@@ -69,10 +69,6 @@ class DynamoJourneys:
             self._definitions[key] = JourneyVersion.model_validate_json(found["doc"]).definition
         return self._definitions[key]
 
-    def version(self, journey_id: str, version: int) -> JourneyVersion | None:
-        found = dynamo.get_plain(self._db, self._table, journey_pk(journey_id), version_sk(version))
-        return JourneyVersion.model_validate_json(found["doc"]) if found else None
-
     def live(self) -> Sequence[tuple[Journey, Definition]]:
         """Read for every event (one Query of the list's partition): a journey started a moment
         ago lets the next event's contact in. The definitions come from this container's copy."""
@@ -258,9 +254,7 @@ class DynamoProgress(dynamo.PartitionMailLog):
                 ProjectionExpression="pk, sk",
             )
         )
-        dynamo.batch_write(
-            self._db, self._table, [{"DeleteRequest": {"Key": dynamo.key(row["pk"], row["sk"])}} for row in rows]
-        )
+        dynamo.batch_delete(self._db, self._table, [dynamo.key(row["pk"], row["sk"]) for row in rows])
         return len(rows)
 
     # -- counters ----------------------------------------------------------------------------------

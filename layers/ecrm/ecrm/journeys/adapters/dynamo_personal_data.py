@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ecrm.adapters import dynamo
+from ecrm.adapters import holdings
 from ecrm.journeys.adapters.dynamo_journeys import contact_pk
-from ecrm.personal_data import Holding, Subject, holding
+from ecrm.personal_data import Holding, Subject
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+SECTIONS = (("J#", "progress"), ("MAIL#", "mails"))
 
 
 class JourneysPersonalData:
@@ -21,14 +23,4 @@ class JourneysPersonalData:
         self._table = table
 
     def holdings(self, subject: Subject) -> list[Holding]:
-        items = dynamo.query_all(
-            self._db,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": contact_pk(subject.contact_id)}},
-        )
-        found = []
-        for item in items:
-            mail = str(item["sk"]).startswith("MAIL#")
-            found.append(holding("mails" if mail else "progress", item, documents=() if mail else ("doc",)))
-        return found
+        return holdings.partition(self._db, self._table, contact_pk(subject.contact_id), SECTIONS, ("doc",))
