@@ -3,13 +3,13 @@ default bus), a wait's timer payload, or a page of contacts to resume."""
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
-from ecrm.consumer import Envelope, Unprocessable, envelope, json_object
+from ecrm.consumer import Envelope, Parser, Unprocessable, envelope, json_object, model
 from ecrm.journeys.models import ResumePage, TimerFire
 from ecrm.journeys.runner import Delivery
 
 RunnerMessage = Delivery | TimerFire | ResumePage
+# the platform's parsers (a ValidationError becomes Unprocessable naming the fields)
+_PAYLOADS: dict[str, Parser[TimerFire] | Parser[ResumePage]] = {"timer": model(TimerFire), "resume": model(ResumePage)}
 
 
 def parse_message(body: str) -> RunnerMessage:
@@ -19,11 +19,7 @@ def parse_message(body: str) -> RunnerMessage:
         if not event.id:
             raise Unprocessable("id", "missing from the envelope")
         return Delivery(event.detail_type, event.source, event.detail, event.id)
-    kind = value.get("action")
-    if kind not in ("timer", "resume"):
+    parse = _PAYLOADS.get(str(value.get("action")))
+    if parse is None:
         raise Unprocessable("action", "neither an event, a timer nor a resume page")
-    try:
-        return TimerFire.model_validate(value) if kind == "timer" else ResumePage.model_validate(value)
-    except ValidationError as exc:
-        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()) or "body"
-        raise Unprocessable(fields, ", ".join(sorted({e["type"] for e in exc.errors()}))) from None
+    return parse(body)

@@ -196,13 +196,13 @@ class JourneyRunner:
     def _contact_of(self, heard: catalogue.Heard, detail: Mapping[str, Any]) -> str | None:
         if heard.how == "tags":
             return catalogue.tags_of(detail).get(catalogue.TAG_CONTACT)
+        if heard.how == "email" and isinstance(named := detail.get("contact_id"), str) and named:
+            return named  # an order that names its contact; else the one with its address
         value = detail.get(heard.field)
         if not isinstance(value, str) or not value:
-            if heard.how == "email" and isinstance(detail.get("contact_id"), str):
-                return str(detail["contact_id"])
             return None
         if heard.how == "email":
-            return detail.get("contact_id") or self._resolver.by_email(value)
+            return self._resolver.by_email(value)
         if heard.how == "case":
             return self._resolver.requester_of(value)
         return value
@@ -306,17 +306,9 @@ class JourneyRunner:
         if progress is None or progress.status != "held":
             return
         now = self._clock.now()
-        name = timer_name("journey", progress.journey_id, progress.contact_id, f"r{progress.rev}")
-        payload = {
-            "action": "timer",
-            "journey_id": progress.journey_id,
-            "contact_id": progress.contact_id,
-            "seq": progress.seq,
-        }
-        self._timers.set(Timer(name, now + ARMING_MARGIN, payload))
         status = "waiting" if progress.waiting is not None else "active"
-        self._write(Move(progress, _with(progress, now, status=status)))
-        self._timers.set(Timer(name, now, payload))
+        after = _with(progress, now, status=status)
+        self._armed(f"r{progress.rev}", progress.seq, now, Move(progress, after))
 
     def _carry_on(self, progress: Progress) -> Progress:
         """An active progress at rest is a run that died between two steps (each step's effect is
@@ -396,14 +388,23 @@ class JourneyRunner:
         else:
             due, event = self._slot(progress, step, definition, now), None
         seq = progress.seq + 1
-        name = timer_name("journey", progress.journey_id, progress.contact_id, str(seq))
-        payload = {"action": "timer", "journey_id": progress.journey_id, "contact_id": progress.contact_id, "seq": seq}
-        self._timers.set(Timer(name, max(due, now + ARMING_MARGIN), payload))
         after = _with(progress, now, status="waiting", waiting=Waiting(until=due, event=event), seq=seq)
-        self._write(Move(progress, after))
-        if due < now + ARMING_MARGIN:
-            self._timers.set(Timer(name, due, payload))
+        self._armed(str(seq), seq, due, Move(progress, after))
         return after
+
+    def _armed(self, suffix: str, seq: int, due: datetime, move: Move) -> None:
+        """`move` written with a timer of the contact's (`journey-<journey>-<contact>-<suffix>`,
+        carrying `seq`) armed around it (decision 19): set first no sooner than ARMING_MARGIN from
+        now, then, after the write, at `due` if that is sooner (a time already past goes straight to
+        the queue). A crash between the two delays the timer by the margin at most, never loses it."""
+        progress = move.after
+        name = timer_name("journey", progress.journey_id, progress.contact_id, suffix)
+        payload = {"action": "timer", "journey_id": progress.journey_id, "contact_id": progress.contact_id, "seq": seq}
+        early = self._clock.now() + ARMING_MARGIN
+        self._timers.set(Timer(name, max(due, early), payload))
+        self._write(move)
+        if due < early:
+            self._timers.set(Timer(name, due, payload))
 
     def _slot(self, progress: Progress, step: WaitUntil, definition: Definition, now: datetime) -> datetime:
         contact = self._facts.facts(progress.contact_id).contact
