@@ -84,8 +84,9 @@ JOURNEYS = Capability(
                 Resource.JOURNEYS_TABLE: MAIL_LOG | Access.QUERY | Access.CHECK | Access.BATCH_WRITE,
                 # templates, preferences and member snapshots read; the shared send rate taken (Update)
                 CampaignResource.CAMPAIGNS_TABLE: Access.READ | Access.UPDATE,
-                # a step's tags and fields: the contacts' own versioned write with its index entries
-                Resource.CONTACTS_TABLE: Access.READ | Access.QUERY | Access.PUT | Access.UPDATE | Access.DELETE,
+                # a step's tags and fields: the contacts' own versioned write (a transaction of Puts
+                # and Deletes: profile, tags, index entries); recipients and an order's address read
+                Resource.CONTACTS_TABLE: Access.READ | Access.PUT | Access.DELETE,
                 CaseResource.CASES_TABLE: Access.READ,
                 **OUTBOX_GRANT,
                 **timer_grants(Resource.JOURNEY_SCHEDULES, Resource.JOURNEY_RUN_QUEUE),
