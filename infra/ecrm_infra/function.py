@@ -15,7 +15,7 @@ from ecrm.names import METRICS_NAMESPACE, SERVICE
 from ecrm_infra.bindings import Binding, grant_all
 from ecrm_infra.context import DeployContext
 from ecrm_infra.nag import acknowledge
-from ecrm_infra.topology import CONTEXT_PREFIX, Access, Function, split_source
+from ecrm_infra.topology import CONTEXT_PREFIX, VALUE_PREFIX, Access, Function, split_source
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 # Set on every function besides what its settings model reads.
@@ -36,6 +36,8 @@ def environment(fn: Function, bindings: Mapping[str, Binding], ctx: DeployContex
     for var, source in fn.env.items():
         if source.startswith(CONTEXT_PREFIX):
             env[var] = ctx.resolve(source)
+        elif source.startswith(VALUE_PREFIX):
+            env[var] = source.removeprefix(VALUE_PREFIX)
         else:
             name, attribute = split_source(source)
             if name not in bindings:

@@ -163,7 +163,7 @@ def named_resources(functions: Iterable[topology.Function] = topology.FUNCTIONS)
     so a resource added to the topology cannot silently be missing locally."""
     names: set[str] = set()
     for fn in functions:
-        names.update(topology.split_source(v)[0] for v in fn.env.values() if not v.startswith(CONTEXT_PREFIX))
+        names.update(topology.split_source(v)[0] for v in fn.env.values() if topology.names_resource(v))
         names.update(fn.grants)
         if fn.queue:
             names.add(fn.queue.queue)
@@ -219,6 +219,8 @@ def environment(
 def _env_value(source: str, values: Values, context: dict[str, str]) -> str:
     if source.startswith(CONTEXT_PREFIX):
         return context[source.removeprefix(CONTEXT_PREFIX)]
+    if source.startswith(topology.VALUE_PREFIX):
+        return source.removeprefix(topology.VALUE_PREFIX)
     name, attribute = topology.split_source(source)
     return values[name][attribute]
 

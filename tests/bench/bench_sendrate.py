@@ -5,7 +5,8 @@ in-memory stores at real time with a fixed number of threads; this one runs what
 deploy for each rate, `send_shape.sender_shape`):
 
 - The shipped `Sender`, `RateLimiter` and planner (`CampaignRuns`), unchanged, one `Sender` per
-  Lambda container, on the in-memory stores of the unit tests.
+  Lambda container with the shape's lanes (each lane a thread on the simulated clock), on the
+  in-memory stores of the unit tests.
 - The send queue as SQS behaves: a received message is invisible for the visibility timeout, comes
   back after it unless deleted, moves to the DLQ on its 6th receive (maxReceiveCount 5); 1 % of
   messages are delivered twice (at-least-once).
@@ -22,8 +23,8 @@ deploy for each rate, `send_shape.sender_shape`):
 Time is simulated: every sender is a thread, and the clock moves only when all of them wait (on a
 call's latency, for the next second's tokens, for a message), to the earliest wake-up. The code runs
 between those instants in no simulated time. At 1,000 mails/s for minutes, real time would need
-~157 threads doing 1,000 real sends a second on two shared cores: what would be measured then is
-this machine's scheduler, not the design. The simulated clock is also what makes the run the same
+~160 threads (20 senders of 8 lanes) doing 1,000 real sends a second on two shared cores: what would
+be measured then is this machine's scheduler, not the design. The simulated clock is also what makes the run the same
 every time (up to thread interleaving at one instant).
 """
 
@@ -46,11 +47,18 @@ from ecrm.campaigns.errors import MailThrottled
 from ecrm.campaigns.models import SendBatch
 from ecrm.campaigns.ratelimit import RateLimiter
 from ecrm.campaigns.runs import PlanCommand
-from ecrm.campaigns.sending import Sender, SenderConfig
+from ecrm.campaigns.sending import Sender, SenderConfig, in_threads
 from ecrm.mail import Mail
-from ecrm_infra.topology.send_shape import PER_MAIL_SECONDS, SenderShape, sender_shape
+from ecrm_infra.topology.send_shape import (
+    CPU_SECONDS_PER_MAIL,
+    LANES,
+    PER_MAIL_SECONDS,
+    VCPU_MB,
+    SenderShape,
+    sender_shape,
+)
 
-from tests.bench.bench_campaigns import Backend, WallClock, campaign, populate
+from tests.bench.bench_campaigns import Backend, TokenBucketSes, WallClock, campaign, populate
 from tests.unit.campaigns.world import LINKS
 
 # rate -> recipients: each send long enough (~1.5-3.5 simulated minutes) that Lambda's ramp is a
@@ -103,24 +111,41 @@ class SimulatedClock(WallClock):
             self._running += 1
             woken.set()
 
+    def fork(self, bodies: Sequence[Callable[[], None]]) -> None:
+        """The sender's `fork` on this clock: the caller waits for its bodies (not on the clock), and
+        the last body to finish hands its place back to the caller, so no instant is skipped."""
+        left = [len(bodies)]
+
+        def handing_back() -> None:
+            left[0] -= 1
+            if left[0]:  # the last one's place becomes the caller's again
+                self._running -= 1
+                self._move()
+
+        with self._lock:
+            self._running += len(bodies) - 1  # the caller stops running while its bodies do
+        in_threads([self._on_clock(body, handing_back) for body in bodies])
+
     def run(self, bodies: Sequence[Callable[[], None]]) -> None:
         """Runs each body in a thread of its own on this clock; returns when all are done."""
 
-        def wrapped(body: Callable[[], None]) -> None:
+        def leaving() -> None:
+            self._running -= 1
+            self._move()
+
+        with self._lock:
+            self._running += len(bodies)
+        in_threads([self._on_clock(body, leaving) for body in bodies])
+
+    def _on_clock(self, body: Callable[[], None], done: Callable[[], None]) -> Callable[[], None]:
+        def counted() -> None:
             try:
                 body()
             finally:
                 with self._lock:
-                    self._running -= 1
-                    self._move()
+                    done()
 
-        with self._lock:
-            self._running += len(bodies)
-        threads = [threading.Thread(target=wrapped, args=(b,), daemon=True) for b in bodies]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        return counted
 
 
 class Slow:
@@ -321,8 +346,9 @@ def simulate(rate: int, recipients: int, tag: str) -> Figures:
             signer=backend.signer,
             link_base=LINKS,
             finisher=backend.runs(sqs),
-            config=SenderConfig(),
+            config=SenderConfig(lanes=shape.lanes),
             rng=random.Random(),
+            fork=clock.fork,
         )
 
     def concurrency_slot(n: int) -> Callable[[], None]:
@@ -386,7 +412,7 @@ def report(f: Figures) -> tuple[str, ...]:
     seconds = last - f.start
     return (
         f"{f.rate:>5}",
-        f"{f.shape.concurrency:>4}/{f.shape.timeout_seconds}s/{f.shape.visibility_timeout_seconds}s",
+        f"{f.shape.concurrency:>4}x{f.shape.lanes}/{f.shape.timeout_seconds}s/{f.shape.visibility_timeout_seconds}s",
         f"{f.eligible:>7,}",
         f"{seconds:>6.0f}",
         f"{whole:>7.1f}",
@@ -411,7 +437,7 @@ def report(f: Figures) -> tuple[str, ...]:
 
 HEADER = (
     "rate",
-    "senders/timeout/visibility",
+    "senders x lanes/timeout/visibility",
     "eligible",
     "sim s",
     "achieved",
@@ -434,11 +460,100 @@ HEADER = (
 )
 
 
+CPU_MAILS = int(os.environ.get("BENCH_SENDRATE_CPU_MAILS", "2000"))
+
+
+def _short_circuited(service: str, body: bytes) -> Any:
+    """A boto3 client whose requests are built, signed and parsed, but answered here with `body`
+    instead of leaving the process: its client-side CPU, without a network or a server."""
+    import boto3
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+    class Raw:
+        def stream(self, **_: Any) -> Any:
+            yield body
+
+        def read(self, *_: Any, **__: Any) -> bytes:
+            return body
+
+    client: Any = boto3.session.Session().client(service, region_name="us-east-1")  # type: ignore[call-overload]
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        headers = HTTPHeaders()
+        headers["content-type"] = "application/x-amz-json-1.0"
+        return AWSResponse(request.url, 200, headers, Raw())
+
+    client.meta.events.register("before-send", answer)
+    return client
+
+
+def cpu_per_mail(token_writes_per_mail: float, shape: SenderShape) -> None:
+    """CPU one mail costs a sender, so lanes can be sized against the function's vCPU: the shipped
+    Sender on in-memory stores with no latency (its own work: suppression, render, links, claim and
+    records), plus the shipped DynamoDB and SES adapters' calls per mail through boto3 clients that
+    answer in-process (serializing, signing, parsing)."""
+    from ecrm.campaigns.adapters.dynamo_sends import DynamoRateSlots, DynamoSendRecords
+    from ecrm.campaigns.adapters.ses_campaigns import SesCampaignMailer
+    from ecrm.campaigns.models import SendKey, SendRecord
+
+    backend = Backend()
+    populate(backend, CPU_MAILS, "cpu")
+    cid = campaign(backend, "cpu")
+    queue = SimulatedSqs(SimulatedClock(time.time()), 720, double=0.0)
+    backend.runs(queue).handle(
+        PlanCommand(action="start", campaign_id=cid, run_id="once"), backend.clock.now() + timedelta(hours=1)
+    )
+    ses = TokenBucketSes(1e9, 0.0)
+    sender = backend.sender(ses, 10**6, queue)
+    started = time.process_time()
+    while (message := queue.receive()) is not None:
+        sender.send(message.batch, backend.clock.now() + timedelta(minutes=2))
+        queue.delete(message)
+    own = (time.process_time() - started) / len(ses.accepted)
+
+    db = _short_circuited("dynamodb", b'{"Attributes": {"used": {"N": "5"}}}')
+    records, slots = DynamoSendRecords(db, "t"), DynamoRateSlots(db, "t", "campaigns")
+    mailer = SesCampaignMailer(_short_circuited("sesv2", b'{"MessageId": "m-1"}'), "news@example.com", "set")
+    mail = Mail(to="ann@example.com", subject="News for Ann", text="t" * 1500, html="<p>h</p>" * 400, headers={})
+    now = backend.clock.now()
+
+    def one(n: int) -> None:
+        key = SendKey(campaign_id=cid, run_id="once", contact_id=f"{n:032x}")
+        claim = SendRecord(key=key, status="sending", claim_id="c" * 32, claimed_at=now, lease_until=now, variant=None)
+        records.claim(claim)
+        mailer.send(mail, {"ecrm_campaign": cid, "ecrm_run": "once", "ecrm_contact": key.contact_id})
+        records.complete(claim, "m-1", now)
+
+    for n in range(50):  # botocore loads its models on first use: not a mail's work
+        one(n)
+        slots.take(1, 5, 1000)
+    started = time.process_time()
+    for n in range(CPU_MAILS):
+        one(n)
+    calls = (time.process_time() - started) / CPU_MAILS
+    started = time.process_time()
+    for n in range(CPU_MAILS):
+        slots.take(n, 5, 1000)
+    take = (time.process_time() - started) / CPU_MAILS * token_writes_per_mail
+    per_mail = own + calls + take
+    demand = per_mail * shape.pace
+    vcpu = shape.memory_mb / VCPU_MB
+    print(
+        f"\nCPU per mail, this machine: the sender's own work {own * 1000:.2f} ms + claim, SES call and "
+        f"completion through boto3 {calls * 1000:.2f} ms + {token_writes_per_mail:.2f} rate-token writes "
+        f"{take * 1000:.2f} ms = {per_mail * 1000:.2f} ms (the shape assumes {CPU_SECONDS_PER_MAIL * 1000:.0f} ms). "
+        f"A sender at {shape.rate}/s's full pace ({shape.lanes} lanes x {1 / PER_MAIL_SECONDS:.0f} mails/s) needs "
+        f"{demand:.3f} vCPU: {demand / vcpu:.2f}x the {vcpu:.3f} vCPU of its {shape.memory_mb} MB "
+        f"(AWS: 1 vCPU at {VCPU_MB} MB). TLS and the network stack are not in it."
+    )
+
+
 def main() -> None:
     print(__doc__.split("\n\n", 1)[1].split("\nTime is simulated")[0].rstrip())
     print(
-        f"\nShape per rate: senders = max(2, ceil(rate x 1.25 x {PER_MAIL_SECONDS} s per mail)), batch size 1, "
-        "timeout 120 s (more when a 100-recipient message needs it at a sender's share), visibility 6 x timeout"
+        f"\nShape per rate: senders = max(2, ceil(rate x 1.25 x {PER_MAIL_SECONDS} s per mail / {LANES} lanes)), "
+        "lanes = what a sender's share needs (at most 8), batch size 1, timeout 120 s (more when a "
+        "100-recipient message needs it at a sender's share), visibility 6 x timeout"
     )
     print(
         "achieved = mails SES took / seconds from its first to its last; sustained = the same from the moment "
@@ -449,8 +564,10 @@ def main() -> None:
         "handed their message back; 2x = messages SQS delivered twice; busy = most senders at work at once"
     )
     rows: list[tuple[str, ...]] = [HEADER]
-    for rate, n in RUNS:
-        rows.append(report(simulate(rate, n, f"r{rate}")))
+    runs = [simulate(rate, n, f"r{rate}") for rate, n in RUNS]
+    rows += [report(f) for f in runs]
     widths = [max(len(row[i].strip()) for row in rows) for i in range(len(HEADER))]
     for row in rows:
         print("  ".join(cell.strip().rjust(width) for cell, width in zip(row, widths, strict=True)))
+    fastest = max(runs, key=lambda f: f.rate)
+    cpu_per_mail(fastest.token_writes / len(fastest.accepted), fastest.shape)

@@ -73,6 +73,8 @@ def _assert_sender_shaped(synth: Synth, shape: SenderShape) -> None:
     assert mapping["BatchSize"] == shape.batch_size == 1
     function = synth.props(synth.function_id(sender))
     assert function["Timeout"] == shape.timeout_seconds
+    assert function["Environment"]["Variables"]["SENDER_LANES"] == str(shape.lanes)
+    assert function["MemorySize"] == shape.memory_mb
     assert function["ReservedConcurrentExecutions"] == shape.concurrency  # no other function starves it
     queue = synth.props(ref_id(mapping["EventSourceArn"]))
     assert queue["VisibilityTimeout"] == shape.visibility_timeout_seconds == 6 * shape.timeout_seconds
@@ -95,7 +97,7 @@ def synth_at_1000(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 def test_a_configured_rate_shapes_the_sender(synth_at_1000: Synth) -> None:
     shape = sender_shape(1000)
-    assert shape.concurrency == 157
+    assert (shape.concurrency, shape.lanes, shape.memory_mb) == (20, 8, 1024)
     _assert_sender_shaped(synth_at_1000, shape)
     env = synth_at_1000.props(synth_at_1000.function_id(topology.function("campaign_sender")))["Environment"]
     assert env["Variables"]["SEND_RATE_PER_SECOND"] == "1000"

@@ -21,6 +21,7 @@ from ecrm_infra.topology.orders import ORDERS
 from ecrm_infra.topology.spec import (
     ACTIONS,
     CONTEXT_PREFIX,
+    VALUE_PREFIX,
     Access,
     Bucket,
     Capability,
@@ -33,6 +34,8 @@ from ecrm_infra.topology.spec import (
     Table,
     actions_of,
     arn_of,
+    fixed,
+    names_resource,
     split_source,
 )
 from ecrm_infra.topology.webhooks import WEBHOOKS
@@ -47,6 +50,7 @@ __all__ = [
     "PLATFORM_RESOURCES",
     "SCHEDULE_GROUPS",
     "TABLES",
+    "VALUE_PREFIX",
     "Access",
     "Bucket",
     "Capability",
@@ -59,7 +63,9 @@ __all__ = [
     "Table",
     "actions",
     "arn_of",
+    "fixed",
     "function",
+    "names_resource",
     "queue_triggers",
     "resource_kinds",
     "routes",

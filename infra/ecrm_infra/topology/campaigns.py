@@ -25,6 +25,7 @@ from ecrm_infra.topology.spec import (
     MetricAlarm,
     QueueTrigger,
     Table,
+    fixed,
     timer_env,
     timer_grants,
 )
@@ -69,14 +70,17 @@ def sender_queue(shape: send_shape.SenderShape) -> QueueTrigger:
 
 
 def shaped(capability: Capability, context: Mapping[str, str]) -> Capability:
-    """Campaigns as deployed with `context`: the sender shaped for the deployment's send rate."""
+    """Campaigns as deployed with `context`: the sender shaped for the deployment's send rate
+    (concurrency, lanes, memory, timeout; the queue's visibility timeout follows the timeout)."""
     shape = send_shape.sender_shape(send_shape.deploy_rate(context))
     functions = tuple(
         replace(
             fn,
+            env={**fn.env, Env.SENDER_LANES: fixed(shape.lanes)},
             queue=sender_queue(shape),
             timeout_seconds=shape.timeout_seconds,
             reserved_concurrency=shape.concurrency,
+            memory_mb=shape.memory_mb,
         )
         if fn.name == SENDER
         else fn
@@ -155,6 +159,7 @@ CAMPAIGNS = Capability(
                 Env.SENDER: "context:senderAddress",
                 Env.SES_CONFIGURATION_SET: "context:sesConfigurationSet",
                 Env.SEND_RATE: "context:campaignSendRate",
+                Env.SENDER_LANES: fixed(SENDER_SHAPE.lanes),
             },
             grants={
                 # Send records: claimed (Put), settled (Update), released after a transient failure (Delete).
@@ -169,6 +174,7 @@ CAMPAIGNS = Capability(
             queue=sender_queue(SENDER_SHAPE),
             timeout_seconds=SENDER_SHAPE.timeout_seconds,
             reserved_concurrency=SENDER_SHAPE.concurrency,
+            memory_mb=SENDER_SHAPE.memory_mb,
         ),
         Function(
             name="campaign_triggers",

@@ -81,7 +81,19 @@ def actions_of(kind: str, access: Access, resource: str = "") -> frozenset[str]:
 
 
 CONTEXT_PREFIX = "context:"
+# An env value the topology itself derives (the campaign sender's lanes, from the send rate).
+VALUE_PREFIX = "value:"
 ATTRIBUTE_SEPARATOR = "."
+
+
+def fixed(value: object) -> str:
+    """An env source that is this value, not a resource's or the CDK context's."""
+    return f"{VALUE_PREFIX}{value}"
+
+
+def names_resource(source: str) -> bool:
+    """Whether an env source names a resource (not the context's or a fixed value)."""
+    return not source.startswith((CONTEXT_PREFIX, VALUE_PREFIX))
 
 
 def arn_of(resource: str) -> str:

@@ -34,7 +34,7 @@ from ecrm.campaigns.ports import SendQueue
 from ecrm.campaigns.preferences import PreferenceCenter
 from ecrm.campaigns.ratelimit import RateLimiter
 from ecrm.campaigns.runs import CampaignRuns, RunControl
-from ecrm.campaigns.sending import Sender
+from ecrm.campaigns.sending import Sender, SenderConfig
 from ecrm.campaigns.service import CampaignService, SegmentService, TemplateService
 from ecrm.campaigns.settings import (
     CampaignsApiSettings,
@@ -184,6 +184,7 @@ def sender(settings: SenderSettings) -> Sender:
         signer=SecretSigner.from_secret(session, settings.signing_secret_id),
         link_base=_links(settings),
         finisher=_control(session, settings),
+        config=SenderConfig(lanes=settings.lanes),
     )
 
 

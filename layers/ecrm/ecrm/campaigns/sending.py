@@ -9,6 +9,12 @@ Per recipient, in this order:
 5. **SES call** -> **complete** (`sent`, message id). Refused by SES (throttled, paused, rejected):
    the claim is released or settled as `failed`. Outcome unknown (timeout): settled `unknown`.
 
+A recipient's path is serial and mostly waiting (on DynamoDB, on SES). A sender works on
+`SenderConfig.lanes` recipients at once, each lane a thread that takes the batch's next recipient
+and walks it through the steps above with its own rate tokens and pace, as a sender of its own
+would (decision 101). Nothing in a recipient's path depends on another's, so the guarantees are
+those of that many senders on one message. The deployment sets the count (`SenderSettings.lanes`).
+
 The crash case: a claim found still `sending` after its lease belongs to a sender that died
 between 4 and 5 (or between the SES call and its completion). Whether SES took that mail cannot
 be known from here (SES has no idempotency key and its events are best effort), so the record is
@@ -20,9 +26,11 @@ up. The full argument is in docs/campaigns.md.
 
 from __future__ import annotations
 
+import functools
 import random
+import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -110,6 +118,42 @@ class SenderConfig:
     # so a Lambda timeout cannot strike between claim and completion.
     margin: timedelta = timedelta(seconds=15)
     backoff: Backoff = field(default_factory=Backoff)
+    lanes: int = 1  # recipients worked on at once; the deployed sender's come from its settings
+
+    def __post_init__(self) -> None:
+        if self.lanes < 1:
+            raise ValueError("a sender needs at least one lane")
+
+
+Fork = Callable[[Sequence[Callable[[], None]]], None]
+
+
+def in_threads(bodies: Sequence[Callable[[], None]]) -> None:
+    """Runs each body in a thread of its own and returns when all are done; the first exception
+    any of them raised is raised here (the others ran to their end first)."""
+    failures: list[BaseException] = []
+
+    def run(body: Callable[[], None]) -> None:
+        try:
+            body()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(body,), name=f"lane-{i}") for i, body in enumerate(bodies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+@dataclass
+class _Lane:
+    """One lane's rate tokens and pace: a lane asks the limiter as a sender of its own does."""
+
+    grant: Grant = field(default_factory=lambda: Grant(0, 0))
+    pace: Pace = field(default_factory=Pace)
 
 
 @dataclass
@@ -163,6 +207,7 @@ class Sender:
         config: SenderConfig = SenderConfig(),
         rng: random.Random | None = None,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        fork: Fork = in_threads,
     ) -> None:
         self._campaigns = campaigns
         self._templates = templates
@@ -179,8 +224,8 @@ class Sender:
         self._config = config
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._new_id = new_id
-        self._grant = Grant(0, 0)
-        self._pace = Pace()
+        self._fork = fork
+        self._lanes = [_Lane() for _ in range(config.lanes)]  # kept warm across a container's batches
         self._compiled: dict[tuple[str, int, int], tuple[CompiledTemplate, tuple[Parsed, ...]]] = {}
 
     # -- the batch -----------------------------------------------------------------------------
@@ -193,16 +238,42 @@ class Sender:
         result = BatchResult()
         todo = self._pending(batch, result)
         found = self._recipients.recipients(todo) if todo else {}
-        try:
-            for contact_id in todo:
-                result.outcomes[contact_id] = self._one(job, found.get(contact_id) or gone(contact_id))
-        except _StopBatch:
-            pass
+        self._work(job, todo, found, result)
         for contact_id in todo:
             result.outcomes.setdefault(contact_id, "retry")
         if result.complete and campaign.schedule.kind != "triggered":
             self._batch_done(batch)
         return result
+
+    def _work(self, job: _Job, todo: list[str], found: Mapping[str, Recipient], result: BatchResult) -> None:
+        """Each lane takes the next recipient until none is left, or until the account cannot send
+        now (`_StopBatch`) or a lane failed: then the lanes take no more, and what is left is retried."""
+        pending: Iterator[str] = iter(todo)
+        taking = threading.Lock()  # held for a next() and a dict write: never across a call
+        stop = threading.Event()
+
+        def lane(state: _Lane) -> None:
+            while not stop.is_set():
+                with taking:
+                    contact_id = next(pending, None)
+                if contact_id is None:
+                    return
+                try:
+                    outcome = self._one(job, found.get(contact_id) or gone(contact_id), state)
+                except _StopBatch:
+                    stop.set()
+                    return
+                except BaseException:
+                    stop.set()
+                    raise
+                with taking:
+                    result.outcomes[contact_id] = outcome
+
+        lanes = self._lanes[: max(1, min(len(self._lanes), len(todo)))]
+        if len(lanes) == 1:
+            lane(lanes[0])
+        else:
+            self._fork([functools.partial(lane, state) for state in lanes])
 
     def _live_campaign(self, batch: SendBatch) -> Campaign | None:
         campaign = self._campaigns.get(batch.campaign_id)
@@ -247,7 +318,7 @@ class Sender:
         return SendKey(campaign_id=batch.campaign_id, run_id=batch.run_id, contact_id=contact_id)
 
     # -- one recipient -------------------------------------------------------------------------
-    def _one(self, job: _Job, recipient: Recipient) -> Outcome:
+    def _one(self, job: _Job, recipient: Recipient, lane: _Lane) -> Outcome:
         key = self._key(job.batch, recipient.contact_id)
         reason = suppression_reason(recipient, job.campaign.topic)
         if reason is not None or recipient.contact is None:
@@ -255,7 +326,7 @@ class Sender:
             return "skipped" if self._records.settle(skipped, count_targeted=_addressed_once(job)) else "done"
         variant = ab.variant_for(job.campaign, job.batch.stage, key.contact_id)
         mail = self._compose(job, recipient.contact, recipient.tier, key, variant)
-        if not self._token(job.deadline):
+        if not self._token(lane, job.deadline):
             return "retry"
         now = self._clock.now()
         claim = SendRecord(
@@ -269,7 +340,7 @@ class Sender:
         found = self._records.claim(claim, count_targeted=_addressed_once(job))
         if found is not None:
             return self._already_claimed(found)
-        return self._deliver(claim, mail, message_tags(key, variant), job.deadline)
+        return self._deliver(claim, mail, message_tags(key, variant), job.deadline, lane)
 
     def _compose(self, job: _Job, contact: Contact, tier: str | None, key: SendKey, variant: int | None) -> Mail:
         claims = UnsubscribeClaims(contact.id, key.campaign_id, key.run_id, job.campaign.topic)
@@ -284,20 +355,20 @@ class Sender:
             headers=mail_links.headers,
         )
 
-    def _token(self, deadline: datetime) -> bool:
+    def _token(self, lane: _Lane, deadline: datetime) -> bool:
         """Spend one send token of the current second, taking more from the limiter if needed (no
-        more than this sender can spend before the second ends, at its own pace)."""
+        more than this lane can spend before the second ends, at its own pace)."""
         now = self._clock.now()
-        self._pace.asking(now)
-        if not self._grant.valid(now):
-            self._grant = self._limiter.acquire(
-                self._limiter.rate, self._sleeper, deadline - self._config.margin, self._pace.seconds
+        lane.pace.asking(now)
+        if not lane.grant.valid(now):
+            lane.grant = self._limiter.acquire(
+                self._limiter.rate, self._sleeper, deadline - self._config.margin, lane.pace.seconds
             )
         now = self._clock.now()
-        if self._grant.count == 0 or now + self._config.margin >= deadline:
+        if lane.grant.count == 0 or now + self._config.margin >= deadline:
             return False
-        self._grant = self._grant.spend()
-        self._pace.spent(now)
+        lane.grant = lane.grant.spend()
+        lane.pace.spent(now)
         return True
 
     def _already_claimed(self, found: SendRecord) -> Outcome:
@@ -311,12 +382,12 @@ class Sender:
         )
         return "unknown" if self._records.settle(in_doubt) else "done"
 
-    def _deliver(self, claim: SendRecord, mail: Mail, tags: dict[str, str], deadline: datetime) -> Outcome:
+    def _deliver(self, claim: SendRecord, mail: Mail, tags: dict[str, str], deadline: datetime, lane: _Lane) -> Outcome:
         for attempt in range(self._config.backoff.attempts + 1):
             outcome = self._attempt(claim, mail, tags)
             if outcome is not None:
                 return outcome
-            if not self._wait_after_throttle(attempt, deadline):
+            if not self._wait_after_throttle(attempt, deadline, lane):
                 break
         self._records.release(claim.key, claim.claim_id or "")
         return "retry"  # still throttled: never dropped, the queue brings it back
@@ -343,15 +414,15 @@ class Sender:
         )
         return status
 
-    def _wait_after_throttle(self, attempt: int, deadline: datetime) -> bool:
+    def _wait_after_throttle(self, attempt: int, deadline: datetime, lane: _Lane) -> bool:
         if attempt >= self._config.backoff.attempts:
             return False
         delay = timedelta(seconds=self._config.backoff.delay(attempt, self._rng))
         if self._clock.now() + delay + self._config.margin >= deadline:
             return False
-        self._pace.paused()  # the backoff is not a mail's work
+        lane.pace.paused()  # the backoff is not a mail's work
         self._sleeper.sleep(delay.total_seconds())
-        return self._token(deadline)  # a retry is another SES call: it needs a token too
+        return self._token(lane, deadline)  # a retry is another SES call: it needs a token too
 
 
 def _addressed_once(job: _Job) -> bool:

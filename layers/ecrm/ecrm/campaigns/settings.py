@@ -12,6 +12,10 @@ from pydantic import Field
 from ecrm.campaigns.names import Env
 from ecrm.settings import FromEnv
 
+# The most recipients one sender works on at once (infra's send_shape derives the deployed count).
+# At most botocore's default connection pool per client (10): a lane never waits for a connection.
+MAX_LANES = 8
+
 
 class CampaignTables(FromEnv):
     table_name: str = Field(alias=Env.CAMPAIGNS_TABLE)
@@ -66,6 +70,7 @@ class SenderSettings(CampaignTables, CampaignTimers, UnsubscribeLinks):
     sender: str = Field(alias=Env.SENDER)
     configuration_set: str = Field(alias=Env.SES_CONFIGURATION_SET)
     send_rate: int = Field(alias=Env.SEND_RATE, ge=0, description="mails per second; 0: the account's SES quota")
+    lanes: int = Field(alias=Env.SENDER_LANES, ge=1, le=MAX_LANES, description="recipients worked on at once")
 
 
 class TriggerSettings(CampaignTables, CampaignTimers):
