@@ -15,11 +15,14 @@ $(BIN)/python:
 
 # Installs come from the lock only (requirements/dev.lock, made by `make lock` from pyproject's ranges):
 # uv at the locked version, then every locked package, then this project without resolving anything.
+# The packages are compiled to bytecode as they are installed: a machine that sets
+# PYTHONDONTWRITEBYTECODE would otherwise compile boto3, pydantic and moto from source in every
+# fresh interpreter (the suite's subprocesses, `ecrm local`, the bench's cold starts).
 # A new function folder is a new top-level package: the editable install must learn of it.
 LOCK := requirements/dev.lock
 $(VENV)/.installed: pyproject.toml $(LOCK) $(wildcard functions/*/__init__.py) | $(BIN)/python
 	$(BIN)/python -m pip install -q --disable-pip-version-check "$$(grep '^uv==' $(LOCK))"
-	$(BIN)/uv pip install -q --python $(BIN)/python -r $(LOCK)
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r $(LOCK)
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $@
 

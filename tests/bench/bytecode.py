@@ -3,8 +3,10 @@
 Lambda's /opt is read-only, so modules without a `__pycache__` are compiled again at every cold
 start. Each variant lays out what our layers and a function's asset hold (the function folders, the
 `ecrm` package, the dependencies layer's packages copied from this venv) in a directory first on
-PYTHONPATH; boto3 and Powertools come from the venv in both, with their bytecode, as the runtime's
-boto3 does. Same interpreter, same machine, same run: only the bytecode differs.
+PYTHONPATH; boto3 and Powertools come from the venv in both, with their bytecode (`make install`
+compiles it), as the runtime's boto3 does. Same interpreter, same machine, same run: only the
+bytecode differs. Neither variant reads the run's bytecode cache (run.BYTECODE_CACHE): the source
+variant compiles in every interpreter, the other reads the `__pycache__` the layers ship.
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ _PROBE = "import time; t0 = time.perf_counter(); {code}; print(time.perf_counter
 
 def _run(code: str, root: Path, env: dict[str, str]) -> str:
     """`code` in a fresh interpreter with `root` first on its path; its output."""
-    env = {**env, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}  # the source variant stays source
+    env = {k: v for k, v in env.items() if k != "PYTHONPYCACHEPREFIX"}  # each variant's own bytecode, or none
+    env |= {"PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}  # the source variant stays source
     done = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
     return done.stdout
 

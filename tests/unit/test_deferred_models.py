@@ -66,6 +66,12 @@ def counted(self, *args, **kwargs):
     sessions.append(self)
     made(self, *args, **kwargs)
 boto3.session.Session.__init__ = counted
+clients = []
+client = boto3.session.Session.client
+def recorded(self, service, *args, **kwargs):
+    clients.append(service)
+    return client(self, service, *args, **kwargs)
+boto3.session.Session.client = recorded
 h.service()
 from pydantic import BaseModel
 def walk(c):
@@ -75,7 +81,7 @@ def walk(c):
 models = [c for c in walk(BaseModel) if c.__module__.startswith("ecrm.")]
 import sys
 print(json.dumps([len(models), sum(c.__pydantic_complete__ for c in models), "ecrm.adapters.ses" in sys.modules,
-                  len(sessions)]))
+                  len(sessions), sorted(set(clients))]))
 """
 
 
@@ -86,7 +92,7 @@ def test_a_function_made_ready_builds_few_of_the_models_it_imported(name: str, m
     fn = next(f for f in topology.FUNCTIONS if f.name == name)
     code = _BUILT_AT_READY.format(env=json.dumps(ready_env(fn)), name=name)
     out = subprocess.run([sys.executable, "-c", code], env=ENV, check=True, capture_output=True, text=True)
-    imported, built, ses_loaded, sessions = json.loads(out.stdout)
+    imported, built, ses_loaded, sessions, clients = json.loads(out.stdout)
     # built at ready: its settings and the defaults instantiated at import (a policy, a counter)
     assert imported > 50
     assert built <= 8
@@ -95,6 +101,8 @@ def test_a_function_made_ready_builds_few_of_the_models_it_imported(name: str, m
     assert ses_loaded is mails
     # one boto3 session per composition root: each session loads boto3's models afresh
     assert sessions == 1
+    # and only the DynamoDB client made at cold start: SQS, Scheduler and SES on first use
+    assert clients == ["dynamodb"]
 
 
 def test_type_adapters_are_made_by_the_shared_deferred_helper() -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from ecrm.adapters.clients import on_first_use
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.secrets import SecretSigner
 from ecrm.adapters.sqs import SqsQueue
@@ -66,8 +67,8 @@ SES_SEND_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, 
 
 def _timers(session: Session, settings: CampaignTimers) -> SchedulerTimers:
     return SchedulerTimers(
-        session.client("scheduler"),
-        session.client("sqs"),
+        on_first_use(session, "scheduler"),
+        on_first_use(session, "sqs"),
         SYSTEM_CLOCK,
         group=settings.schedule_group,
         role_arn=settings.scheduler_role_arn,
@@ -158,7 +159,7 @@ def preference_center(settings: UnsubscribeSettings) -> PreferenceCenter:
 
 def planner(settings: PlannerSettings) -> CampaignRuns:
     session = boto3.session.Session()
-    return _runs(session, settings, SqsQueue(session.client("sqs"), settings.send_queue_url))
+    return _runs(session, settings, SqsQueue(on_first_use(session, "sqs"), settings.send_queue_url))
 
 
 def sender(settings: SenderSettings) -> Sender:
@@ -176,7 +177,7 @@ def sender(settings: SenderSettings) -> Sender:
         records=DynamoSendRecords(db, table),
         runs=DynamoRuns(db, table),
         mailer=SesCampaignMailer(
-            session.client("sesv2", config=SES_SEND_CONFIG), settings.sender, settings.configuration_set
+            on_first_use(session, "sesv2", config=SES_SEND_CONFIG), settings.sender, settings.configuration_set
         ),
         limiter=RateLimiter(DynamoRateSlots(db, table), SYSTEM_CLOCK, rate=rate),
         sleeper=SLEEPER,
@@ -204,7 +205,7 @@ def triggers(settings: TriggerSettings) -> TriggerService:
         segments=_segments(db, settings.table_name),
         contacts=DynamoContacts(db, settings.contacts_table),
         memberships=DynamoSegmentIndex(db, settings.table_name, settings.contacts_table),
-        queue=SqsQueue(session.client("sqs"), settings.send_queue_url),
+        queue=SqsQueue(on_first_use(session, "sqs"), settings.send_queue_url),
         timers=_timers(session, settings),
         clock=SYSTEM_CLOCK,
     )

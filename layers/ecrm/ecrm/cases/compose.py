@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
+from ecrm.adapters.clients import on_first_use
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.secrets import SecretSigner
 from ecrm.cases.adapters.case_metrics import CaseMetrics
@@ -66,8 +67,8 @@ def _writing(session: Session, settings: CaseWriterSettings, cache_seconds: int 
     db = session.client("dynamodb")
     repo = DynamoCases(db, settings.cases_table, Outbox(settings.outbox_table))
     timers = SchedulerTimers(
-        session.client("scheduler"),
-        session.client("sqs"),
+        on_first_use(session, "scheduler"),
+        on_first_use(session, "sqs"),
         SYSTEM_CLOCK,
         group=settings.schedule_group,
         role_arn=settings.scheduler_role_arn,
@@ -149,7 +150,7 @@ def admin_service(settings: CasesAdminSettings) -> Administration:
     policies = DynamoPolicies(db, settings.cases_table, settings.policy_cache_seconds)
     # the first pages wait until every container's policy cache holds the new book
     queue = SqsQueue(
-        session.client("sqs"),
+        on_first_use(session, "sqs"),
         settings.recompute_queue_url,
         delay_seconds=settings.policy_cache_seconds + RECOMPUTE_MARGIN_SECONDS,
     )
@@ -182,7 +183,7 @@ def recompute_service(settings: CaseRecomputeSettings) -> Replanning:
     writing = _writing(session, settings, cache_seconds=0)  # always the book just saved
     return Replanning(
         recompute=Recompute(writing.repo, CaseWork(writing.writer, writing.repo, SYSTEM_CLOCK)),
-        queue=SqsQueue(session.client("sqs"), settings.recompute_queue_url),
+        queue=SqsQueue(on_first_use(session, "sqs"), settings.recompute_queue_url),
     )
 
 
@@ -197,7 +198,7 @@ def mailer_service(settings: CaseMailerSettings) -> CaseMailer:
         DynamoCases(db, settings.cases_table),
         ContactLookup(contacts),
         Staff(DynamoStaff(db, settings.cases_table), settings.fallback_address),
-        SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set),
+        SesMailer(on_first_use(session, "sesv2"), settings.sender, settings.configuration_set),
         SecretSigner.from_secret(session, settings.signing_secret_id),
         SYSTEM_CLOCK,
         case_url=settings.case_url,

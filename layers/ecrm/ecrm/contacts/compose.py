@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
+from ecrm.adapters.clients import on_first_use
 from ecrm.adapters.secrets import SecretSigner
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
@@ -58,7 +59,7 @@ def confirmation_mailer(settings: ConsentMailerSettings) -> ConfirmationMailer:
     session = boto3.session.Session()
     return ConfirmationMailer(
         repo=DynamoContacts(session.client("dynamodb"), settings.table_name),
-        mailer=SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set),
+        mailer=SesMailer(on_first_use(session, "sesv2"), settings.sender, settings.configuration_set),
         signer=SecretSigner.from_secret(session, settings.signing_secret_id),
         clock=SYSTEM_CLOCK,
         confirm_url=settings.confirm_url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import boto3
 
+from ecrm.adapters.clients import on_first_use
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
 from ecrm.contacts.service import ContactCapture, ContactDirectory
@@ -20,8 +21,8 @@ def imports_api(settings: ImportsApiSettings) -> BulkApi:
     session = boto3.session.Session()
     db, files, sqs = (
         session.client("dynamodb"),
-        S3Files(session.client("s3"), settings.files_bucket),
-        session.client("sqs"),
+        S3Files(on_first_use(session, "s3"), settings.files_bucket),
+        on_first_use(session, "sqs"),
     )
     return BulkApi(
         imports=ImportJobs(
@@ -48,8 +49,8 @@ def import_runner(settings: ImportWorkerSettings) -> ImportRunner:
     )
     return ImportRunner(
         jobs=DynamoImports(db, settings.imports_table),
-        files=S3Files(session.client("s3"), settings.files_bucket),
-        queue=SqsSteps(session.client("sqs"), settings.queue_url),
+        files=S3Files(on_first_use(session, "s3"), settings.files_bucket),
+        queue=SqsSteps(on_first_use(session, "sqs"), settings.queue_url),
         capture=ContactCapture(contacts, SYSTEM_CLOCK, settings.consent_text_version),
         clock=SYSTEM_CLOCK,
         limits=ImportLimits(max_bytes=settings.max_bytes, opt_in_per_second=settings.opt_in_per_second),
@@ -67,7 +68,7 @@ def export_runner(settings: ExportWorkerSettings) -> ExportRunner:
     contacts = DynamoContacts(db, settings.contacts_table, phone_country=settings.phone_country_code)
     return ExportRunner(
         jobs=DynamoExports(db, settings.imports_table),
-        files=S3Files(session.client("s3"), settings.files_bucket),
+        files=S3Files(on_first_use(session, "s3"), settings.files_bucket),
         contacts=ContactDirectory(contacts, SYSTEM_CLOCK, settings.phone_country_code),
         segments=DynamoRepository(db, settings.campaigns_table, Segment, "SEGMENT"),
         index=DynamoSegmentIndex(db, settings.campaigns_table, settings.contacts_table),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import boto3
 
 from ecrm.adapters import dynamo
+from ecrm.adapters.clients import on_first_use
 from ecrm.adapters.sqs import SqsQueue
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.journeys.adapters.dynamo_journeys import DynamoJourneys, DynamoProgress
@@ -47,7 +48,7 @@ def journeys_api(settings: JourneysApiSettings) -> JourneyAdmin:
         journeys=DynamoJourneys(db, settings.journeys_table),
         progress=progress,
         stats=progress,
-        resume=SqsResume(SqsQueue(session.client("sqs"), settings.run_queue_url)),
+        resume=SqsResume(SqsQueue(on_first_use(session, "sqs"), settings.run_queue_url)),
         known=Known(templates=_existing_templates(db, settings.campaigns_table), topics=settings.topics),
         clock=SYSTEM_CLOCK,
     )
@@ -93,7 +94,7 @@ class _OnFirstUse:
             templates=DynamoRepository(db, settings.campaigns_table, Template, TEMPLATE),
             log=self._log,
             mailer=SesCampaignMailer(
-                session.client("sesv2", config=SES_SEND_CONFIG), settings.sender, settings.configuration_set
+                on_first_use(session, "sesv2", config=SES_SEND_CONFIG), settings.sender, settings.configuration_set
             ),
             limiter=RateLimiter(DynamoRateSlots(db, settings.campaigns_table), SYSTEM_CLOCK, rate=rate),
             sleeper=SLEEPER,
@@ -127,14 +128,14 @@ def journey_runner(settings: JourneyRunnerSettings) -> JourneyRunner:
     db = session.client("dynamodb")
     outbox = Outbox(settings.outbox_table)
     progress = DynamoProgress(db, settings.journeys_table, outbox)
-    on_first_use = _OnFirstUse(session, db, settings, progress)
+    parts = _OnFirstUse(session, db, settings, progress)
     contacts = DynamoContacts(db, settings.contacts_table, outbox)
-    sqs = session.client("sqs")
+    sqs = on_first_use(session, "sqs")
     return JourneyRunner(
         journeys=DynamoJourneys(db, settings.journeys_table),
         progress=progress,
         timers=SchedulerTimers(
-            session.client("scheduler"),
+            on_first_use(session, "scheduler"),
             sqs,
             SYSTEM_CLOCK,
             group=settings.schedule_group,
@@ -142,8 +143,8 @@ def journey_runner(settings: JourneyRunnerSettings) -> JourneyRunner:
             queue_arn=settings.run_queue_arn,
             queue_url=settings.run_queue_url,
         ),
-        mail=on_first_use,
-        facts=on_first_use,
+        mail=parts,
+        facts=parts,
         editor=ContactEdits(contacts, SYSTEM_CLOCK),
         resolver=People(contacts, DynamoCases(db, settings.cases_table)),
         resume=SqsResume(SqsQueue(sqs, settings.run_queue_url)),

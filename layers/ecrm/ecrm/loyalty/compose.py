@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
+from ecrm.adapters.clients import on_first_use
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.contacts.adapters.dynamo_contacts import DynamoContacts
@@ -39,8 +40,8 @@ def _db(session: Session) -> DynamoDBClient:
 
 def _timers(session: Session, settings: LoyaltyApiSettings) -> SchedulerTimers:
     return SchedulerTimers(
-        session.client("scheduler"),
-        session.client("sqs"),
+        on_first_use(session, "scheduler"),
+        on_first_use(session, "sqs"),
         SYSTEM_CLOCK,
         group=settings.schedule_group,
         role_arn=settings.scheduler_role_arn,
@@ -97,6 +98,6 @@ def loyalty_upkeep(settings: LoyaltyUpkeepSettings) -> LoyaltyUpkeep:
         timers=_timers(session, settings),
         clock=SYSTEM_CLOCK,
         contacts=DynamoContacts(db, settings.contacts_table),
-        mailer=SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set),
+        mailer=SesMailer(on_first_use(session, "sesv2"), settings.sender, settings.configuration_set),
         erasure_port=ledger,
     )

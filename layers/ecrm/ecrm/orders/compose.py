@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import boto3
 
+from ecrm.adapters.clients import on_first_use
 from ecrm.clock import SYSTEM_CLOCK
 from ecrm.orders.adapters.dynamo_orders import DynamoAcceptances
 from ecrm.orders.adapters.shop_bus import EventBridgeShopPublisher
@@ -15,6 +16,6 @@ def orders_api(settings: OrdersApiSettings) -> OrderGateway:
     session = boto3.session.Session()
     return OrderGateway(
         acceptances=DynamoAcceptances(session.client("dynamodb"), settings.orders_table),
-        publisher=EventBridgeShopPublisher(session.client("events"), settings.event_bus),
+        publisher=EventBridgeShopPublisher(on_first_use(session, "events"), settings.event_bus),
         clock=SYSTEM_CLOCK,
     )

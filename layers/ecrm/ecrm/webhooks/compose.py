@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
+from ecrm.adapters.clients import on_first_use
 from ecrm.adapters.scheduler import SchedulerTimers
 from ecrm.adapters.sqs import SqsQueue
 from ecrm.clock import SYSTEM_CLOCK
@@ -37,7 +38,7 @@ def webhooks_api(settings: WebhooksApiSettings) -> EndpointService:
     return EndpointService(
         endpoints=DynamoEndpoints(db, settings.webhooks_table),
         deliveries=DynamoDeliveries(db, settings.webhooks_table),
-        attempts=SqsQueue(session.client("sqs"), settings.delivery_queue_url),
+        attempts=SqsQueue(on_first_use(session, "sqs"), settings.delivery_queue_url),
         hosts=SystemHosts(),
         clock=SYSTEM_CLOCK,
         allow_loopback=settings.allow_loopback,
@@ -50,7 +51,7 @@ def fan_out(settings: FanOutSettings) -> FanOut:
     return FanOut(
         endpoints=DynamoEndpoints(db, settings.webhooks_table),
         deliveries=DynamoDeliveries(db, settings.webhooks_table),
-        attempts=SqsQueue(session.client("sqs"), settings.delivery_queue_url),
+        attempts=SqsQueue(on_first_use(session, "sqs"), settings.delivery_queue_url),
         clock=SYSTEM_CLOCK,
     )
 
@@ -61,8 +62,8 @@ def deliverer(settings: DeliverySettings) -> Deliverer:
     session = _session()
     db = session.client("dynamodb")
     timers = SchedulerTimers(
-        session.client("scheduler"),
-        session.client("sqs"),
+        on_first_use(session, "scheduler"),
+        on_first_use(session, "sqs"),
         SYSTEM_CLOCK,
         group=settings.schedule_group,
         role_arn=settings.scheduler_role_arn,
@@ -78,7 +79,7 @@ def deliverer(settings: DeliverySettings) -> Deliverer:
         timers=timers,
         clock=SYSTEM_CLOCK,
         alerts=Alerts(
-            mailer=SesMailer(session.client("sesv2"), settings.sender, settings.configuration_set),
+            mailer=SesMailer(on_first_use(session, "sesv2"), settings.sender, settings.configuration_set),
             log=DynamoEndpointMail(db, settings.webhooks_table),
             to=settings.alert_address,
             clock=SYSTEM_CLOCK,
