@@ -1,5 +1,9 @@
 """SES events (configuration set -> default bus) -> suppression, and delivery/open/click per recipient."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -42,3 +46,6 @@ def apply(envelope: dict[str, Any], _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return apply.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

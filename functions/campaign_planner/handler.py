@@ -1,5 +1,9 @@
 """Plan queue (timers and hand-overs) -> start a run, page its segment onto the send queue, pick A/B winners."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -27,3 +31,6 @@ def plan(command: PlanCommand, lambda_context: LambdaContext) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return plan.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

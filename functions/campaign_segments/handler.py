@@ -1,5 +1,9 @@
 """Segment-index queue (contact, loyalty-tier and suppression events) -> the contact's index items."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -28,3 +32,6 @@ def project(event: Envelope, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return project.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

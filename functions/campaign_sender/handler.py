@@ -1,5 +1,9 @@
 """Send queue -> render and send one batch through SES at the shared rate, each contact at most once."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -41,3 +45,6 @@ def send(batch: SendBatch, lambda_context: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return send.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

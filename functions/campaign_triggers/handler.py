@@ -1,5 +1,9 @@
 """Trigger queue (ConsentConfirmed, ContactCaptured, TierChanged) -> mail of the live triggered campaigns."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from datetime import UTC
 from functools import cache
 from typing import Any
@@ -34,3 +38,6 @@ def trigger(event: Envelope, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return trigger.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

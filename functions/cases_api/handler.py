@@ -1,5 +1,9 @@
 """Role-protected cases API for agents: queues, a case with its history, edits, comments, solve, reopen."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -25,3 +29,6 @@ app.routes_from("ecrm.cases.routes", access.CASES_API, service)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -1,5 +1,9 @@
 """Public support form (POST /cases) and the CSAT survey behind the solve mail's signed link."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -30,3 +34,6 @@ app.routes_from("ecrm.cases.form_routes", access.CASES_FORM, service, settings)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

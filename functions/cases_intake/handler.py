@@ -3,6 +3,10 @@
 A message that does not parse (schema 1) can never succeed: it fails, is retried and ends in the
 DLQ, named by its field paths (never its values, which may be an e-mail address)."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -32,3 +36,6 @@ def receive(message: IntakeMessage, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return receive.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -1,5 +1,9 @@
 """SQS (EventBridge SlaWarning, CaseEscalated, CaseCommented, CaseSolved) -> case mail, once per business key."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -32,3 +36,6 @@ def send(case_event: CaseEvent, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return send.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -1,5 +1,9 @@
 """SQS recompute queue: after an SLA policy edit, new timer plans for a page of active cases per message."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -30,3 +34,6 @@ def replan(request: RecomputeRequest, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return replan.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

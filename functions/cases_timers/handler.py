@@ -1,5 +1,9 @@
 """SQS case timer queue (EventBridge Scheduler one-time schedules, and due timers sent straight)."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -41,3 +45,6 @@ def fire(payload: dict[str, Any], _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return fire.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

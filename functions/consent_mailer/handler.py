@@ -1,5 +1,9 @@
 """SQS (EventBridge ContactCaptured/ContactUpdated with a consent request) -> double opt-in mail."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -29,3 +33,6 @@ def send_confirmation(detail: DomainEvent, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return send_confirmation.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -1,5 +1,9 @@
 """Role-protected contact 360: a contact's timeline and their complete GDPR export, across every capability."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -26,3 +30,6 @@ app.routes_from("ecrm.contact360.routes", access.CONTACT360_API, service)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

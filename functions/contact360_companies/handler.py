@@ -2,6 +2,10 @@
 the company owning its address's domain; an erased one is unlinked; a company's changed attributes
 are told to each of its contacts."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -35,3 +39,6 @@ def link(news: DomainEvent, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return link.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

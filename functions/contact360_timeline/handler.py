@@ -1,5 +1,9 @@
 """SQS (EventBridge: every event a timeline kind reads, and ContactErased) -> each contact's timeline."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -26,3 +30,6 @@ def record(event: Envelope, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return record.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -1,5 +1,9 @@
 """Role-protected contacts API: look up, search by tag, edit, GDPR export and erasure."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -26,3 +30,6 @@ app.routes_from("ecrm.contacts.api_routes", access.CONTACTS_API, service)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

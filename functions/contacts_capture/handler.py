@@ -1,5 +1,9 @@
 """Public web-form capture (POST /contacts) and double opt-in confirmation (/contacts/confirm)."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -31,3 +35,6 @@ app.routes_from("ecrm.contacts.routes", access.CONTACTS_CAPTURE, service, settin
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -1,5 +1,9 @@
 """DynamoDB stream of the Outbox table -> the bus: every event a writer committed, at least once."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -31,3 +35,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="EventRelayFailures", unit=MetricUnit.Count, value=1)
     logger.warning("bus rejected events; the batch is read again", failed_from=relayed.failed_from)
     return {"batchItemFailures": [{"itemIdentifier": relayed.failed_from}]}
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

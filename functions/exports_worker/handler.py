@@ -1,5 +1,9 @@
 """SQS (the export queue) -> one export: contacts read page by page, written as CSV to the bucket."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -27,3 +31,6 @@ def step(message: ExportStep, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return step.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

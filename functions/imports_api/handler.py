@@ -1,6 +1,10 @@
 """Role-protected bulk import and export API: import jobs with presigned upload URLs, their start,
 progress and report; exports and their download links."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -27,3 +31,6 @@ app.routes_from("ecrm.imports.routes", access.IMPORTS_API, service)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -1,6 +1,10 @@
 """SQS (the import queue) -> one step of an import job: validate the whole file, or apply its rows
 from the job's checkpoint through the contacts' capture rules."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -28,3 +32,6 @@ def step(message: ImportStep, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return step.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

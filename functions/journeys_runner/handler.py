@@ -1,5 +1,9 @@
 """Runner queue (bus events, SES engagement, due wait timers, resume pages) -> each contact's steps."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -29,3 +33,6 @@ def run(message: RunnerMessage, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return run.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -6,6 +6,10 @@ write that did happen changes nothing (business keys); an event that can never b
 written for it.
 """
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -34,3 +38,6 @@ def accrue(envelope: dict[str, Any], _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return accrue.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

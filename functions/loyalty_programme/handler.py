@@ -1,5 +1,9 @@
 """Role-protected loyalty programme: read it, or replace it with a new version (admins)."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -26,3 +30,6 @@ app.routes_from("ecrm.loyalty.programme_routes", access.LOYALTY_PROGRAMME_API, s
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

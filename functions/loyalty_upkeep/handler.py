@@ -2,6 +2,10 @@
 warning mail, tier reviews, erasure. Each acts on the member item as it is when the message comes,
 so a timer that fires late, twice or for something gone does nothing."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -30,3 +34,6 @@ def upkeep(body: dict[str, Any], _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return upkeep.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -1,5 +1,9 @@
 """SQS (the fan-out, redeliveries and retry timers) -> one signed POST per attempt message."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -28,3 +32,6 @@ def attempt(message: AttemptMessage, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return attempt.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -1,5 +1,9 @@
 """SQS (EventBridge: every event a webhook type carries) -> one delivery per matching endpoint."""
 
+from ecrm import coldstart  # first: the cyclic GC pauses while the function loads (decision 104)
+
+# isort: split
+
 from functools import cache
 from typing import Any
 
@@ -26,3 +30,6 @@ def fan(event: Envelope, _: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return fan.batch(event, context)
+
+
+coldstart.loaded()  # last: what loading made is frozen, and collection resumes

@@ -126,6 +126,27 @@ def test_functions_reach_adapters_through_compose_only():
     assert not offenders, f"handlers call compose, not adapters: {offenders}"
 
 
+def test_every_handler_pauses_the_collector_while_it_loads():
+    """decision 104: `from ecrm import coldstart` before any other import, `coldstart.loaded()` last."""
+    functions = sorted((ROOT.parents[1] / "functions").glob("*/handler.py"))
+    offenders = []
+    for path in functions:
+        body = [n for n in ast.parse(path.read_text()).body if not _docstring_or_future(n)]
+        first, last = body[0], body[-1]
+        first_ok = isinstance(first, ast.ImportFrom) and first.module == "ecrm" and first.names[0].name == "coldstart"
+        last_ok = isinstance(last, ast.Expr) and ast.unparse(last) == "coldstart.loaded()"
+        if not (first_ok and last_ok):
+            offenders.append(path.parent.name)
+    assert functions and not offenders, f"handlers that do not pause the collector while they load: {offenders}"
+
+
+def _docstring_or_future(node: ast.stmt) -> bool:
+    docstring = (
+        isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    )
+    return docstring or (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+
+
 def test_each_function_reads_the_settings_of_its_own_capability():
     for capability in topology.CAPABILITIES:
         home = f"ecrm.{capability.name.lower()}.settings" if capability.name != "Events" else "ecrm.settings"
