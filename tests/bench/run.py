@@ -20,11 +20,11 @@ from tests.bench import bytecode
 
 RUNS = int(os.environ.get("BENCH_RUNS", "9"))
 CALLS = int(os.environ.get("BENCH_CALLS", "400"))
-# Bytecode as Lambda has it (the runtime's boto3 and our layers are compiled, decision 72): every
+# Bytecode as Lambda has it (the runtime's boto3 and our layers are compiled, decision 48): every
 # module's in one cache outside the tree (checked against its source like any bytecode), written by
-# a first, uncounted run of each measured code. Without
-# it, a machine that sets PYTHONDONTWRITEBYTECODE compiles every module from source in every fresh
-# interpreter: the floor measured 451 ms that way here, and 175 ms with bytecode (decision 102).
+# a first, uncounted run of each measured code. Without it, a machine that sets
+# PYTHONDONTWRITEBYTECODE compiles every module from source in every fresh interpreter: the floor
+# measured 451 ms that way here, and 175 ms with bytecode (decision 102).
 BYTECODE_CACHE = str(Path(tempfile.gettempdir(), "ecrm-bench-pyc"))
 ENV = {
     **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},

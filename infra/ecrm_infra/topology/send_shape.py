@@ -16,11 +16,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ecrm.campaigns.settings import MAX_LANES
+
 # Seconds one lane spends per recipient, serially: a share of a rate-token write (one per 5
 # tokens), the claim (PutItem), SES SendEmail (~50-100 ms) and the completion (TransactWriteItems).
 PER_MAIL_SECONDS = 0.125
-# The most recipients one sender works on at once (ecrm.campaigns.settings.MAX_LANES bounds the setting).
-LANES = 8
+LANES = MAX_LANES  # the most recipients one sender works on at once (the setting's own bound)
 # CPU seconds a mail costs a sender: `make bench ONLY=sendrate` measures 2.8 ms on the development
 # machine (the sender's own work and its boto3 calls, TLS not included); rounded up for that.
 CPU_SECONDS_PER_MAIL = 0.004
@@ -58,12 +59,11 @@ class SenderShape:
     # the sender's share); a second one in the same invocation would wait, its visibility timeout
     # running, while the first is sent, and more senders (not bigger batches) is what raises the rate.
     batch_size: int = BATCH_SIZE
+    lanes: int = 1  # recipients each sender works on at once: what its share of the rate needs, at most LANES
 
     @property
     def visibility_timeout_seconds(self) -> int:
         return VISIBILITY_FACTOR * self.timeout_seconds
-
-    lanes: int = 1  # recipients each sender works on at once: what its share of the rate needs, at most LANES
 
     @property
     def memory_mb(self) -> int:

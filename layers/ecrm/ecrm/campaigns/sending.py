@@ -94,6 +94,21 @@ def personalization(contact: Contact, tier: str | None, mail_links: Links) -> di
     }
 
 
+def addressed_mail(
+    template: CompiledTemplate, contact: Contact, tier: str | None, mail_links: Links, subject: Parsed | None = None
+) -> Mail:
+    """One contact's mail: the template rendered with their variables and links, and the
+    one-click unsubscribe headers (the campaigns' sender and the journeys' mail step)."""
+    rendered = template.render(personalization(contact, tier, mail_links), subject)
+    return Mail(
+        to=contact.email,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        headers=mail_links.headers,
+    )
+
+
 def message_tags(key: SendKey, variant: int | None) -> dict[str, str]:
     tags = {TAG_CAMPAIGN: key.campaign_id, TAG_RUN: key.run_id, TAG_CONTACT: key.contact_id}
     if variant is not None:
@@ -346,14 +361,7 @@ class Sender:
         claims = UnsubscribeClaims(contact.id, key.campaign_id, key.run_id, job.campaign.topic)
         mail_links = links(self._link_base, mint(self._signer, claims, self._clock.now()))
         subject = job.subjects[variant] if variant is not None else None
-        rendered = job.template.render(personalization(contact, tier, mail_links), subject)
-        return Mail(
-            to=contact.email,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            headers=mail_links.headers,
-        )
+        return addressed_mail(job.template, contact, tier, mail_links, subject)
 
     def _token(self, lane: _Lane, deadline: datetime) -> bool:
         """Spend one send token of the current second, taking more from the limiter if needed (no

@@ -21,7 +21,7 @@ from ecrm.campaigns.errors import MailOutcomeUnknown, MailRejected
 from ecrm.campaigns.models import Template
 from ecrm.campaigns.ports import CampaignMailer, RecipientDirectory, Repository
 from ecrm.campaigns.ratelimit import RateLimiter, Sleeper
-from ecrm.campaigns.sending import gone, personalization, suppression_reason
+from ecrm.campaigns.sending import addressed_mail, gone, suppression_reason
 from ecrm.campaigns.templates import CompiledTemplate
 from ecrm.campaigns.unsubscribe import LinkBase, UnsubscribeClaims, links, mint
 from ecrm.clock import Clock
@@ -118,14 +118,7 @@ class JourneyMailing:
         key = (template.id, template.version)
         if key not in self._compiled:  # as the campaign sender does: a version's text never changes
             self._compiled[key] = CompiledTemplate.compile(template.subject, template.html, template.text)
-        rendered = self._compiled[key].render(personalization(contact, tier, mail_links), None)
-        return Mail(
-            to=contact.email,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            headers=mail_links.headers,
-        )
+        return addressed_mail(self._compiled[key], contact, tier, mail_links)
 
     def _token(self) -> bool:
         """One token of the shared send rate: this second's, else the next second's."""
